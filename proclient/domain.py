@@ -1,0 +1,517 @@
+"""The trade's nouns and rules: patients, professionals, consent, online access.
+
+No I/O and no Textual, pyscard, httpx or reportlab import here: every rule can be tested
+without a card, a network or a terminal. Facts come from ../shared/DOMAIN.md.
+"""
+
+from __future__ import annotations
+
+import calendar
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from proclient.i18n import _
+
+# INS OIDs (Interop-Sante FRCorePatientINSProfile).
+OID_INS_NIR = "1.2.250.1.213.1.4.8"
+OID_INS_NIA = "1.2.250.1.213.1.4.9"
+OID_INS_NIR_TEST = "1.2.250.1.213.1.4.10"
+OID_INS_NIR_DEMO = "1.2.250.1.213.1.4.11"
+
+OID_LABELS = {
+    OID_INS_NIR: "INS-NIR",
+    OID_INS_NIA: "INS-NIA",
+    OID_INS_NIR_TEST: "INS-NIR TEST",
+    OID_INS_NIR_DEMO: "INS-NIR DÉMO",
+}
+
+MAJORITY_AGE = 18
+
+
+class DomainError(Exception):
+    """An error the user can act on: a stable ``code`` and one French sentence."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# --- NIR and INS ----------------------------------------------------------------------------
+
+
+def compact_nir(value: str) -> str:
+    """The NIR without spaces, dots or dashes, upper-cased (Corsica 2A/2B)."""
+    return "".join(ch for ch in value if ch not in " .-").upper()
+
+
+def validate_nir(value: str) -> str:
+    """Return the compact NIR, or raise DomainError when its length, digits or key are wrong."""
+    from stdnum import exceptions as stdnum_exceptions
+    from stdnum.fr import nir as stdnum_nir
+
+    nir = compact_nir(value)
+    try:
+        return stdnum_nir.validate(nir)
+    except stdnum_exceptions.InvalidChecksum:
+        raise DomainError("NIR_KEY", _("La clé du NIR ne correspond pas : vérifiez les 15 caractères.")) from None
+    except stdnum_exceptions.ValidationError:
+        raise DomainError(
+            "NIR_FORMAT", _("Le NIR doit compter 15 caractères (13 chiffres et la clé).")
+        ) from None
+
+
+def format_nir(nir: str) -> str:
+    """The NIR as printed on cards: ``1 52 03 35 238 045 87``."""
+    n = compact_nir(nir)
+    if len(n) != 15:
+        return n
+    return f"{n[0]} {n[1:3]} {n[3:5]} {n[5:7]} {n[7:10]} {n[10:13]} {n[13:15]}"
+
+
+class Sex(enum.StrEnum):
+    MALE = "M"
+    FEMALE = "F"
+
+    @property
+    def label(self) -> str:
+        return _("Masculin") if self is Sex.MALE else _("Féminin")
+
+
+def sex_from_nir(nir: str) -> Sex | None:
+    """Sex is the NIR's first digit (1 male, 2 female; 3, 4, 7, 8 are temporary numbers)."""
+    first = compact_nir(nir)[:1]
+    if first in ("1", "3", "7"):
+        return Sex.MALE
+    if first in ("2", "4", "8"):
+        return Sex.FEMALE
+    return None
+
+
+@dataclass(frozen=True)
+class Ins:
+    """Identifiant National de Santé: the person's own NIR qualified by an OID."""
+
+    value: str
+    oid: str
+
+    @property
+    def label(self) -> str:
+        return OID_LABELS.get(self.oid, self.oid)
+
+
+# --- Birth dates, lunar ones included -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BirthDate:
+    """A birth date as the card carries it (AAAAMMJJ). Lunar dates (month or day 00 or out of
+    range, people born abroad) are kept as read and shown as read, never corrected."""
+
+    raw: str
+
+    @property
+    def year(self) -> int | None:
+        return int(self.raw[:4]) if self.raw[:4].isdigit() else None
+
+    @property
+    def as_date(self) -> date | None:
+        """The calendar date, or None for a lunar date."""
+        if len(self.raw) != 8 or not self.raw.isdigit():
+            return None
+        try:
+            return date(int(self.raw[:4]), int(self.raw[4:6]), int(self.raw[6:8]))
+        except ValueError:
+            return None
+
+    @property
+    def is_lunar(self) -> bool:
+        return self.as_date is None
+
+    @property
+    def display(self) -> str:
+        """DD/MM/YYYY, lunar parts included as read (``00/00/1955``)."""
+        if len(self.raw) != 8:
+            return self.raw
+        return f"{self.raw[6:8]}/{self.raw[4:6]}/{self.raw[:4]}"
+
+    def latest_possible(self) -> date | None:
+        """The latest real date this value may stand for: unknown month → December, unknown
+        day → the month's last day. Used so that a doubt about age errs towards 'minor'."""
+        exact = self.as_date
+        if exact is not None:
+            return exact
+        year = self.year
+        if year is None or year < 1:
+            return None
+        month = int(self.raw[4:6]) if self.raw[4:6].isdigit() else 0
+        month = month if 1 <= month <= 12 else 12
+        last_day = calendar.monthrange(year, month)[1]
+        day = int(self.raw[6:8]) if self.raw[6:8].isdigit() else 0
+        day = day if 1 <= day <= last_day else last_day
+        return date(year, month, day)
+
+    @classmethod
+    def from_iso(cls, value: date) -> BirthDate:
+        return cls(value.strftime("%Y%m%d"))
+
+
+def age_on(birth: BirthDate, today: date) -> int | None:
+    """Age in whole years on ``today`` (youngest possible age for a lunar date)."""
+    born = birth.latest_possible()
+    if born is None:
+        return None
+    years = today.year - born.year
+    if (today.month, today.day) < (born.month, born.day):
+        years -= 1
+    return years
+
+
+def is_minor(birth: BirthDate, today: date, majority: int = MAJORITY_AGE) -> bool:
+    """Under ``majority`` on ``today``. An unreadable year counts as minor: the legal
+    representative is then asked for rather than silently skipped."""
+    age = age_on(birth, today)
+    return age is None or age < majority
+
+
+# --- The card and the patient ----------------------------------------------------------------
+
+
+class IdentitySource(enum.StrEnum):
+    CARD = "card"
+    TYPED = "typed"
+
+
+@dataclass(frozen=True)
+class Beneficiary:
+    """One person on a Carte Vitale. ``nir`` is the beneficiary's own NIR when the card has it."""
+
+    last_name: str
+    first_name: str
+    birth_date: BirthDate
+    nir: str | None
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.last_name} {self.first_name}".strip()
+
+
+class CardType(enum.StrEnum):
+    VITALE2 = "vitale2"
+    VITALE1 = "vitale1"
+    CPS = "cps"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class VitaleCard:
+    """What was read from a Carte Vitale: its ATR and its beneficiaries, in card order."""
+
+    atr: str
+    beneficiaries: tuple[Beneficiary, ...]
+    card_type: CardType = CardType.VITALE2
+
+
+@dataclass(frozen=True)
+class Patient:
+    """The person whose DMP is created, with the INS the service knows them by."""
+
+    ins: Ins
+    last_name: str
+    first_name: str
+    birth_date: BirthDate
+    sex: Sex | None
+    source: IdentitySource = IdentitySource.CARD
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.last_name} {self.first_name}".strip()
+
+    @classmethod
+    def from_beneficiary(cls, beneficiary: Beneficiary, oid: str) -> Patient:
+        """The patient for a beneficiary; refused when the card carries no NIR of their own."""
+        if not beneficiary.nir:
+            raise DomainError(
+                "NIR_ABSENT",
+                _("La carte ne porte pas le NIR propre de ce bénéficiaire : saisissez son identité."),
+            )
+        nir = validate_nir(beneficiary.nir)
+        return cls(
+            ins=Ins(nir, oid),
+            last_name=beneficiary.last_name,
+            first_name=beneficiary.first_name,
+            birth_date=beneficiary.birth_date,
+            sex=sex_from_nir(nir),
+            source=IdentitySource.CARD,
+        )
+
+    def is_minor(self, today: date, majority: int = MAJORITY_AGE) -> bool:
+        return is_minor(self.birth_date, today, majority)
+
+
+# --- Legal representative ------------------------------------------------------------------
+
+
+class Relationship(enum.StrEnum):
+    """Relationship codes of a minor's legal representative (HL7 RoleCode subset)."""
+
+    FTH = "FTH"
+    MTH = "MTH"
+    STPFTH = "STPFTH"
+    STPMTH = "STPMTH"
+    GRFTH = "GRFTH"
+    GRMTH = "GRMTH"
+    GGRFTH = "GGRFTH"
+    GGRMTH = "GGRMTH"
+    AUNT = "AUNT"
+    UNCLE = "UNCLE"
+    BRO = "BRO"
+    SIS = "SIS"
+    RESPRSN = "RESPRSN"
+
+    @property
+    def label(self) -> str:
+        return {
+            "FTH": _("Père"),
+            "MTH": _("Mère"),
+            "STPFTH": _("Beau-père"),
+            "STPMTH": _("Belle-mère"),
+            "GRFTH": _("Grand-père"),
+            "GRMTH": _("Grand-mère"),
+            "GGRFTH": _("Arrière-grand-père"),
+            "GGRMTH": _("Arrière-grand-mère"),
+            "AUNT": _("Tante"),
+            "UNCLE": _("Oncle"),
+            "BRO": _("Frère"),
+            "SIS": _("Sœur"),
+            "RESPRSN": _("Autre représentant légal"),
+        }[self.value]
+
+
+@dataclass(frozen=True)
+class LegalRepresentative:
+    relationship: Relationship
+    last_name: str
+    first_name: str
+
+    @property
+    def display(self) -> str:
+        return f"{self.last_name} {self.first_name} ({self.relationship.label})"
+
+
+def make_legal_representative(code: str, last_name: str, first_name: str) -> LegalRepresentative:
+    """Validate and build a legal representative from what was typed."""
+    try:
+        relationship = Relationship(code)
+    except ValueError:
+        raise DomainError(
+            "RELATIONSHIP", _("Choisissez le lien du représentant légal avec le patient.")
+        ) from None
+    last, first = " ".join(last_name.split()), " ".join(first_name.split())
+    if not last or not first:
+        raise DomainError(
+            "REPRESENTATIVE_NAME", _("Saisissez le nom et le prénom du représentant légal.")
+        )
+    return LegalRepresentative(relationship, last.upper(), first)
+
+
+# --- Consent and online access ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Consent:
+    """The patient's consent to the creation (mandatory, unchecked by default) and the two
+    emergency accesses, authorised by default (HOM 99, 101): the SAMU regulating doctor
+    (centre 15) and "bris de glace" (break-glass, any professional when life is at risk)."""
+
+    creation: bool = False
+    samu_access: bool = True
+    break_glass_access: bool = True
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """DMPi consent codes carried by a creation."""
+        codes = ["CONSENTEMENT_OUVERTURE_DMP"] if self.creation else []
+        if not self.samu_access:
+            codes.append("OPPOSITION_ACCES_URGENCE")
+        if not self.break_glass_access:
+            codes.append("OPPOSITION_BRIS_DE_GLACE")
+        return tuple(codes)
+
+
+def normalize_email(value: str) -> str:
+    """A syntactically valid email address, normalised; DomainError otherwise."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise DomainError(
+            "EMAIL", _("L'adresse e-mail n'est pas valide (exemple : prenom.nom@exemple.fr).")
+        ) from None
+
+
+def normalize_mobile(value: str) -> str:
+    """A French mobile number in E.164 (``+33612345678``); DomainError otherwise."""
+    import phonenumbers
+
+    error = DomainError(
+        "MOBILE", _("Le numéro de mobile n'est pas valide (exemple : 06 12 34 56 78).")
+    )
+    try:
+        number = phonenumbers.parse(value.strip(), "FR")
+    except phonenumbers.NumberParseException:
+        raise error from None
+    if not phonenumbers.is_valid_number(number):
+        raise error
+    if phonenumbers.number_type(number) not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        raise DomainError(
+            "MOBILE_NOT_MOBILE", _("Ce numéro n'est pas un mobile : les codes d'accès partent par SMS.")
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@dataclass(frozen=True)
+class WebAccess:
+    """Channels for the patient's web account: at least one of email and mobile (E.164)."""
+
+    email: str | None = None
+    mobile: str | None = None
+
+    @classmethod
+    def from_input(cls, email: str, mobile: str) -> WebAccess:
+        email, mobile = email.strip(), mobile.strip()
+        if not email and not mobile:
+            raise DomainError(
+                "MISSING_CHANNEL",
+                _("Saisissez une adresse e-mail ou un numéro de mobile pour l'accès en ligne."),
+            )
+        return cls(
+            email=normalize_email(email) if email else None,
+            mobile=normalize_mobile(mobile) if mobile else None,
+        )
+
+
+def mask_email(email: str) -> str:
+    """``j***@exemple.fr``: enough for the patient to recognise, not to read aloud."""
+    local, _sep, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_mobile(mobile: str) -> str:
+    """``+33 6 ** ** ** 78``."""
+    digits = mobile.removeprefix("+33")
+    return f"+33 {digits[:1]} ** ** ** {digits[-2:]}" if len(digits) >= 3 else "***"
+
+
+# --- The professional and the service -------------------------------------------------------
+
+PROFESSIONS = {"10": "Médecin", "21": "Pharmacien", "60": "Infirmier"}
+
+
+@dataclass(frozen=True)
+class Professional:
+    """A health professional as their CPS (or demo credential) names them."""
+
+    id_nat: str
+    last_name: str
+    first_name: str
+    profession_code: str
+    structure: str = ""
+
+    @property
+    def profession(self) -> str:
+        return _(PROFESSIONS.get(self.profession_code, "Professionnel de santé"))
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class DmpStatus(enum.StrEnum):
+    """TD0.2 outcome for a patient's DMP."""
+
+    NOT_FOUND = "not_found"
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class Authorization(enum.StrEnum):
+    """TD0.2: the professional's authorisation on that DMP."""
+
+    VALIDE = "VALIDE"
+    EXPIRE = "EXPIRE"
+    INTERDIT = "INTERDIT"
+    NON_EXISTE = "NON_EXISTE"
+
+
+@dataclass(frozen=True)
+class DmpState:
+    status: DmpStatus
+    web_access: bool = False
+    authorization: Authorization = Authorization.NON_EXISTE
+
+
+class Action(enum.StrEnum):
+    CREATION = "creation"
+    REACTIVATION = "reactivation"
+
+
+@dataclass(frozen=True)
+class CreationRequest:
+    """Everything the service needs for TD1.1 / TD1.2 (and TD1.5 when web access is asked)."""
+
+    action: Action
+    patient: Patient
+    consent: Consent
+    legal_representative: LegalRepresentative | None = None
+    web_access: WebAccess | None = None
+
+
+@dataclass(frozen=True)
+class WebCredentials:
+    """The patient's login and initial password: printed once, never stored (HOM 112)."""
+
+    login: str
+    initial_password: str | None = field(repr=False, default=None)
+
+
+@dataclass(frozen=True)
+class CreationResult:
+    action: Action
+    dmp_id: str
+    at: datetime
+    web: WebCredentials | None = None
+
+
+@dataclass(frozen=True)
+class CreationReceipt:
+    """The accusé de création: what was done, for whom, by whom, with which choices.
+
+    It never carries the login or initial password: those go on the separate secrets sheet."""
+
+    request: CreationRequest
+    professional: Professional
+    dmp_id: str
+    at: datetime
+    demo: bool = False
+
+    @property
+    def patient(self) -> Patient:
+        return self.request.patient
+
+
+@dataclass(frozen=True)
+class SecretsSheet:
+    """The separate sheet with the patient's web login and initial password."""
+
+    patient_name: str
+    login: str
+    initial_password: str = field(repr=False)
+    email_masked: str | None = None
+    mobile_masked: str | None = None
+    at: datetime | None = None
