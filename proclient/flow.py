@@ -1,0 +1,200 @@
+"""The creation flow: a pure state machine over the four steps.
+
+identify → connect → consent → online access → summary → done.
+
+The flow holds what has been chosen so far and enforces the rules of each step; the
+application performs the I/O (card, service, printer) and feeds the results in. No Textual,
+no card, no network here: every transition is testable on its own. A method that breaks a
+rule raises DomainError and leaves the state as it was.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from proclient.domain import (
+    Action,
+    Consent,
+    CreationRequest,
+    CreationResult,
+    DmpState,
+    DmpStatus,
+    DomainError,
+    LegalRepresentative,
+    Patient,
+    Professional,
+    VitaleCard,
+    WebAccess,
+)
+from proclient.i18n import _
+
+
+class Step(enum.IntEnum):
+    HOME = 0
+    IDENTIFY = 1
+    CONNECT = 2
+    CONSENT = 3
+    ONLINE_ACCESS = 4
+    SUMMARY = 5
+    DONE = 6
+
+
+@dataclass
+class CreationFlow:
+    """One patient's creation, from the card read to the receipt."""
+
+    today: date
+    ins_oid: str
+    majority: int = 18
+    step: Step = Step.HOME
+    card: VitaleCard | None = None
+    beneficiary_index: int | None = None
+    patient: Patient | None = None
+    professional: Professional | None = None
+    dmp_state: DmpState | None = None
+    consent: Consent = field(default_factory=Consent)
+    legal_representative: LegalRepresentative | None = None
+    web_access: WebAccess | None = None
+    idempotency_key: str | None = None
+    result: CreationResult | None = None
+
+    # --- step 1: identify ---------------------------------------------------------------
+
+    def card_read(self, card: VitaleCard) -> None:
+        """A card was read: go to identification; a single beneficiary is pre-selected."""
+        if not card.beneficiaries:
+            raise DomainError("NO_BENEFICIARY", _("La carte ne porte aucun bénéficiaire lisible."))
+        self.reset()
+        self.card = card
+        self.step = Step.IDENTIFY
+        if len(card.beneficiaries) == 1:
+            self.choose_beneficiary(0)
+
+    def choose_beneficiary(self, index: int) -> Patient:
+        self._expect(Step.IDENTIFY)
+        assert self.card is not None
+        if not 0 <= index < len(self.card.beneficiaries):
+            raise DomainError("BENEFICIARY", _("Choisissez un bénéficiaire dans la liste."))
+        patient = Patient.from_beneficiary(self.card.beneficiaries[index], self.ins_oid)
+        self.beneficiary_index, self.patient = index, patient
+        return patient
+
+    def confirm_identity(self) -> None:
+        self._expect(Step.IDENTIFY)
+        if self.patient is None:
+            raise DomainError("BENEFICIARY", _("Choisissez un bénéficiaire dans la liste."))
+        self.step = Step.CONNECT
+
+    # --- step 2: connect and existence test (TD0.2) -----------------------------------------
+
+    def connected(self, professional: Professional, state: DmpState) -> None:
+        """The professional is authenticated and the existence test has answered."""
+        self._expect(Step.CONNECT)
+        self.professional, self.dmp_state = professional, state
+
+    @property
+    def action(self) -> Action | None:
+        """What the flow will do: create (no DMP), reactivate (closed), or nothing (active)."""
+        if self.dmp_state is None:
+            return None
+        return {
+            DmpStatus.NOT_FOUND: Action.CREATION,
+            DmpStatus.CLOSED: Action.REACTIVATION,
+        }.get(self.dmp_state.status)
+
+    def confirm_connection(self) -> None:
+        self._expect(Step.CONNECT)
+        if self.dmp_state is None or self.professional is None:
+            raise DomainError("NOT_CONNECTED", _("Connectez-vous au service DMP pour continuer."))
+        if self.dmp_state.status is DmpStatus.ACTIVE:
+            raise DomainError("DMPFound", _("Ce patient a déjà un DMP actif : il n'y a rien à créer."))
+        self.step = Step.CONSENT
+
+    # --- step 3: consent -----------------------------------------------------------------
+
+    @property
+    def needs_legal_representative(self) -> bool:
+        return self.patient is not None and self.patient.is_minor(self.today, self.majority)
+
+    def set_consent(
+        self, consent: Consent, legal_representative: LegalRepresentative | None = None
+    ) -> None:
+        self._expect(Step.CONSENT)
+        if not consent.creation:
+            message = (
+                _("Sans le consentement du patient, le DMP ne peut pas être réactivé.")
+                if self.action is Action.REACTIVATION
+                else _("Sans le consentement du patient, le DMP ne peut pas être créé.")
+            )
+            raise DomainError("CONSENT_MISSING", message)
+        if self.needs_legal_representative and legal_representative is None:
+            raise DomainError(
+                "PATIENT_MINOR",
+                _("Le patient est mineur : saisissez son représentant légal."),
+            )
+        self.consent = consent
+        self.legal_representative = legal_representative if self.needs_legal_representative else None
+        self.step = Step.ONLINE_ACCESS
+
+    # --- step 4: online access -----------------------------------------------------------
+
+    def set_web_access(self, web_access: WebAccess | None) -> None:
+        """None when the patient wants no online access (the step is optional)."""
+        self._expect(Step.ONLINE_ACCESS)
+        self.web_access = web_access
+        self.step = Step.SUMMARY
+
+    # --- summary and submission ------------------------------------------------------------
+
+    def request(self) -> CreationRequest:
+        """The request to send. Its idempotency key is made once, so that sending it again
+        (a retry, a double press) can never create twice."""
+        self._expect(Step.SUMMARY)
+        assert self.patient is not None and self.action is not None
+        if self.idempotency_key is None:
+            self.idempotency_key = str(uuid.uuid4())
+        return CreationRequest(
+            action=self.action,
+            patient=self.patient,
+            consent=self.consent,
+            legal_representative=self.legal_representative,
+            web_access=self.web_access,
+        )
+
+    def completed(self, result: CreationResult) -> None:
+        self._expect(Step.SUMMARY)
+        self.result = result
+        self.step = Step.DONE
+
+    # --- moving around ---------------------------------------------------------------------
+
+    def back(self) -> Step:
+        """One step back; what was entered is kept so that going forward again is quick."""
+        previous = {
+            Step.IDENTIFY: Step.HOME,
+            Step.CONNECT: Step.IDENTIFY,
+            Step.CONSENT: Step.CONNECT,
+            Step.ONLINE_ACCESS: Step.CONSENT,
+            Step.SUMMARY: Step.ONLINE_ACCESS,
+        }.get(self.step, self.step)
+        if self.step is Step.SUMMARY:
+            self.idempotency_key = None  # the request may change: a new one is a new key
+        if previous is Step.HOME:
+            self.reset()
+        self.step = previous
+        return previous
+
+    def reset(self) -> None:
+        """Forget the patient entirely (card removed, flow ended). The professional's session
+        is not patient data and survives."""
+        professional = self.professional
+        fresh = CreationFlow(today=self.today, ins_oid=self.ins_oid, majority=self.majority)
+        self.__dict__.update(replace(fresh).__dict__)
+        self.professional = professional
+
+    def _expect(self, step: Step) -> None:
+        if self.step is not step:
+            raise DomainError("STEP", _("Cette action n'est pas possible à cette étape."))

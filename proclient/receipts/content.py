@@ -1,0 +1,268 @@
+"""The content of the accusé de création and of the secrets sheet, built once.
+
+``pdf.py`` and ``text.py`` both render a :class:`Document`, so the printed receipt and the
+terminal preview never say different things. Every string a reader sees goes through ``_``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from proclient.domain import (
+    Action,
+    CreationReceipt,
+    IdentitySource,
+    SecretsSheet,
+    format_nir,
+    mask_email,
+    mask_mobile,
+)
+from proclient.i18n import _
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One labelled value. ``secret`` rows (login, password) print large, in a mono font."""
+
+    label: str
+    value: str
+    secret: bool = False
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled block: labelled rows, then free sentences (shown as bullets)."""
+
+    title: str
+    rows: tuple[Row, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Document:
+    """A whole printable page: title, optional demo banner, sections, closing lines.
+
+    ``meta_title`` is the PDF metadata title: generic on purpose (no patient name, no NIR).
+    """
+
+    title: str
+    meta_title: str
+    sections: tuple[Section, ...]
+    banner: str | None = None
+    footer: tuple[str, ...] = ()
+
+
+def paris_time(at: datetime) -> datetime:
+    """``at`` in Europe/Paris. A naive datetime is taken as UTC (the service's clock)."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(PARIS)
+
+
+def format_when(at: datetime) -> str:
+    local = paris_time(at)
+    return _(
+        "{date} à {time} (heure de Paris)",
+        date=local.strftime("%d/%m/%Y"),
+        time=local.strftime("%H:%M"),
+    )
+
+
+def demo_banner() -> str:
+    return _("DÉMONSTRATION — sans valeur")
+
+
+def _yes_no_access(allowed: bool) -> str:
+    return _("autorisé") if allowed else _("refusé")
+
+
+def receipt_content(receipt: CreationReceipt) -> Document:
+    """The accusé de création (or de réactivation) as sections of labelled values."""
+    request = receipt.request
+    patient = receipt.patient
+    reactivation = request.action is Action.REACTIVATION
+    title = _("Accusé de réactivation du DMP") if reactivation else _("Accusé de création du DMP")
+
+    birth = patient.birth_date.display
+    if patient.birth_date.is_lunar:
+        birth = _("{date} (date lunaire, telle que lue)", date=birth)
+    source = (
+        _("lue sur la carte Vitale")
+        if patient.source is IdentitySource.CARD
+        else _("saisie par le professionnel")
+    )
+    identity = Section(
+        _("Patient"),
+        (
+            Row(_("Nom"), patient.last_name),
+            Row(_("Prénom(s)"), patient.first_name),
+            Row(_("Date de naissance"), birth),
+            Row(_("Sexe"), patient.sex.label if patient.sex else _("non renseigné")),
+            Row(_("INS ({label})", label=patient.ins.label), format_nir(patient.ins.value)),
+            Row(_("OID de l'INS"), patient.ins.oid),
+            Row(_("Identité"), source),
+        ),
+    )
+
+    sections = [identity]
+    representative = request.legal_representative
+    if representative is not None:
+        sections.append(
+            Section(
+                _("Représentant légal"),
+                (
+                    Row(_("Nom et prénom"), f"{representative.last_name} {representative.first_name}"),
+                    Row(_("Lien avec le patient"), representative.relationship.label),
+                ),
+            )
+        )
+
+    professional = receipt.professional
+    pro_rows = [
+        Row(_("Nom"), professional.display_name),
+        Row(_("Profession"), professional.profession),
+        Row(_("Identifiant national"), professional.id_nat),
+    ]
+    if professional.structure:
+        pro_rows.append(Row(_("Structure"), professional.structure))
+    sections.append(Section(_("Professionnel de santé"), tuple(pro_rows)))
+
+    sections.append(
+        Section(
+            _("Dossier Médical Partagé"),
+            (
+                Row(_("Identifiant du DMP"), receipt.dmp_id),
+                Row(_("Opération"), _("Réactivation") if reactivation else _("Création")),
+                Row(_("Date et heure"), format_when(receipt.at)),
+            ),
+        )
+    )
+
+    consent = request.consent
+    if consent.creation:
+        given = (
+            _("recueilli auprès du représentant légal")
+            if representative is not None
+            else _("recueilli et enregistré")
+        )
+    else:
+        given = _("non recueilli")
+    sections.append(
+        Section(
+            _("Consentement et accès en urgence"),
+            (
+                Row(
+                    _("Consentement à la réactivation")
+                    if reactivation
+                    else _("Consentement à la création"),
+                    given,
+                ),
+                Row(
+                    _("Accès d'urgence par le médecin du SAMU (centre 15)"),
+                    _yes_no_access(consent.samu_access),
+                ),
+                Row(
+                    _("Accès en bris de glace (urgence vitale)"),
+                    _yes_no_access(consent.break_glass_access),
+                ),
+            ),
+        )
+    )
+
+    web = request.web_access
+    if web is None:
+        sections.append(Section(_("Accès en ligne"), (Row(_("Accès en ligne"), _("non demandé")),)))
+    else:
+        web_rows = [Row(_("Accès en ligne"), _("demandé"))]
+        if web.email:
+            web_rows.append(Row(_("Codes envoyés par e-mail à"), mask_email(web.email)))
+        if web.mobile:
+            web_rows.append(Row(_("Codes envoyés par SMS au"), mask_mobile(web.mobile)))
+        sections.append(
+            Section(
+                _("Accès en ligne"),
+                tuple(web_rows),
+                (
+                    _(
+                        "Votre identifiant et votre mot de passe provisoire vous sont remis "
+                        "sur une feuille séparée."
+                    ),
+                ),
+            )
+        )
+
+    sections.append(
+        Section(
+            _("Et maintenant ?"),
+            notes=(
+                _("Consultez votre DMP sur Mon espace santé (monespacesante.fr)."),
+                _("Vous pouvez masquer un document de votre DMP."),
+                _("Vous pouvez vous opposer à l'accès d'un professionnel à votre DMP."),
+                _("Vous pouvez modifier vos choix d'accès en urgence."),
+                _("Vous pouvez fermer votre DMP à tout moment."),
+            ),
+        )
+    )
+
+    return Document(
+        title=title,
+        meta_title=title,
+        sections=tuple(sections),
+        banner=demo_banner() if receipt.demo else None,
+        footer=(
+            _("Document remis au patient. Il ne contient ni identifiant ni mot de passe."),
+        ),
+    )
+
+
+def secrets_content(sheet: SecretsSheet, demo: bool = False) -> Document:
+    """The separate sheet with the login and initial password (printed, never stored)."""
+    rows = [Row(_("Patient"), sheet.patient_name)]
+    if sheet.at is not None:
+        rows.append(Row(_("Date et heure"), format_when(sheet.at)))
+    channels = []
+    if sheet.email_masked:
+        channels.append(Row(_("Par e-mail à"), sheet.email_masked))
+    if sheet.mobile_masked:
+        channels.append(Row(_("Par SMS au"), sheet.mobile_masked))
+    sections = [
+        Section(_("Titulaire"), tuple(rows)),
+        Section(
+            _("Vos codes de connexion"),
+            (
+                Row(_("Identifiant"), sheet.login, secret=True),
+                Row(_("Mot de passe provisoire"), sheet.initial_password, secret=True),
+            ),
+        ),
+    ]
+    if channels:
+        sections.append(
+            Section(
+                _("Codes à usage unique"),
+                tuple(channels),
+                (_("À chaque connexion, un code à usage unique vous est envoyé."),),
+            )
+        )
+    sections.append(
+        Section(
+            _("Important"),
+            notes=(
+                _(
+                    "Ce document est le seul exemplaire de votre mot de passe provisoire : "
+                    "il n'est enregistré nulle part. Conservez-le à l'abri."
+                ),
+                _("Ne communiquez jamais ce mot de passe, ni par téléphone ni par e-mail."),
+            ),
+        )
+    )
+    title = _("Accès en ligne à votre DMP")
+    return Document(
+        title=title,
+        meta_title=title,
+        sections=tuple(sections),
+        banner=demo_banner() if demo else None,
+    )
