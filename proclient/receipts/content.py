@@ -115,7 +115,10 @@ def receipt_content(receipt: CreationReceipt) -> Document:
             Section(
                 _("Représentant légal"),
                 (
-                    Row(_("Nom et prénom"), f"{representative.last_name} {representative.first_name}"),
+                    Row(
+                        _("Nom et prénom"),
+                        f"{representative.last_name} {representative.first_name}",
+                    ),
                     Row(_("Lien avec le patient"), representative.relationship.label),
                 ),
             )
@@ -213,9 +216,7 @@ def receipt_content(receipt: CreationReceipt) -> Document:
         meta_title=title,
         sections=tuple(sections),
         banner=demo_banner() if receipt.demo else None,
-        footer=(
-            _("Document remis au patient. Il ne contient ni identifiant ni mot de passe."),
-        ),
+        footer=(_("Document remis au patient. Il ne contient ni identifiant ni mot de passe."),),
     )
 
 

@@ -39,8 +39,10 @@ def register_fonts() -> None:
 
         for name, filename in _FILES.items():
             pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / filename)))
-        addMapping(REGULAR, 0, 0, REGULAR)
-        addMapping(REGULAR, 1, 0, BOLD)
+        # No italic face: italic maps to upright. Upright mappings go last, as the last
+        # mapping of a font name decides what reportlab believes that font is.
         addMapping(REGULAR, 0, 1, REGULAR)
         addMapping(REGULAR, 1, 1, BOLD)
+        addMapping(REGULAR, 0, 0, REGULAR)
+        addMapping(REGULAR, 1, 0, BOLD)
         _registered = True

@@ -1,0 +1,90 @@
+"""Saving the accusé de création to disk, atomically and privately.
+
+There is deliberately no function here to save the secrets sheet: the software must not store
+the patient's login or initial password (HOM 112). That sheet is rendered to bytes, printed,
+and forgotten; nothing in proclient writes it to a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import tempfile
+from pathlib import Path
+
+from proclient.domain import CreationReceipt, compact_nir
+from proclient.receipts.content import paris_time
+
+FILE_MODE = 0o600
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_LONG_DIGITS = re.compile(r"\d{13,}")
+_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
+
+
+def _dmp_part(receipt: CreationReceipt) -> str:
+    """The DMP id, reduced to safe characters, unless it could name the patient.
+
+    A DMP id may well be built from the INS (the historical DMP id was the patient's INS):
+    if it carries the NIR, any 13+ digit run, or the patient's name, a random token replaces it.
+    """
+    safe = _UNSAFE.sub("", receipt.dmp_id)[:40]
+    letters = _NOT_ALNUM.sub("", safe).casefold()
+    patient = receipt.patient
+    nir = compact_nir(patient.ins.value)
+    last = patient.last_name.casefold()
+    names = [*_NOT_ALNUM.split(f"{last} {patient.first_name.casefold()}"), _NOT_ALNUM.sub("", last)]
+    leaks = (
+        not letters
+        or (len(nir) >= 13 and nir[:13].casefold() in letters)
+        or _LONG_DIGITS.search(letters)
+        or any(len(part) >= 3 and part in letters for part in names)
+    )
+    return f"x{secrets.token_hex(4)}" if leaks else safe
+
+
+def receipt_filename(receipt: CreationReceipt) -> str:
+    """``accuse-<YYYYMMDD-HHMMSS>-<dmp id>.pdf`` (Paris time): never a name, never a NIR."""
+    stamp = paris_time(receipt.at).strftime("%Y%m%d-%H%M%S")
+    return f"accuse-{stamp}-{_dmp_part(receipt)}.pdf"
+
+
+def save_receipt(pdf: bytes, receipt: CreationReceipt, directory: Path) -> Path:
+    """Write the accusé ``pdf`` into ``directory`` and return its path.
+
+    Atomic: a temporary file in the same directory, flushed to disk, then ``os.replace``; a
+    reader never sees half a PDF. The file is private to the user (mode 0600). Saving the same
+    receipt twice replaces the first file (same name), unless its DMP id had to be replaced by
+    a random token.
+    The secrets sheet has no counterpart here on purpose (HOM 112: never store the login or
+    initial password).
+    """
+    directory = Path(directory)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    target = directory / receipt_filename(receipt)
+    fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=".accuse-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pdf)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp_name, FILE_MODE)
+        os.replace(tmp_name, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    _fsync_directory(directory)
+    return target
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
+    if os.name != "posix":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
