@@ -1,0 +1,131 @@
+"""The DMP service as an ASGI app: JSON over HTTPS, mirroring the DMPi transactions.
+
+Routes are plain ``def`` functions: FastAPI runs them in its thread pool, where SQLite and
+scrypt may block without stalling the event loop. The schema is created here, at app
+creation, not in a lifespan handler (httpx's ASGITransport does not run lifespans).
+NIRs travel in request bodies only, never in URLs, which end up in access logs.
+"""
+
+# No "from __future__ import annotations": FastAPI must see the local Annotated aliases.
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Header
+from fastapi.responses import JSONResponse
+
+from proclient.domain import Action, Professional
+from proclient.server.auth import Authenticator
+from proclient.server.operations import DmpOperations, Outcome
+from proclient.server.pki import load_certificates
+from proclient.server.problems import Problem, install_problem_handlers
+from proclient.server.schemas import (
+    ChallengeOut,
+    CreationIn,
+    CreationOut,
+    HealthOut,
+    SessionIn,
+    SessionOut,
+    StatusIn,
+    StatusOut,
+    WebAccessRequestIn,
+    WebCredentialsOut,
+)
+from proclient.server.schemas import Problem as ProblemOut
+from proclient.server.settings import ServerSettings
+from proclient.server.storage import Storage
+
+API_VERSION = "1.0.0"
+
+_PROBLEMS = {
+    status: {"model": ProblemOut, "content": {"application/problem+json": {}}}
+    for status in (400, 401, 404, 409, 422)
+}
+
+
+def _idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", max_length=200, description="une clé par opération"),
+    ] = None,
+) -> str:
+    if not key or not key.strip():
+        raise Problem("IDEMPOTENCY_KEY_REQUIRED")
+    return key.strip()
+
+
+def _answer(outcome: Outcome) -> JSONResponse:
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
+
+
+def create_app(settings: ServerSettings) -> FastAPI:
+    """The service over ``settings.database``; the schema exists when this returns."""
+    trusted = load_certificates(settings.trusted_ca_pem)
+    if not trusted:
+        raise ValueError("no trusted CA certificate")
+    storage = Storage(settings.database, settings.pseudonym_secret)
+    storage.initialize()
+    auth = Authenticator(settings, storage, trusted)
+    operations = DmpOperations(settings, storage)
+
+    app = FastAPI(
+        title="proclient - service DMP",
+        version=API_VERSION,
+        description="Création, réactivation et accès en ligne du DMP (transactions TD0.2, "
+        "TD1.1, TD1.2 et TD1.5 du DMPi), en JSON.",
+        openapi_url="/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_problem_handlers(app)
+    app.state.settings = settings
+    app.state.storage = storage
+
+    Pro = Annotated[Professional, Depends(auth.current_professional)]
+    Key = Annotated[str, Depends(_idempotency_key)]
+
+    @app.get("/v1/health", response_model=HealthOut, tags=["service"])
+    def health() -> dict:
+        return {"status": "ok", "mode": settings.mode}
+
+    @app.post("/v1/auth/challenge", response_model=ChallengeOut, tags=["authentification"])
+    def challenge() -> dict:
+        """A random nonce for the professional's card to sign."""
+        return auth.new_challenge()
+
+    @app.post(
+        "/v1/auth/session", response_model=SessionOut, responses=_PROBLEMS,
+        tags=["authentification"],
+    )
+    def session(body: SessionIn) -> dict:
+        """A session token for the certificate's professional, once the signature checks."""
+        return auth.open_session(body.challenge_id, body.certificate, body.signature)
+
+    @app.post("/v1/dmp/status", response_model=StatusOut, responses=_PROBLEMS, tags=["DMP"])
+    def status(body: StatusIn, pro: Pro) -> dict:
+        """TD0.2: existence of the DMP, web access, this professional's authorisation."""
+        return operations.status(pro, body)
+
+    @app.post(
+        "/v1/dmp", status_code=201, response_model=CreationOut, responses=_PROBLEMS,
+        tags=["DMP"],
+    )
+    def create(body: CreationIn, pro: Pro, key: Key) -> JSONResponse:
+        """TD1.1: create the DMP (and the web account when asked)."""
+        return _answer(operations.write_dmp(pro, key, body, Action.CREATION))
+
+    @app.post(
+        "/v1/dmp/reactivation", response_model=CreationOut, responses=_PROBLEMS, tags=["DMP"]
+    )
+    def reactivate(body: CreationIn, pro: Pro, key: Key) -> JSONResponse:
+        """TD1.2: reactivate a closed DMP, with the consent given again."""
+        return _answer(operations.write_dmp(pro, key, body, Action.REACTIVATION))
+
+    @app.post(
+        "/v1/dmp/web-access", status_code=201, response_model=WebCredentialsOut,
+        responses=_PROBLEMS, tags=["DMP"],
+    )
+    def web_access(body: WebAccessRequestIn, pro: Pro, key: Key) -> JSONResponse:
+        """TD1.5: open the patient's web access on an active DMP."""
+        return _answer(operations.open_web_access(pro, key, body))
+
+    return app

@@ -1,0 +1,185 @@
+"""Demo material: a CA, three professionals with PIN-protected keys, and seeded DMPs.
+
+Everything here is fictitious. The professional numbers are shaped like real idNat_PS
+("8" + an 11-digit RPPS number with its Luhn key) in the 99970… range used by test cards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from proclient.domain import OID_INS_NIR_TEST, Ins, Professional
+from proclient.server.pki import CertifiedKey, create_ca, issue_professional
+
+if TYPE_CHECKING:
+    from proclient.credentials.software import SoftwareCredential
+
+DEMO_PIN = "1234"
+
+DEMO_PROFESSIONALS = (
+    Professional("899700024450", "MARTIN", "Claire", "21", "Pharmacie de la Gare"),
+    Professional("899700031216", "ROUX", "Julien", "60", "Cabinet infirmier des Tilleuls"),
+    Professional("899700045679", "LEFEBVRE", "Anne", "10", "Cabinet médical du Parc"),
+)
+
+# (INS, identity, seeded status or None for "no DMP") — the demo cards of DESIGN.md.
+_DEMO_PATIENTS: tuple[tuple[str, dict, str | None], ...] = (
+    ("155009935000780",
+     {"last_name": "BEN SAÏD", "first_name": "Karim", "birth_date": "19550000", "sex": "M"},
+     "closed"),
+    ("291092A00401281",
+     {"last_name": "CASANOVA-ORSINI", "first_name": "Marie-Ange", "birth_date": "19910905",
+      "sex": "F"},
+     "active"),
+    ("152033523804587",
+     {"last_name": "LE GOFF", "first_name": "Gérard", "birth_date": "19520314", "sex": "M"},
+     None),
+    ("285077505612370",
+     {"last_name": "DURAND", "first_name": "Sophie", "birth_date": "19850722", "sex": "F"},
+     None),
+    ("215067511203450",
+     {"last_name": "DURAND", "first_name": "Léa", "birth_date": "20150603", "sex": "F"}, None),
+    ("114067511203551",
+     {"last_name": "DURAND", "first_name": "Hugo", "birth_date": "20140610", "sex": "M"}, None),
+)
+
+
+@dataclass(frozen=True)
+class DemoProfessional:
+    professional: Professional
+    cert_path: Path
+    key_path: Path
+    pin: str
+
+    def unlock(self) -> SoftwareCredential:
+        """The unlocked SoftwareCredential (with the demo PIN)."""
+        from proclient.credentials.software import SoftwareCredential
+
+        return SoftwareCredential.unlock(self.key_path, self.cert_path, self.pin)
+
+
+@dataclass(frozen=True)
+class DemoPki:
+    directory: Path
+    ca_cert_path: Path
+    professionals: tuple[DemoProfessional, ...]
+
+    @property
+    def default(self) -> DemoProfessional:
+        """The pharmacist, the demo's default user."""
+        return self.professionals[0]
+
+    @property
+    def ca_pem(self) -> bytes:
+        return self.ca_cert_path.read_bytes()
+
+    def by_id(self, id_nat: str) -> DemoProfessional:
+        return next(p for p in self.professionals if p.professional.id_nat == id_nat)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` readable by the owner only, atomically."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    os.chmod(path, 0o600)
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """Serialise concurrent ensure_demo_pki() calls (two terminals starting the demo)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory lock; the writes stay atomic
+        yield
+        return
+    fd = os.open(directory / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _still_valid(cert: x509.Certificate, now: datetime) -> bool:
+    return cert.not_valid_before_utc <= now and cert.not_valid_after_utc > now + timedelta(days=7)
+
+
+def _load_ca(cert_path: Path, key_path: Path, now: datetime) -> CertifiedKey | None:
+    try:
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    except (OSError, ValueError, TypeError):
+        return None
+    if not _still_valid(cert, now):
+        return None
+    return CertifiedKey(cert, key)  # type: ignore[arg-type]
+
+
+def _reusable(cert_path: Path, key_path: Path, ca: CertifiedKey, now: datetime) -> bool:
+    try:
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        cert.verify_directly_issued_by(ca.certificate)
+    except Exception:  # missing, unreadable, or from a former CA: issue again
+        return False
+    return key_path.is_file() and _still_valid(cert, now)
+
+
+def ensure_demo_pki(directory: Path) -> DemoPki:
+    """The demo CA and professionals in ``directory``: created on the first call, reused
+    afterwards (re-issued when missing, unreadable or about to expire). Files are mode 600.
+    The CA key is kept unencrypted: it is a demo CA, trusted by the demo service only."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    now = datetime.now(UTC)
+    ca_cert_path, ca_key_path = directory / "ca.pem", directory / "ca.key"
+    with _locked(directory):
+        ca = _load_ca(ca_cert_path, ca_key_path, now)
+        if ca is None:
+            ca = create_ca()
+            _write_private(ca_key_path, ca.key_pem())
+            _write_private(ca_cert_path, ca.certificate_pem)
+        entries = []
+        for professional in DEMO_PROFESSIONALS:
+            cert_path = directory / f"{professional.id_nat}.pem"
+            key_path = directory / f"{professional.id_nat}.key"
+            if not _reusable(cert_path, key_path, ca, now):
+                issued = issue_professional(ca, professional)
+                _write_private(key_path, issued.key_pem(DEMO_PIN))
+                _write_private(cert_path, issued.certificate_pem)
+            entries.append(DemoProfessional(professional, cert_path, key_path, DEMO_PIN))
+    return DemoPki(directory, ca_cert_path, tuple(entries))
+
+
+def demo_patient_ins(nir: str) -> Ins:
+    return Ins(nir, OID_INS_NIR_TEST)
+
+
+def seed_demo_dmps(db_path: Path, *, reset: bool = False) -> None:
+    """BEN SAÏD Karim's DMP closed, CASANOVA-ORSINI Marie-Ange's active, so that the demo shows
+    the reactivation and the 'already exists' paths. Idempotent: those two are put back in
+    their seeded state on each call. With ``reset``, the other demo patients' DMPs (LE GOFF,
+    DURAND) are removed so that the demo's creations can be replayed."""
+    from proclient.server.storage import Storage
+
+    storage = Storage(Path(db_path))
+    storage.initialize()
+    for nir, identity, status in _DEMO_PATIENTS:
+        if status is not None:
+            storage.seed_dmp(demo_patient_ins(nir), identity, status)
+        elif reset:
+            storage.remove_dmp(demo_patient_ins(nir))

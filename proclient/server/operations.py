@@ -1,0 +1,284 @@
+"""The DMP transactions: TD0.2 status, TD1.1 creation, TD1.2 reactivation, TD1.5 web access.
+
+Each write is idempotent per (professional, Idempotency-Key): the same payload replays the
+first answer, without the initial password, which is handed out once; another payload under
+the same key is refused. Rules run before the write transaction; the transaction re-checks
+the DMP's state and the key under SQLite's write lock, so concurrent requests stay correct.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import secrets
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from proclient.domain import (
+    OID_INS_NIA,
+    OID_INS_NIR,
+    OID_INS_NIR_DEMO,
+    OID_INS_NIR_TEST,
+    Action,
+    BirthDate,
+    Ins,
+    Professional,
+    WebAccess,
+    compact_nir,
+    is_minor,
+    make_legal_representative,
+    validate_nir,
+)
+from proclient.server.problems import Problem
+from proclient.server.schemas import CreationIn, InsIn, StatusIn, WebAccessRequestIn
+from proclient.server.settings import ServerSettings
+from proclient.server.storage import Storage, new_dmp_id
+
+log = logging.getLogger("proclient.server")
+
+TEST_OIDS = frozenset({OID_INS_NIR_TEST, OID_INS_NIR_DEMO})
+REAL_OIDS = frozenset({OID_INS_NIR, OID_INS_NIA})
+
+# No O/0, I/l/1: the password is read on paper and typed by the patient.
+PASSWORD_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+PASSWORD_LENGTH = 12
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+
+
+def new_password(length: int = PASSWORD_LENGTH) -> str:
+    """A random initial password with at least one upper case letter, lower case letter and
+    digit, from an alphabet without look-alikes."""
+    while True:
+        password = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
+        if (
+            any(c.isupper() for c in password)
+            and any(c.islower() for c in password)
+            and any(c.isdigit() for c in password)
+        ):
+            return password
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
+    b64 = base64.b64encode
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """True when ``password`` matches a hash made by :func:`hash_password`."""
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        computed = hashlib.scrypt(
+            password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p)
+        )
+    except ValueError:
+        return False
+    return hmac.compare_digest(computed, base64.b64decode(digest))
+
+
+def new_login() -> str:
+    """The patient's web login: stable and not secret, but not derived from the NIR."""
+    return "P" + "".join(secrets.choice("0123456789") for _ in range(10))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int
+    body: dict
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class _Account:
+    email: str | None
+    mobile: str | None
+    password: str
+    password_hash: str
+
+
+Execute = Callable[[sqlite3.Connection, str], tuple[int, dict]]
+
+
+def _without_password(body: dict) -> dict:
+    """The answer as it may be stored and replayed: the password blanked out."""
+    stored = dict(body)
+    target = stored
+    if isinstance(stored.get("web_access"), dict):
+        target = stored["web_access"] = dict(stored["web_access"])
+    if "initial_password" in target:
+        target["initial_password"], target["already_issued"] = None, True
+    return stored
+
+
+class DmpOperations:
+    def __init__(self, settings: ServerSettings, storage: Storage) -> None:
+        self._settings = settings
+        self._storage = storage
+        try:
+            self._zone: ZoneInfo | None = ZoneInfo("Europe/Paris")
+        except ZoneInfoNotFoundError:
+            self._zone = None
+
+    # --- rules ------------------------------------------------------------------------------
+
+    def _today(self) -> date:
+        now = self._settings.clock()
+        return (now.astimezone(self._zone) if self._zone else now).date()
+
+    def _now_iso(self) -> str:
+        return self._settings.clock().isoformat(timespec="seconds")
+
+    def check_ins(self, ins: InsIn) -> Ins:
+        """The INS if its OID suits this service's mode (HOM 6) and its NIR is well formed."""
+        if ins.oid not in TEST_OIDS | REAL_OIDS:
+            raise Problem("INS_OID_UNKNOWN")
+        if self._settings.mode == "production" and ins.oid in TEST_OIDS:
+            raise Problem("INS_TEST_ON_PRODUCTION")
+        if self._settings.mode == "test" and ins.oid in REAL_OIDS:
+            raise Problem("INS_REAL_ON_TEST")
+        value = compact_nir(ins.value) if ins.oid == OID_INS_NIA else validate_nir(ins.value)
+        return Ins(value, ins.oid)
+
+    def _account(self, email: str | None, mobile: str | None) -> _Account:
+        web = WebAccess.from_input(email or "", mobile or "")
+        password = new_password()
+        return _Account(web.email, web.mobile, password, hash_password(password))
+
+    # --- idempotency ------------------------------------------------------------------------
+
+    def _replay(self, record, request_hash: str) -> Outcome:
+        if not hmac.compare_digest(record.request_hash, request_hash):
+            raise Problem("IDEMPOTENCY_KEY_REUSED")
+        return Outcome(record.status_code, record.response, replayed=True)
+
+    def _peek(self, pro: Professional, key: str, request_hash: str) -> Outcome | None:
+        with self._storage.read() as conn:
+            record = self._storage.find_idempotent(conn, pro.id_nat, key)
+        return self._replay(record, request_hash) if record else None
+
+    def _commit(self, pro: Professional, key: str, request_hash: str, execute: Execute) -> Outcome:
+        at = self._now_iso()
+        with self._storage.transaction() as conn:
+            record = self._storage.find_idempotent(conn, pro.id_nat, key)
+            if record is not None:
+                return self._replay(record, request_hash)
+            status_code, body = execute(conn, at)
+            self._storage.save_idempotent(
+                conn, pro.id_nat, key, request_hash, status_code, _without_password(body), at
+            )
+        return Outcome(status_code, body)
+
+    def _open_account(self, conn: sqlite3.Connection, dmp_id: str, account: _Account,
+                      at: str) -> dict:
+        login = self._storage.new_id(conn, "web_accounts", "login", new_login)
+        self._storage.add_web_account(
+            conn, dmp_id, login, account.password_hash, account.email, account.mobile, at
+        )
+        return {"login": login, "initial_password": account.password, "already_issued": False}
+
+    # --- transactions -----------------------------------------------------------------------
+
+    def status(self, pro: Professional, body: StatusIn) -> dict:
+        """TD0.2: does the patient have a DMP, is web access open, may this professional act."""
+        ins = self.check_ins(body.ins)
+        with self._storage.transaction() as conn:
+            row = self._storage.find_dmp(conn, ins, pro.id_nat)
+            self._storage.audit(conn, self._now_iso(), pro.id_nat, "status",
+                                self._storage.patient_ref(ins), row.dmp_id if row else None)
+        if row is None:
+            return {"status": "not_found", "web_access": False, "authorization": "NON_EXISTE"}
+        return {
+            "status": row.status,
+            "web_access": row.web_access,
+            "authorization": row.authorization or "NON_EXISTE",
+        }
+
+    def write_dmp(self, pro: Professional, key: str, body: CreationIn, action: Action) -> Outcome:
+        """TD1.1 creation or TD1.2 reactivation, with TD1.5 web access when asked."""
+        request_hash = self._storage.request_hash(action.value, body.model_dump(mode="json"))
+        if (replay := self._peek(pro, key, request_hash)) is not None:
+            return replay
+        ins = self.check_ins(body.patient.ins)
+        if not body.consent.creation:
+            raise Problem("CONSENT_MISSING")
+        representative = None
+        if body.legal_representative is not None:
+            typed = body.legal_representative
+            rep = make_legal_representative(typed.relationship, typed.last_name, typed.first_name)
+            representative = {"relationship": rep.relationship.value,
+                              "last_name": rep.last_name, "first_name": rep.first_name}
+        birth = BirthDate(body.patient.birth_date)
+        if representative is None and is_minor(birth, self._today(), self._settings.majority_age):
+            raise Problem("PATIENT_MINOR")
+        account = None
+        if body.web_access is not None:
+            account = self._account(body.web_access.email, body.web_access.mobile)
+        consent = body.consent.model_dump()
+        identity = body.patient.model_dump(exclude={"ins"})
+        ref = self._storage.patient_ref(ins)
+
+        def execute(conn: sqlite3.Connection, at: str) -> tuple[int, dict]:
+            row = self._storage.find_dmp(conn, ins, pro.id_nat)
+            if action is Action.CREATION:
+                if row is not None:
+                    raise Problem("DMPFound" if row.status == "active" else "DMPClosed")
+                dmp_id = self._storage.new_id(conn, "dmps", "dmp_id", new_dmp_id)
+                self._storage.insert_dmp(conn, dmp_id, ins, identity, consent, representative, at)
+            else:
+                if row is None:
+                    raise Problem("DMPNotFound")
+                if row.status == "active":
+                    raise Problem("DMPFound")
+                if account is not None and row.web_access:
+                    raise Problem("DMPPatientAccessAlreadyExists")
+                dmp_id = row.dmp_id
+                self._storage.update_dmp(conn, dmp_id, "active", consent, representative, at)
+            self._storage.record_consent(conn, dmp_id, pro.id_nat, action.value, consent, at)
+            self._storage.authorize(conn, dmp_id, pro.id_nat, at)
+            self._storage.audit(conn, at, pro.id_nat, action.value, ref, dmp_id)
+            web = self._open_account(conn, dmp_id, account, at) if account else None
+            if web is not None:
+                self._storage.audit(conn, at, pro.id_nat, "web_access", ref, dmp_id)
+            answer = {"dmp_id": dmp_id, "action": action.value, "created_at": at,
+                      "web_access": web}
+            return (201 if action is Action.CREATION else 200), answer
+
+        outcome = self._commit(pro, key, request_hash, execute)
+        if not outcome.replayed:
+            log.info("%s of %s by %s (patient %s, web access %s)", action.value,
+                     outcome.body["dmp_id"], pro.id_nat, ref, account is not None)
+        return outcome
+
+    def open_web_access(self, pro: Professional, key: str, body: WebAccessRequestIn) -> Outcome:
+        """TD1.5: the patient's web account on an active DMP."""
+        request_hash = self._storage.request_hash("web_access", body.model_dump(mode="json"))
+        if (replay := self._peek(pro, key, request_hash)) is not None:
+            return replay
+        ins = self.check_ins(body.ins)
+        account = self._account(body.email, body.mobile)
+        ref = self._storage.patient_ref(ins)
+
+        def execute(conn: sqlite3.Connection, at: str) -> tuple[int, dict]:
+            row = self._storage.find_dmp(conn, ins, pro.id_nat)
+            if row is None:
+                raise Problem("DMPNotFound")
+            if row.status == "closed":
+                raise Problem("DMPClosed")
+            if row.web_access:
+                raise Problem("DMPPatientAccessAlreadyExists")
+            web = self._open_account(conn, row.dmp_id, account, at)
+            self._storage.audit(conn, at, pro.id_nat, "web_access", ref, row.dmp_id)
+            return 201, web
+
+        outcome = self._commit(pro, key, request_hash, execute)
+        if not outcome.replayed:
+            log.info("web access opened by %s (patient %s)", pro.id_nat, ref)
+        return outcome

@@ -1,0 +1,300 @@
+"""A small PKI for the DMP service: a demo CA, CPS-like professional certificates, a TLS
+server certificate, and the checks the service runs on a professional's certificate.
+
+CPS authentication certificates name the professional this way (ANS test fixtures): CN =
+idNat_PS, SN = last name, GN = given name, title = profession label, O = structure, and a
+private extension 1.2.250.1.71.1.2.7 carrying the G15 profession code. Professional keys are
+RSA 2048 like the cards'; signatures are RSA PKCS#1 v1.5 with SHA-256.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from proclient.domain import PROFESSIONS, Professional
+
+OID_PROFESSION_CODE = x509.ObjectIdentifier("1.2.250.1.71.1.2.7")
+
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+
+@dataclass(frozen=True)
+class CertifiedKey:
+    """A certificate and its private key."""
+
+    certificate: x509.Certificate
+    key: PrivateKey
+
+    @property
+    def certificate_pem(self) -> bytes:
+        return self.certificate.public_bytes(serialization.Encoding.PEM)
+
+    def key_pem(self, password: str | None = None) -> bytes:
+        """The key as PKCS#8 PEM, encrypted with ``password`` when one is given."""
+        encryption: serialization.KeySerializationEncryption = (
+            serialization.BestAvailableEncryption(password.encode())
+            if password
+            else serialization.NoEncryption()
+        )
+        return self.key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+        )
+
+
+class CertificateRejected(Exception):
+    """A professional certificate the service does not accept; ``code`` says why."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+# --- DER UTF8String, the profession code extension's value -----------------------------------
+
+
+def _der_utf8string(text: str) -> bytes:
+    data = text.encode("utf-8")
+    if len(data) < 0x80:
+        return bytes([0x0C, len(data)]) + data
+    length = len(data).to_bytes((len(data).bit_length() + 7) // 8, "big")
+    return bytes([0x0C, 0x80 | len(length)]) + length + data
+
+
+def _parse_der_utf8string(der: bytes) -> str:
+    if len(der) < 2 or der[0] != 0x0C:
+        raise ValueError("not a DER UTF8String")
+    length, offset = der[1], 2
+    if length & 0x80:
+        size = length & 0x7F
+        length, offset = int.from_bytes(der[2 : 2 + size], "big"), 2 + size
+    if offset + length != len(der):
+        raise ValueError("bad DER length")
+    return der[offset:].decode("utf-8")
+
+
+# --- Issuing ---------------------------------------------------------------------------------
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def _builder(subject: x509.Name, issuer: x509.Name, public_key, start: datetime, days: int):
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start - timedelta(minutes=5))
+        .not_valid_after(start + timedelta(days=days))
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+    )
+
+
+def create_ca(
+    name: str = "proclient - AC de démonstration", *, days: int = 3650, now: datetime | None = None
+) -> CertifiedKey:
+    """A self-signed CA (EC P-256) that issues professional and server certificates."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "proclient"),
+            x509.NameAttribute(NameOID.COMMON_NAME, name),
+        ]
+    )
+    cert = (
+        _builder(subject, subject, key.public_key(), _now(now), days)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    return CertifiedKey(cert, key)
+
+
+def _issue(ca: CertifiedKey, builder: x509.CertificateBuilder) -> x509.Certificate:
+    aki = x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key())
+    return builder.add_extension(aki, critical=False).sign(ca.key, hashes.SHA256())
+
+
+def issue_professional(
+    ca: CertifiedKey, professional: Professional, *, days: int = 730, now: datetime | None = None
+) -> CertifiedKey:
+    """An authentication certificate and RSA 2048 key laid out like a CPS card's."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    attributes = [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, professional.structure or "-"),
+        x509.NameAttribute(
+            NameOID.TITLE, PROFESSIONS.get(professional.profession_code, "Professionnel")
+        ),
+        x509.NameAttribute(NameOID.COMMON_NAME, professional.id_nat),
+        x509.NameAttribute(NameOID.SURNAME, professional.last_name),
+        x509.NameAttribute(NameOID.GIVEN_NAME, professional.first_name),
+    ]
+    builder = (
+        _builder(x509.Name(attributes), ca.certificate.subject, key.public_key(), _now(now), days)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(
+            x509.UnrecognizedExtension(
+                OID_PROFESSION_CODE, _der_utf8string(professional.profession_code)
+            ),
+            critical=False,
+        )
+    )
+    return CertifiedKey(_issue(ca, builder), key)
+
+
+def issue_server_certificate(
+    ca: CertifiedKey, hosts: Sequence[str], *, days: int = 397, now: datetime | None = None
+) -> CertifiedKey:
+    """A TLS server certificate (EC P-256) for ``hosts`` (DNS names or IP addresses)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    names: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])])
+    builder = (
+        _builder(subject, ca.certificate.subject, key.public_key(), _now(now), days)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+    )
+    return CertifiedKey(_issue(ca, builder), key)
+
+
+# --- Reading and checking ---------------------------------------------------------------------
+
+
+def _attribute(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
+    values = name.get_attributes_for_oid(oid)
+    return str(values[0].value) if values else ""
+
+
+def professional_from_certificate(cert: x509.Certificate) -> Professional:
+    """The professional a CPS-like certificate names; ValueError when a part is missing."""
+    subject = cert.subject
+    id_nat = _attribute(subject, NameOID.COMMON_NAME)
+    last_name = _attribute(subject, NameOID.SURNAME)
+    first_name = _attribute(subject, NameOID.GIVEN_NAME)
+    try:
+        ext = cert.extensions.get_extension_for_oid(OID_PROFESSION_CODE).value
+    except x509.ExtensionNotFound:
+        raise ValueError("no profession code extension") from None
+    if not isinstance(ext, x509.UnrecognizedExtension):
+        raise ValueError("unexpected profession code extension")
+    profession_code = _parse_der_utf8string(ext.value)
+    if not (id_nat and last_name and profession_code):
+        raise ValueError("incomplete professional subject")
+    structure = _attribute(subject, NameOID.ORGANIZATION_NAME)
+    return Professional(
+        id_nat=id_nat,
+        last_name=last_name,
+        first_name=first_name,
+        profession_code=profession_code,
+        structure="" if structure == "-" else structure,
+    )
+
+
+def load_certificates(pem: bytes) -> list[x509.Certificate]:
+    """Every certificate in a PEM bundle."""
+    return x509.load_pem_x509_certificates(pem)
+
+
+def check_professional_certificate(
+    pem: bytes, trusted: Sequence[x509.Certificate], at: datetime
+) -> tuple[x509.Certificate, Professional]:
+    """Parse and check a professional's certificate: issued by one of ``trusted`` CAs, valid
+    at ``at``, usable for authentication. Raises CertificateRejected with a stable code."""
+    try:
+        cert = x509.load_pem_x509_certificate(pem)
+    except ValueError:
+        raise CertificateRejected("AUTH_CERT_INVALID") from None
+    issuer = next((ca for ca in trusted if _issued_by(cert, ca)), None)
+    if issuer is None:
+        raise CertificateRejected("AUTH_CERT_UNTRUSTED")
+    for certificate in (cert, issuer):
+        if not certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc:
+            raise CertificateRejected("AUTH_CERT_EXPIRED")
+    if not isinstance(cert.public_key(), rsa.RSAPublicKey) or _is_ca(cert):
+        raise CertificateRejected("AUTH_CERT_INVALID")
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+        if not usage.digital_signature:
+            raise CertificateRejected("AUTH_CERT_INVALID")
+    except x509.ExtensionNotFound:
+        pass
+    try:
+        return cert, professional_from_certificate(cert)
+    except ValueError:
+        raise CertificateRejected("AUTH_CERT_INVALID") from None
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
+
+
+def _issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
+    if not _is_ca(ca):
+        return False
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def verify_signature(cert: x509.Certificate, signature: bytes, data: bytes) -> bool:
+    """True when ``signature`` is the RSA PKCS#1 v1.5 SHA-256 signature of ``data``."""
+    public_key = cert.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        return False
+    try:
+        public_key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        return False
+    return True
