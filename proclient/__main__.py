@@ -1,0 +1,5 @@
+import sys
+
+from proclient.cli import main
+
+sys.exit(main())

@@ -1,0 +1,74 @@
+"""Step 3: consent to the creation (mandatory) and the two emergency accesses (HOM 99, 101).
+
+The emergency accesses are authorised by default; the patient may refuse either. A minor's
+legal representative is asked for here.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Checkbox, Input, Select, Static
+
+from proclient.domain import Action, Consent, Relationship, make_legal_representative
+from proclient.i18n import _
+from proclient.screens.base import StepScreen
+
+
+class ConsentScreen(StepScreen):
+    step_number = 3
+
+    def compose_body(self) -> ComposeResult:
+        flow = self.proclient.flow
+        consent, rep = flow.consent, flow.legal_representative
+        verb = _("la réactivation") if flow.action is Action.REACTIVATION else _("la création")
+        yield Static(_("Patient : {name}", name=flow.patient.display_name), classes="section")
+        yield Checkbox(_("Le patient consent à {verb} de son DMP", verb=verb),
+                       consent.creation, id="creation")
+        yield Static(_("Accès en cas d'urgence (autorisés sauf refus du patient) :"),
+                     classes="section")
+        yield Checkbox(_("Médecin régulateur du SAMU (centre 15)"), consent.samu_access,
+                       id="samu")
+        yield Checkbox(_("Bris de glace : tout professionnel, si la vie du patient est en danger"),
+                       consent.break_glass_access, id="break_glass")
+        if flow.needs_legal_representative:
+            with Vertical(id="representative"):
+                yield Static(_("Patient mineur : représentant légal"), classes="section")
+                yield Select(
+                    [(r.label, r.value) for r in Relationship],
+                    prompt=_("Lien avec le patient"),
+                    value=rep.relationship.value if rep else Select.NULL,
+                    id="relationship",
+                )
+                yield Input(rep.last_name if rep else "", placeholder=_("Nom"), id="rep_last")
+                yield Input(rep.first_name if rep else "", placeholder=_("Prénom"),
+                            id="rep_first")
+        yield Static(_("Espace coche ou décoche ; F8 pour continuer."), classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#creation", Checkbox).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_next()
+
+    def go_on(self) -> None:
+        flow = self.proclient.flow
+        consent = Consent(
+            creation=self.query_one("#creation", Checkbox).value,
+            samu_access=self.query_one("#samu", Checkbox).value,
+            break_glass_access=self.query_one("#break_glass", Checkbox).value,
+        )
+        representative = None
+        if flow.needs_legal_representative and consent.creation:
+            relationship = self.query_one("#relationship", Select).value
+            representative = make_legal_representative(
+                "" if relationship is Select.NULL else str(relationship),
+                self.query_one("#rep_last", Input).value,
+                self.query_one("#rep_first", Input).value,
+            )
+        flow.set_consent(consent, representative)
+        self.proclient.show_step()
+
+    def action_back(self) -> None:
+        self.proclient.go_back()

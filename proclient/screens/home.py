@@ -1,0 +1,94 @@
+"""Home: reader and service state, and the one thing to do: insert the patient's card."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from proclient.i18n import _
+from proclient.screens.base import StepScreen
+
+
+class HomeScreen(StepScreen):
+    title_text = "Accueil"
+
+    BINDINGS = [
+        Binding("f2", "demo_card", _("Carte de démo"), id="demo_card"),
+        Binding("f5", "reread", _("Relire la carte"), id="reread"),
+        Binding("f10", "quit", _("Quitter"), id="quit"),
+    ]
+
+    DEFAULT_CSS = """
+    HomeScreen #prompt { text-style: bold; content-align: center middle; height: 5;
+                         border: round $accent; margin: 1 0; }
+    HomeScreen #status { height: auto; }
+    """
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(_("Insérez la carte Vitale du patient"), id="prompt")
+        yield Static("", id="status")
+        if self.proclient.wiring.demo:
+            yield Static(
+                _("Démonstration : F2 insère une carte Vitale virtuelle, F3 la retire."),
+                classes="hint",
+            )
+
+    def on_mount(self) -> None:
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        app = self.proclient
+        self.query_one("#status", Static).update(
+            "\n".join((_("Lecteur : {state}", state=app.reader_state),
+                       _("Service DMP : {state}", state=app.service_state)))
+        )
+        prompt = self.query_one("#prompt", Static)
+        prompt.update(app.home_prompt or _("Insérez la carte Vitale du patient"))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "demo_card":
+            return self.proclient.wiring.demo
+        if action == "next":
+            return False
+        return True
+
+    def action_demo_card(self) -> None:
+        self.app.push_screen(DemoCardPicker(self.proclient.wiring.demo_cards), self._inserted)
+
+    def _inserted(self, key: str | None) -> None:
+        if key:
+            self.proclient.insert_demo_card(key)
+
+    def action_reread(self) -> None:
+        self.proclient.read_card()
+
+    def action_back(self) -> None:
+        pass
+
+
+class DemoCardPicker(ModalScreen[str | None]):
+    """Choose which virtual Carte Vitale to insert in the demo reader."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", _("Annuler"))]
+    DEFAULT_CSS = """
+    DemoCardPicker { align: center middle; }
+    DemoCardPicker > Vertical { width: 70; height: auto; border: thick $accent; padding: 1 2;
+                                background: $surface; }
+    DemoCardPicker OptionList { height: auto; max-height: 10; }
+    """
+
+    def __init__(self, cards) -> None:
+        super().__init__()
+        self._cards = cards
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(_("Quelle carte Vitale de démonstration insérer ?"))
+            yield OptionList(*(Option(card.label, id=card.key) for card in self._cards))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)

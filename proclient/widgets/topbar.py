@@ -1,0 +1,27 @@
+"""The bar on top of every screen: where we are, and DÉMONSTRATION when it is the demo."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+from proclient.i18n import _
+
+
+class TopBar(Horizontal):
+    DEFAULT_CSS = """
+    TopBar { height: 1; background: $primary; color: $text; }
+    TopBar #where { width: 1fr; padding: 0 1; text-style: bold; }
+    TopBar #demo { width: auto; padding: 0 1; background: $warning; color: $background;
+                   text-style: bold; }
+    """
+
+    def __init__(self, where: str, demo: bool) -> None:
+        super().__init__()
+        self._where, self._demo = where, demo
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._where, id="where")
+        if self._demo:
+            yield Static(_("DÉMONSTRATION"), id="demo")

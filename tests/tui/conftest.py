@@ -1,0 +1,56 @@
+"""Pilot tests drive the real app: virtual cards, the embedded service, real PDF files."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from proclient.config import Paths, load_settings
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROCLIENT_HOME", str(tmp_path / "home"))
+    return load_settings(Paths.resolve())
+
+
+@pytest.fixture(scope="session")
+def demo_pki_cache(tmp_path_factory):
+    """Demo keys are slow to make (RSA): make them once and copy them into each home."""
+    from proclient.server.demo import ensure_demo_pki
+
+    directory = tmp_path_factory.mktemp("pki")
+    ensure_demo_pki(directory)
+    return directory
+
+
+@pytest.fixture
+def app_factory(settings, demo_pki_cache):
+    import shutil
+
+    from proclient.app import ProclientApp
+    from proclient.wiring import demo_wiring
+
+    def make():
+        settings.paths.demo_dir.mkdir(parents=True, exist_ok=True)
+        for item in demo_pki_cache.iterdir():
+            target = settings.paths.demo_dir / item.name
+            if not target.exists():
+                if item.is_dir():
+                    shutil.copytree(item, target)
+                else:
+                    shutil.copy2(item, target)
+        return ProclientApp(demo_wiring(settings))
+
+    return make
+
+
+async def wait_until(pilot, predicate, timeout: float = 15.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        await pilot.pause(0.05)
+    await asyncio.sleep(0)

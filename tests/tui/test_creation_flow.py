@@ -1,0 +1,252 @@
+"""The whole flow driven by keyboard for each demo card, down to the PDF's text."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from proclient.screens.connect import ConnectScreen
+from proclient.screens.consent import ConsentScreen
+from proclient.screens.done import DoneScreen
+from proclient.screens.home import HomeScreen
+from proclient.screens.identify import IdentifyScreen
+from proclient.screens.online_access import OnlineAccessScreen
+from proclient.screens.summary import SummaryScreen
+from tests.tui.conftest import wait_until
+
+SIZE = (110, 45)
+
+
+def pdf_text(path) -> str:
+    reader = PdfReader(io.BytesIO(path.read_bytes()))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def screen_text(app) -> str:
+    """What the terminal shows, as text: the composed screen, line by line (modals included)."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join(strip.text for strip in strips)
+
+
+async def insert(pilot, app, key: str) -> None:
+    await wait_until(pilot, lambda: app.binding is not None, what="service ready")
+    app.insert_demo_card(key)
+    await wait_until(pilot, lambda: isinstance(app.screen, IdentifyScreen), what="identify")
+
+
+async def connect(pilot, app, pin: str = "1234") -> None:
+    await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="connect")
+    if not app.authenticated:
+        await pilot.press(*pin, "enter")
+    await wait_until(pilot, lambda: app.flow.dmp_state is not None, what="status")
+
+
+async def through_consent_and_online(pilot, app, *, refuse_samu=False, email="", mobile=""):
+    await pilot.press("f8")
+    await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen), what="consent")
+    await pilot.press("space")  # the creation consent, focused first, unchecked by default
+    if refuse_samu:
+        await pilot.press("tab", "space")
+    await pilot.press("f8")
+    await wait_until(pilot, lambda: isinstance(app.screen, OnlineAccessScreen), what="online")
+    if email or mobile:
+        await pilot.press("space")  # checking the box puts the cursor in the email field
+        await pilot.press(*email, "tab", *mobile)
+    await pilot.press("f8")
+    await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen), what="summary")
+
+
+async def create(pilot, app) -> DoneScreen:
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, DoneScreen), what="done")
+    return app.screen
+
+
+async def test_le_goff_single_beneficiary_creation_prints_an_accuse(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await insert(pilot, app, "legoff")
+        assert "LE GOFF Gérard" in screen_text(app)
+        await pilot.press("enter")
+        await connect(pilot, app)
+        assert "Aucun DMP" in screen_text(app)
+        await through_consent_and_online(pilot, app, refuse_samu=True)
+        done = await create(pilot, app)
+        text = pdf_text(done.receipt_path)
+        assert "LE GOFF" in text and "Gérard" in text
+        assert "1 52 03 35 238 045 87" in text
+        assert "INS-NIR TEST" in text
+        assert "refusé" in text  # SAMU refused, printed as such
+        assert not done.has_secrets
+
+
+async def test_durand_family_card_choose_a_minor_with_legal_representative(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await insert(pilot, app, "durand")
+        assert app.flow.patient is None  # three beneficiaries: nobody chosen yet
+        await pilot.press("down", "enter")  # Léa, 2015
+        await connect(pilot, app)
+        assert app.flow.patient.first_name == "Léa"
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
+        await pilot.press("space", "f8")
+        assert "mineur" in screen_text(app)  # refused without a legal representative
+        assert isinstance(app.screen, ConsentScreen)
+        app.screen.query_one("#relationship").value = "MTH"
+        app.screen.query_one("#rep_last").focus()
+        await pilot.press(*"Durand", "tab", *"Sophie", "f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, OnlineAccessScreen))
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen))
+        done = await create(pilot, app)
+        text = pdf_text(done.receipt_path)
+        assert "DURAND" in text and "Léa" in text
+        assert "Sophie" in text  # the legal representative
+
+
+async def test_closed_dmp_takes_the_reactivation_path(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await insert(pilot, app, "bensaid")
+        assert "00/00/1955" in screen_text(app)  # lunar date shown as read
+        await pilot.press("enter")
+        await connect(pilot, app)
+        assert "fermé" in screen_text(app)
+        await through_consent_and_online(pilot, app)
+        done = await create(pilot, app)
+        text = pdf_text(done.receipt_path)
+        assert "réactivation" in text.lower()
+        assert "BEN SAÏD" in text and "00/00/1955" in text
+
+
+async def test_existing_dmp_stops_with_nothing_to_create(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await insert(pilot, app, "casanova")
+        await pilot.press("enter")
+        await connect(pilot, app)
+        assert "déjà un DMP" in screen_text(app)
+        await pilot.press("f8")
+        assert isinstance(app.screen, ConnectScreen)  # no way forward
+        await pilot.press("escape", "escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        assert app.flow.patient is None
+
+
+async def test_online_access_warns_and_issues_a_secrets_sheet_never_stored(
+    app_factory, settings, tmp_path
+):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await insert(pilot, app, "legoff")
+        await pilot.press("enter")
+        await connect(pilot, app)
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
+        await pilot.press("space", "f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, OnlineAccessScreen))
+        await pilot.press("space")
+        assert "compte web sera créé" in screen_text(app)
+        await pilot.press(*"pas-une-adresse", "f8")
+        await pilot.pause()
+        assert isinstance(app.screen, OnlineAccessScreen)
+        assert "e-mail n'est pas valide" in screen_text(app)
+        app.screen.query_one("#email").value = "gerard.legoff@exemple.fr"
+        app.screen.query_one("#mobile").value = "06 12 34 56 78"
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen))
+        done = await create(pilot, app)
+        assert done.has_secrets
+        password = app._secrets.initial_password
+        receipt = pdf_text(done.receipt_path)
+        assert password not in receipt
+        # Nothing on disk holds the password until the professional asks for the sheet.
+        for path in settings.paths.data_dir.rglob("*"):
+            if path.is_file():
+                assert password.encode() not in path.read_bytes(), path
+        await pilot.press("f7")
+        await wait_until(pilot, lambda: password in screen_text(app), what="secrets shown")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, DoneScreen))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        assert app._secrets is None and app.flow.result is None
+
+
+async def test_second_creation_for_the_same_patient_is_refused(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await insert(pilot, app, "legoff")
+        await pilot.press("enter")
+        await connect(pilot, app)
+        await through_consent_and_online(pilot, app)
+        await create(pilot, app)
+        await pilot.press("enter")
+        await pilot.press("f5")  # read the same card again
+        await wait_until(pilot, lambda: isinstance(app.screen, IdentifyScreen))
+        await pilot.press("enter")
+        await connect(pilot, app)
+        assert "déjà un DMP" in screen_text(app)
+
+
+async def test_card_pulled_clears_the_patient_from_screen_and_memory(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await insert(pilot, app, "casanova")
+        assert "CASANOVA-ORSINI" in screen_text(app)
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        assert app.flow.card is None and app.flow.patient is None
+        assert "CASANOVA" not in screen_text(app)
+
+
+async def test_wrong_pin_is_refused_and_can_be_retried(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await insert(pilot, app, "legoff")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen))
+        await pilot.press(*"9999", "enter")
+        await wait_until(pilot, lambda: "incorrect" in screen_text(app), what="wrong PIN")
+        assert not app.authenticated
+        await connect(pilot, app)
+        assert app.authenticated
+
+
+@pytest.mark.parametrize("key", ["F2"])
+async def test_demo_card_inserted_from_the_keyboard(app_factory, key):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.binding is not None)
+        assert "DÉMONSTRATION" in screen_text(app)
+        await pilot.press(key.lower())
+        await pilot.press("enter")  # the first card in the picker
+        await wait_until(pilot, lambda: isinstance(app.screen, IdentifyScreen))
+        assert app.flow.card is not None
+
+
+async def test_printing_without_cups_says_so_in_french(app_factory, monkeypatch, tmp_path):
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await insert(pilot, app, "legoff")
+        await pilot.press("enter")
+        await connect(pilot, app)
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
+        await pilot.press("space", "f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, OnlineAccessScreen))
+        await pilot.press("space", *"g.legoff@exemple.fr", "f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen))
+        await create(pilot, app)
+        monkeypatch.setenv("PATH", str(empty))
+        await pilot.press("f6")
+        await wait_until(
+            pilot,
+            lambda: any("impression" in str(n.message) for n in app._notifications),
+            what="printer error",
+        )
