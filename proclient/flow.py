@@ -144,6 +144,11 @@ class CreationFlow:
     def set_web_access(self, web_access: WebAccess | None) -> None:
         """None when the patient wants no online access (the step is optional)."""
         self._expect(Step.ONLINE_ACCESS)
+        if web_access is not None and self.dmp_state is not None and self.dmp_state.web_access:
+            raise DomainError(
+                "DMPPatientAccessAlreadyExists",
+                _("Le patient a déjà un accès en ligne à son DMP : décochez la case."),
+            )
         self.web_access = web_access
         self.step = Step.SUMMARY
 

@@ -78,7 +78,7 @@ def demo_wiring(settings: Settings) -> Wiring:
         from proclient.server.embedded import embedded_client
 
         client, pki = embedded_client(demo_dir)
-        user = pki.professionals[0]
+        user = pki.default
         return ServiceBinding(
             client=client,
             credentials=CredentialSource(

@@ -163,3 +163,17 @@ def test_actions_out_of_order_are_refused():
         flow.set_consent(Consent(creation=True))
     with pytest.raises(DomainError):
         flow.request()
+
+
+def test_online_access_is_refused_when_the_patient_already_has_one():
+    flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
+    flow.card_read(LEGOFF)
+    flow.confirm_identity()
+    flow.connected(PHARMACIST, DmpState(DmpStatus.CLOSED, web_access=True))
+    flow.confirm_connection()
+    flow.set_consent(Consent(creation=True))
+    with pytest.raises(DomainError) as caught:
+        flow.set_web_access(WebAccess(email="a@exemple.fr"))
+    assert caught.value.code == "DMPPatientAccessAlreadyExists"
+    flow.set_web_access(None)
+    assert flow.step is Step.SUMMARY

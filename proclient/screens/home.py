@@ -19,7 +19,7 @@ class HomeScreen(StepScreen):
     BINDINGS = [
         Binding("f2", "demo_card", _("Carte de démo"), id="demo_card"),
         Binding("f5", "reread", _("Relire la carte"), id="reread"),
-        Binding("f10", "quit", _("Quitter"), id="quit"),
+        Binding("f10", "app.quit", _("Quitter"), id="quit"),
     ]
 
     DEFAULT_CSS = """
@@ -52,7 +52,7 @@ class HomeScreen(StepScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "demo_card":
             return self.proclient.wiring.demo
-        if action == "next":
+        if action in ("next", "back"):
             return False
         return True
 

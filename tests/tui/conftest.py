@@ -34,14 +34,9 @@ def app_factory(settings, demo_pki_cache):
     from proclient.wiring import demo_wiring
 
     def make():
-        settings.paths.demo_dir.mkdir(parents=True, exist_ok=True)
-        for item in demo_pki_cache.iterdir():
-            target = settings.paths.demo_dir / item.name
-            if not target.exists():
-                if item.is_dir():
-                    shutil.copytree(item, target)
-                else:
-                    shutil.copy2(item, target)
+        target = settings.paths.demo_dir / "demo-pki"
+        if not target.exists():
+            shutil.copytree(demo_pki_cache, target)
         return ProclientApp(demo_wiring(settings))
 
     return make

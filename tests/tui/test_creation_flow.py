@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -22,6 +26,20 @@ SIZE = (110, 45)
 def pdf_text(path) -> str:
     reader = PdfReader(io.BytesIO(path.read_bytes()))
     return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def files_containing(needle: bytes, root: Path, since: float) -> list[Path]:
+    """Files under ``root`` written since ``since`` that contain ``needle``."""
+    found = []
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            path = Path(folder, name)
+            try:
+                if path.stat().st_mtime >= since and needle in path.read_bytes():
+                    found.append(path)
+            except OSError:
+                continue
+    return found
 
 
 def screen_text(app) -> str:
@@ -139,6 +157,7 @@ async def test_existing_dmp_stops_with_nothing_to_create(app_factory):
 async def test_online_access_warns_and_issues_a_secrets_sheet_never_stored(
     app_factory, settings, tmp_path
 ):
+    started = time.time() - 1
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
         await insert(pilot, app, "legoff")
@@ -163,10 +182,10 @@ async def test_online_access_warns_and_issues_a_secrets_sheet_never_stored(
         password = app._secrets.initial_password
         receipt = pdf_text(done.receipt_path)
         assert password not in receipt
-        # Nothing on disk holds the password until the professional asks for the sheet.
-        for path in settings.paths.data_dir.rglob("*"):
-            if path.is_file():
-                assert password.encode() not in path.read_bytes(), path
+        # No file holds the password: not the data dir, not the temp dir, not the log.
+        assert files_containing(password.encode(), settings.paths.data_dir, since=started) == []
+        assert files_containing(password.encode(), Path(tempfile.gettempdir()),
+                                since=started) == []
         await pilot.press("f7")
         await wait_until(pilot, lambda: password in screen_text(app), what="secrets shown")
         await pilot.press("escape")
@@ -250,3 +269,37 @@ async def test_printing_without_cups_says_so_in_french(app_factory, monkeypatch,
             lambda: any("impression" in str(n.message) for n in app._notifications),
             what="printer error",
         )
+
+
+@pytest.mark.parametrize("pulled_at", [1, 2, 3, 4])
+async def test_card_pulled_during_read_leaves_no_patient_and_next_card_reads(
+    app_factory, pulled_at
+):
+    from proclient.cardreader.emulator import VitaleEmulator
+
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.binding is not None)
+        reader = app.wiring.patient_reader
+        app.wiring.readers.insert(reader, VitaleEmulator.from_demo("durand", pull_at=pulled_at))
+        await wait_until(pilot, lambda: "retirée" in screen_text(app), what="removal message")
+        assert isinstance(app.screen, HomeScreen)
+        assert app.flow.card is None and "DURAND" not in screen_text(app)
+        app.wiring.readers.remove(reader)
+        app.insert_demo_card("durand")
+        await wait_until(pilot, lambda: isinstance(app.screen, IdentifyScreen))
+        assert "DURAND Hugo" in screen_text(app)
+
+
+async def test_no_patient_data_reaches_the_log(app_factory, caplog):
+    caplog.set_level("DEBUG")
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await insert(pilot, app, "bensaid")
+        await pilot.press("enter")
+        await connect(pilot, app)
+        await through_consent_and_online(pilot, app, email="k.bensaid@exemple.fr")
+        await create(pilot, app)
+    for secret in ("155009935000780", "1 55 00 99 350 007 80", "BEN SAÏD", "Karim", "1234",
+                   "bensaid@"):
+        assert secret not in caplog.text
