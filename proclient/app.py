@@ -83,6 +83,9 @@ class ProclientApp(App):
         self.reader_state = self.wiring.patient_reader
         self.push_screen(HomeScreen())
         self.wiring.readers.watch(lambda event: self.post_message(CardEventMessage(event)))
+
+    def on_ready(self) -> None:
+        # After the first frame: the service's imports and keys must not delay the home screen.
         self.start_service()
 
     async def on_unmount(self) -> None:
