@@ -58,7 +58,7 @@ class CardEventMessage(Message):
 class ProclientApp(App):
     TITLE = "proclient"
     BINDINGS = [
-        Binding("f3", "remove_demo_card", _("Retirer la carte"), id="remove_card"),
+        Binding("f3", "remove_demo_card", _("Retirer (démo)"), id="remove_card"),
         Binding("ctrl+q", "quit", _("Quitter"), id="quit", show=False),
     ]
 

@@ -49,7 +49,9 @@ class StepScreen(Screen):
 
     def compose(self) -> ComposeResult:
         if self.step_number:
-            where = _("Étape {n}/4 — {title}", n=self.step_number, title=_(STEP_TITLES[self.step_number]))
+            where = _(
+                "Étape {n}/4 — {title}", n=self.step_number, title=_(STEP_TITLES[self.step_number])
+            )
         else:
             where = _(self.title_text)
         yield TopBar(where, self.proclient.wiring.demo)

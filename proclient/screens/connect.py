@@ -20,7 +20,9 @@ class ConnectScreen(StepScreen):
         with Vertical(id="login"):
             yield Static(_("Professionnel : {who}", who=app.credential_label))
             yield Static(_("Saisissez votre code porteur puis Entrée."))
-            yield Input(password=True, max_length=8, placeholder=_("Code porteur"), id="pin")
+            yield Input(
+                password=True, max_length=8, placeholder=_("Code porteur"), compact=True, id="pin"
+            )
             if app.credential_hint:
                 yield Static(app.credential_hint, classes="hint")
         yield Static("", id="state")
@@ -53,11 +55,19 @@ class ConnectScreen(StepScreen):
         who = flow.professional.display_name if flow.professional else ""
         lines = [_("Connecté : {who}.", who=who)]
         if flow.dmp_state.status is DmpStatus.ACTIVE:
-            lines.append(_("Ce patient a déjà un DMP actif : il n'y a rien à créer. "
-                           "Échap pour revenir, ou retirez la carte."))
+            lines.append(
+                _(
+                    "Ce patient a déjà un DMP actif : il n'y a rien à créer. "
+                    "Échap pour revenir, ou retirez la carte."
+                )
+            )
         elif flow.action is Action.REACTIVATION:
-            lines.append(_("Le DMP de ce patient est fermé : il peut être réactivé avec son "
-                           "consentement. F8 pour continuer."))
+            lines.append(
+                _(
+                    "Le DMP de ce patient est fermé : il peut être réactivé avec son "
+                    "consentement. F8 pour continuer."
+                )
+            )
         else:
             lines.append(_("Aucun DMP pour ce patient : création possible. F8 pour continuer."))
         self.set_state("\n".join(lines))

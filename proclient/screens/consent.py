@@ -23,14 +23,27 @@ class ConsentScreen(StepScreen):
         consent, rep = flow.consent, flow.legal_representative
         verb = _("la réactivation") if flow.action is Action.REACTIVATION else _("la création")
         yield Static(_("Patient : {name}", name=flow.patient.display_name), classes="section")
-        yield Checkbox(_("Le patient consent à {verb} de son DMP", verb=verb),
-                       consent.creation, id="creation")
-        yield Static(_("Accès en cas d'urgence (autorisés sauf refus du patient) :"),
-                     classes="section")
-        yield Checkbox(_("Médecin régulateur du SAMU (centre 15)"), consent.samu_access,
-                       id="samu")
-        yield Checkbox(_("Bris de glace : tout professionnel, si la vie du patient est en danger"),
-                       consent.break_glass_access, id="break_glass")
+        yield Checkbox(
+            _("Le patient consent à {verb} de son DMP", verb=verb),
+            consent.creation,
+            compact=True,
+            id="creation",
+        )
+        yield Static(
+            _("Accès en cas d'urgence (autorisés sauf refus du patient) :"), classes="section"
+        )
+        yield Checkbox(
+            _("Médecin régulateur du SAMU (centre 15)"),
+            consent.samu_access,
+            compact=True,
+            id="samu",
+        )
+        yield Checkbox(
+            _("Bris de glace : tout professionnel, si la vie du patient est en danger"),
+            consent.break_glass_access,
+            compact=True,
+            id="break_glass",
+        )
         if flow.needs_legal_representative:
             with Vertical(id="representative"):
                 yield Static(_("Patient mineur : représentant légal"), classes="section")
@@ -38,11 +51,18 @@ class ConsentScreen(StepScreen):
                     [(r.label, r.value) for r in Relationship],
                     prompt=_("Lien avec le patient"),
                     value=rep.relationship.value if rep else Select.NULL,
+                    compact=True,
                     id="relationship",
                 )
-                yield Input(rep.last_name if rep else "", placeholder=_("Nom"), id="rep_last")
-                yield Input(rep.first_name if rep else "", placeholder=_("Prénom"),
-                            id="rep_first")
+                yield Input(
+                    rep.last_name if rep else "", placeholder=_("Nom"), compact=True, id="rep_last"
+                )
+                yield Input(
+                    rep.first_name if rep else "",
+                    placeholder=_("Prénom"),
+                    compact=True,
+                    id="rep_first",
+                )
         yield Static(_("Espace coche ou décoche ; F8 pour continuer."), classes="hint")
 
     def on_mount(self) -> None:

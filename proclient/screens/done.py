@@ -43,20 +43,25 @@ class DoneScreen(StepScreen):
         reactivated = flow.result is not None and flow.result.action is Action.REACTIVATION
         yield Static(_("DMP réactivé.") if reactivated else _("DMP créé."), id="outcome")
         if self.receipt_path:
-            yield Static(_("Accusé de création enregistré : {path}", path=self.receipt_path),
-                         id="receipt")
+            yield Static(
+                _("Accusé de création enregistré : {path}", path=self.receipt_path), id="receipt"
+            )
         web = flow.result.web if flow.result else None
         if self.has_secrets:
             yield Static(
-                _("Accès en ligne ouvert. F6 imprime la feuille de codes (identifiant et mot de "
-                  "passe provisoire) à remettre au patient ; F7 l'affiche. Elle n'est "
-                  "enregistrée nulle part et disparaît au patient suivant."),
+                _(
+                    "Accès en ligne ouvert. F6 imprime la feuille de codes (identifiant et mot de "
+                    "passe provisoire) à remettre au patient ; F7 l'affiche. Elle n'est "
+                    "enregistrée nulle part et disparaît au patient suivant."
+                ),
                 id="secrets",
             )
         elif web is not None:
             yield Static(
-                _("Accès en ligne ouvert. Le mot de passe provisoire a déjà été remis lors du "
-                  "premier envoi : il n'est jamais délivré deux fois."),
+                _(
+                    "Accès en ligne ouvert. Le mot de passe provisoire a déjà été remis lors du "
+                    "premier envoi : il n'est jamais délivré deux fois."
+                ),
                 id="secrets",
             )
         yield Static(self.preview, id="preview")
@@ -101,6 +106,8 @@ class SecretsModal(ModalScreen[None]):
         with Vertical():
             yield Static(_("Accès en ligne de {name}", name=self._sheet.patient_name))
             yield Static(_("Identifiant : {login}", login=self._sheet.login), classes="secret")
-            yield Static(_("Mot de passe provisoire : {password}",
-                           password=self._sheet.initial_password), classes="secret")
+            yield Static(
+                _("Mot de passe provisoire : {password}", password=self._sheet.initial_password),
+                classes="secret",
+            )
             yield Static(_("À changer à la première connexion. Échap pour fermer."))

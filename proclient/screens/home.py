@@ -17,8 +17,8 @@ class HomeScreen(StepScreen):
     title_text = "Accueil"
 
     BINDINGS = [
-        Binding("f2", "demo_card", _("Carte de démo"), id="demo_card"),
-        Binding("f5", "reread", _("Relire la carte"), id="reread"),
+        Binding("f2", "demo_card", _("Insérer (démo)"), id="demo_card"),
+        Binding("f5", "reread", _("Relire"), id="reread"),
         Binding("f10", "app.quit", _("Quitter"), id="quit"),
     ]
 
@@ -43,8 +43,12 @@ class HomeScreen(StepScreen):
     def refresh_status(self) -> None:
         app = self.proclient
         self.query_one("#status", Static).update(
-            "\n".join((_("Lecteur : {state}", state=app.reader_state),
-                       _("Service DMP : {state}", state=app.service_state)))
+            "\n".join(
+                (
+                    _("Lecteur : {state}", state=app.reader_state),
+                    _("Service DMP : {state}", state=app.service_state),
+                )
+            )
         )
         prompt = self.query_one("#prompt", Static)
         prompt.update(app.home_prompt or _("Insérez la carte Vitale du patient"))

@@ -29,9 +29,14 @@ class IdentifyScreen(StepScreen):
             nir = format_nir(person.nir) if person.nir else _("NIR absent")
             minor = _(" — mineur") if is_minor(person.birth_date, flow.today, flow.majority) else ""
             lunar = _(" (date lunaire)") if person.birth_date.is_lunar else ""
-            label = _("{name}  né(e) le {birth}{lunar}  NIR {nir}{minor}",
-                      name=person.display_name, birth=person.birth_date.display, lunar=lunar,
-                      nir=nir, minor=minor)
+            label = _(
+                "{name}  né(e) le {birth}{lunar}  NIR {nir}{minor}",
+                name=person.display_name,
+                birth=person.birth_date.display,
+                lunar=lunar,
+                nir=nir,
+                minor=minor,
+            )
             options.append(Option(label, id=str(index)))
         yield OptionList(*options, id="beneficiaries")
 

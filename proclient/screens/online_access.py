@@ -20,19 +20,30 @@ class OnlineAccessScreen(StepScreen):
     def compose_body(self) -> ComposeResult:
         web = self.proclient.flow.web_access
         yield Static(_("Le patient souhaite-t-il consulter son DMP sur Internet ?"))
-        yield Checkbox(_("Ouvrir un accès en ligne"), web is not None, id="wanted")
-        yield Input(web.email if web and web.email else "", placeholder=_("Adresse e-mail"),
-                    id="email")
-        yield Input(web.mobile if web and web.mobile else "", placeholder=_("Mobile (06 ou 07)"),
-                    id="mobile")
+        yield Checkbox(_("Ouvrir un accès en ligne"), web is not None, compact=True, id="wanted")
+        yield Input(
+            web.email if web and web.email else "",
+            placeholder=_("Adresse e-mail"),
+            compact=True,
+            id="email",
+        )
+        yield Input(
+            web.mobile if web and web.mobile else "",
+            placeholder=_("Mobile (06 ou 07)"),
+            compact=True,
+            id="mobile",
+        )
         yield Static(
-            _("Attention : un compte web sera créé pour le patient. Son identifiant et son mot "
-              "de passe provisoire seront imprimés sur une feuille à part, remise au patient, "
-              "et ne seront enregistrés nulle part."),
+            _(
+                "Attention : un compte web sera créé pour le patient. Son identifiant et son mot "
+                "de passe provisoire seront imprimés sur une feuille à part, remise au patient, "
+                "et ne seront enregistrés nulle part."
+            ),
             id="warning",
         )
-        yield Static(_("Sans accès en ligne, laissez la case décochée et appuyez sur F8."),
-                     classes="hint")
+        yield Static(
+            _("Sans accès en ligne, laissez la case décochée et appuyez sur F8."), classes="hint"
+        )
 
     def on_mount(self) -> None:
         self._sync()

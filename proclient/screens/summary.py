@@ -17,11 +17,18 @@ def summary_lines(flow: CreationFlow) -> list[str]:
     assert patient is not None
     yes, no = _("autorisé"), _("refusé")
     lines = [
-        _("Patient : {name}, né(e) le {birth}", name=patient.display_name,
-          birth=patient.birth_date.display),
+        _(
+            "Patient : {name}, né(e) le {birth}",
+            name=patient.display_name,
+            birth=patient.birth_date.display,
+        ),
         _("INS : {nir} ({label})", nir=format_nir(patient.ins.value), label=patient.ins.label),
-        _("Action : {what}", what=_("réactivation du DMP fermé")
-          if flow.action is Action.REACTIVATION else _("création du DMP")),
+        _(
+            "Action : {what}",
+            what=_("réactivation du DMP fermé")
+            if flow.action is Action.REACTIVATION
+            else _("création du DMP"),
+        ),
         _("Consentement du patient : recueilli"),
         _("Accès SAMU (centre 15) : {v}", v=yes if flow.consent.samu_access else no),
         _("Accès bris de glace : {v}", v=yes if flow.consent.break_glass_access else no),
@@ -31,10 +38,16 @@ def summary_lines(flow: CreationFlow) -> list[str]:
     web = flow.web_access
     if web:
         channels = ", ".join(
-            c for c in (mask_email(web.email) if web.email else "",
-                        mask_mobile(web.mobile) if web.mobile else "") if c)
-        lines.append(_("Accès en ligne : oui ({channels}) — un compte web sera créé",
-                       channels=channels))
+            c
+            for c in (
+                mask_email(web.email) if web.email else "",
+                mask_mobile(web.mobile) if web.mobile else "",
+            )
+            if c
+        )
+        lines.append(
+            _("Accès en ligne : oui ({channels}) — un compte web sera créé", channels=channels)
+        )
     else:
         lines.append(_("Accès en ligne : non"))
     return lines
@@ -47,10 +60,12 @@ class SummaryScreen(StepScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("\n".join(summary_lines(self.proclient.flow)), id="summary")
-        verb = (_("réactiver") if self.proclient.flow.action is Action.REACTIVATION
-                else _("créer"))
-        yield Static(_("Entrée ou F8 pour {verb} le DMP ; Échap pour corriger.", verb=verb),
-                     classes="section", id="state")
+        verb = _("réactiver") if self.proclient.flow.action is Action.REACTIVATION else _("créer")
+        yield Static(
+            _("Entrée ou F8 pour {verb} le DMP ; Échap pour corriger.", verb=verb),
+            classes="section",
+            id="state",
+        )
 
     def go_on(self) -> None:
         if self.proclient.submitting:
@@ -60,5 +75,6 @@ class SummaryScreen(StepScreen):
 
     def submit_failed(self, message: str) -> None:
         self.query_one("#state", Static).update(
-            _("Entrée ou F8 pour réessayer (sans risque de doublon) ; Échap pour corriger."))
+            _("Entrée ou F8 pour réessayer (sans risque de doublon) ; Échap pour corriger.")
+        )
         self.show_error(message)
