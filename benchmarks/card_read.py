@@ -17,13 +17,33 @@ from proclient.cardreader.vitale import read_vitale
 RUNS = 2000
 
 
-def measure(fn) -> float:
+RAW_APDUS = [bytes.fromhex(h) for h in (
+    "00A40000023F00", "00B0820000", "00A404000BD250000002564954414C45", "00B0820000")]
+
+
+def measure(fn, *args) -> float:
     samples = []
     for _ in range(RUNS):
         start = time.perf_counter()
-        fn()
+        fn(*args)
         samples.append(time.perf_counter() - start)
     return statistics.median(samples)
+
+
+def read(readers: VirtualReaderBackend) -> int:
+    """The application's path: connect, T=0 transport, Vitale reading and parsing."""
+    connection = readers.connect(PATIENT_READER)
+    transport = T0Transport(connection)
+    read_vitale(connection, transport=transport)
+    connection.disconnect()
+    return transport.apdu_count
+
+
+def raw(emulator: VitaleEmulator) -> None:
+    """The floor: the same four APDUs straight to the card, nothing parsed."""
+    emulator.reset()
+    for apdu in RAW_APDUS:
+        emulator.process(apdu)
 
 
 def main() -> None:
@@ -31,28 +51,10 @@ def main() -> None:
     print(f"{'card':10} {'read (µs)':>10} {'raw APDUs (µs)':>15} {'ratio':>6} {'APDUs':>6}")
     for key in DEMO_CARDS:
         readers.insert(PATIENT_READER, VitaleEmulator.from_demo(key))
-        transport_holder = {}
-
-        def read():
-            connection = readers.connect(PATIENT_READER)
-            transport = T0Transport(connection)
-            read_vitale(connection, transport=transport)
-            transport_holder["n"] = transport.apdu_count
-            connection.disconnect()
-
-        read()
-        apdus = [bytes.fromhex(h) for h in (
-            "00A40000023F00", "00B0820000", "00A404000BD250000002564954414C45", "00B0820000")]
-        emulator = VitaleEmulator.from_demo(key)
-
-        def raw():
-            emulator.reset()
-            for apdu in apdus:
-                emulator.process(apdu)
-
-        full, floor = measure(read), measure(raw)
-        print(f"{key:10} {full * 1e6:10.1f} {floor * 1e6:15.1f} {full / floor:6.1f} "
-              f"{transport_holder['n']:6d}")
+        apdus = read(readers)
+        full = measure(read, readers)
+        floor = measure(raw, VitaleEmulator.from_demo(key))
+        print(f"{key:10} {full * 1e6:10.1f} {floor * 1e6:15.1f} {full / floor:6.1f} {apdus:6d}")
 
 
 if __name__ == "__main__":

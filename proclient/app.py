@@ -26,6 +26,7 @@ from proclient.domain import (
 )
 from proclient.flow import CreationFlow, Step
 from proclient.i18n import _
+from proclient.logsafe import log_unexpected
 from proclient.screens.base import StepScreen
 from proclient.screens.connect import ConnectScreen
 from proclient.screens.consent import ConsentScreen
@@ -108,7 +109,7 @@ class ProclientApp(App):
         except DomainError as error:
             self.service_state = error.message
         except Exception:
-            log.exception("service start failed")
+            log_unexpected(log, "service start failed")
             self.service_state = _(UNEXPECTED)
         else:
             self.binding = binding
@@ -173,7 +174,7 @@ class ProclientApp(App):
         except DomainError as error:
             self.call_from_thread(self._card_failed, error.message)
         except Exception:
-            log.exception("card read failed")
+            log_unexpected(log, "card read failed")
             self.call_from_thread(self._card_failed, _(UNEXPECTED))
         else:
             self.call_from_thread(self._card_read, card)
@@ -252,7 +253,7 @@ class ProclientApp(App):
         except DomainError as error:
             self._connect_failed(screen, error.message)
         except Exception:
-            log.exception("connection failed")
+            log_unexpected(log, "connection failed")
             self._connect_failed(screen, _(UNEXPECTED))
 
     @work(exclusive=True, group="service-call", exit_on_error=False)
@@ -265,7 +266,7 @@ class ProclientApp(App):
                 self.authenticated = False
             self._connect_failed(screen, error.message)
         except Exception:
-            log.exception("status failed")
+            log_unexpected(log, "status failed")
             self._connect_failed(screen, _(UNEXPECTED))
 
     async def _status(self, screen, professional) -> None:
@@ -298,7 +299,7 @@ class ProclientApp(App):
             screen.submit_failed(error.message)
             return
         except Exception:
-            log.exception("submission failed")
+            log_unexpected(log, "submission failed")
             self.submitting = False
             screen.submit_failed(_(UNEXPECTED))
             return
@@ -334,7 +335,7 @@ class ProclientApp(App):
             pdf = render_receipt(receipt, page=self.wiring.receipt_format)
             path = save_receipt(pdf, receipt, self.wiring.receipts_dir)
         except OSError:
-            log.exception("receipt not saved")
+            log_unexpected(log, "receipt not saved")
             return None, preview, _(
                 "L'accusé de création n'a pas pu être enregistré dans {dir} : vérifiez les "
                 "droits et l'espace disque.", dir=self.wiring.receipts_dir)
@@ -356,7 +357,7 @@ class ProclientApp(App):
             self.call_from_thread(self.notify, error.message, severity="error", timeout=15)
             return
         except Exception:
-            log.exception("secrets sheet not printed")
+            log_unexpected(log, "secrets sheet not printed")
             self.call_from_thread(self.notify, _(UNEXPECTED), severity="error")
             return
         self.call_from_thread(self.notify, _("Feuille de codes envoyée à l'imprimante (tâche {job}).", job=job))

@@ -11,6 +11,7 @@ import sys
 
 from proclient import __version__
 from proclient.i18n import _
+from proclient.logsafe import log_unexpected
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_CONFIGURED = 0, 1, 2, 3
 
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_ERROR
     except Exception:
-        logging.getLogger(__name__).exception("unexpected failure")
+        log_unexpected(logging.getLogger(__name__), "unexpected failure")
         print(_("Erreur inattendue : le détail technique est dans le journal (proclient locate)."),
               file=sys.stderr)
         return EXIT_ERROR
