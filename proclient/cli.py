@@ -1,4 +1,4 @@
-"""Command line: `proclient` (the TUI), `proclient demo`, `proclient locate`, `--version`.
+"""Command line: `proclient` (the TUI) and its sub-commands (see proclient/commands/).
 
 Errors reach the user as one French line on stderr, never a traceback.
 """
@@ -6,29 +6,29 @@ Errors reach the user as one French line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 
 from proclient import __version__
+from proclient.commands import COMMAND_MODULES, EXIT_ERROR, EXIT_NOT_CONFIGURED, EXIT_OK
 from proclient.i18n import _
 from proclient.logsafe import log_unexpected
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_CONFIGURED = 0, 1, 2, 3
 
-
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> tuple[argparse.ArgumentParser, dict]:
     parser = argparse.ArgumentParser(
         prog="proclient",
         description=_("Création du DMP depuis la carte Vitale du patient."),
     )
     parser.add_argument("--version", action="version", version=f"proclient {__version__}")
     commands = parser.add_subparsers(dest="command", metavar=_("commande"))
-    demo = commands.add_parser(
-        "demo", help=_("démonstration : cartes Vitale virtuelles et service DMP intégré"))
-    demo.add_argument("--reset", action="store_true",
-                      help=_("remet à zéro le service DMP de démonstration avant de démarrer"))
-    commands.add_parser("locate", help=_("affiche où sont les réglages, les données et les accusés"))
-    return parser
+    modules = {}
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(name)
+        module.configure(commands.add_parser(module.NAME, help=module.HELP))
+        modules[module.NAME] = module
+    return parser, modules
 
 
 def _setup_logging(settings) -> None:
@@ -48,32 +48,6 @@ def _setup_logging(settings) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _locate(settings) -> int:
-    paths = settings.paths
-    print(_("Réglages : {path}", path=paths.config_file))
-    print(_("Données : {path}", path=paths.data_dir))
-    print(_("Accusés de création : {path}", path=paths.receipts_dir))
-    print(_("Démonstration : {path}", path=paths.demo_dir))
-    print(_("Journal : {path}", path=paths.log_dir / "proclient.log"))
-    return EXIT_OK
-
-
-def _run(wiring) -> int:
-    from proclient.app import ProclientApp
-
-    ProclientApp(wiring).run()
-    return EXIT_OK
-
-
-def _demo(settings, reset: bool) -> int:
-    from proclient.wiring import demo_wiring
-
-    if reset:
-        for leftover in settings.paths.demo_dir.glob("dmp-service.sqlite3*"):
-            leftover.unlink()
-    return _run(demo_wiring(settings))
-
-
 def _not_configured(settings) -> int:
     from proclient.config import EXAMPLE_CONFIG
 
@@ -85,7 +59,9 @@ def _not_configured(settings) -> int:
     if sys.stdin.isatty() and sys.stdout.isatty():
         answer = input(_("Lancer la démonstration maintenant ? [O/n] ")).strip().lower()
         if answer in ("", "o", "oui", "y", "yes"):
-            return _demo(settings, reset=False)
+            from proclient.commands import demo
+
+            return demo.run(argparse.Namespace(reset=False), settings)
     return EXIT_NOT_CONFIGURED
 
 
@@ -93,19 +69,20 @@ def main(argv: list[str] | None = None) -> int:
     from proclient.config import load_settings
     from proclient.domain import DomainError
 
-    args = _parser().parse_args(argv)
+    parser, modules = _parser()
+    args = parser.parse_args(argv)
     try:
         settings = load_settings()
         _setup_logging(settings)
-        if args.command == "locate":
-            return _locate(settings)
-        if args.command == "demo":
-            return _demo(settings, args.reset)
+        if args.command:
+            return modules[args.command].run(args, settings)
         if not settings.configured:
             return _not_configured(settings)
+        from proclient.app import ProclientApp
         from proclient.wiring import configured_wiring
 
-        return _run(configured_wiring(settings))
+        ProclientApp(configured_wiring(settings)).run()
+        return EXIT_OK
     except DomainError as error:
         print(error.message, file=sys.stderr)
         return EXIT_ERROR

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Sets up everything proclient needs on a fresh Debian/Ubuntu machine: system packages,
-# then a virtual environment in .venv with the project and its test tools.
+# Sets up everything proclient needs on a fresh Debian/Ubuntu machine: the system packages
+# listed in scripts/packages/*.txt, then a virtual environment in .venv with the project and
+# its test tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-# libpcsclite-dev builds pyscard; pcscd runs readers; tmux and poppler-utils serve the tests.
-PACKAGES=(python3-venv python3-dev gcc libpcsclite-dev pcscd tmux poppler-utils)
+read -r -a PACKAGES <<< "$(cat scripts/packages/*.txt | tr '\n' ' ')"
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
-# One command: set up, then run the whole test suite.
+# One command: set up, start the real services the tests use, then run the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# Each scripts/services/*.sh starts one real service for the tests (pcscd, PostgreSQL, CUPS…)
+# and exports what the tests need to find it.
+for service in scripts/services/*.sh; do
+  [ -e "$service" ] || continue
+  # shellcheck source=/dev/null
+  source "$service"
+done
 exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,25 @@
+"""`proclient demo`: virtual cards and the embedded service."""
+
+from __future__ import annotations
+
+from proclient.i18n import _
+
+NAME = "demo"
+HELP = _("démonstration : cartes Vitale virtuelles et service DMP intégré")
+
+
+def configure(parser) -> None:
+    parser.add_argument("--reset", action="store_true",
+                        help=_("remet à zéro le service DMP de démonstration avant de démarrer"))
+
+
+def run(args, settings) -> int:
+    from proclient.app import ProclientApp
+    from proclient.commands import EXIT_OK
+    from proclient.wiring import demo_wiring
+
+    if getattr(args, "reset", False):
+        for leftover in settings.paths.demo_dir.glob("dmp-service.sqlite3*"):
+            leftover.unlink()
+    ProclientApp(demo_wiring(settings)).run()
+    return EXIT_OK
