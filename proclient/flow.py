@@ -17,19 +17,26 @@ from datetime import date
 
 from proclient.domain import (
     Action,
+    BirthDate,
     Consent,
     CreationRequest,
     CreationResult,
     DmpState,
     DmpStatus,
     DomainError,
+    IdentitySource,
+    Ins,
     LegalRepresentative,
     Patient,
     Professional,
     VitaleCard,
     WebAccess,
+    sex_from_nir,
+    validate_nir,
 )
 from proclient.i18n import _
+
+_NAME_CHARS = frozenset(" -'")
 
 
 class Step(enum.IntEnum):
@@ -81,6 +88,23 @@ class CreationFlow:
         patient = Patient.from_beneficiary(self.card.beneficiaries[index], self.ins_oid)
         self.beneficiary_index, self.patient = index, patient
         return patient
+
+    @property
+    def typed(self) -> bool:
+        """The identity is being typed (no readable card: Vitale 1, forgotten card)."""
+        return self.step is not Step.HOME and self.card is None
+
+    def start_manual_entry(self) -> None:
+        """Identify the patient by typing the identity instead of reading a card."""
+        self.reset()
+        self.step = Step.IDENTIFY
+
+    def identity_typed(self, patient: Patient) -> None:
+        """The typed identity (see ``typed_patient``) becomes the patient of this creation."""
+        self._expect(Step.IDENTIFY)
+        if self.card is not None or patient.source is not IdentitySource.TYPED:
+            raise DomainError("STEP", _("Cette action n'est pas possible à cette étape."))
+        self.beneficiary_index, self.patient = None, patient
 
     def confirm_identity(self) -> None:
         self._expect(Step.IDENTIFY)
@@ -203,3 +227,38 @@ class CreationFlow:
     def _expect(self, step: Step) -> None:
         if self.step is not step:
             raise DomainError("STEP", _("Cette action n'est pas possible à cette étape."))
+
+
+def _typed_name(value: str, what: str) -> str:
+    name = " ".join(value.split())
+    if not name or not all(ch.isalpha() or ch in _NAME_CHARS for ch in name):
+        raise DomainError("TYPED_NAME", _(
+            "Saisissez le {what} du patient en lettres (espaces, traits d'union et "
+            "apostrophes admis).", what=what))
+    return name
+
+
+def typed_patient(last_name: str, first_name: str, birth: str, nir: str, oid: str,
+                  today: date) -> Patient:
+    """The patient from a typed identity: names, birth date JJ/MM/AAAA (lunar dates such as
+    00/00/1955 are accepted as written), the NIR with its key; the sex comes from the NIR."""
+    last = _typed_name(last_name, _("nom")).upper()
+    first = _typed_name(first_name, _("prénom"))
+    parts = birth.strip().split("/")
+    if len(parts) != 3 or [len(p) for p in parts] != [2, 2, 4] or not all(
+            p.isascii() and p.isdigit() for p in parts):
+        raise DomainError("TYPED_BIRTH", _(
+            "Saisissez la date de naissance sous la forme JJ/MM/AAAA (00 pour un jour ou un mois "
+            "inconnu)."))
+    birth_date = BirthDate(parts[2] + parts[1] + parts[0])
+    year = birth_date.year or 0
+    exact = birth_date.as_date
+    if year < 1880 or year > today.year or (exact is not None and exact > today):
+        raise DomainError("TYPED_BIRTH", _(
+            "La date de naissance est impossible : vérifiez-la sur une pièce d'identité."))
+    value = validate_nir(nir)
+    if value[1:3] != parts[2][2:]:
+        raise DomainError("TYPED_NIR_YEAR", _(
+            "Le NIR ne correspond pas à l'année de naissance : vérifiez l'un et l'autre."))
+    return Patient(ins=Ins(value, oid), last_name=last, first_name=first,
+                   birth_date=birth_date, sex=sex_from_nir(value), source=IdentitySource.TYPED)

@@ -45,10 +45,11 @@ def test_broken_settings_file_gives_one_french_line(tmp_path):
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_configured_workstation_without_pcsc_support_says_so(tmp_path):
+def test_configured_workstation_without_credential_says_what_to_configure(tmp_path):
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "config.toml").write_text(
         '[service]\nurl = "https://dmp.example.test"\n', encoding="utf-8")
     done = run(home=tmp_path)
     assert done.returncode == 1
-    assert "proclient demo" in done.stderr and "Traceback" not in done.stderr
+    assert "credential." in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

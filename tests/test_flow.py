@@ -177,3 +177,58 @@ def test_online_access_is_refused_when_the_patient_already_has_one():
     assert caught.value.code == "DMPPatientAccessAlreadyExists"
     flow.set_web_access(None)
     assert flow.step is Step.SUMMARY
+
+
+# --- manual entry (Vitale 1, forgotten card) ---------------------------------------------------
+
+def typed(last="ben saïd", first="Karim", birth="00/00/1955", nir="1 55 00 99 350 007 80"):
+    from proclient.flow import typed_patient
+
+    return typed_patient(last, first, birth, nir, OID_INS_NIR_TEST, TODAY)
+
+
+def test_typed_identity_goes_on_to_connection_and_says_it_was_typed():
+    from proclient.domain import IdentitySource, Sex
+
+    flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
+    flow.start_manual_entry()
+    assert flow.step is Step.IDENTIFY and flow.typed
+    flow.identity_typed(typed())
+    flow.confirm_identity()
+    assert flow.step is Step.CONNECT
+    patient = flow.patient
+    assert patient.source is IdentitySource.TYPED
+    assert (patient.last_name, patient.sex, patient.birth_date.raw) == ("BEN SAÏD", Sex.MALE,
+                                                                        "19550000")
+    assert patient.ins.value == "155009935000780"
+
+
+def test_typed_lunar_birth_date_is_kept_as_written():
+    patient = typed(birth="00/13/1955")
+    assert patient.birth_date.raw == "19551300" and patient.birth_date.is_lunar
+
+
+@pytest.mark.parametrize("field, value, code", [
+    ("nir", "1 55 00 99 350 007 81", "NIR_KEY"),
+    ("nir", "1550099", "NIR_FORMAT"),
+    ("birth", "1955-01-01", "TYPED_BIRTH"),
+    ("birth", "01/01/2099", "TYPED_BIRTH"),
+    ("birth", "14/03/1960", "TYPED_NIR_YEAR"),
+    ("last", "  ", "TYPED_NAME"),
+    ("first", "K4rim", "TYPED_NAME"),
+])
+def test_typed_identity_mistakes_are_named(field, value, code):
+    with pytest.raises(DomainError) as caught:
+        typed(**{field: value})
+    assert caught.value.code == code
+    assert caught.value.message.endswith(".")
+
+
+def test_a_card_identity_cannot_pass_as_typed_and_back_forgets_it():
+    flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
+    flow.card_read(LEGOFF)
+    with pytest.raises(DomainError):
+        flow.identity_typed(typed())  # a card was read: its identity wins
+    flow.start_manual_entry()
+    flow.identity_typed(typed())
+    assert flow.back() is Step.HOME and flow.patient is None and not flow.typed

@@ -18,6 +18,8 @@ NO_BENEFICIARY = "NO_BENEFICIARY"
 MALFORMED = "MALFORMED"
 STATUS_WORD = "STATUS_WORD"
 SERVICE_GONE = "SERVICE_GONE"
+READER_BUSY = "READER_BUSY"
+CARD_RESET = "CARD_RESET"
 
 CODES = (
     NO_READER,
@@ -30,6 +32,8 @@ CODES = (
     MALFORMED,
     STATUS_WORD,
     SERVICE_GONE,
+    READER_BUSY,
+    CARD_RESET,
 )
 
 
@@ -69,6 +73,16 @@ def default_message(code: str, sw: int | None = None) -> str:
         return _(
             "Le service des cartes à puce (pcscd) ne répond plus : "
             "relancez-le ou rebranchez le lecteur."
+        )
+    if code == READER_BUSY:
+        return _(
+            "Le lecteur est occupé par un autre programme : fermez ce programme "
+            "puis réinsérez la carte."
+        )
+    if code == CARD_RESET:
+        return _(
+            "La carte a été réinitialisée par un autre programme pendant la lecture : "
+            "réinsérez-la ou relisez-la (F5)."
         )
     return _("Erreur de lecture de la carte : réinsérez-la puis réessayez.")
 

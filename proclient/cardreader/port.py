@@ -28,7 +28,14 @@ class CardEvent:
 
 
 class CardConnection(Protocol):
-    """A connection to the card in one reader: raw APDU exchange, no T=0 handling."""
+    """A connection to the card in one reader: raw APDU exchange, no T=0 handling.
+
+    Optional: ``transaction()``, a context manager giving this connection exclusive use of the
+    card for a sequence of APDUs (PC/SC's SCardBeginTransaction/EndTransaction; a lock in the
+    virtual reader). read_vitale uses it when present, so that another program's SELECT cannot
+    slip between ours. It is not part of the protocol's required methods: a bare card
+    emulator used as a connection has none.
+    """
 
     @property
     def atr(self) -> bytes: ...

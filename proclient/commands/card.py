@@ -1,0 +1,87 @@
+"""`proclient card read`: read the Carte Vitale in a PC/SC reader and print its beneficiaries.
+
+For scripts (the GP's practice software) ``--json`` prints one JSON object on stdout. Errors
+are one French line on stderr and a documented exit code (proclient/commands/__init__.py).
+"""
+
+from __future__ import annotations
+
+from proclient.i18n import _
+
+NAME = "card"
+HELP = _("lit la carte Vitale du lecteur (lecteur PC/SC réel)")
+
+
+def configure(parser) -> None:
+    actions = parser.add_subparsers(dest="card_action", metavar=_("action"), required=True)
+    read = actions.add_parser("read", help=_("lit la carte et affiche ses bénéficiaires"))
+    read.add_argument("--reader", metavar=_("NOM"),
+                      help=_("une partie du nom du lecteur (par défaut : réglage readers.patient, "
+                             "sinon le premier lecteur)"))
+    read.add_argument("--json", action="store_true", help=_("un objet JSON sur la sortie standard"))
+
+
+def exit_code_for(error) -> int:
+    """The exit code of a CardError (documented in the README)."""
+    from proclient.cardreader import errors
+    from proclient.commands import EXIT_CARD_UNREADABLE, EXIT_NO_CARD, EXIT_NO_READER
+
+    if error.code in (errors.NO_READER, errors.SERVICE_GONE, errors.READER_BUSY):
+        return EXIT_NO_READER
+    if error.code == errors.NO_CARD:
+        return EXIT_NO_CARD
+    return EXIT_CARD_UNREADABLE
+
+
+def beneficiary_json(beneficiary) -> dict:
+    from proclient.domain import sex_from_nir
+
+    born = beneficiary.birth_date.as_date
+    sex = sex_from_nir(beneficiary.nir) if beneficiary.nir else None
+    return {
+        "last_name": beneficiary.last_name,
+        "first_name": beneficiary.first_name,
+        "birth_date_on_card": beneficiary.birth_date.raw,
+        "birth_date": born.isoformat() if born else None,
+        "nir": beneficiary.nir or None,
+        "sex": sex.value if sex else None,
+    }
+
+
+def run(args, settings) -> int:
+    import json
+    import sys
+
+    from proclient.cardreader.apdu import T0Transport
+    from proclient.cardreader.errors import CardError
+    from proclient.cardreader.pcsc import PATIENT, PcscReaderBackend
+    from proclient.cardreader.vitale import card_type_from_atr, read_vitale
+    from proclient.commands import EXIT_OK
+    from proclient.domain import format_nir
+
+    pattern = args.reader if args.reader is not None else (settings.reader_patient or "")
+    backend = PcscReaderBackend({PATIENT: pattern})
+    try:
+        connection = backend.connect(PATIENT)
+        try:
+            atr = bytes(connection.atr)
+            card = read_vitale(connection, transport=T0Transport(connection))
+        finally:
+            connection.disconnect()
+    except CardError as error:
+        print(error.message, file=sys.stderr)
+        return exit_code_for(error)
+    if args.json:
+        document = {
+            "card": {"type": card_type_from_atr(atr).value, "atr": atr.hex().upper()},
+            "beneficiaries": [beneficiary_json(b) for b in card.beneficiaries],
+        }
+        print(json.dumps(document, ensure_ascii=False))
+        return EXIT_OK
+    print(_("Carte Vitale 2 — {n} bénéficiaire(s)", n=len(card.beneficiaries)))
+    for b in card.beneficiaries:
+        lunar = _(" (date lunaire)") if b.birth_date.is_lunar else ""
+        nir = format_nir(b.nir) if b.nir else _("NIR absent")
+        print(_("  {name}, né(e) le {birth}{lunar}, NIR {nir}", name=b.display_name,
+                birth=b.birth_date.display, lunar=lunar, nir=nir))
+    return EXIT_OK
