@@ -1,12 +1,18 @@
 """The DMP service as an ASGI app: JSON over HTTPS, mirroring the DMPi transactions.
 
-Routes are plain ``def`` functions: FastAPI runs them in its thread pool, where SQLite and
-scrypt may block without stalling the event loop. The schema is created here, at app
-creation, not in a lifespan handler (httpx's ASGITransport does not run lifespans).
+Routes are plain ``def`` functions: FastAPI runs them in its thread pool, where the database
+and scrypt may block without stalling the event loop. The schema is created (or upgraded)
+here, at app creation, not in a lifespan handler (httpx's ASGITransport does not run
+lifespans); the lifespan only closes the database at shutdown.
 NIRs travel in request bodies only, never in URLs, which end up in access logs.
 """
 
 # No "from __future__ import annotations": FastAPI must see the local Annotated aliases.
+import json
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header
@@ -37,11 +43,11 @@ API_VERSION = "1.0.0"
 
 _PROBLEMS = {
     status: {"model": ProblemOut, "content": {"application/problem+json": {}}}
-    for status in (400, 401, 404, 409, 422)
+    for status in (400, 401, 404, 409, 422, 429)
 }
 
 
-def _idempotency_key(
+async def _idempotency_key(
     key: Annotated[
         str | None,
         Header(alias="Idempotency-Key", max_length=200, description="une clé par opération"),
@@ -49,7 +55,31 @@ def _idempotency_key(
 ) -> str:
     if not key or not key.strip():
         raise Problem("IDEMPOTENCY_KEY_REQUIRED")
+    if not (key.isascii() and key.isprintable()):
+        raise Problem("VALIDATION", status=422)
     return key.strip()
+
+
+def _document_idempotency_key(app: FastAPI) -> None:
+    """Say in the OpenAPI document that writes require Idempotency-Key. The dependency itself
+    accepts its absence so that the refusal is our 400 IDEMPOTENCY_KEY_REQUIRED problem, not
+    a generic validation error."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            document = generate()
+            for item in document.get("paths", {}).values():
+                for operation in item.values():
+                    for parameter in operation.get("parameters", []):
+                        if parameter.get("name") == "Idempotency-Key":
+                            parameter["required"] = True
+                            parameter["schema"] = {"type": "string", "minLength": 1,
+                                                   "maxLength": 200}
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _answer(outcome: Outcome) -> JSONResponse:
@@ -63,11 +93,21 @@ def create_app(settings: ServerSettings) -> FastAPI:
     if not trusted:
         raise ValueError("no trusted CA certificate")
     storage = Storage(settings.database, settings.pseudonym_secret)
-    storage.initialize()
+    try:
+        storage.initialize()
+    except BaseException:
+        storage.close()
+        raise
     auth = Authenticator(settings, storage, trusted)
     operations = DmpOperations(settings, storage)
 
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        storage.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="proclient - service DMP",
         version=API_VERSION,
         description="Création, réactivation et accès en ligne du DMP (transactions TD0.2, "
@@ -77,6 +117,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         redoc_url=None,
     )
     install_problem_handlers(app)
+    _document_idempotency_key(app)
     app.state.settings = settings
     app.state.storage = storage
 
@@ -129,3 +170,23 @@ def create_app(settings: ServerSettings) -> FastAPI:
         return _answer(operations.open_web_access(pro, key, body))
 
     return app
+
+
+def openapi_document() -> dict:
+    """The service's OpenAPI document (what docs/openapi.json keeps), from a throw-away app."""
+    from proclient.server.pki import create_ca
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ca = create_ca("openapi")
+        settings = ServerSettings(database=Path(tmp) / "openapi.sqlite3",
+                                  trusted_ca_pem=ca.certificate_pem)
+        app = create_app(settings)
+        try:
+            return app.openapi()
+        finally:
+            app.state.storage.close()
+
+
+def openapi_json() -> str:
+    """:func:`openapi_document` as stable, readable JSON text."""
+    return json.dumps(openapi_document(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"

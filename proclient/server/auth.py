@@ -4,6 +4,11 @@ The service sends a random nonce; the professional's credential signs it (RSA PK
 SHA-256) and sends it back with its certificate. The certificate must come from a trusted
 CA and be valid now; the challenge serves once and only for ``challenge_ttl``. The session
 token is random, short-lived, bound to that professional, and kept only as a SHA-256.
+
+Failed attempts are counted per certificate (its SHA-256, in the database so that every
+worker sees them): past ``auth_failure_limit`` within ``auth_failure_window`` the service
+answers 429 with Retry-After, before looking at the signature, so a stolen certificate cannot
+be used to try keys or replay challenges at speed.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import base64
 import binascii
 import hashlib
 import logging
+import math
 import secrets
 from dataclasses import asdict
 from datetime import datetime
@@ -65,6 +71,25 @@ class Authenticator:
 
     def open_session(self, challenge_id: str, certificate_pem: str, signature_b64: str) -> dict:
         now = self._settings.clock()
+        fingerprint = hashlib.sha256(certificate_pem.strip().encode()).hexdigest()
+        self._check_rate(fingerprint, now.timestamp())
+        try:
+            return self._open_session(now, challenge_id, certificate_pem, signature_b64)
+        except Problem:
+            self._storage.add_failure(fingerprint, now.timestamp())
+            raise
+
+    def _check_rate(self, fingerprint: str, now: float) -> None:
+        window = self._settings.auth_failure_window.total_seconds()
+        count, oldest = self._storage.count_failures(fingerprint, now - window)
+        if count >= self._settings.auth_failure_limit and oldest is not None:
+            wait = max(1, math.ceil(oldest + window - now))
+            log.info("authentication refused: AUTH_RATE_LIMITED")
+            raise Problem("AUTH_RATE_LIMITED", headers={"Retry-After": str(wait)})
+
+    def _open_session(
+        self, now: datetime, challenge_id: str, certificate_pem: str, signature_b64: str
+    ) -> dict:
         consumed = self._storage.consume_challenge(challenge_id, now.timestamp())
         if isinstance(consumed, str):
             self._refuse(consumed)

@@ -169,17 +169,20 @@ def demo_patient_ins(nir: str) -> Ins:
     return Ins(nir, OID_INS_NIR_TEST)
 
 
-def seed_demo_dmps(db_path: Path, *, reset: bool = False) -> None:
+def seed_demo_dmps(db_path: Path | str, *, reset: bool = False) -> None:
     """BEN SAÏD Karim's DMP closed, CASANOVA-ORSINI Marie-Ange's active, so that the demo shows
     the reactivation and the 'already exists' paths. Idempotent: those two are put back in
     their seeded state on each call. With ``reset``, the other demo patients' DMPs (LE GOFF,
     DURAND) are removed so that the demo's creations can be replayed."""
     from proclient.server.storage import Storage
 
-    storage = Storage(Path(db_path))
-    storage.initialize()
-    for nir, identity, status in _DEMO_PATIENTS:
-        if status is not None:
-            storage.seed_dmp(demo_patient_ins(nir), identity, status)
-        elif reset:
-            storage.remove_dmp(demo_patient_ins(nir))
+    storage = Storage(db_path)  # a SQLite path or a database URL
+    try:
+        storage.initialize()
+        for nir, identity, status in _DEMO_PATIENTS:
+            if status is not None:
+                storage.seed_dmp(demo_patient_ins(nir), identity, status)
+            elif reset:
+                storage.remove_dmp(demo_patient_ins(nir))
+    finally:
+        storage.close()

@@ -2,8 +2,11 @@
 
 Each write is idempotent per (professional, Idempotency-Key): the same payload replays the
 first answer, without the initial password, which is handed out once; another payload under
-the same key is refused. Rules run before the write transaction; the transaction re-checks
-the DMP's state and the key under SQLite's write lock, so concurrent requests stay correct.
+the same key is refused (422); a request still running under the same key makes the second
+one wait for nothing: 409 IDEMPOTENCY_IN_PROGRESS. Rules run before the write transaction;
+the transaction re-checks the key and the DMP's state under the database's write locks (the
+patient's and the key's), so concurrent requests stay correct on SQLite and PostgreSQL. The
+answer and its idempotency record are committed together: a crash leaves both or neither.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ import hashlib
 import hmac
 import logging
 import secrets
-import sqlite3
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,6 +38,7 @@ from proclient.domain import (
     make_legal_representative,
     validate_nir,
 )
+from proclient.server.database import Conn
 from proclient.server.problems import Problem
 from proclient.server.schemas import CreationIn, InsIn, StatusIn, WebAccessRequestIn
 from proclient.server.settings import ServerSettings
@@ -104,7 +109,30 @@ class _Account:
     password_hash: str
 
 
-Execute = Callable[[sqlite3.Connection, str], tuple[int, dict]]
+Execute = Callable[[Conn, str], tuple[int, dict]]
+
+
+class InFlight:
+    """Idempotency keys whose request is running in this process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._keys: set[tuple[str, str]] = set()
+
+    @contextmanager
+    def claim(self, id_nat: str, key: str) -> Iterator[None]:
+        """Hold ``key`` for the block, or refuse at once with 409 when it is held already.
+        Across processes, the database's key lock serialises instead (the second request
+        then replays the first answer)."""
+        with self._lock:
+            if (id_nat, key) in self._keys:
+                raise Problem("IDEMPOTENCY_IN_PROGRESS")
+            self._keys.add((id_nat, key))
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._keys.discard((id_nat, key))
 
 
 def _without_password(body: dict) -> dict:
@@ -122,6 +150,7 @@ class DmpOperations:
     def __init__(self, settings: ServerSettings, storage: Storage) -> None:
         self._settings = settings
         self._storage = storage
+        self._in_flight = InFlight()
         try:
             self._zone: ZoneInfo | None = ZoneInfo("Europe/Paris")
         except ZoneInfoNotFoundError:
@@ -165,8 +194,14 @@ class DmpOperations:
         return self._replay(record, request_hash) if record else None
 
     def _commit(self, pro: Professional, key: str, request_hash: str, execute: Execute) -> Outcome:
+        with self._in_flight.claim(pro.id_nat, key):
+            return self._commit_claimed(pro, key, request_hash, execute)
+
+    def _commit_claimed(self, pro: Professional, key: str, request_hash: str,
+                        execute: Execute) -> Outcome:
         at = self._now_iso()
         with self._storage.transaction() as conn:
+            self._storage.lock_key(conn, pro.id_nat, key)
             record = self._storage.find_idempotent(conn, pro.id_nat, key)
             if record is not None:
                 return self._replay(record, request_hash)
@@ -176,7 +211,7 @@ class DmpOperations:
             )
         return Outcome(status_code, body)
 
-    def _open_account(self, conn: sqlite3.Connection, dmp_id: str, account: _Account,
+    def _open_account(self, conn: Conn, dmp_id: str, account: _Account,
                       at: str) -> dict:
         login = self._storage.new_id(conn, "web_accounts", "login", new_login)
         self._storage.add_web_account(
@@ -204,7 +239,12 @@ class DmpOperations:
     def write_dmp(self, pro: Professional, key: str, body: CreationIn, action: Action) -> Outcome:
         """TD1.1 creation or TD1.2 reactivation, with TD1.5 web access when asked."""
         request_hash = self._storage.request_hash(action.value, body.model_dump(mode="json"))
-        if (replay := self._peek(pro, key, request_hash)) is not None:
+        # A replay is found inside the write transaction anyway; looking first only pays
+        # when it spares the scrypt of a web account. (The rules below cannot refuse a
+        # replay that was accepted: their outcome only changes as a minor comes of age.)
+        if body.web_access is not None and (
+            replay := self._peek(pro, key, request_hash)
+        ) is not None:
             return replay
         ins = self.check_ins(body.patient.ins)
         if not body.consent.creation:
@@ -225,7 +265,8 @@ class DmpOperations:
         identity = body.patient.model_dump(exclude={"ins"})
         ref = self._storage.patient_ref(ins)
 
-        def execute(conn: sqlite3.Connection, at: str) -> tuple[int, dict]:
+        def execute(conn: Conn, at: str) -> tuple[int, dict]:
+            self._storage.lock_patient(conn, ins)
             row = self._storage.find_dmp(conn, ins, pro.id_nat)
             if action is Action.CREATION:
                 if row is not None:
@@ -266,7 +307,8 @@ class DmpOperations:
         account = self._account(body.email, body.mobile)
         ref = self._storage.patient_ref(ins)
 
-        def execute(conn: sqlite3.Connection, at: str) -> tuple[int, dict]:
+        def execute(conn: Conn, at: str) -> tuple[int, dict]:
+            self._storage.lock_patient(conn, ins)
             row = self._storage.find_dmp(conn, ins, pro.id_nat)
             if row is None:
                 raise Problem("DMPNotFound")

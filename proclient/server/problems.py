@@ -37,6 +37,8 @@ STATUS = {
     "DMPNotFound": 404,
     "IDEMPOTENCY_KEY_REQUIRED": 400,
     "IDEMPOTENCY_KEY_REUSED": 422,
+    "IDEMPOTENCY_IN_PROGRESS": 409,
+    "AUTH_RATE_LIMITED": 429,
     "NOT_FOUND": 404,
     "METHOD_NOT_ALLOWED": 405,
     "INTERNAL": 500,
@@ -51,6 +53,7 @@ def _title(status: int) -> str:
         405: _("Opération inconnue"),
         409: _("Conflit avec l'état du DMP"),
         422: _("Demande refusée"),
+        429: _("Trop de tentatives"),
     }.get(status, _("Erreur du service DMP"))
 
 
@@ -58,9 +61,11 @@ class Problem(Exception):
     """A refusal with a stable code; the HTTP status and French text follow from the code
     (domain codes such as NIR_KEY default to 422 and carry their own sentence)."""
 
-    def __init__(self, code: str, detail: str | None = None, status: int | None = None) -> None:
+    def __init__(self, code: str, detail: str | None = None, status: int | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(code)
         self.code = code
+        self.headers = headers or {}
         self.status = status or STATUS.get(code, 422)
         self.detail = detail or problem_message(code) or _title(self.status)
 
@@ -70,7 +75,9 @@ class Problem(Exception):
 
 
 def problem_response(problem: Problem) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+    headers = dict(problem.headers)
+    if problem.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(
         {
             "type": f"urn:proclient:problem:{problem.code}",

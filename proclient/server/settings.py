@@ -22,9 +22,10 @@ class ServerSettings:
     """``mode`` "test" accepts only the TEST and DEMO INS OIDs, "production" refuses them
     (HOM 6). ``clock`` returns an aware datetime; tests inject their own.
     ``pseudonym_secret`` keys the HMAC that names patients in the audit trail; when None, a
-    random secret is created once and kept in the database."""
+    random secret is created once and kept in the database. ``auth_failure_limit`` failed
+    authentications per certificate within ``auth_failure_window`` make the next ones 429."""
 
-    database: Path
+    database: Path | str  # a SQLite file, sqlite:///path or postgresql://…
     trusted_ca_pem: bytes
     mode: Mode = "test"
     challenge_ttl: timedelta = timedelta(seconds=60)
@@ -32,6 +33,8 @@ class ServerSettings:
     clock: Callable[[], datetime] = utc_now
     majority_age: int = MAJORITY_AGE
     pseudonym_secret: bytes | None = None
+    auth_failure_limit: int = 5
+    auth_failure_window: timedelta = timedelta(minutes=1)
 
     def __post_init__(self) -> None:
         if self.mode not in ("test", "production"):

@@ -1,11 +1,9 @@
-"""The DMP service's SQLite store: challenges, sessions, DMPs, web accounts, consents,
-authorisations, idempotency records and the audit trail.
+"""The DMP service's store: challenges, sessions, DMPs, web accounts, consents,
+authorisations, idempotency records, failed authentications and the audit trail.
 
-One connection per unit of work, WAL journal and ``synchronous=FULL``; writes run inside
-``BEGIN IMMEDIATE`` so concurrent requests are serialised by SQLite itself. The file is
-created readable by its owner only: it holds NIRs and names. It never holds a session token
-(only its SHA-256), a patient's initial password (only a scrypt hash), nor an answer carrying
-one (idempotency records keep the answer without the password).
+SQLite or PostgreSQL (see database.py for how each serialises writers). The store never holds
+a session token (only its SHA-256), a patient's initial password (only a scrypt hash), nor an
+answer carrying one (idempotency records keep the answer without the password).
 """
 
 from __future__ import annotations
@@ -13,52 +11,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import secrets
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from proclient.domain import Ins
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS challenges (
-    id TEXT PRIMARY KEY, nonce BLOB NOT NULL, expires_at REAL NOT NULL, used_at REAL);
-CREATE TABLE IF NOT EXISTS sessions (
-    token_hash TEXT PRIMARY KEY, id_nat TEXT NOT NULL, professional TEXT NOT NULL,
-    expires_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS dmps (
-    dmp_id TEXT PRIMARY KEY,
-    ins_value TEXT NOT NULL, ins_oid TEXT NOT NULL,
-    last_name TEXT NOT NULL, first_name TEXT NOT NULL, birth_date TEXT NOT NULL, sex TEXT,
-    status TEXT NOT NULL CHECK (status IN ('active', 'closed')),
-    consent_creation INTEGER NOT NULL, samu_access INTEGER NOT NULL,
-    break_glass_access INTEGER NOT NULL,
-    legal_representative TEXT,
-    created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
-    UNIQUE (ins_value, ins_oid));
-CREATE TABLE IF NOT EXISTS web_accounts (
-    dmp_id TEXT PRIMARY KEY REFERENCES dmps (dmp_id), login TEXT NOT NULL UNIQUE,
-    password_hash TEXT NOT NULL, email TEXT, mobile TEXT, created_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS consents (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, dmp_id TEXT NOT NULL REFERENCES dmps (dmp_id),
-    at TEXT NOT NULL, id_nat TEXT NOT NULL, action TEXT NOT NULL,
-    creation INTEGER NOT NULL, samu_access INTEGER NOT NULL, break_glass_access INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS authorizations (
-    dmp_id TEXT NOT NULL REFERENCES dmps (dmp_id), id_nat TEXT NOT NULL,
-    status TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (dmp_id, id_nat));
-CREATE TABLE IF NOT EXISTS idempotency (
-    id_nat TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL,
-    status_code INTEGER NOT NULL, response TEXT NOT NULL, created_at TEXT NOT NULL,
-    PRIMARY KEY (id_nat, key));
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, id_nat TEXT NOT NULL,
-    action TEXT NOT NULL, patient_ref TEXT, dmp_id TEXT);
-"""
+from proclient.server.database import Conn, Database, open_database
 
 # Unambiguous characters for ids read aloud or typed (no O/0, I/1/l).
 ID_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -80,56 +39,44 @@ class IdempotentRecord:
 
 
 class Storage:
-    """Access to the service's SQLite file."""
+    """Access to the service's database (a SQLite path or a database URL)."""
 
-    def __init__(self, path: Path, pseudonym_secret: bytes | None = None) -> None:
-        self.path = Path(path)
+    def __init__(self, database: str | Path | Database,
+                 pseudonym_secret: bytes | None = None) -> None:
+        self.db = database if isinstance(database, Database) else open_database(database)
         self._secret = pseudonym_secret
+
+    @property
+    def path(self) -> Path:
+        """The SQLite file (SQLite only)."""
+        return self.db.path  # type: ignore[attr-defined]
 
     # --- connections ------------------------------------------------------------------------
 
-    def initialize(self) -> None:
-        """Create the file (mode 600), the schema and the pseudonym secret, once."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not self.path.exists():
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-        with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(SCHEMA)
+    def initialize(self) -> int:
+        """Create or upgrade the schema and the pseudonym secret; return the schema version
+        found before (0 for a new database)."""
+        found = self.db.migrate()
+        with self.db.transaction() as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO meta (name, value) VALUES ('pseudonym_secret', ?)",
+                "INSERT INTO meta (name, value) VALUES ('pseudonym_secret', ?) "
+                "ON CONFLICT (name) DO NOTHING",
                 (secrets.token_bytes(32),),
             )
             if self._secret is None:
                 row = conn.execute("SELECT value FROM meta WHERE name = 'pseudonym_secret'")
                 self._secret = bytes(row.fetchone()[0])
+        return found
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            yield conn
-        finally:
-            conn.close()
+    def read(self):
+        return self.db.read()
 
-    @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        with self._connect() as conn:
-            yield conn
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self):
         """A write transaction: committed on success, rolled back on any exception."""
-        with self._connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        return self.db.transaction()
+
+    def close(self) -> None:
+        self.db.close()
 
     # --- pseudonyms -------------------------------------------------------------------------
 
@@ -160,15 +107,34 @@ class Storage:
     def consume_challenge(self, challenge_id: str, now: float) -> tuple[bytes, float] | str:
         """Mark a challenge used and return (nonce, expires_at), or the refusal code."""
         with self.transaction() as conn:
+            # One statement: two concurrent uses cannot both see it unused (READ COMMITTED).
             row = conn.execute(
-                "SELECT nonce, expires_at, used_at FROM challenges WHERE id = ?", (challenge_id,)
+                "UPDATE challenges SET used_at = ? WHERE id = ? AND used_at IS NULL "
+                "RETURNING nonce, expires_at",
+                (now, challenge_id),
             ).fetchone()
-            if row is None:
-                return "AUTH_CHALLENGE_UNKNOWN"
-            if row[2] is not None:
-                return "AUTH_CHALLENGE_USED"
-            conn.execute("UPDATE challenges SET used_at = ? WHERE id = ?", (now, challenge_id))
-            return bytes(row[0]), row[1]
+            if row is not None:
+                return bytes(row[0]), row[1]
+            known = conn.execute("SELECT 1 FROM challenges WHERE id = ?", (challenge_id,))
+            return "AUTH_CHALLENGE_USED" if known.fetchone() else "AUTH_CHALLENGE_UNKNOWN"
+
+    # --- failed authentications (rate limiting) ----------------------------------------------
+
+    def count_failures(self, fingerprint: str, since: float) -> tuple[int, float | None]:
+        """How many failures for ``fingerprint`` since ``since``, and the oldest one's time."""
+        with self.read() as conn:
+            row = conn.execute(
+                "SELECT COUNT(*), MIN(at) FROM auth_failures WHERE fingerprint = ? AND at > ?",
+                (fingerprint, since),
+            ).fetchone()
+        return int(row[0]), row[1]
+
+    def add_failure(self, fingerprint: str, at: float) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM auth_failures WHERE at < ?", (at - 3600,))
+            conn.execute(
+                "INSERT INTO auth_failures (fingerprint, at) VALUES (?, ?)", (fingerprint, at)
+            )
 
     def add_session(self, token_hash: str, id_nat: str, professional: dict, expires_at: float):
         with self.transaction() as conn:
@@ -188,7 +154,7 @@ class Storage:
 
     # --- DMPs -------------------------------------------------------------------------------
 
-    def find_dmp(self, conn: sqlite3.Connection, ins: Ins, id_nat: str) -> DmpRow | None:
+    def find_dmp(self, conn: Conn, ins: Ins, id_nat: str) -> DmpRow | None:
         row = conn.execute(
             "SELECT d.dmp_id, d.status, w.login IS NOT NULL, a.status FROM dmps d "
             "LEFT JOIN web_accounts w ON w.dmp_id = d.dmp_id "
@@ -198,7 +164,15 @@ class Storage:
         ).fetchone()
         return DmpRow(row[0], row[1], bool(row[2]), row[3]) if row else None
 
-    def new_id(self, conn: sqlite3.Connection, table: str, column: str, make) -> str:
+    def lock_patient(self, conn: Conn, ins: Ins) -> None:
+        """Serialise writes about one patient until the transaction ends (PostgreSQL)."""
+        conn.lock(f"patient|{ins.oid}|{ins.value}")
+
+    def lock_key(self, conn: Conn, id_nat: str, key: str) -> None:
+        """Serialise requests under one idempotency key until the transaction ends."""
+        conn.lock(f"idempotency|{id_nat}|{key}")
+
+    def new_id(self, conn: Conn, table: str, column: str, make) -> str:
         """An id from ``make()`` not yet present (the caller holds the write lock)."""
         while True:
             value = make()
@@ -206,7 +180,7 @@ class Storage:
             if conn.execute(query, (value,)).fetchone() is None:
                 return value
 
-    def insert_dmp(self, conn: sqlite3.Connection, dmp_id: str, ins: Ins, identity: dict,
+    def insert_dmp(self, conn: Conn, dmp_id: str, ins: Ins, identity: dict,
                    consent: dict, representative: dict | None, at: str) -> None:
         conn.execute(
             "INSERT INTO dmps (dmp_id, ins_value, ins_oid, last_name, first_name, birth_date, "
@@ -214,12 +188,12 @@ class Storage:
             "legal_representative, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?)",
             (dmp_id, ins.value, ins.oid, identity["last_name"], identity["first_name"],
-             identity["birth_date"], identity.get("sex"), consent["creation"],
-             consent["samu_access"], consent["break_glass_access"],
+             identity["birth_date"], identity.get("sex"), int(consent["creation"]),
+             int(consent["samu_access"]), int(consent["break_glass_access"]),
              json.dumps(representative) if representative else None, at, at),
         )
 
-    def update_dmp(self, conn: sqlite3.Connection, dmp_id: str, status: str,
+    def update_dmp(self, conn: Conn, dmp_id: str, status: str,
                    consent: dict | None, representative: dict | None, at: str) -> None:
         conn.execute("UPDATE dmps SET status = ?, updated_at = ? WHERE dmp_id = ?",
                      (status, at, dmp_id))
@@ -227,20 +201,21 @@ class Storage:
             conn.execute(
                 "UPDATE dmps SET consent_creation = ?, samu_access = ?, break_glass_access = ?, "
                 "legal_representative = ? WHERE dmp_id = ?",
-                (consent["creation"], consent["samu_access"], consent["break_glass_access"],
+                (int(consent["creation"]), int(consent["samu_access"]),
+                 int(consent["break_glass_access"]),
                  json.dumps(representative) if representative else None, dmp_id),
             )
 
-    def record_consent(self, conn: sqlite3.Connection, dmp_id: str, id_nat: str, action: str,
+    def record_consent(self, conn: Conn, dmp_id: str, id_nat: str, action: str,
                        consent: dict, at: str) -> None:
         conn.execute(
             "INSERT INTO consents (dmp_id, at, id_nat, action, creation, samu_access, "
             "break_glass_access) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (dmp_id, at, id_nat, action, consent["creation"], consent["samu_access"],
-             consent["break_glass_access"]),
+            (dmp_id, at, id_nat, action, int(consent["creation"]), int(consent["samu_access"]),
+             int(consent["break_glass_access"])),
         )
 
-    def authorize(self, conn: sqlite3.Connection, dmp_id: str, id_nat: str, at: str) -> None:
+    def authorize(self, conn: Conn, dmp_id: str, id_nat: str, at: str) -> None:
         conn.execute(
             "INSERT INTO authorizations (dmp_id, id_nat, status, updated_at) "
             "VALUES (?, ?, 'VALIDE', ?) ON CONFLICT (dmp_id, id_nat) "
@@ -248,7 +223,7 @@ class Storage:
             (dmp_id, id_nat, at),
         )
 
-    def add_web_account(self, conn: sqlite3.Connection, dmp_id: str, login: str,
+    def add_web_account(self, conn: Conn, dmp_id: str, login: str,
                         password_hash: str, email: str | None, mobile: str | None,
                         at: str) -> None:
         conn.execute(
@@ -257,7 +232,7 @@ class Storage:
             (dmp_id, login, password_hash, email, mobile, at),
         )
 
-    def audit(self, conn: sqlite3.Connection, at: str, id_nat: str, action: str,
+    def audit(self, conn: Conn, at: str, id_nat: str, action: str,
               patient_ref: str | None = None, dmp_id: str | None = None) -> None:
         conn.execute(
             "INSERT INTO audit (at, id_nat, action, patient_ref, dmp_id) VALUES (?, ?, ?, ?, ?)",
@@ -266,7 +241,7 @@ class Storage:
 
     # --- idempotency ------------------------------------------------------------------------
 
-    def find_idempotent(self, conn: sqlite3.Connection, id_nat: str, key: str
+    def find_idempotent(self, conn: Conn, id_nat: str, key: str
                         ) -> IdempotentRecord | None:
         row = conn.execute(
             "SELECT request_hash, status_code, response FROM idempotency "
@@ -275,7 +250,7 @@ class Storage:
         ).fetchone()
         return IdempotentRecord(row[0], row[1], json.loads(row[2])) if row else None
 
-    def save_idempotent(self, conn: sqlite3.Connection, id_nat: str, key: str,
+    def save_idempotent(self, conn: Conn, id_nat: str, key: str,
                         request_hash: str, status_code: int, response: dict, at: str) -> None:
         conn.execute(
             "INSERT INTO idempotency (id_nat, key, request_hash, status_code, response, "
@@ -291,6 +266,7 @@ class Storage:
         at = datetime.now(UTC).isoformat(timespec="seconds")
         consent = {"creation": True, "samu_access": True, "break_glass_access": True}
         with self.transaction() as conn:
+            self.lock_patient(conn, ins)
             existing = self.find_dmp(conn, ins, "")
             if existing is None:
                 dmp_id = self.new_id(conn, "dmps", "dmp_id", new_dmp_id)
@@ -304,6 +280,7 @@ class Storage:
     def remove_dmp(self, ins: Ins) -> None:
         """Forget a patient's DMP entirely (demo reset)."""
         with self.transaction() as conn:
+            self.lock_patient(conn, ins)
             row = self.find_dmp(conn, ins, "")
             if row is None:
                 return

@@ -4,15 +4,22 @@ Async (httpx). Every failure becomes a ServiceError with a stable code and one F
 sentence; no exception text carries the session token or a NIR (NIRs travel in bodies).
 The session is renewed once, transparently, when it has expired and the credential is still
 at hand; writes are then retried with the same Idempotency-Key, which makes that safe.
+
+Transient failures are retried within ``retry_budget`` seconds in all: a connection that
+failed or dropped, and 503/429 answers (after their Retry-After). Never a 4xx refusal, never a
+TLS failure. TLS verification is always on: no argument or setting turns it off.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import email.utils
 import logging
 import ssl
-from datetime import datetime
+import time
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -29,6 +36,7 @@ from proclient.domain import (
     WebAccess,
     WebCredentials,
 )
+from proclient.netutil import is_loopback
 from proclient.service.errors import (
     SERVICE_ERROR,
     SERVICE_TLS,
@@ -40,7 +48,25 @@ from proclient.service.errors import (
 log = logging.getLogger("proclient.service")
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=20.0, pool=5.0)
+DEFAULT_RETRY_BUDGET = 20.0  # seconds, all attempts of one call together
 _RENEWABLE = frozenset({"AUTH_SESSION_EXPIRED", "AUTH_REQUIRED"})
+_RETRY_STATUSES = frozenset({429, 503})
+
+
+def retry_after(response: httpx.Response, now: float | None = None) -> float | None:
+    """The wait a 429/503 asks for (seconds or an HTTP date), or None."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
 def _error(code: str, status: int | None = None, fallback: str | None = None) -> ServiceError:
@@ -95,9 +121,14 @@ class DmpServiceClient:
         transport: httpx.AsyncBaseTransport | None = None,
         verify: ssl.SSLContext | str | bool = True,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry_budget: float = DEFAULT_RETRY_BUDGET,
     ) -> None:
         """``verify``: True (system CAs), an SSLContext, or the path of a CA bundle (PEM) that
-        replaces the system's. Ignored with ``transport``, which then decides."""
+        replaces the system's; False is refused. Ignored with ``transport``, which then
+        decides. ``retry_budget``: seconds for all the attempts of one call."""
+        if verify is False or (isinstance(verify, ssl.SSLContext)
+                               and verify.verify_mode == ssl.CERT_NONE):
+            raise ValueError("TLS verification cannot be turned off")
         if isinstance(verify, str):
             # httpx 0.28 deprecates verify=<path>: build the context here.
             verify = ssl.create_default_context(cafile=verify)
@@ -105,9 +136,35 @@ class DmpServiceClient:
             base_url=base_url, transport=transport, verify=verify, timeout=timeout,
             headers={"Accept": "application/json, application/problem+json"},
         )
+        self._retry_budget = retry_budget
         self._token: str | None = None
         self._credential: Credential | None = None
         self.professional: Professional | None = None
+
+    @classmethod
+    def from_settings(cls, settings, **kwargs) -> DmpServiceClient:
+        """A client of the service named in the workstation's settings ([service] url and
+        ca_bundle). Plain http:// is accepted for a loopback address only."""
+        url = settings.service_url or ""
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ServiceError("CONFIG", problem_message("SERVICE_URL") or "", None)
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            raise ServiceError("CONFIG", problem_message("SERVICE_URL_HTTP") or "", None)
+        verify: ssl.SSLContext | str | bool = True
+        if settings.service_ca_bundle:
+            try:
+                verify = ssl.create_default_context(cafile=settings.service_ca_bundle)
+            except (OSError, ssl.SSLError):
+                raise ServiceError("CONFIG", problem_message("SERVICE_CA") or "", None) from None
+        return cls(url, verify=verify, **kwargs)
+
+    def forget_session(self) -> None:
+        """Forget the session token and the credential kept for renewals: nothing more is sent
+        or signed in that professional's name (the server lets the token expire)."""
+        self._token = None
+        self._credential = None
+        self.professional = None
 
     async def __aenter__(self) -> DmpServiceClient:
         return self
@@ -126,8 +183,8 @@ class DmpServiceClient:
 
     # --- transport --------------------------------------------------------------------------
 
-    async def _send(self, method: str, path: str, body: dict | None = None,
-                    headers: dict[str, str] | None = None) -> httpx.Response:
+    async def _send_once(self, method: str, path: str, body: dict | None,
+                         headers: dict[str, str] | None) -> httpx.Response:
         try:
             return await self._http.request(method, path, json=body, headers=headers)
         except httpx.TimeoutException:
@@ -141,6 +198,36 @@ class DmpServiceClient:
         except httpx.TransportError as exc:
             log.warning("DMP service transport error on %s: %s", path, type(exc).__name__)
             raise _error(SERVICE_UNAVAILABLE) from None
+
+    async def _send(self, method: str, path: str, body: dict | None = None,
+                    headers: dict[str, str] | None = None, *, retry: bool = True
+                    ) -> httpx.Response:
+        """Send, retrying what may pass on a second try within the retry budget: failed or
+        dropped connections, 503 and 429. Writes carry their Idempotency-Key, so a retry of
+        a request the server did receive replays its answer instead of acting twice."""
+        deadline = time.monotonic() + self._retry_budget
+        delay = 0.25
+        while True:
+            try:
+                response = await self._send_once(method, path, body, headers)
+            except ServiceError as error:
+                if not retry or error.code != SERVICE_UNAVAILABLE:
+                    raise
+                failure: ServiceError | httpx.Response = error
+                wait = delay
+            else:
+                if not retry or response.status_code not in _RETRY_STATUSES:
+                    return response
+                failure = response
+                asked = retry_after(response)
+                wait = delay if asked is None else asked
+            if time.monotonic() + wait > deadline:
+                if isinstance(failure, httpx.Response):
+                    return failure
+                raise failure
+            log.info("DMP service busy or unreachable on %s: retry in %.2f s", path, wait)
+            await asyncio.sleep(wait)
+            delay = min(delay * 2, 4.0)
 
     @staticmethod
     def _problem(response: httpx.Response) -> ServiceError:
@@ -189,7 +276,7 @@ class DmpServiceClient:
     async def health(self) -> bool:
         """True when the service answers its health check."""
         try:
-            response = await self._send("GET", "/v1/health")
+            response = await self._send("GET", "/v1/health", retry=False)
         except ServiceError:
             return False
         return response.status_code == 200
@@ -208,7 +295,8 @@ class DmpServiceClient:
             raise _error(SERVICE_ERROR, response.status_code) from None
         # A card signature can take a second: keep the event loop (and the screen) free.
         signature = await asyncio.to_thread(credential.sign, nonce)
-        response = await self._send("POST", "/v1/auth/session", {
+        # No retry: the challenge may have been used by the lost attempt; a 429 says to wait.
+        response = await self._send("POST", "/v1/auth/session", retry=False, body={
             "challenge_id": challenge_id,
             "certificate": credential.certificate_pem.decode("ascii"),
             "signature": base64.b64encode(signature).decode("ascii"),

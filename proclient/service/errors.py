@@ -57,6 +57,10 @@ def problem_message(code: str) -> str | None:
         "AUTH_CHALLENGE_EXPIRED": _("Le délai de connexion est dépassé : réessayez."),
         "AUTH_CHALLENGE_USED": _("Cette demande de connexion a déjà servi : réessayez."),
         "AUTH_CHALLENGE_UNKNOWN": _("Cette demande de connexion est inconnue : réessayez."),
+        "AUTH_RATE_LIMITED": _(
+            "Trop de connexions refusées avec cette carte : attendez une minute avant de "
+            "réessayer."
+        ),
         # DMP states (DMPi vocabulary)
         "DMPFound": _("Ce patient a déjà un DMP actif : il n'y a rien à créer."),
         "DMPNotFound": _("Ce patient n'a pas de DMP : créez-le d'abord."),
@@ -88,6 +92,10 @@ def problem_message(code: str) -> str | None:
         "IDEMPOTENCY_KEY_REUSED": _(
             "Cette demande a déjà été envoyée avec d'autres informations : recommencez la saisie."
         ),
+        "IDEMPOTENCY_IN_PROGRESS": _(
+            "Cette demande est encore en cours de traitement : attendez quelques secondes puis "
+            "réessayez."
+        ),
         "VALIDATION": _(
             "La demande est incomplète ou mal formée : vérifiez les informations saisies."
         ),
@@ -104,6 +112,18 @@ def problem_message(code: str) -> str | None:
         SERVICE_TLS: _(
             "Le certificat du service DMP n'est pas reconnu : vérifiez l'adresse du service et "
             "son autorité de certification."
+        ),
+        "SERVICE_URL": _(
+            "L'adresse du service DMP (réglage service.url) doit commencer par https:// : "
+            "corrigez le fichier de réglages."
+        ),
+        "SERVICE_URL_HTTP": _(
+            "Le service DMP doit être joint en https:// (http:// n'est admis que sur cet "
+            "ordinateur, 127.0.0.1) : corrigez le réglage service.url."
+        ),
+        "SERVICE_CA": _(
+            "Le fichier d'autorité de certification du service DMP (réglage service.ca_bundle) "
+            "est introuvable ou illisible : corrigez son chemin."
         ),
         SERVICE_ERROR: _(
             "Le service DMP a renvoyé une réponse inattendue : réessayez ; si cela persiste, "

@@ -1,11 +1,15 @@
-"""The DMP service on loopback: a real uvicorn over HTTPS (trustme CA), in a thread."""
+"""The DMP service on loopback: a real uvicorn over HTTPS (trustme CA), in a thread, on
+SQLite and on a real PostgreSQL (``backend``: every test that starts a service runs on both).
+"""
 
 from __future__ import annotations
 
+import os
 import socket
 import ssl
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,6 +22,7 @@ from proclient.credentials.software import SoftwareCredential
 from proclient.server.app import create_app
 from proclient.server.demo import DemoPki, ensure_demo_pki
 from proclient.server.settings import ServerSettings
+from proclient.server.storage import Storage
 from proclient.service.client import DmpServiceClient
 
 from .helpers import FakeClock
@@ -28,6 +33,55 @@ class RunningServer:
     base_url: str
     settings: ServerSettings
     clock: FakeClock
+    storage: Storage  # the service's own (closed with it)
+
+
+POSTGRES_URL = os.environ.get("PROCLIENT_TEST_POSTGRES_URL")
+
+
+def require_postgres() -> str:
+    """The admin URL of the test PostgreSQL, or a skip (a failure under
+    PROCLIENT_REQUIRE_REAL=1) saying how to get one."""
+    if POSTGRES_URL:
+        return POSTGRES_URL
+    reason = ("PostgreSQL absent: PROCLIENT_TEST_POSTGRES_URL is not set "
+              "(source scripts/services/postgres.sh)")
+    if os.environ.get("PROCLIENT_REQUIRE_REAL"):
+        pytest.fail(reason + " and PROCLIENT_REQUIRE_REAL is set")
+    pytest.skip(reason)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql":
+        require_postgres()
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path) -> Iterator[Callable[[], str | Path]]:
+    """Fresh, empty databases on ``backend``: a SQLite file, or a PostgreSQL schema of its
+    own (dropped afterwards) reached through the URL's search_path."""
+    made: list[str] = []
+
+    def make() -> str | Path:
+        if backend == "sqlite":
+            return tmp_path / f"dmp-{len(made)}-{uuid.uuid4().hex[:6]}.sqlite3"
+        import psycopg
+
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+        made.append(schema)
+        return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+
+    yield make
+    if made:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            for schema in made:
+                conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +100,18 @@ class Tls:
     key: Path
     ca_bundle: Path
     context: ssl.SSLContext  # a client context trusting only the test CA
+    ca: trustme.CA
+
+    def issue(self, directory: Path, *hosts: str, **options) -> tuple[Path, Path]:
+        """Another server certificate from the same CA (other names, other dates)."""
+        leaf = self.ca.issue_cert(*hosts, **options)
+        cert = directory / f"{uuid.uuid4().hex[:8]}.pem"
+        key = directory / f"{cert.stem}.key"
+        leaf.private_key_pem.write_to_path(str(key))
+        with cert.open("wb") as handle:
+            for blob in leaf.cert_chain_pems:
+                handle.write(blob.bytes())
+        return cert, key
 
 
 @pytest.fixture(scope="session")
@@ -62,32 +128,39 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
             handle.write(blob.bytes())
     context = ssl.create_default_context()
     ca.configure_trust(context)
-    return Tls(cert, key, bundle, context)
+    return Tls(cert, key, bundle, context, ca)
 
 
 @pytest.fixture
 def serve(
-    tmp_path: Path, pki: DemoPki, tls: Tls
+    database_url: Callable[[], str | Path], pki: DemoPki, tls: Tls
 ) -> Iterator[Callable[..., RunningServer]]:
     """Start services on free loopback ports; all are stopped at the test's end."""
     running: list[tuple[uvicorn.Server, threading.Thread]] = []
+    apps = []
 
-    def start(**overrides: object) -> RunningServer:
+    def start(*, certificate: tuple[Path, Path] | None = None, wrap=None,
+              **overrides: object) -> RunningServer:
+        """``certificate``: (chain, key) instead of the trustme one; ``wrap``: an ASGI
+        middleware factory put in front of the app."""
         clock = FakeClock()
         settings = ServerSettings(
-            database=tmp_path / f"dmp-{len(running)}.sqlite3",
+            database=database_url(),
             trusted_ca_pem=pki.ca_pem,
             clock=clock,
         )
         settings = replace(settings, **overrides)
+        app = create_app(settings)
+        apps.append(app)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+        cert, key = certificate or (tls.cert, tls.key)
         config = uvicorn.Config(
-            create_app(settings),
-            ssl_certfile=str(tls.cert),
-            ssl_keyfile=str(tls.key),
+            wrap(app) if wrap else app,
+            ssl_certfile=str(cert),
+            ssl_keyfile=str(key),
             log_config=None,  # let records reach pytest's caplog
             lifespan="off",
         )
@@ -102,7 +175,7 @@ def serve(
             time.sleep(0.01)
         with socket.create_connection(("127.0.0.1", port), timeout=5):
             pass
-        return RunningServer(f"https://127.0.0.1:{port}", settings, clock)
+        return RunningServer(f"https://127.0.0.1:{port}", settings, clock, app.state.storage)
 
     yield start
     for server, _thread in running:
@@ -110,6 +183,8 @@ def serve(
     for _server, thread in running:
         thread.join(timeout=10)
         assert not thread.is_alive(), "the DMP service did not stop"
+    for app in apps:
+        app.state.storage.close()  # the PostgreSQL pool; lifespan is off here
 
 
 @pytest.fixture

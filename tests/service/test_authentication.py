@@ -146,7 +146,7 @@ async def test_unreachable_service_says_so_in_french(tls):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    client = DmpServiceClient(f"https://127.0.0.1:{port}", verify=tls.context)
+    client = DmpServiceClient(f"https://127.0.0.1:{port}", verify=tls.context, retry_budget=0.5)
     try:
         assert not await client.health()
         with pytest.raises(ServiceError) as refused:
@@ -176,3 +176,55 @@ async def test_service_with_an_unknown_certificate_is_refused(server, credential
     finally:
         await client.aclose()
 
+
+
+async def test_failed_logins_are_rate_limited_per_certificate(connected, server, tls, pki):
+    """Five refusals for one certificate within a minute: the sixth attempt, even a good one,
+    is 429 with Retry-After; another professional is not affected; a minute later it passes."""
+    pharmacist = pki.default.unlock()
+    bad = SigningWrapper(pharmacist, tamper=True)
+    for _ in range(5):
+        with pytest.raises(ServiceError) as refused:
+            await connected.login(bad)
+        assert refused.value.code == "AUTH_BAD_SIGNATURE"
+
+    async with httpx.AsyncClient(base_url=server.base_url, verify=tls.context) as http:
+        challenge = (await http.post("/v1/auth/challenge")).json()
+        signature = pharmacist.sign(base64.b64decode(challenge["nonce"]))
+        limited = await http.post("/v1/auth/session", json={
+            "challenge_id": challenge["challenge_id"],
+            "certificate": pharmacist.certificate_pem.decode(),
+            "signature": base64.b64encode(signature).decode(),
+        })
+    assert limited.status_code == 429
+    assert limited.headers["content-type"] == "application/problem+json"
+    assert limited.json()["code"] == "AUTH_RATE_LIMITED"
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    with pytest.raises(ServiceError) as refused:
+        await connected.login(pharmacist)
+    assert (refused.value.code, refused.value.status) == ("AUTH_RATE_LIMITED", 429)
+    assert "attendez" in refused.value.message
+
+    nurse = pki.professionals[1].unlock()
+    assert (await connected.login(nurse)).id_nat == nurse.professional.id_nat
+    server.clock.advance(seconds=61)
+    assert (await connected.login(pharmacist)).id_nat == pharmacist.professional.id_nat
+
+
+async def test_only_health_and_challenge_answer_without_a_session(server, tls):
+    async with httpx.AsyncClient(base_url=server.base_url, verify=tls.context) as http:
+        assert (await http.get("/v1/health")).status_code == 200
+        assert (await http.post("/v1/auth/challenge")).status_code == 200
+        for path in ("/v1/dmp", "/v1/dmp/reactivation", "/v1/dmp/web-access", "/v1/dmp/status"):
+            response = await http.post(path, json={}, headers={"Idempotency-Key": "k"})
+            assert response.status_code == 401, path
+            assert response.json()["code"] == "AUTH_REQUIRED"
+
+
+async def test_nul_characters_are_refused_before_the_database(server, tls):
+    """PostgreSQL text cannot hold NUL: such a request is a 422, never a server error."""
+    async with httpx.AsyncClient(base_url=server.base_url, verify=tls.context) as http:
+        response = await http.post("/v1/auth/session", json={
+            "challenge_id": "a\u0000b", "certificate": "x", "signature": "eA=="})
+    assert response.status_code == 422
+    assert response.json()["code"] == "VALIDATION"

@@ -15,6 +15,22 @@ from .helpers import LE_GOFF, creation, patient
 
 CASANOVA = patient("291092A00401281", "19910905", "CASANOVA-ORSINI", "Marie-Ange")
 
+TABLES = ("meta", "challenges", "sessions", "dmps", "web_accounts", "consents",
+          "authorizations", "idempotency", "audit", "auth_failures", "schema_version")
+
+
+def stored_bytes(server) -> bytes:
+    """Everything the service keeps: the SQLite files (with -wal and -shm), or every row of
+    every table on PostgreSQL."""
+    if server.storage.db.dialect == "sqlite":
+        database = server.storage.path
+        return b"".join(path.read_bytes() for path in database.parent.glob(database.name + "*"))
+    rows = []
+    with server.storage.read() as conn:
+        for table in TABLES:
+            rows += conn.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608
+    return repr(rows).encode()
+
 
 async def test_initial_password_and_token_are_neither_stored_nor_logged(
     connected, server, caplog
@@ -30,11 +46,7 @@ async def test_initial_password_and_token_are_neither_stored_nor_logged(
     password, token = result.web.initial_password, connected._token
     assert password and opened.initial_password and token
 
-    database = server.settings.database
-    stored = b"".join(
-        path.read_bytes()
-        for path in database.parent.glob(database.name + "*")  # with -wal and -shm
-    )
+    stored = stored_bytes(server)
     assert password.encode() not in stored
     assert opened.initial_password.encode() not in stored
     assert token.encode() not in stored

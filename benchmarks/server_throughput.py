@@ -1,0 +1,170 @@
+"""DMP creations per second through `proclient serve` on loopback over HTTPS, with N
+concurrent workstations, on SQLite and on PostgreSQL.
+
+Target: 170 creations/s = the 2019 national weekly volume (100 300 DMPs created) replayed in
+under 10 minutes. Each creation is one TD1.1 without web access (scrypt, for the initial
+password, is only paid when the patient asks for online access). p50/p99 are per request.
+
+    .venv/bin/python benchmarks/server_throughput.py [--clients 16] [--creations 2000]
+        [--backend sqlite|postgresql|both]
+
+PostgreSQL: PROCLIENT_TEST_POSTGRES_URL (scripts/services/postgres.sh sets it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from proclient.domain import (
+    OID_INS_NIR_TEST,
+    Action,
+    BirthDate,
+    Consent,
+    CreationRequest,
+    Ins,
+    Patient,
+    Sex,
+)
+from proclient.server.demo import ensure_demo_pki
+from proclient.service.client import DmpServiceClient
+
+TARGET = 100_300 / 600  # creations per second
+
+
+def nir(serial: int) -> str:
+    body = f"1{80 - serial // 1_000_000 % 50:02d}0175{serial % 1_000_000:06d}"[:13]
+    return body + f"{97 - int(body) % 97:02d}"
+
+
+def request(serial: int) -> CreationRequest:
+    patient = Patient(Ins(nir(serial), OID_INS_NIR_TEST), "BENCH", "Patient",
+                      BirthDate("19800101"), Sex.MALE)
+    return CreationRequest(Action.CREATION, patient, Consent(creation=True))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(home: Path, database: str) -> tuple[subprocess.Popen, str, Path]:
+    port = free_port()
+    env = {**os.environ, "PROCLIENT_HOME": str(home)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "proclient.cli", "serve", "--init-demo", "--host", "127.0.0.1",
+         "--port", str(port), "--database", database],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    ca = home / "data" / "server" / "demo" / "pki" / "ca.pem"
+    url = f"https://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            context = ssl.create_default_context(cafile=str(ca))
+            if httpx.get(f"{url}/v1/health", verify=context, timeout=2).status_code == 200:
+                return process, url, ca
+        except (OSError, httpx.TransportError):
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise SystemExit("proclient serve did not start")
+
+
+async def workstation(url: str, ca: Path, pki_dir: Path, serials: list[int],
+                      latencies: list[float]) -> None:
+    credential = ensure_demo_pki(pki_dir).default.unlock()
+    async with DmpServiceClient(url, verify=str(ca)) as client:
+        await client.login(credential)
+        for serial in serials:
+            started = time.perf_counter()
+            await client.submit(request(serial), str(uuid.uuid4()))
+            latencies.append(time.perf_counter() - started)
+
+
+async def run(url: str, ca: Path, clients: int, creations: int, offset: int) -> tuple:
+    pki_dir = ca.parent
+    latencies: list[float] = []
+    shares = [list(range(offset + i, offset + creations, clients)) for i in range(clients)]
+    started = time.perf_counter()
+    await asyncio.gather(*(workstation(url, ca, pki_dir, share, latencies) for share in shares))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    p50 = statistics.median(latencies)
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return len(latencies) / elapsed, p50, p99
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), to say who is busy."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_schema() -> str | None:
+    admin = os.environ.get("PROCLIENT_TEST_POSTGRES_URL")
+    if not admin:
+        return None
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    return f"{admin}?options=-csearch_path%3D{schema}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--creations", type=int, default=2000)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    args = parser.parse_args()
+    backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
+    print(f"target: {TARGET:.0f} creations/s (100 300 in 10 min); {args.clients} clients, "
+          f"{args.creations} creations, {os.cpu_count()} CPUs")
+    for backend in backends:
+        with tempfile.TemporaryDirectory() as tmp:
+            home = Path(tmp)
+            if backend == "sqlite":
+                database = f"sqlite:///{home / 'bench.sqlite3'}"
+            else:
+                database = postgres_schema()
+                if database is None:
+                    print("postgresql: skipped (PROCLIENT_TEST_POSTGRES_URL is not set)")
+                    continue
+            process, url, ca = start_server(home, database)
+            try:
+                asyncio.run(run(url, ca, args.clients, min(200, args.creations), 9_000_000))
+                server_cpu, client_cpu = cpu_seconds(process.pid), time.process_time()
+                rate, p50, p99 = asyncio.run(run(url, ca, args.clients, args.creations, 0))
+                server_cpu = cpu_seconds(process.pid) - server_cpu
+                client_cpu = time.process_time() - client_cpu
+            finally:
+                process.send_signal(signal.SIGTERM)
+                process.wait(30)
+        verdict = "OK" if rate >= TARGET else "BELOW TARGET"
+        print(f"{backend:>10}: {rate:7.1f} creations/s  p50 {p50 * 1000:6.1f} ms  "
+              f"p99 {p99 * 1000:6.1f} ms  (target {TARGET:.0f}/s: {verdict})")
+        print(f"{'':>10}  CPU per creation: service {server_cpu / args.creations * 1000:.2f} ms, "
+              f"these clients {client_cpu / args.creations * 1000:.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

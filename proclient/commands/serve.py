@@ -1,0 +1,86 @@
+"""`proclient serve`: the DMP service for several workstations (HTTPS, SQLite or PostgreSQL).
+
+Settings: the [server] table of config.toml (see proclient/server/serving.py), overridden by
+the options below. ``--init-demo`` makes the demo CA, professionals and a TLS certificate,
+says where, and serves with them; ``--openapi`` writes the OpenAPI document and stops.
+"""
+
+from __future__ import annotations
+
+from proclient.i18n import _
+
+NAME = "serve"
+HELP = _("démarre le service DMP partagé entre plusieurs postes (HTTPS)")
+
+
+def configure(parser) -> None:
+    parser.add_argument("--host", help=_("adresse d'écoute (défaut : 127.0.0.1)"))
+    parser.add_argument("--port", type=int, help=_("port d'écoute (défaut : 8443)"))
+    parser.add_argument("--database", metavar="URL",
+                        help=_("base : chemin SQLite, sqlite:///chemin ou postgresql://…"))
+    parser.add_argument("--cert", dest="certificate", help=_("certificat TLS du service (PEM)"))
+    parser.add_argument("--key", help=_("clé privée TLS du service (PEM)"))
+    parser.add_argument("--trusted-ca", dest="trusted_ca",
+                        help=_("autorité(s) des certificats des professionnels (PEM)"))
+    parser.add_argument("--mode", choices=("test", "production"),
+                        help=_("test : INS de test seulement ; production : INS réels seulement"))
+    parser.add_argument("--plain-http", action="store_true",
+                        help=_("sans HTTPS, seulement sur 127.0.0.1 (derrière un relais TLS)"))
+    parser.add_argument("--init-demo", action="store_true",
+                        help=_("crée l'autorité, le certificat du service et les professionnels "
+                               "de démonstration, puis démarre avec eux"))
+    parser.add_argument("--openapi", metavar="FICHIER", nargs="?", const="-",
+                        help=_("écrit le document OpenAPI (- : sortie standard) et s'arrête"))
+
+
+def _log_to_console() -> None:
+    import logging
+    import sys
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def run(args, settings) -> int:
+    import sys
+    from pathlib import Path
+
+    from proclient.commands import EXIT_ERROR, EXIT_OK
+    from proclient.server import serving
+
+    if args.openapi is not None:
+        from proclient.server.app import openapi_json
+
+        text = openapi_json()
+        if args.openapi == "-":
+            sys.stdout.write(text)
+        else:
+            Path(args.openapi).write_text(text, encoding="utf-8")
+        return EXIT_OK
+
+    config = serving.load_serve_config(
+        settings.paths, host=args.host, port=args.port, database=args.database,
+        certificate=args.certificate, key=args.key, trusted_ca=args.trusted_ca, mode=args.mode,
+        plain_http=args.plain_http or None,
+    )
+    if args.init_demo:
+        material = serving.init_demo(settings.paths, config.host)
+        config = serving.with_demo(config, material)
+        print(serving.describe_demo(material, config), flush=True)
+    serving.check(config)
+    _log_to_console()
+    app = serving.build_app(config)
+    if args.init_demo:
+        from proclient.server.demo import seed_demo_dmps
+
+        seed_demo_dmps(config.database)
+    database = app.state.storage.db.describe()
+    print(_("Service DMP ({mode}) sur {scheme}://{host}:{port} — base {database}",
+            mode=config.mode, scheme=config.scheme, host=config.host, port=config.port,
+            database=database), flush=True)
+    server = serving.uvicorn_server(config, app)
+    server.run()
+    return EXIT_OK if server.started else EXIT_ERROR

@@ -1,0 +1,126 @@
+"""`proclient serve` as a real process on loopback over HTTPS, and a second workstation
+creating a DMP through it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from proclient.config import Paths, Settings
+from proclient.domain import DmpStatus, WebAccess
+from proclient.server.demo import ensure_demo_pki
+from proclient.service.client import DmpServiceClient
+
+from .helpers import LE_GOFF, creation, patient
+
+CASANOVA = patient("291092A00401281", "19910905", "CASANOVA-ORSINI", "Marie-Ange")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def proclient(home: Path, *args: str, **popen) -> subprocess.Popen:
+    env = {**os.environ, "PROCLIENT_HOME": str(home)}
+    env.pop("PROCLIENT_SERVER_DATABASE", None)
+    return subprocess.Popen([sys.executable, "-m", "proclient.cli", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+
+
+def wait_healthy(url: str, ca: Path, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(process.stderr.read())
+        if not ca.exists():  # --init-demo has not written it yet
+            time.sleep(0.2)
+            continue
+        try:
+            context = ssl.create_default_context(cafile=str(ca))
+            if httpx.get(f"{url}/v1/health", verify=context, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError("proclient serve never answered")
+
+
+async def test_second_workstation_creates_a_dmp_through_proclient_serve(
+    tmp_path, database_url
+):
+    home, port = tmp_path / "server-host", free_port()
+    database = str(database_url())
+    server = proclient(home, "serve", "--init-demo", "--host", "127.0.0.1", "--port",
+                       str(port), "--database", database)
+    try:
+        ca = home / "data" / "server" / "demo" / "pki" / "ca.pem"
+        url = f"https://127.0.0.1:{port}"
+        wait_healthy(url, ca, server)
+        # The second workstation: its own settings, the demo pharmacist's credential.
+        paths = Paths(tmp_path / "w2" / "config", tmp_path / "w2" / "data", tmp_path / "w2" / "log")
+        settings = Settings(paths=paths, service_url=url, service_ca_bundle=str(ca))
+        pki = ensure_demo_pki(ca.parent)
+        async with DmpServiceClient.from_settings(settings) as client:
+            await client.login(pki.default.unlock())
+            assert (await client.status(CASANOVA.ins)).status is DmpStatus.ACTIVE  # seeded
+            result = await client.submit(
+                creation(web=WebAccess(email="gerard.legoff@exemple.fr")), str(uuid.uuid4()))
+            assert result.web.initial_password
+            assert (await client.status(LE_GOFF.ins)).status is DmpStatus.ACTIVE
+    finally:
+        server.send_signal(signal.SIGTERM)
+        out, err = server.communicate(timeout=30)
+    # uvicorn re-raises the SIGTERM it handled, after a clean shutdown.
+    assert server.returncode in (0, -signal.SIGTERM), err
+    assert "Application shutdown complete" in err
+    assert "ca_bundle" in out and str(ca) in out  # --init-demo says where things are
+    assert '"POST /v1/dmp HTTP/1.1" 201' in err  # the access log is on…
+    for secret in (LE_GOFF.ins.value, LE_GOFF.last_name, CASANOVA.ins.value, "gerard.legoff",
+                   result.web.initial_password):
+        assert secret not in err and secret not in out  # …and holds no patient data
+
+
+@pytest.mark.parametrize(
+    ("args", "sentence"),
+    [
+        (["--plain-http", "--host", "0.0.0.0"], "127.0.0.1"),
+        ([], "server.trusted_ca"),
+        (["--init-demo", "--mode", "production"], "mode test"),
+        (["--port", "70000"], "server.port"),
+    ],
+)
+def test_unsafe_or_incomplete_settings_are_one_french_sentence(tmp_path, args, sentence):
+    process = proclient(tmp_path, "serve", "--port", str(free_port()), *args)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert sentence in err
+    assert "Traceback" not in err
+
+
+def test_settings_file_server_section_is_read(tmp_path):
+    config = tmp_path / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[server]\nmode = "staging"\n', encoding="utf-8")
+    process = proclient(tmp_path, "serve")
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 1 and "server.mode" in err
+
+
+def test_openapi_option_writes_the_document(tmp_path):
+    target = tmp_path / "openapi.json"
+    process = proclient(tmp_path, "serve", "--openapi", str(target))
+    process.communicate(timeout=60)
+    assert process.returncode == 0
+    repository = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
+    assert target.read_text(encoding="utf-8") == repository.read_text(encoding="utf-8")
