@@ -22,6 +22,8 @@ from proclient.domain import (
 from proclient.i18n import _
 
 PARIS = ZoneInfo("Europe/Paris")
+# The patient's portal: public, the same for everyone; the only thing worth a QR code here.
+PORTAL_URL = "https://www.monespacesante.fr"
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class Section:
     title: str
     rows: tuple[Row, ...] = ()
     notes: tuple[str, ...] = ()
+    qr: str | None = None  # a public address to print as a QR code beside the notes
 
 
 @dataclass(frozen=True)
@@ -208,6 +211,7 @@ def receipt_content(receipt: CreationReceipt) -> Document:
                 _("Vous pouvez modifier vos choix d'accès en urgence."),
                 _("Vous pouvez fermer votre DMP à tout moment."),
             ),
+            qr=PORTAL_URL,
         )
     )
 
@@ -256,6 +260,8 @@ def secrets_content(sheet: SecretsSheet, demo: bool = False) -> Document:
                     "Ce document est le seul exemplaire de votre mot de passe provisoire : "
                     "il n'est enregistré nulle part. Conservez-le à l'abri."
                 ),
+                _("Respectez les majuscules et les minuscules. Le mot de passe ne contient "
+                  "ni O ni 0, ni I ni l ni 1."),
                 _("Ne communiquez jamais ce mot de passe, ni par téléphone ni par e-mail."),
             ),
         )

@@ -8,7 +8,9 @@ The metadata never names the patient: title, subject and author are generic.
 
 from __future__ import annotations
 
+import functools
 import io
+import itertools
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -115,6 +117,9 @@ def _styles(lay: _Layout) -> dict[str, ParagraphStyle]:
             spaceBefore=1,
             bulletFontName=REGULAR,
         ),
+        "qr": ParagraphStyle(
+            "qr", parent=body, fontSize=lay.label, leading=lay.label * 1.2, alignment=TA_CENTER
+        ),
         "footer": ParagraphStyle(
             "footer",
             parent=body,
@@ -183,6 +188,74 @@ def _banner(text: str, lay: _Layout, st: dict[str, ParagraphStyle]) -> Flowable:
     return table
 
 
+@functools.lru_cache(maxsize=4)
+def _qr_runs(url: str) -> tuple[int, tuple[tuple[int, int, int], ...]]:
+    """The QR matrix of ``url`` as (size, dark runs (row, first column, length)): encoded once
+    per process. Encoding and reportlab's widget (one shape per run) cost more than the
+    whole rest of the accusé."""
+    from reportlab.graphics.barcode import qrencoder
+
+    code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
+    code.addData(url)
+    code.make()
+    runs = []
+    for r, row in enumerate(code.modules):
+        c = 0
+        for dark, group in itertools.groupby(bool(m) for m in row):
+            count = len(list(group))
+            if dark:
+                runs.append((r, c, count))
+            c += count
+    return code.getModuleCount(), tuple(runs)
+
+
+class _Qr(Flowable):
+    """A QR code of a public address (never of anything about the patient): one filled path."""
+
+    _BORDER = 2  # quiet zone, in modules
+
+    def __init__(self, url: str, side: float) -> None:
+        super().__init__()
+        self.url, self.width, self.height = url, side, side
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        count, runs = _qr_runs(self.url)
+        box = self.width / (count + 2 * self._BORDER)
+        path = self.canv.beginPath()
+        for r, c, length in runs:
+            path.rect((c + self._BORDER) * box, self.height - (r + self._BORDER + 1) * box,
+                      length * box, box)
+        self.canv.setFillColor(colors.black)
+        self.canv.drawPath(path, stroke=0, fill=1)
+
+
+def _qr(url: str, side: float) -> Flowable:
+    return _Qr(url, side)
+
+
+def _with_qr(
+    notes: list[Flowable], url: str, lay: _Layout, st: dict[str, ParagraphStyle]
+) -> list[Flowable]:
+    caption = Paragraph(escape(url.removeprefix("https://")), st["qr"])
+    if lay.roll:  # one column: the code under the sentences, centred
+        code = Table([[_qr(url, 24 * mm)], [caption]], colWidths=[lay.width])
+        code.setStyle(TableStyle([("ALIGN", (0, 0), (-1, -1), "CENTER"),
+                                  ("FONT", (0, 0), (-1, -1), REGULAR)]))
+        return [*notes, Spacer(1, 2), code]
+    side = 26 * mm
+    table = Table([[notes, [_qr(url, side), caption]]],
+                  colWidths=[lay.width - 42 * mm, 42 * mm], hAlign="LEFT")
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("ALIGN", (1, 0), (1, 0), "CENTER"),
+                               ("FONT", (0, 0), (-1, -1), REGULAR),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                               ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    return [table]
+
+
 def _story(doc: Document, lay: _Layout) -> list[Flowable]:
     st = _styles(lay)
     story: list[Flowable] = [Paragraph(escape(doc.title), st["title"])]
@@ -196,8 +269,11 @@ def _story(doc: Document, lay: _Layout) -> list[Flowable]:
                 story += _rows_roll(section.rows, lay, st)
             else:
                 story.append(_rows_a4(section.rows, lay, st))
-        for note in section.notes:
-            story.append(Paragraph(escape(note), st["note"], bulletText="•"))
+        notes = [Paragraph(escape(note), st["note"], bulletText="•") for note in section.notes]
+        if section.qr:
+            story += _with_qr(notes, section.qr, lay, st)
+        else:
+            story += notes
     for line in doc.footer:
         story.append(Paragraph(escape(line), st["footer"]))
     if doc.banner:
@@ -264,13 +340,19 @@ def _render(doc: Document, page: str) -> bytes:
     register_fonts()
     lay = _layout(page)
     size = lay.size
+    story = _story(doc, lay)
     if lay.roll:
+        # Lay the story out once on a very tall page to measure it, then cut the roll to
+        # that length. The probe skips writing its PDF (reportlab's _doSave hook: fonts
+        # subsetting and compression are half the cost) and the same flowables are reused,
+        # so the paragraphs are parsed once (nothing splits on a 5 m page).
         probe = _Template(io.BytesIO(), doc, lay, size)
-        probe.build(_story(doc, lay))
+        probe._doSave = 0
+        probe.build(list(story))
         used = size[1] - lay.margin_y - probe.last_y
         size = (size[0], round(used + 2 * lay.margin_y + 1, 2))
     out = io.BytesIO()
-    _Template(out, doc, lay, size).build(_story(doc, lay))
+    _Template(out, doc, lay, size).build(story)
     return out.getvalue()
 
 

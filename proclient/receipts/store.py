@@ -50,8 +50,13 @@ def receipt_filename(receipt: CreationReceipt) -> str:
     return f"accuse-{stamp}-{_dmp_part(receipt)}.pdf"
 
 
-def save_receipt(pdf: bytes, receipt: CreationReceipt, directory: Path) -> Path:
+def save_receipt(
+    pdf: bytes, receipt: CreationReceipt, directory: Path, page: str | None = None
+) -> Path:
     """Write the accusé ``pdf`` into ``directory`` and return its path.
+
+    With ``page`` ("a4" or "80mm"), the journal's name-free index gets a line too (operation
+    and format: see :mod:`proclient.receipts.journal`).
 
     Atomic: a temporary file in the same directory, flushed to disk, then ``os.replace``; a
     reader never sees half a PDF. The file is private to the user (mode 0600). Saving the same
@@ -76,6 +81,10 @@ def save_receipt(pdf: bytes, receipt: CreationReceipt, directory: Path) -> Path:
             os.unlink(tmp_name)
         raise
     _fsync_directory(directory)
+    if page is not None:
+        from proclient.receipts.journal import record
+
+        record(directory, target.name, receipt.request.action.value, page)
     return target
 
 

@@ -1,5 +1,8 @@
 """Done: the DMP exists; where the accusé is, and the secrets sheet when one was issued.
 
+The accusé is saved first, then printed: by itself when a printer is named in the settings
+(``[printer] name``, ``auto``), or with F5. The preview below has the printed page's shape.
+
 The secrets sheet (login and initial password) is printed through lp's standard input or
 shown on screen, never written to a file (HOM 112); it leaves memory with the next patient.
 """
@@ -24,6 +27,7 @@ class DoneScreen(StepScreen):
 
     BINDINGS = [
         Binding("enter", "next", _("Patient suivant"), id="next_patient"),
+        Binding("f5", "print_receipt", _("Imprimer l'accusé"), id="print_receipt"),
         Binding("f6", "print_secrets", _("Imprimer la feuille de codes"), id="print_secrets"),
         Binding("f7", "show_secrets", _("Afficher la feuille de codes"), id="show_secrets"),
     ]
@@ -46,6 +50,13 @@ class DoneScreen(StepScreen):
             yield Static(
                 _("Accusé de création enregistré : {path}", path=self.receipt_path), id="receipt"
             )
+        wiring = self.proclient.wiring
+        printer = wiring.printer or _("imprimante par défaut de CUPS")
+        if wiring.auto_print:
+            yield Static(_("Accusé envoyé automatiquement à l'imprimante {printer} ; F5 le "
+                           "réimprime.", printer=printer), id="printing")
+        else:
+            yield Static(_("F5 imprime l'accusé ({printer}).", printer=printer), id="printing")
         web = flow.result.web if flow.result else None
         if self.has_secrets:
             yield Static(
@@ -71,6 +82,9 @@ class DoneScreen(StepScreen):
         if action in ("print_secrets", "show_secrets"):
             return self.has_secrets
         return True
+
+    def action_print_receipt(self) -> None:
+        self.proclient.print_receipt()
 
     def action_print_secrets(self) -> None:
         self.proclient.print_secrets_sheet()

@@ -1,0 +1,92 @@
+"""Journal: the accusés saved on this workstation, to reprint one for a patient who lost it.
+
+The list shows the date, the operation, the DMP id and the format, never a name (the app reads
+the receipts directory in a worker). A reprint sends the saved PDF again: an accusé carries no
+login and no password, so nothing secret can come out of the journal.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from proclient.i18n import _
+from proclient.screens.base import StepScreen
+
+
+class JournalScreen(StepScreen):
+    title_text = "Journal des accusés"
+
+    BINDINGS = [
+        Binding("f5", "reprint", _("Réimprimer"), id="reprint"),
+    ]
+
+    DEFAULT_CSS = """
+    JournalScreen OptionList { height: 1fr; min-height: 5; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list = []
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(_("Lecture du journal…"), id="journal_state")
+        yield OptionList(id="journal")
+        yield Static(
+            _("Entrée ou F5 : réimprimer l'accusé choisi (sans identifiant ni mot de passe). "
+              "Échap : retour."),
+            classes="hint",
+        )
+
+    def on_mount(self) -> None:
+        self.proclient.load_journal(self)
+
+    def show_entries(self, entries: list, error: str = "") -> None:
+        """Called by the app's worker with the journal's entries (most recent first)."""
+        self.entries = entries
+        options = self.query_one("#journal", OptionList)
+        options.clear_options()
+        options.add_options(
+            Option(
+                _("{n:>3}. {date}  {action:<13} {dmp}  {page}", n=entry.number,
+                  date=entry.at.strftime("%d/%m/%Y %H:%M"), action=entry.action_label,
+                  dmp=entry.dmp_id or _("(identifiant masqué)"), page=entry.page_label),
+                id=str(entry.number),
+            )
+            for entry in entries
+        )
+        if error:
+            state = error
+        elif entries:
+            state = _("{count} accusé(s) enregistré(s), du plus récent au plus ancien.",
+                      count=len(entries))
+        else:
+            state = _("Aucun accusé enregistré sur ce poste.")
+        self.query_one("#journal_state", Static).update(state)
+        if entries:
+            options.highlighted = 0
+            options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self._reprint(event.option_index)
+
+    def action_reprint(self) -> None:
+        highlighted = self.query_one("#journal", OptionList).highlighted
+        if highlighted is not None:
+            self._reprint(highlighted)
+
+    def _reprint(self, index: int) -> None:
+        if 0 <= index < len(self.entries):
+            self.proclient.print_receipt(self.entries[index].path)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next":
+            return False
+        if action == "reprint":
+            return bool(self.entries)
+        return True
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
