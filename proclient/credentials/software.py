@@ -28,8 +28,10 @@ class SoftwareCredential:
         self._professional = professional_from_certificate(certificate)
 
     @classmethod
-    def unlock(cls, key_path: Path, cert_path: Path, pin: str) -> SoftwareCredential:
-        """Read the certificate and decrypt the key with ``pin``.
+    def unlock(cls, key_path: Path, cert_path: Path,
+               pin: str | bytearray) -> SoftwareCredential:
+        """Read the certificate and decrypt the key with ``pin`` (a bytearray from the PIN
+        screen is read in place; the caller wipes it).
 
         Raises DomainError PIN_WRONG for a wrong code, CREDENTIAL_MISSING when a file cannot be
         read, CREDENTIAL_INVALID when the files are not a matching certificate and RSA key."""
@@ -52,7 +54,8 @@ class SoftwareCredential:
         if not pin:
             raise _wrong_pin()
         try:
-            key = serialization.load_pem_private_key(key_pem, password=pin.encode())
+            password = pin.encode() if isinstance(pin, str) else pin
+            key = serialization.load_pem_private_key(key_pem, password=password)
         except TypeError:
             # The key is not encrypted, or is and no password was given: not a usable credential.
             raise invalid from None
