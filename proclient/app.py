@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.message import Message
 
 from proclient.cardreader.port import CardEvent, CardEventKind
+from proclient.cps_session import CpsSessionMixin
 from proclient.domain import (
     CreationReceipt,
     DomainError,
@@ -56,10 +57,11 @@ class CardEventMessage(Message):
         self.event = event
 
 
-class ProclientApp(App):
+class ProclientApp(CpsSessionMixin, App):
     TITLE = "proclient"
     BINDINGS = [
         Binding("f3", "remove_demo_card", _("Retirer (démo)"), id="remove_card"),
+        Binding("f4", "toggle_demo_cps", _("CPS (démo)"), id="toggle_cps"),
         Binding("ctrl+q", "quit", _("Quitter"), id="quit", show=False),
     ]
 
@@ -75,8 +77,12 @@ class ProclientApp(App):
         self.submitting = False
         self._service_ready = asyncio.Event()
         self._secrets: SecretsSheet | None = None
+        self._receipt: CreationReceipt | None = None
+        self._receipt_path: Path | None = None
+        self.last_print_job = ""
         self._card_present = False
         self._reset_when_done = False
+        self._init_cps_session()
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -84,6 +90,7 @@ class ProclientApp(App):
         self.reader_state = self.wiring.patient_reader
         self.push_screen(HomeScreen())
         self.wiring.readers.watch(lambda event: self.post_message(CardEventMessage(event)))
+        self._start_idle_watch()
 
     def on_ready(self) -> None:
         # After the first frame: the service's imports and keys must not delay the home screen.
@@ -97,6 +104,8 @@ class ProclientApp(App):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "remove_demo_card":
             return self.wiring.demo
+        if action == "toggle_demo_cps":
+            return self.wiring.toggle_demo_cps is not None
         return True
 
     # --- the service ------------------------------------------------------------------------
@@ -138,17 +147,50 @@ class ProclientApp(App):
 
     def on_card_event_message(self, message: CardEventMessage) -> None:
         event = message.event
+        if event.kind in (CardEventKind.SERVICE_LOST, CardEventKind.SERVICE_BACK,
+                          CardEventKind.READERS_CHANGED):
+            self._reader_service_changed(event.kind)
+            return
+        if event.reader and event.reader == self.wiring.professional_reader:
+            if event.kind is CardEventKind.REMOVED:
+                self._cps_removed()
+            return
         if event.reader != self.wiring.patient_reader:
             return
         if event.kind is CardEventKind.INSERTED:
             self._card_present = True
+            self._set_reader_state(_("carte insérée"))
             self.read_card()
         elif event.kind is CardEventKind.REMOVED:
             self._card_present = False
+            self._set_reader_state(_("pas de carte"))
             self._card_removed()
+
+    def _set_reader_state(self, state: str) -> None:
+        self.reader_state = _("{reader} — {state}", reader=self.wiring.patient_reader, state=state)
+        self._refresh_home()
+
+    def _reader_service_changed(self, kind: CardEventKind) -> None:
+        """pcscd stopped or came back (the monitor recovers by itself), or readers changed."""
+        if kind is CardEventKind.SERVICE_LOST:
+            self.reader_state = _("le service des cartes (pcscd) est arrêté : relancez-le ; "
+                                  "la lecture reprendra d'elle-même")
+        elif kind is CardEventKind.SERVICE_BACK:
+            self._set_reader_state(_("service des cartes revenu"))
+            return
+        self._refresh_home()
+
+    def manual_entry(self) -> None:
+        """Type the patient's identity (Vitale 1, forgotten or unreadable card)."""
+        if self.submitting:
+            return
+        self.flow.start_manual_entry()
+        self.show_step()
 
     def _card_removed(self) -> None:
         self.home_prompt = ""
+        if self.flow.typed:
+            return  # the identity is being typed: the card (a Vitale 1…) was not its source
         if self.flow.step is Step.DONE:
             return  # the accusé is saved; the secrets sheet may still be wanted: Enter ends
         if self.submitting:
@@ -172,7 +214,7 @@ class ProclientApp(App):
             finally:
                 connection.disconnect()
         except DomainError as error:
-            self.call_from_thread(self._card_failed, error.message)
+            self.call_from_thread(self._card_failed, error.message, error.code)
         except Exception:
             log_unexpected(log, "card read failed")
             self.call_from_thread(self._card_failed, _(UNEXPECTED))
@@ -183,16 +225,25 @@ class ProclientApp(App):
         self.home_prompt = text
         self._refresh_home()
 
-    def _card_failed(self, message: str) -> None:
+    def _card_failed(self, message: str, code: str = "") -> None:
+        if self.flow.typed:
+            self.notify(message, severity="warning")  # keep what is being typed
+            return
         self.flow.reset()
         self.show_step()
-        self.home_prompt = _("Carte non lue")
+        # A card that cannot be read here (Vitale 1, wrong card, garbled data): offer typing.
+        manual = code in ("VITALE1_UNREADABLE", "NOT_VITALE", "NO_BENEFICIARY", "MALFORMED",
+                          "STATUS_WORD", "NIR_ABSENT")
+        self.home_prompt = (_("Carte non lue : F6 pour saisir l'identité à la main") if manual
+                            else _("Carte non lue"))
         self._refresh_home()
         self.screen.show_error(message)  # type: ignore[attr-defined]
 
     def _card_read(self, card: VitaleCard) -> None:
         if not self._card_present:
             return  # pulled just after the read: nothing of the patient is shown
+        if card == self.flow.card and self.flow.step is not Step.HOME:
+            return  # the same card reported again (pcscd came back): the work goes on
         try:
             self.flow.card_read(card)
         except DomainError as error:
@@ -215,6 +266,9 @@ class ProclientApp(App):
 
     def show_step(self) -> None:
         """Put the screen of the flow's current step on top of the home screen."""
+        if self.locked:
+            self._step_behind_lock = True  # the lock stays on top; unlocking shows the step
+            return
         step = self.flow.step
         if step is Step.HOME:
             while len(self.screen_stack) > 2:
@@ -222,6 +276,10 @@ class ProclientApp(App):
             self._refresh_home()
             return
         screen_type = STEP_SCREENS[step]
+        if step is Step.IDENTIFY and self.flow.typed:
+            from proclient.screens.manual_entry import ManualEntryScreen
+
+            screen_type = ManualEntryScreen
         if isinstance(self.screen, HomeScreen):
             self.push_screen(screen_type())
         else:
@@ -241,17 +299,14 @@ class ProclientApp(App):
     # --- step 2: connect ------------------------------------------------------------------
 
     @work(exclusive=True, group="service-call", exit_on_error=False)
-    async def connect(self, pin: str) -> None:
+    async def connect(self, pin: bytearray) -> None:
+        """One login attempt with ``pin`` (wiped afterwards), then the existence test."""
         screen = self.screen
         try:
-            binding = await self._service()
-            credential = await asyncio.to_thread(binding.credentials.unlock, pin)
-            del pin
-            professional = await binding.client.login(credential)
-            self.authenticated = True
+            professional = await self._authenticate(pin)
             await self._status(screen, professional)
         except DomainError as error:
-            self._connect_failed(screen, error.message)
+            self._connect_failed(screen, error.message, locked=error.code == "PIN_LOCKED")
         except Exception:
             log_unexpected(log, "connection failed")
             self._connect_failed(screen, _(UNEXPECTED))
@@ -260,7 +315,7 @@ class ProclientApp(App):
     async def check_status(self) -> None:
         screen = self.screen
         try:
-            await self._status(screen, self.flow.professional)
+            await self._status(screen, self.flow.professional or self.session_professional)
         except DomainError as error:
             if error.code.startswith("AUTH"):
                 self.authenticated = False
@@ -279,10 +334,10 @@ class ProclientApp(App):
             self.flow.connected(professional, state)
             screen.connected()
 
-    def _connect_failed(self, screen, message: str) -> None:
+    def _connect_failed(self, screen, message: str, locked: bool = False) -> None:
         if isinstance(screen, ConnectScreen) and screen is self.screen:
             screen.show_error(message)
-            screen.login_failed()
+            screen.login_failed(locked=locked)
 
     # --- submission and receipt -------------------------------------------------------------
 
@@ -318,10 +373,13 @@ class ProclientApp(App):
                 mobile_masked=mask_mobile(web.mobile) if web and web.mobile else None,
                 at=result.at,
             )
+        self._receipt, self._receipt_path = receipt, path
         done = DoneScreen(path, preview, self._secrets is not None)
         self.switch_screen(done)
         if error:
             self.notify(error, severity="error", timeout=15)
+        if self.wiring.auto_print:
+            self.print_receipt()
         if self._reset_when_done:
             self._reset_when_done = False
 
@@ -330,10 +388,11 @@ class ProclientApp(App):
         from proclient.receipts.store import save_receipt
         from proclient.receipts.text import receipt_text
 
-        preview = receipt_text(receipt)
+        page = self.wiring.receipt_format
+        preview = receipt_text(receipt, page)
         try:
-            pdf = render_receipt(receipt, page=self.wiring.receipt_format)
-            path = save_receipt(pdf, receipt, self.wiring.receipts_dir)
+            pdf = render_receipt(receipt, page=page)
+            path = save_receipt(pdf, receipt, self.wiring.receipts_dir, page)
         except OSError:
             log_unexpected(log, "receipt not saved")
             return None, preview, _(
@@ -352,15 +411,73 @@ class ProclientApp(App):
 
         try:
             job = print_pdf(render_secrets(sheet, page=self.wiring.receipt_format,
-                                           demo=self.wiring.demo))
+                                           demo=self.wiring.demo), self.wiring.printer)
         except DomainError as error:
-            self.call_from_thread(self.notify, error.message, severity="error", timeout=15)
+            # Never offer to save this sheet (HOM 112): the screen is the only fallback.
+            message = _("{error} La feuille de codes n'est jamais enregistrée : F7 l'affiche "
+                        "à l'écran.", error=error.message)
+            self.call_from_thread(self.notify, message, severity="error", timeout=15)
             return
         except Exception:
             log_unexpected(log, "secrets sheet not printed")
             self.call_from_thread(self.notify, _(UNEXPECTED), severity="error")
             return
+        self.last_print_job = job
         self.call_from_thread(self.notify, _("Feuille de codes envoyée à l'imprimante (tâche {job}).", job=job))
+
+    @work(thread=True, exclusive=True, group="print-receipt", exit_on_error=False)
+    def print_receipt(self, path: Path | None = None) -> None:
+        """Print the accusé just made (or, with ``path``, one from the journal) through CUPS.
+
+        The accusé is saved before it is printed: when printing fails, the file stays."""
+        from proclient.receipts.pdf import render_receipt
+        from proclient.receipts.printing import print_pdf
+
+        path = path or self._receipt_path
+        try:
+            if path is not None:
+                pdf = path.read_bytes()
+            elif self._receipt is not None:
+                pdf = render_receipt(self._receipt, page=self.wiring.receipt_format)
+            else:
+                return
+            job = print_pdf(pdf, self.wiring.printer)
+        except DomainError as error:
+            where = (_("L'accusé reste enregistré : {path}", path=path) if path
+                     else _("Il n'a pas pu être enregistré non plus."))
+            self.call_from_thread(self.notify, f"{error.message} {where}", severity="error",
+                                  timeout=15)
+            return
+        except OSError:
+            log_unexpected(log, "receipt not read for printing")
+            self.call_from_thread(self.notify, _("L'accusé enregistré est illisible : {path}",
+                                                 path=path), severity="error", timeout=15)
+            return
+        except Exception:
+            log_unexpected(log, "receipt not printed")
+            self.call_from_thread(self.notify, _(UNEXPECTED), severity="error")
+            return
+        self.last_print_job = job
+        self.call_from_thread(self.notify, _("Accusé envoyé à l'imprimante (tâche {job}).",
+                                             job=job))
+
+    @work(thread=True, exclusive=True, group="journal", exit_on_error=False)
+    def load_journal(self, screen) -> None:
+        """Read the receipts directory (names only, never the PDFs) for the journal screen."""
+        from proclient.receipts.journal import entries
+
+        try:
+            found, error = entries(self.wiring.receipts_dir), ""
+        except OSError:
+            log_unexpected(log, "journal not read")
+            found, error = [], _("Le journal des accusés est illisible : vérifiez les droits "
+                                 "de {dir}.", dir=self.wiring.receipts_dir)
+        self.call_from_thread(screen.show_entries, found, error)
+
+    def open_journal(self) -> None:
+        from proclient.screens.journal import JournalScreen
+
+        self.push_screen(JournalScreen())
 
     @property
     def secrets_sheet(self) -> SecretsSheet | None:
@@ -369,6 +486,7 @@ class ProclientApp(App):
     def finish(self) -> None:
         """End of the flow: the patient's data and secrets leave memory and screen."""
         self._secrets = None
+        self._receipt = self._receipt_path = None
         self.flow.reset()
         self.home_prompt = (_("Retirez la carte Vitale du patient.") if self._card_present
                             else "")

@@ -61,7 +61,11 @@ class Settings:
     reader_professional: str | None = None
     credential_key: str | None = None
     credential_certificate: str | None = None
+    credential_pkcs11_module: str | None = None  # the CPS card's PKCS#11 module (Cryptolib, OpenSC)
+    credential_token_label: str | None = None  # which token, when several (empty: the CPS found)
     receipt_format: str = "a4"
+    printer_name: str | None = None
+    printer_auto: bool = True  # print the accusé by itself when a printer is named
     idle_lock_minutes: int = 5
     extra: dict = field(default_factory=dict)
 
@@ -74,6 +78,8 @@ _ENV = {
     "PROCLIENT_SERVICE_URL": "service_url",
     "PROCLIENT_SERVICE_CA": "service_ca_bundle",
     "PROCLIENT_READER": "reader_patient",
+    "PROCLIENT_PKCS11_MODULE": "credential_pkcs11_module",
+    "PROCLIENT_PRINTER": "printer_name",
 }
 
 
@@ -94,6 +100,7 @@ def load_settings(paths: Paths | None = None) -> Settings:
     readers = raw.get("readers", {})
     credential = raw.get("credential", {})
     receipts = raw.get("receipts", {})
+    printer = raw.get("printer", {})
     values = {
         "service_url": service.get("url"),
         "service_ca_bundle": service.get("ca_bundle"),
@@ -101,8 +108,12 @@ def load_settings(paths: Paths | None = None) -> Settings:
         "reader_professional": readers.get("professional"),
         "credential_key": credential.get("key"),
         "credential_certificate": credential.get("certificate"),
+        "credential_pkcs11_module": credential.get("pkcs11_module") or None,
+        "credential_token_label": credential.get("token_label") or None,
         "receipt_format": receipts.get("format", "a4"),
-        "idle_lock_minutes": int(raw.get("session", {}).get("idle_lock_minutes", 5)),
+        "printer_name": printer.get("name") or None,
+        "printer_auto": bool(printer.get("auto", True)),
+        "idle_lock_minutes": raw.get("session", {}).get("idle_lock_minutes", 5),
     }
     for variable, name in _ENV.items():
         if os.environ.get(variable):
@@ -111,6 +122,11 @@ def load_settings(paths: Paths | None = None) -> Settings:
         raise DomainError(
             "CONFIG", _("Le format d'accusé doit être « a4 » ou « 80mm » (réglage receipts.format).")
         )
+    idle = values["idle_lock_minutes"]
+    if isinstance(idle, bool) or not isinstance(idle, int) or not 0 <= idle <= 24 * 60:
+        raise DomainError("CONFIG", _(
+            "Le délai de verrouillage doit être un nombre entier de minutes, 0 pour jamais "
+            "(réglage session.idle_lock_minutes)."))
     return Settings(paths=paths, **values)
 
 
@@ -125,4 +141,15 @@ patient = ""          # part of the reader's name (empty: the first reader)
 
 [receipts]
 format = "a4"         # or "80mm"
+
+[credential]
+pkcs11_module = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"   # or the ANS Cryptolib CPS module
+token_label = ""      # empty: the token holding the CPS authentication certificate
+
+[session]
+idle_lock_minutes = 5 # the screen locks after this idle time; the PIN unlocks it
+
+[printer]
+name = ""             # CUPS queue (lpstat -p); empty: LPDEST, PRINTER, then the CUPS default
+auto = true           # with a name set, print the accusé as soon as the DMP is created
 """

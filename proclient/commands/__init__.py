@@ -8,6 +8,11 @@ imported to build the argument parser.
 COMMAND_MODULES = (
     "proclient.commands.demo",
     "proclient.commands.locate",
+    "proclient.commands.receipts",
+    "proclient.commands.serve",
+    "proclient.commands.card",
+    "proclient.commands.doctor",
+    "proclient.commands.virtual_card",
 )
 
 # Exit codes shared by every command (documented in the README).
@@ -15,3 +20,6 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_NOT_CONFIGURED = 3
+EXIT_NO_CARD = 4  # card read: no card in the reader
+EXIT_CARD_UNREADABLE = 5  # card read: not a Vitale 2, Vitale 1, pulled, or unreadable data
+EXIT_NO_READER = 6  # no reader, reader busy, or pcscd not running

@@ -11,6 +11,8 @@ HELP = _("démonstration : cartes Vitale virtuelles et service DMP intégré")
 def configure(parser) -> None:
     parser.add_argument("--reset", action="store_true",
                         help=_("remet à zéro le service DMP de démonstration avant de démarrer"))
+    parser.add_argument("--pcsc", action="store_true",
+                        help=_("les cartes virtuelles passent par pcscd et vpcd (pile réelle)"))
 
 
 def run(args, settings) -> int:
@@ -21,5 +23,10 @@ def run(args, settings) -> int:
     if getattr(args, "reset", False):
         for leftover in settings.paths.demo_dir.glob("dmp-service.sqlite3*"):
             leftover.unlink()
+    if getattr(args, "pcsc", False):
+        from proclient.wiring import pcsc_demo_wiring
+
+        ProclientApp(pcsc_demo_wiring(settings)).run()
+        return EXIT_OK
     ProclientApp(demo_wiring(settings)).run()
     return EXIT_OK

@@ -19,6 +19,8 @@ class HomeScreen(StepScreen):
     BINDINGS = [
         Binding("f2", "demo_card", _("Insérer (démo)"), id="demo_card"),
         Binding("f5", "reread", _("Relire"), id="reread"),
+        Binding("f6", "manual_entry", _("Saisie manuelle"), id="manual_entry"),
+        Binding("f9", "journal", _("Journal"), id="journal"),
         Binding("f10", "app.quit", _("Quitter"), id="quit"),
     ]
 
@@ -66,6 +68,12 @@ class HomeScreen(StepScreen):
     def _inserted(self, key: str | None) -> None:
         if key:
             self.proclient.insert_demo_card(key)
+
+    def action_journal(self) -> None:
+        self.proclient.open_journal()
+
+    def action_manual_entry(self) -> None:
+        self.proclient.manual_entry()
 
     def action_reread(self) -> None:
         self.proclient.read_card()

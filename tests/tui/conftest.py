@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
@@ -33,11 +32,15 @@ def app_factory(settings, demo_pki_cache):
     from proclient.app import ProclientApp
     from proclient.wiring import demo_wiring
 
-    def make():
+    def make(adjust=None):
+        """``adjust(wiring)`` may change the demo wiring first (a test clock, a card double)."""
         target = settings.paths.demo_dir / "demo-pki"
         if not target.exists():
             shutil.copytree(demo_pki_cache, target)
-        return ProclientApp(demo_wiring(settings))
+        wiring = demo_wiring(settings)
+        if adjust is not None:
+            adjust(wiring)
+        return ProclientApp(wiring)
 
     return make
 
@@ -48,4 +51,7 @@ async def wait_until(pilot, predicate, timeout: float = 15.0, what: str = "") ->
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or predicate}")
         await pilot.pause(0.05)
-    await asyncio.sleep(0)
+    # Let the new state reach the screen (compose, layout, first frame) before callers look.
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()

@@ -283,7 +283,8 @@ async def test_card_pulled_during_read_leaves_no_patient_and_next_card_reads(
         app.wiring.readers.remove(reader)
         app.insert_demo_card("durand")
         await wait_until(pilot, lambda: isinstance(app.screen, IdentifyScreen))
-        assert "DURAND Hugo" in screen_text(app)
+        # The new screen's first frame may not be composed yet: wait for it, not a fixed time.
+        await wait_until(pilot, lambda: "DURAND Hugo" in screen_text(app), what="identity")
 
 
 async def test_no_patient_data_reaches_the_log(app_factory, caplog):
