@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 
 UNEXPECTED = "Erreur inattendue : l'opération n'a pas abouti. Le détail technique est dans le journal."
 
+# Errors after which the service may have committed: the key stays for the next attempt.
+_KEEP_PENDING = {"SERVICE_UNAVAILABLE", "SERVICE_ERROR", "IDEMPOTENCY_IN_PROGRESS"}
+
 STEP_SCREENS: dict[Step, type[StepScreen]] = {
     Step.IDENTIFY: IdentifyScreen,
     Step.CONNECT: ConnectScreen,
@@ -348,9 +351,12 @@ class ProclientApp(CpsSessionMixin, App):
         try:
             binding = await self._service()
             request = self.flow.request()
-            result = await binding.client.submit(request, self.flow.idempotency_key)
+            key = await asyncio.to_thread(self._idempotency_key, request)
+            result = await binding.client.submit(request, key)
         except DomainError as error:
             self.submitting = False
+            if error.code not in _KEEP_PENDING:
+                await asyncio.to_thread(self._forget_pending, request)
             screen.submit_failed(error.message)
             return
         except Exception:
@@ -358,6 +364,7 @@ class ProclientApp(CpsSessionMixin, App):
             self.submitting = False
             screen.submit_failed(_(UNEXPECTED))
             return
+        await asyncio.to_thread(self._forget_pending, request)
         self.flow.completed(result)
         receipt = CreationReceipt(request, self.flow.professional, result.dmp_id, result.at,
                                   demo=self.wiring.demo)
@@ -382,6 +389,29 @@ class ProclientApp(CpsSessionMixin, App):
             self.print_receipt()
         if self._reset_when_done:
             self._reset_when_done = False
+
+    def _journal(self):
+        from proclient.service.journal import IdempotencyJournal
+
+        if self.wiring.pending_dir is None:
+            return None
+        return IdempotencyJournal(self.wiring.pending_dir)
+
+    def _idempotency_key(self, request) -> str:
+        """The key saved on disk before the request leaves: if the answer is lost (crash,
+        kill, network cut after the service committed), the same request made again reuses
+        it and the service replays its first answer instead of refusing a second DMP."""
+        journal = self._journal()
+        if journal is None:
+            return self.flow.idempotency_key
+        key = journal.key_for(request)
+        self.flow.idempotency_key = key
+        return key
+
+    def _forget_pending(self, request) -> None:
+        journal = self._journal()
+        if journal is not None:
+            journal.done(request)
 
     def _write_receipt(self, receipt: CreationReceipt) -> tuple[Path | None, str, str]:
         from proclient.receipts.pdf import render_receipt

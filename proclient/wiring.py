@@ -164,6 +164,8 @@ class Wiring:
     professional_reader: str = ""
     """The CPS's reader: pulling the card there closes the session."""
     idle_lock_minutes: int = 5
+    pending_dir: Path | None = None
+    """Where writes' idempotency keys wait for their answer (survives a crash or a kill)."""
     """0: never lock on idle."""
     clock: Callable[[], float] = time.monotonic
     """Seconds, for the idle lock; tests drive it."""
@@ -230,6 +232,7 @@ def _workstation_fields(settings: Settings) -> dict:
         "printer": settings.printer_name,
         "auto_print": bool(settings.printer_name and settings.printer_auto),
         "idle_lock_minutes": settings.idle_lock_minutes,
+        "pending_dir": settings.paths.data_dir / "pending",
     }
 
 

@@ -299,3 +299,32 @@ async def test_no_patient_data_reaches_the_log(app_factory, caplog):
     for secret in ("155009935000780", "1 55 00 99 350 007 80", "BEN SAÏD", "Karim", "1234",
                    "bensaid@"):
         assert secret not in caplog.text
+
+
+async def test_answer_lost_after_the_service_committed_is_recovered_with_the_same_key(
+    app_factory, settings
+):
+    """The workstation died after the service created the DMP but before the answer came
+    back: the same request made again is sent with the key saved before the first sending,
+    and the service replays its answer instead of refusing a second DMP."""
+
+    from proclient.service.journal import IdempotencyJournal
+
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await insert(pilot, app, "legoff")
+        await pilot.press("enter")
+        await connect(pilot, app)
+        await through_consent_and_online(pilot, app, email="g.legoff@exemple.fr")
+        # The first sending: its key is saved, the service commits, the answer is "lost".
+        request = app.flow.request()
+        key = IdempotencyJournal(app.wiring.pending_dir).key_for(request)
+        first = await app.binding.client.submit(request, key)
+        assert first.web.initial_password  # issued once, to the lost answer
+        # The professional sends again (after a restart the flow would be walked again).
+        done = await create(pilot, app)
+        assert app.flow.result.dmp_id == first.dmp_id
+        assert not done.has_secrets  # the password is never issued twice
+        assert "déjà été remis" in screen_text(app)
+        assert "LE GOFF" in pdf_text(done.receipt_path)
+        assert IdempotencyJournal(app.wiring.pending_dir).pending() == 0
