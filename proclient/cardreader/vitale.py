@@ -73,12 +73,16 @@ def card_type_from_atr(atr: bytes) -> CardType:
     return CardType.UNKNOWN
 
 
-def _require_vitale2(atr: bytes) -> None:
+def _require_vitale2(atr: bytes) -> bool:
+    """Refuse the cards known by their ATR not to be a Vitale 2; True when the ATR says
+    nothing and the card must be asked (a Vitale 2 batch with an ATR not in the record)."""
     if not atr:
         raise CardError(CARD_MUTE)
     card_type = card_type_from_atr(atr)
     if card_type is CardType.VITALE2:
-        return
+        return False
+    if card_type is CardType.UNKNOWN:
+        return True
     if card_type is CardType.VITALE1:
         raise CardError(VITALE1_UNREADABLE)
     if card_type is CardType.CPS:
@@ -158,9 +162,11 @@ def read_vitale(connection: CardConnection, *, transport: T0Transport | None = N
     Pass a ``transport`` to count the APDUs afterwards. Raises only CardError.
     """
     atr = bytes(connection.atr)
-    _require_vitale2(atr)
+    ask_the_card = _require_vitale2(atr)
     transport = transport or T0Transport(connection)
     with _transaction(connection):
+        if ask_the_card and transport.transmit(select_aid(AID_VITALE)).sw != 0x9000:
+            raise CardError(NOT_VITALE)
         # Select the MF explicitly: on a second read, or after another application, another
         # DF may be current.
         transport.transmit_ok(select_mf())

@@ -97,7 +97,6 @@ def test_card_type_from_atr(atr: str, expected: CardType) -> None:
         (VITALE1_ATR, "VITALE1_UNREADABLE", "première génération"),
         (CPS3_ATR, "NOT_VITALE", "CPS"),
         (CPS4_ATR, "NOT_VITALE", "CPS"),
-        (bytes.fromhex("3B8F8001804F0CA0000003"), "NOT_VITALE", "n'est pas une carte Vitale"),
         (b"", "CARD_MUTE", "ne répond pas"),
     ],
 )
@@ -109,6 +108,38 @@ def test_other_cards_are_refused_by_name_without_any_apdu(atr, code, words) -> N
     assert words in caught.value.message
     assert any(fix in caught.value.message for fix in ("insérez", "réinsérez", "saisissez"))
     assert card.apdu_count == 0
+
+
+UNLISTED_ATR = bytes.fromhex("3B8F8001804F0CA0000003")
+
+
+def test_card_with_an_unlisted_atr_is_known_by_its_answer() -> None:
+    """A Vitale 2 whose ATR is not in the public record: the VITALE application answers."""
+    card = VitaleEmulator.from_demo("durand", atr=UNLISTED_ATR)
+    read = read_vitale(card)
+    assert [b.first_name for b in read.beneficiaries] == ["Sophie", "Léa", "Hugo"]
+
+
+def test_unknown_card_without_the_vitale_application_is_refused() -> None:
+    from proclient.cardreader.cps_emulator import CpsEmulator
+
+    class UnknownCard:
+        """Some other card: an ATR nobody lists, no VITALE application (6A82)."""
+
+        atr = UNLISTED_ATR
+        inner = CpsEmulator()
+
+        def transmit(self, apdu: bytes) -> tuple[bytes, int]:
+            answer = self.inner.process(apdu)
+            return answer[:-2], int.from_bytes(answer[-2:], "big")
+
+        def disconnect(self) -> None:
+            pass
+
+    with pytest.raises(CardError) as caught:
+        read_vitale(UnknownCard())
+    assert caught.value.code == "NOT_VITALE"
+    assert "n'est pas une carte Vitale" in caught.value.message
 
 
 def test_card_pulled_at_each_apdu_gives_card_removed(demo_key, card_mode) -> None:
