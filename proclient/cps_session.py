@@ -26,14 +26,12 @@ from proclient.credentials.pin import wipe
 from proclient.domain import DomainError, Professional
 from proclient.flow import Step
 from proclient.i18n import _
-from proclient.logsafe import log_unexpected
+from proclient.logsafe import UNEXPECTED, log_unexpected
 
 log = logging.getLogger(__name__)
 
 IDLE_CHECK_SECONDS = 5.0
 _ACTIVITY = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
-_UNEXPECTED = ("Erreur inattendue : l'opération n'a pas abouti. Le détail technique est dans "
-               "le journal.")
 
 
 class CpsSessionMixin:
@@ -185,7 +183,7 @@ class CpsSessionMixin:
             return
         except Exception:
             log_unexpected(log, "unlock failed")
-            self._unlock_failed(screen, _(_UNEXPECTED), False)
+            self._unlock_failed(screen, _(UNEXPECTED), False)
             return
         finally:
             wipe(pin)

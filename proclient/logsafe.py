@@ -10,6 +10,9 @@ import logging
 import sys
 import traceback
 
+# What the user reads when something unexpected failed (pass it through `_()`).
+UNEXPECTED = "Erreur inattendue : l'opération n'a pas abouti. Le détail technique est dans le journal."
+
 
 def log_unexpected(logger: logging.Logger, what: str) -> None:
     """Log the exception being handled as ``what``: its type and where it happened."""
