@@ -63,8 +63,8 @@ class CardEventMessage(Message):
 class ProclientApp(CpsSessionMixin, ReceiptActionsMixin, App):
     TITLE = "proclient"
     BINDINGS = [
-        Binding("f3", "remove_demo_card", _("Retirer (démo)"), id="remove_card"),
-        Binding("f4", "toggle_demo_cps", _("CPS (démo)"), id="toggle_cps"),
+        Binding("f3", "remove_demo_card", _("Retirer"), id="remove_card"),
+        Binding("f4", "toggle_demo_cps", _("CPS"), id="toggle_cps"),
         Binding("ctrl+q", "quit", _("Quitter"), id="quit", show=False),
     ]
 

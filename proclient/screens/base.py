@@ -58,7 +58,7 @@ class StepScreen(Screen):
         with VerticalScroll(id="body"):
             yield from self.compose_body()
         yield Static("", id="error", classes="error")
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
         yield from ()

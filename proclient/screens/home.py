@@ -17,9 +17,9 @@ class HomeScreen(StepScreen):
     title_text = "Accueil"
 
     BINDINGS = [
-        Binding("f2", "demo_card", _("Insérer (démo)"), id="demo_card"),
+        Binding("f2", "demo_card", _("Insérer"), id="demo_card"),
         Binding("f5", "reread", _("Relire"), id="reread"),
-        Binding("f6", "manual_entry", _("Saisie manuelle"), id="manual_entry"),
+        Binding("f6", "manual_entry", _("Saisie"), id="manual_entry"),
         Binding("f9", "journal", _("Journal"), id="journal"),
         Binding("f10", "app.quit", _("Quitter"), id="quit"),
     ]
@@ -35,7 +35,8 @@ class HomeScreen(StepScreen):
         yield Static("", id="status")
         if self.proclient.wiring.demo:
             yield Static(
-                _("Démonstration : F2 insère une carte Vitale virtuelle, F3 la retire."),
+                _("Démonstration : F2 insère une carte Vitale virtuelle, F3 la retire ; "
+                  "F4 retire ou remet la carte CPS du professionnel."),
                 classes="hint",
             )
 
