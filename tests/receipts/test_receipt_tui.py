@@ -17,6 +17,7 @@ from tests.tui.test_creation_flow import (
     SIZE,
     connect,
     create,
+    create_for,
     insert,
     screen_text,
     through_consent_and_online,
@@ -82,11 +83,7 @@ async def test_journal_screen_reprints_a_past_accuse(app_factory, printer):  # n
     _queue, out = printer
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
-        await insert(pilot, app, "bensaid")
-        await pilot.press("enter")
-        await connect(pilot, app)
-        await through_consent_and_online(pilot, app)
-        await create(pilot, app)
+        await create_for(pilot, app, "bensaid")
         auto = await _job(pilot, app, "")
         wait_for_job(auto)
         printed_file(out, auto).unlink()

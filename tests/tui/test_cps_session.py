@@ -81,6 +81,13 @@ async def type_code(pilot, app, code: str) -> None:
     await pilot.press(*code, "enter")
 
 
+async def signed_in(pilot, app) -> None:
+    """A card read, the right PIN typed, the existence test answered."""
+    await to_connect(pilot, app)
+    await type_code(pilot, app, "1234")
+    await connected(pilot, app)
+
+
 async def connected(pilot, app) -> None:
     await wait_until(pilot, lambda: app.flow.dmp_state is not None, what="status")
 
@@ -147,9 +154,7 @@ async def test_blocked_card_says_how_to_unblock_and_takes_no_code(app_factory):
 async def test_pulling_the_cps_clears_the_patient_and_closes_the_session(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
-        await to_connect(pilot, app)
-        await type_code(pilot, app, "1234")
-        await connected(pilot, app)
+        await signed_in(pilot, app)
         credential = app._credential
         await pilot.press("f4")  # the demo's hand pulls the CPS
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")
@@ -173,9 +178,7 @@ async def test_idle_time_locks_the_screen_and_the_code_unlocks_it(app_factory):
     clock = FakeClock()
     app = app_factory(adjusted(clock=clock))
     async with app.run_test(size=SIZE) as pilot:
-        await to_connect(pilot, app)
-        await type_code(pilot, app, "1234")
-        await connected(pilot, app)
+        await signed_in(pilot, app)
         connect_screen = app.screen
         clock.advance(4.9)
         app.check_idle_lock()
@@ -203,9 +206,7 @@ async def test_key_presses_keep_the_session_open(app_factory):
     clock = FakeClock()
     app = app_factory(adjusted(clock=clock))
     async with app.run_test(size=SIZE) as pilot:
-        await to_connect(pilot, app)
-        await type_code(pilot, app, "1234")
-        await connected(pilot, app)
+        await signed_in(pilot, app)
         clock.advance(4)
         await pilot.press("tab")
         clock.advance(4)
@@ -243,9 +244,7 @@ async def test_creation_end_to_end_authenticated_by_the_softhsm_cps(app_factory)
     require_softhsm()
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
-        await to_connect(pilot, app)
-        await type_code(pilot, app, "1234")
-        await connected(pilot, app)
+        await signed_in(pilot, app)
         assert isinstance(app.binding.client._credential, Pkcs11Credential)
         await pilot.press("f8")
         await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen), what="consent")
@@ -264,9 +263,7 @@ async def test_a_card_read_while_locked_stays_behind_the_lock(app_factory):
     clock = FakeClock()
     app = app_factory(adjusted(clock=clock))
     async with app.run_test(size=SIZE) as pilot:
-        await to_connect(pilot, app)
-        await type_code(pilot, app, "1234")
-        await connected(pilot, app)
+        await signed_in(pilot, app)
         clock.advance(6)
         app.check_idle_lock()
         await wait_until(pilot, lambda: "Session verrouillée" in screen_text(app), what="lock")

@@ -76,6 +76,15 @@ async def through_consent_and_online(pilot, app, *, refuse_samu=False, email="",
     await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen), what="summary")
 
 
+async def create_for(pilot, app, key: str, **online) -> DoneScreen:
+    """The whole flow for a single-beneficiary demo card, consent given, down to the accusé."""
+    await insert(pilot, app, key)
+    await pilot.press("enter")
+    await connect(pilot, app)
+    await through_consent_and_online(pilot, app, **online)
+    return await create(pilot, app)
+
+
 async def create(pilot, app) -> DoneScreen:
     await pilot.press("enter")
     await wait_until(pilot, lambda: isinstance(app.screen, DoneScreen), what="done")
@@ -198,11 +207,7 @@ async def test_online_access_warns_and_issues_a_secrets_sheet_never_stored(
 async def test_second_creation_for_the_same_patient_is_refused(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
-        await insert(pilot, app, "legoff")
-        await pilot.press("enter")
-        await connect(pilot, app)
-        await through_consent_and_online(pilot, app)
-        await create(pilot, app)
+        await create_for(pilot, app, "legoff")
         await pilot.press("enter")
         await pilot.press("f5")  # read the same card again
         await wait_until(pilot, lambda: isinstance(app.screen, IdentifyScreen))
@@ -252,11 +257,7 @@ async def test_printing_without_cups_says_so_in_french(app_factory, monkeypatch,
     empty.mkdir()
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
-        await insert(pilot, app, "legoff")
-        await pilot.press("enter")
-        await connect(pilot, app)
-        await through_consent_and_online(pilot, app, email="g.legoff@exemple.fr")
-        await create(pilot, app)
+        await create_for(pilot, app, "legoff", email="g.legoff@exemple.fr")
         monkeypatch.setenv("PATH", str(empty))
         await pilot.press("f6")
         await wait_until(
@@ -291,11 +292,7 @@ async def test_no_patient_data_reaches_the_log(app_factory, caplog):
     caplog.set_level("DEBUG")
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
-        await insert(pilot, app, "bensaid")
-        await pilot.press("enter")
-        await connect(pilot, app)
-        await through_consent_and_online(pilot, app, email="k.bensaid@exemple.fr")
-        await create(pilot, app)
+        await create_for(pilot, app, "bensaid", email="k.bensaid@exemple.fr")
     for secret in ("155009935000780", "1 55 00 99 350 007 80", "BEN SAÏD", "Karim", "1234",
                    "bensaid@"):
         assert secret not in caplog.text
