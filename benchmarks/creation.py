@@ -12,6 +12,7 @@ import time
 import uuid
 from pathlib import Path
 
+from proclient.credentials.software import unlock_demo
 from proclient.domain import (
     OID_INS_NIR_TEST,
     Action,
@@ -23,7 +24,7 @@ from proclient.domain import (
     Sex,
     WebAccess,
 )
-from proclient.server.embedded import embedded_client
+from proclient.embedded_service import embedded_client
 
 PATIENTS = 60
 
@@ -45,7 +46,7 @@ async def main() -> None:
     start = time.perf_counter()
     client, pki = embedded_client(directory)
     opened = time.perf_counter() - start
-    credential = pki.default.unlock()
+    credential = unlock_demo(pki.default)
     start = time.perf_counter()
     await client.login(credential)
     login = time.perf_counter() - start

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import httpx
 
+from proclient.credentials.software import unlock_demo
 from proclient.domain import (
     OID_INS_NIR_TEST,
     Action,
@@ -87,7 +88,7 @@ def start_server(home: Path, database: str) -> tuple[subprocess.Popen, str, Path
 
 async def workstation(url: str, ca: Path, pki_dir: Path, serials: list[int],
                       latencies: list[float]) -> None:
-    credential = ensure_demo_pki(pki_dir).default.unlock()
+    credential = unlock_demo(ensure_demo_pki(pki_dir).default)
     async with DmpServiceClient(url, verify=str(ca)) as client:
         await client.login(credential)
         for serial in serials:

@@ -31,7 +31,7 @@ if kind == "bare":
     Bare().run(headless=True)
 else:
     from proclient.app import ProclientApp
-    from proclient.config import load_settings
+    from proclient.settings import load_settings
     from proclient.wiring import demo_wiring
 
     class Measured(ProclientApp):

@@ -1,49 +1,72 @@
-"""The Textual application: wires the ports to the screens and owns the workers.
+"""The Textual App as a router: intents from the screens → the flow → controllers → screens.
 
-Card exchanges run in thread workers, HTTP in async workers; the reader's watch callback only
-posts a message. Screens render the flow's state and call the intents below.
+The App owns the creation flow (a pure state machine) and four controllers (card, session,
+creation, paper). Screens post intents (proclient/messages.py); the handlers below apply them
+to the flow, start the controllers' I/O as jobs (proclient/jobs.py: one runner, one error
+policy) and change screens. Results reach the screen that asked as messages. The reader's
+watch callback only posts a message.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
-from textual import work
-from textual.app import App
+from textual import events
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
+from textual.screen import Screen
 
 from proclient.cardreader.port import CardEvent, CardEventKind
-from proclient.cps_session import CpsSessionMixin
-from proclient.domain import (
-    CreationReceipt,
-    DomainError,
-    SecretsSheet,
-    VitaleCard,
-    mask_email,
-    mask_mobile,
-)
-from proclient.flow import CreationFlow, Step
+from proclient.controllers.card import MANUAL_ENTRY_CODES, CardController, Slot
+from proclient.controllers.creation import CreationController
+from proclient.controllers.paper import PaperController
+from proclient.controllers.session import SessionController
+from proclient.domain import CreationReceipt, DomainError, VitaleCard, make_legal_representative
+from proclient.flow import CreationFlow, Step, typed_patient
 from proclient.i18n import _
-from proclient.logsafe import UNEXPECTED, log_unexpected
-from proclient.receipt_actions import ReceiptActionsMixin
-from proclient.screens.base import StepScreen
+from proclient.jobs import JobRunner
+from proclient.messages import (
+    BackRequested,
+    BeneficiaryChosen,
+    CardRereadRequested,
+    Connected,
+    ConnectionConfirmed,
+    ConsentGiven,
+    CreateRequested,
+    DemoCardInsertRequested,
+    HomeStatus,
+    IdentityTyped,
+    JobFailed,
+    JournalLoaded,
+    JournalLoadRequested,
+    JournalRequested,
+    ManualEntryRequested,
+    NextPatientRequested,
+    PinEntered,
+    PinStatusRead,
+    PinStatusRequested,
+    ReceiptPrintRequested,
+    SecretsPrintRequested,
+    SecretsShowRequested,
+    SessionCloseRequested,
+    WebAccessChosen,
+)
+from proclient.ports import Wiring
+from proclient.screens.base import ScreenContext, StepScreen
 from proclient.screens.connect import ConnectScreen
 from proclient.screens.consent import ConsentScreen
-from proclient.screens.done import DoneScreen
+from proclient.screens.done import DoneScreen, SecretsModal
 from proclient.screens.home import HomeScreen
 from proclient.screens.identify import IdentifyScreen
 from proclient.screens.online_access import OnlineAccessScreen
 from proclient.screens.summary import SummaryScreen
-from proclient.wiring import ServiceBinding, Wiring
 
 log = logging.getLogger(__name__)
 
-
-# Errors after which the service may have committed: the key stays for the next attempt.
-_KEEP_PENDING = {"SERVICE_UNAVAILABLE", "SERVICE_ERROR", "IDEMPOTENCY_IN_PROGRESS"}
+IDLE_CHECK_SECONDS = 5.0
+_ACTIVITY = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 
 STEP_SCREENS: dict[Step, type[StepScreen]] = {
     Step.IDENTIFY: IdentifyScreen,
@@ -60,7 +83,7 @@ class CardEventMessage(Message):
         self.event = event
 
 
-class ProclientApp(CpsSessionMixin, ReceiptActionsMixin, App):
+class ProclientApp(App):
     TITLE = "proclient"
     BINDINGS = [
         Binding("f3", "remove_demo_card", _("Retirer"), id="remove_card"),
@@ -72,102 +95,142 @@ class ProclientApp(CpsSessionMixin, ReceiptActionsMixin, App):
         super().__init__()
         self.wiring = wiring
         self.flow = CreationFlow(today=wiring.today(), ins_oid=wiring.ins_oid)
+        self.cards = CardController(wiring.readers, wiring.patient_reader,
+                                    wiring.professional_reader)
+        self.session = SessionController(wiring.clock, wiring.idle_lock_minutes)
+        self.creation = CreationController(wiring.open_service, wiring.pending_dir)
+        self.paper = PaperController(wiring.receipts_dir, wiring.receipt_format, wiring.printer,
+                                     wiring.auto_print, wiring.demo)
+        self.jobs = JobRunner(self)
         self.reader_state = _("en attente")
         self.service_state = _("démarrage…")
         self.home_prompt = ""
-        self.binding: ServiceBinding | None = None
-        self.authenticated = False
-        self.submitting = False
-        self._service_ready = asyncio.Event()
-        self._secrets: SecretsSheet | None = None
-        self._receipt: CreationReceipt | None = None
-        self._receipt_path: Path | None = None
-        self.last_print_job = ""
-        self._card_present = False
-        self._reset_when_done = False
-        self._init_cps_session()
+        self.creating = False  # from Enter on the summary until the accusé is saved
+        self._step_behind_lock = False  # the flow moved while locked (a card pulled, read)
+        if wiring.keymap:
+            self.set_keymap(dict(wiring.keymap))
 
-    # --- life cycle ------------------------------------------------------------------------
+    # --- what the tests and the command palette look at --------------------------------------
+
+    @property
+    def binding(self):
+        return self.creation.binding
+
+    @property
+    def authenticated(self) -> bool:
+        return self.session.authenticated
+
+    @property
+    def locked(self) -> bool:
+        return self.session.locked
+
+    @property
+    def submitting(self) -> bool:
+        return self.creating
+
+    @property
+    def _credential(self):
+        return self.session.credential
+
+    @property
+    def secrets_sheet(self):
+        return self.paper.secrets
+
+    _secrets = secrets_sheet
+
+    @property
+    def last_print_job(self) -> str:
+        return self.paper.last_job
+
+    # --- life cycle ----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
         self.reader_state = self.wiring.patient_reader
-        self.push_screen(HomeScreen())
-        self.wiring.readers.watch(lambda event: self.post_message(CardEventMessage(event)))
-        self._start_idle_watch()
+        self.push_screen(HomeScreen(self._screen_context()))
+        self.cards.watch(lambda event: self.post_message(CardEventMessage(event)))
+        self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock)
 
     def on_ready(self) -> None:
         # After the first frame: the service's imports and keys must not delay the home screen.
-        self.start_service()
+        self.jobs.run("service-start", self.creation.start, done=self._service_started,
+                      failed=self._service_failed)
 
     async def on_unmount(self) -> None:
-        self.wiring.readers.unwatch()
-        if self.binding is not None:
-            await self.binding.client.aclose()
+        self.cards.unwatch()
+        await self.creation.aclose()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "remove_demo_card":
-            return self.wiring.demo
-        if action == "toggle_demo_cps":
-            return self.wiring.toggle_demo_cps is not None
-        return True
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, _ACTIVITY) and not event.is_forwarded:
+            self.session.touch()
+        await super().on_event(event)
 
-    # --- the service ------------------------------------------------------------------------
-
-    @work(exclusive=True, group="service", exit_on_error=False)
-    async def start_service(self) -> None:
-        try:
-            binding = await asyncio.to_thread(self.wiring.open_service)
-            await binding.client.health()
-        except DomainError as error:
-            self.service_state = error.message
-        except Exception:
-            log_unexpected(log, "service start failed")
-            self.service_state = _(UNEXPECTED)
-        else:
-            self.binding = binding
-            self.service_state = _("{what} — prêt", what=binding.description)
-            self._service_ready.set()
+    def _service_started(self, binding) -> None:
+        self.service_state = _("{what} — prêt", what=binding.description)
         self._refresh_home()
 
-    async def _service(self) -> ServiceBinding:
-        try:
-            await asyncio.wait_for(self._service_ready.wait(), timeout=30)
-        except TimeoutError:
-            raise DomainError("SERVICE_UNAVAILABLE", _(
-                "Le service DMP ne répond pas : vérifiez la connexion puis réessayez.")) from None
-        assert self.binding is not None
-        return self.binding
+    def _service_failed(self, failure: JobFailed) -> None:
+        self.service_state = failure.message
+        self._refresh_home()
 
-    @property
-    def credential_label(self) -> str:
-        return self.binding.credentials.label if self.binding else _("carte CPS")
+    def _screen_context(self) -> ScreenContext:
+        binding = self.creation.binding
+        deck = self.wiring.deck
+        return ScreenContext(
+            demo=self.wiring.demo,
+            demo_cards=deck.choices if deck is not None else (),
+            printer=self.wiring.printer,
+            auto_print=self.wiring.auto_print,
+            credential_label=binding.credentials.label if binding else _("carte CPS"),
+            credential_hint=binding.credentials.hint if binding else "",
+            authenticated=self.session.authenticated,
+        )
 
-    @property
-    def credential_hint(self) -> str:
-        return self.binding.credentials.hint if self.binding else ""
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("remove_demo_card", "toggle_demo_cps"):
+            return self.wiring.deck is not None
+        return True
 
-    # --- the card -------------------------------------------------------------------------
+    def get_system_commands(self, screen: Screen):
+        """The command palette lists the application's own actions, in French."""
+        for binding, action, title, help_text in (
+            (True, "screen.help", _("Aide de l'écran"), _("Ce que fait cet écran et ses touches (F1)")),
+            (isinstance(screen, HomeScreen), "screen.journal", _("Journal des accusés"),
+             _("Réimprimer un accusé enregistré sur ce poste (F9)")),
+            (isinstance(screen, HomeScreen), "screen.manual_entry", _("Saisie manuelle de l'identité"),
+             _("Vitale 1, carte oubliée ou illisible (F6)")),
+            (isinstance(screen, HomeScreen), "screen.reread", _("Relire la carte Vitale"),
+             _("Lire à nouveau la carte du lecteur patient (F5)")),
+            (isinstance(screen, DoneScreen), "screen.print_receipt", _("Imprimer l'accusé"),
+             _("Envoyer l'accusé à l'imprimante (F5)")),
+            (isinstance(screen, DoneScreen) and self.paper.secrets is not None,
+             "screen.print_secrets", _("Imprimer la feuille de codes"),
+             _("Identifiant et mot de passe provisoire, jamais enregistrés (F6)")),
+            (self.wiring.deck is not None, "app.toggle_demo_cps", _("Retirer ou remettre la CPS"),
+             _("Démonstration : comme retirer la carte du professionnel (F4)")),
+            (self.wiring.deck is not None, "app.remove_demo_card", _("Retirer la carte Vitale"),
+             _("Démonstration : comme retirer la carte du patient (F3)")),
+            (True, "app.quit", _("Quitter"), _("Fermer proclient (Ctrl+Q)")),
+        ):
+            if binding:
+                yield SystemCommand(title, help_text, _runner(self, action))
+
+    # --- the cards -----------------------------------------------------------------------------
 
     def on_card_event_message(self, message: CardEventMessage) -> None:
         event = message.event
-        if event.kind in (CardEventKind.SERVICE_LOST, CardEventKind.SERVICE_BACK,
-                          CardEventKind.READERS_CHANGED):
+        slot = self.cards.slot_of(event)
+        if slot is Slot.SERVICE:
             self._reader_service_changed(event.kind)
-            return
-        if event.reader and event.reader == self.wiring.professional_reader:
+        elif slot is Slot.PROFESSIONAL:
             if event.kind is CardEventKind.REMOVED:
                 self._cps_removed()
-            return
-        if event.reader != self.wiring.patient_reader:
-            return
-        if event.kind is CardEventKind.INSERTED:
-            self._card_present = True
-            self._set_reader_state(_("carte insérée"))
-            self.read_card()
-        elif event.kind is CardEventKind.REMOVED:
-            self._card_present = False
-            self._set_reader_state(_("pas de carte"))
-            self._card_removed()
+        elif slot is Slot.PATIENT:
+            if event.kind is CardEventKind.INSERTED:
+                self._set_reader_state(_("carte insérée"))
+                self._read_card()
+            elif event.kind is CardEventKind.REMOVED:
+                self._set_reader_state(_("pas de carte"))
+                self._card_removed()
 
     def _set_reader_state(self, state: str) -> None:
         self.reader_state = _("{reader} — {state}", reader=self.wiring.patient_reader, state=state)
@@ -183,11 +246,35 @@ class ProclientApp(CpsSessionMixin, ReceiptActionsMixin, App):
             return
         self._refresh_home()
 
-    def manual_entry(self) -> None:
-        """Type the patient's identity (Vitale 1, forgotten or unreadable card)."""
-        if self.submitting:
+    def _read_card(self) -> None:
+        self.home_prompt = _("Lecture de la carte Vitale…")
+        self._refresh_home()
+        self.jobs.run("card", self.cards.read, thread=True, done=self._card_read,
+                      failed=self._card_failed)
+
+    def _card_failed(self, failure: JobFailed) -> None:
+        if self.flow.typed:
+            self.notify(failure.message, severity="warning")  # keep what is being typed
             return
-        self.flow.start_manual_entry()
+        self.flow.reset()
+        self.show_step()
+        # A card that cannot be read here (Vitale 1, wrong card, garbled data): offer typing.
+        self.home_prompt = (_("Carte non lue : F6 pour saisir l'identité à la main")
+                            if failure.code in MANUAL_ENTRY_CODES else _("Carte non lue"))
+        self._refresh_home()
+        self.screen.post_message(failure)
+
+    def _card_read(self, card: VitaleCard) -> None:
+        if not self.cards.present:
+            return  # pulled just after the read: nothing of the patient is shown
+        if card == self.flow.card and self.flow.step is not Step.HOME:
+            return  # the same card reported again (pcscd came back): the work goes on
+        try:
+            self.flow.card_read(card)
+        except DomainError as error:
+            self._card_failed(JobFailed("card", error.code, error.message))
+            return
+        self.home_prompt = _("Carte lue : retirez-la à la fin, ou F5 pour la relire.")
         self.show_step()
 
     def _card_removed(self) -> None:
@@ -196,80 +283,43 @@ class ProclientApp(CpsSessionMixin, ReceiptActionsMixin, App):
             return  # the identity is being typed: the card (a Vitale 1…) was not its source
         if self.flow.step is Step.DONE:
             return  # the accusé is saved; the secrets sheet may still be wanted: Enter ends
-        if self.submitting:
-            self._reset_when_done = True
-            return
+        if self.creating:
+            return  # the creation in flight ends on its accusé; Enter then clears it all
         had_patient = self.flow.step is not Step.HOME
         self.flow.reset()
         self.show_step()
         if had_patient:
             self.notify(_("Carte retirée : les données du patient ont été effacées de l'écran."))
 
-    @work(thread=True, exclusive=True, group="card", exit_on_error=False)
-    def read_card(self) -> None:
-        from proclient.cardreader.vitale import read_vitale
-
-        self.call_from_thread(self._set_prompt, _("Lecture de la carte Vitale…"))
-        try:
-            connection = self.wiring.readers.connect(self.wiring.patient_reader)
-            try:
-                card = read_vitale(connection)
-            finally:
-                connection.disconnect()
-        except DomainError as error:
-            self.call_from_thread(self._card_failed, error.message, error.code)
-        except Exception:
-            log_unexpected(log, "card read failed")
-            self.call_from_thread(self._card_failed, _(UNEXPECTED))
-        else:
-            self.call_from_thread(self._card_read, card)
-
-    def _set_prompt(self, text: str) -> None:
-        self.home_prompt = text
-        self._refresh_home()
-
-    def _card_failed(self, message: str, code: str = "") -> None:
-        if self.flow.typed:
-            self.notify(message, severity="warning")  # keep what is being typed
-            return
-        self.flow.reset()
-        self.show_step()
-        # A card that cannot be read here (Vitale 1, wrong card, garbled data): offer typing.
-        manual = code in ("VITALE1_UNREADABLE", "NOT_VITALE", "NO_BENEFICIARY", "MALFORMED",
-                          "STATUS_WORD", "NIR_ABSENT")
-        self.home_prompt = (_("Carte non lue : F6 pour saisir l'identité à la main") if manual
-                            else _("Carte non lue"))
-        self._refresh_home()
-        self.screen.show_error(message)  # type: ignore[attr-defined]
-
-    def _card_read(self, card: VitaleCard) -> None:
-        if not self._card_present:
-            return  # pulled just after the read: nothing of the patient is shown
-        if card == self.flow.card and self.flow.step is not Step.HOME:
-            return  # the same card reported again (pcscd came back): the work goes on
-        try:
-            self.flow.card_read(card)
-        except DomainError as error:
-            self._card_failed(error.message)
-            return
-        self.home_prompt = _("Carte lue : retirez-la à la fin, ou F5 pour la relire.")
-        self.show_step()
+    def insert_demo_card(self, key: str) -> None:
+        if self.wiring.deck is not None:
+            self.wiring.deck.insert(key)
 
     def action_remove_demo_card(self) -> None:
-        if self.wiring.remove_card:
-            self.wiring.remove_card()
+        if self.wiring.deck is not None:
+            self.wiring.deck.remove()
 
-    def insert_demo_card(self, key: str) -> None:
-        if self.wiring.insert_demo_card:
-            if self._card_present and self.wiring.remove_card:
-                self.wiring.remove_card()
-            self.wiring.insert_demo_card(key)
+    def action_toggle_demo_cps(self) -> None:
+        if self.wiring.deck is not None:
+            self.wiring.deck.toggle_cps()
 
-    # --- navigation ------------------------------------------------------------------------
+    def on_demo_card_insert_requested(self, message: DemoCardInsertRequested) -> None:
+        self.insert_demo_card(message.key)
+
+    def on_card_reread_requested(self, message: CardRereadRequested) -> None:
+        self._read_card()
+
+    def on_manual_entry_requested(self, message: ManualEntryRequested) -> None:
+        if self.creating:
+            return
+        self.flow.start_manual_entry()
+        self.show_step()
+
+    # --- moving around -------------------------------------------------------------------------
 
     def show_step(self) -> None:
         """Put the screen of the flow's current step on top of the home screen."""
-        if self.locked:
+        if self.session.locked:
             self._step_behind_lock = True  # the lock stays on top; unlocking shows the step
             return
         step = self.flow.step
@@ -283,141 +333,274 @@ class ProclientApp(CpsSessionMixin, ReceiptActionsMixin, App):
             from proclient.screens.manual_entry import ManualEntryScreen
 
             screen_type = ManualEntryScreen
+        screen = screen_type(self.flow, self._screen_context())
         if isinstance(self.screen, HomeScreen):
-            self.push_screen(screen_type())
+            self.push_screen(screen)
         else:
-            self.switch_screen(screen_type())
+            self.switch_screen(screen)
+        if step is Step.CONNECT and self.session.authenticated:
+            self._check_status(screen)
 
-    def go_back(self) -> None:
-        if self.submitting:
+    def _refresh_home(self) -> None:
+        status = HomeStatus(self.reader_state, self.service_state, self.home_prompt)
+        for screen in self.screen_stack:
+            if isinstance(screen, HomeScreen):
+                screen.post_message(status)
+
+    def _apply(self, screen, change) -> bool:
+        """Apply one change to the flow; a refusal goes back to ``screen`` as a JobFailed."""
+        try:
+            change()
+        except DomainError as error:
+            screen.post_message(JobFailed("flow", error.code, error.message))
+            return False
+        self.show_step()
+        return True
+
+    def on_back_requested(self, message: BackRequested) -> None:
+        if self.creating:
             return
         self.flow.back()
         self.show_step()
 
-    def _refresh_home(self) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, HomeScreen) and screen.is_mounted:
-                screen.refresh_status()
+    def on_beneficiary_chosen(self, message: BeneficiaryChosen) -> None:
+        def change() -> None:
+            if message.index is None:
+                raise DomainError("BENEFICIARY", _("Choisissez un bénéficiaire dans la liste."))
+            self.flow.choose_beneficiary(message.index)
+            self.flow.confirm_identity()
 
-    # --- step 2: connect ------------------------------------------------------------------
+        self._apply(self.screen, change)
 
-    @work(exclusive=True, group="service-call", exit_on_error=False)
-    async def connect(self, pin: bytearray) -> None:
+    def on_identity_typed(self, message: IdentityTyped) -> None:
+        flow = self.flow
+
+        def change() -> None:
+            patient = typed_patient(message.last_name, message.first_name, message.birth,
+                                    message.nir, flow.ins_oid, flow.today)
+            flow.identity_typed(patient)
+            flow.confirm_identity()
+
+        self._apply(self.screen, change)
+
+    def on_connection_confirmed(self, message: ConnectionConfirmed) -> None:
+        self._apply(self.screen, self.flow.confirm_connection)
+
+    def on_consent_given(self, message: ConsentGiven) -> None:
+        def change() -> None:
+            representative = None
+            if self.flow.needs_legal_representative and message.consent.creation:
+                representative = make_legal_representative(
+                    message.relationship, message.representative_last_name,
+                    message.representative_first_name)
+            self.flow.set_consent(message.consent, representative)
+
+        self._apply(self.screen, change)
+
+    def on_web_access_chosen(self, message: WebAccessChosen) -> None:
+        from proclient.domain import WebAccess
+
+        def change() -> None:
+            web = WebAccess.from_input(message.email, message.mobile) if message.wanted else None
+            self.flow.set_web_access(web)
+
+        self._apply(self.screen, change)
+
+    # --- step 2: the professional's session ------------------------------------------------------
+
+    def on_pin_status_requested(self, message: PinStatusRequested) -> None:
+        screen = self.screen
+
+        async def probe():
+            binding = await self.creation.service()
+            return await self.session.pin_status(binding.credentials)
+
+        self.jobs.run("pin-status", probe, owner=screen,
+                      done=lambda status: screen.post_message(PinStatusRead(status)))
+
+    def on_pin_entered(self, message: PinEntered) -> None:
+        if message.unlock:
+            self._unlock(message.pin)
+        else:
+            self._connect(message.pin)
+
+    async def _login(self, pin: bytearray):
+        binding = await self.creation.service()
+        return await self.session.login(binding.credentials, binding.client, pin)
+
+    def _connect(self, pin: bytearray) -> None:
         """One login attempt with ``pin`` (wiped afterwards), then the existence test."""
         screen = self.screen
-        try:
-            professional = await self._authenticate(pin)
-            await self._status(screen, professional)
-        except DomainError as error:
-            self._connect_failed(screen, error.message, locked=error.code == "PIN_LOCKED")
-        except Exception:
-            log_unexpected(log, "connection failed")
-            self._connect_failed(screen, _(UNEXPECTED))
 
-    @work(exclusive=True, group="service-call", exit_on_error=False)
-    async def check_status(self) -> None:
-        screen = self.screen
-        try:
-            await self._status(screen, self.flow.professional or self.session_professional)
-        except DomainError as error:
-            if error.code.startswith("AUTH"):
-                self.authenticated = False
-            self._connect_failed(screen, error.message)
-        except Exception:
-            log_unexpected(log, "status failed")
-            self._connect_failed(screen, _(UNEXPECTED))
+        async def connect():
+            professional = await self._login(pin)
+            return professional, await self._status_for(screen)
 
-    async def _status(self, screen, professional) -> None:
-        binding = await self._service()
+        self.jobs.run("connect", connect, owner=screen,
+                      done=lambda answer: self._connected(screen, *answer))
+
+    async def _status_for(self, screen):
         patient = self.flow.patient
         if patient is None or screen is not self.screen:
+            return None
+        return await self.creation.status(patient.ins)
+
+    def _check_status(self, screen) -> None:
+        def failed(failure: JobFailed) -> None:
+            if failure.code.startswith("AUTH"):
+                self.session.authenticated = False
+
+        async def status():
+            return self.session.professional, await self._status_for(screen)
+
+        self.jobs.run("status", status, owner=screen, failed=failed,
+                      done=lambda answer: self._connected(screen, *answer))
+
+    def _connected(self, screen, professional, state) -> None:
+        if state is None or self.flow.step is not Step.CONNECT or screen is not self.screen:
             return
-        state = await binding.client.status(patient.ins)
-        if self.flow.step is Step.CONNECT and screen is self.screen:
-            self.flow.connected(professional, state)
-            screen.connected()
+        self.flow.connected(professional, state)
+        screen.post_message(Connected())
 
-    def _connect_failed(self, screen, message: str, locked: bool = False) -> None:
-        if isinstance(screen, ConnectScreen) and screen is self.screen:
-            screen.show_error(message)
-            screen.login_failed(locked=locked)
+    def _unlock(self, pin: bytearray) -> None:
+        from proclient.screens.lock import LockScreen
 
-    # --- submission and receipt -------------------------------------------------------------
+        def unlocked(professional) -> None:
+            if isinstance(self.screen, LockScreen):
+                self.pop_screen()
+            same = self.session.unlocked(professional)
+            if self._step_behind_lock:
+                self._step_behind_lock = False
+                self.show_step()
+            if not same:
+                self._finish()  # another professional's card: the patient was not theirs
+                return
+            self.flow.professional = professional if self.session.locked_for else None
+            if self.flow.step is Step.CONNECT and self.flow.dmp_state is None:
+                self._check_status(self.screen)
 
-    @work(exclusive=True, group="service-call", exit_on_error=False)
-    async def submit(self) -> None:
+        self.jobs.run("unlock", lambda: self._login(pin), owner=self.screen, done=unlocked)
+
+    def _cps_removed(self) -> None:
+        had_something = (self.session.authenticated or self.session.locked
+                         or self.flow.step is not Step.HOME)
+        self._end_session()
+        self.session.locked = self._step_behind_lock = False
+        if not self.creating:  # else the creation in flight ends on its accusé
+            self._finish()
+        if had_something:
+            self.notify(_("Carte CPS retirée : session fermée, les données du patient ont été "
+                          "effacées de l'écran."))
+
+    def _end_session(self) -> None:
+        binding = self.creation.binding
+        self.session.end(binding.client if binding else None)
+        self.flow.professional = None
+
+    def on_session_close_requested(self, message: SessionCloseRequested) -> None:
+        self._cps_removed()
+
+    def check_idle_lock(self) -> None:
+        """Lock when idle too long (run by a timer; tests call it after moving the clock)."""
+        if self.session.idle_due(self.flow.step is not Step.HOME, self.creating):
+            self.lock_session()
+
+    def lock_session(self) -> None:
+        from proclient.screens.lock import LockScreen
+
+        if self.session.locked:
+            return
+        binding = self.creation.binding
+        self.session.lock(self.flow.professional, binding.client if binding else None)
+        self.flow.professional = None
+        self.push_screen(LockScreen())
+
+    # --- the creation and the paper ------------------------------------------------------------
+
+    def on_create_requested(self, message: CreateRequested) -> None:
+        if self.creating:
+            return  # a second press while the first is on its way sends nothing
         screen = self.screen
-        self.submitting = True
         try:
-            binding = await self._service()
             request = self.flow.request()
-            key = await asyncio.to_thread(self._idempotency_key, request)
-            result = await binding.client.submit(request, key)
         except DomainError as error:
-            self.submitting = False
-            if error.code not in _KEEP_PENDING:
-                await asyncio.to_thread(self._forget_pending, request)
-            screen.submit_failed(error.message)
+            screen.post_message(JobFailed("create", error.code, error.message))
             return
-        except Exception:
-            log_unexpected(log, "submission failed")
-            self.submitting = False
-            screen.submit_failed(_(UNEXPECTED))
-            return
-        await asyncio.to_thread(self._forget_pending, request)
-        self.flow.completed(result)
-        receipt = CreationReceipt(request, self.flow.professional, result.dmp_id, result.at,
-                                  demo=self.wiring.demo)
-        path, preview, error = await asyncio.to_thread(self._write_receipt, receipt)
-        self.submitting = False
-        if result.web and result.web.initial_password:
-            web = request.web_access
-            self._secrets = SecretsSheet(
-                patient_name=request.patient.display_name,
-                login=result.web.login,
-                initial_password=result.web.initial_password,
-                email_masked=mask_email(web.email) if web and web.email else None,
-                mobile_masked=mask_mobile(web.mobile) if web and web.mobile else None,
-                at=result.at,
-            )
-        self._receipt, self._receipt_path = receipt, path
-        done = DoneScreen(path, preview, self._secrets is not None)
+        self.creating = True
+
+        async def create():
+            import asyncio
+
+            result = await self.creation.submit(request)
+            self.flow.completed(result)
+            receipt = CreationReceipt(request, self.flow.professional, result.dmp_id, result.at,
+                                      demo=self.wiring.demo)
+            return await asyncio.to_thread(self.paper.issue, receipt, result)
+
+        def failed(failure: JobFailed) -> None:
+            self.creating = False
+
+        self.jobs.run("create", create, owner=screen, done=self._created, failed=failed)
+
+    def _created(self, issued: tuple[str, str]) -> None:
+        preview, error = issued
+        self.creating = False
+        done = DoneScreen(self.flow, self._screen_context(), self.paper.receipt_path, preview,
+                          self.paper.secrets is not None)
         self.switch_screen(done)
         if error:
             self.notify(error, severity="error", timeout=15)
         if self.wiring.auto_print:
-            self.print_receipt()
-        if self._reset_when_done:
-            self._reset_when_done = False
+            self._print_receipt()
 
-    def _journal(self):
-        from proclient.service.journal import IdempotencyJournal
+    def _print_receipt(self, path: Path | None = None) -> None:
+        self.jobs.run("print-receipt", lambda: self.paper.print_receipt(path), thread=True,
+                      done=lambda job: self.notify(_("Accusé envoyé à l'imprimante (tâche {job}).",
+                                                     job=job)),
+                      failed=self._print_failed)
 
-        if self.wiring.pending_dir is None:
-            return None
-        return IdempotencyJournal(self.wiring.pending_dir)
+    def _print_failed(self, failure: JobFailed) -> None:
+        self.notify(failure.message, severity="error", timeout=15)
 
-    def _idempotency_key(self, request) -> str:
-        """The key saved on disk before the request leaves: if the answer is lost (crash,
-        kill, network cut after the service committed), the same request made again reuses
-        it and the service replays its first answer instead of refusing a second DMP."""
-        journal = self._journal()
-        if journal is None:
-            return self.flow.idempotency_key
-        key = journal.key_for(request)
-        self.flow.idempotency_key = key
-        return key
+    def on_receipt_print_requested(self, message: ReceiptPrintRequested) -> None:
+        self._print_receipt(message.path)
 
-    def _forget_pending(self, request) -> None:
-        journal = self._journal()
-        if journal is not None:
-            journal.done(request)
+    def on_secrets_print_requested(self, message: SecretsPrintRequested) -> None:
+        if self.paper.secrets is None:
+            return
+        self.jobs.run("print-secrets", self.paper.print_secrets, thread=True,
+                      done=lambda job: self.notify(_(
+                          "Feuille de codes envoyée à l'imprimante (tâche {job}).", job=job)),
+                      failed=self._print_failed)
 
-    def finish(self) -> None:
+    def on_secrets_show_requested(self, message: SecretsShowRequested) -> None:
+        if self.paper.secrets is not None:
+            self.push_screen(SecretsModal(self.paper.secrets))
+
+    def on_journal_requested(self, message: JournalRequested) -> None:
+        from proclient.screens.journal import JournalScreen
+
+        self.push_screen(JournalScreen(self._screen_context()))
+
+    def on_journal_load_requested(self, message: JournalLoadRequested) -> None:
+        screen = self.screen
+        self.jobs.run("journal", self.paper.journal, thread=True, owner=screen,
+                      done=lambda entries: screen.post_message(JournalLoaded(entries)))
+
+    def on_next_patient_requested(self, message: NextPatientRequested) -> None:
+        self._finish()
+
+    def _finish(self) -> None:
         """End of the flow: the patient's data and secrets leave memory and screen."""
-        self._secrets = None
-        self._receipt = self._receipt_path = None
+        self.paper.clear()
         self.flow.reset()
-        self.home_prompt = (_("Retirez la carte Vitale du patient.") if self._card_present
+        self.home_prompt = (_("Retirez la carte Vitale du patient.") if self.cards.present
                             else "")
         self.show_step()
+
+
+def _runner(app: App, action: str):
+    async def run() -> None:
+        await app.run_action(action)
+
+    return run

@@ -49,7 +49,7 @@ def _setup_logging(settings) -> None:
 
 
 def _not_configured(settings) -> int:
-    from proclient.config import EXAMPLE_CONFIG
+    from proclient.settings import EXAMPLE_CONFIG
 
     print(_("proclient n'est pas encore réglé sur ce poste."), file=sys.stderr)
     print(_("Pour l'utiliser avec votre service DMP, créez le fichier {path}, par exemple :",
@@ -66,8 +66,8 @@ def _not_configured(settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from proclient.config import load_settings
     from proclient.domain import DomainError
+    from proclient.settings import load_settings
 
     parser, modules = _parser()
     args = parser.parse_args(argv)

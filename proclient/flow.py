@@ -11,7 +11,6 @@ rule raises DomainError and leaves the state as it was.
 from __future__ import annotations
 
 import enum
-import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -65,7 +64,6 @@ class CreationFlow:
     consent: Consent = field(default_factory=Consent)
     legal_representative: LegalRepresentative | None = None
     web_access: WebAccess | None = None
-    idempotency_key: str | None = None
     result: CreationResult | None = None
 
     # --- step 1: identify ---------------------------------------------------------------
@@ -179,12 +177,9 @@ class CreationFlow:
     # --- summary and submission ------------------------------------------------------------
 
     def request(self) -> CreationRequest:
-        """The request to send. Its idempotency key is made once, so that sending it again
-        (a retry, a double press) can never create twice."""
+        """The request to send (its idempotency key is the creation controller's)."""
         self._expect(Step.SUMMARY)
         assert self.patient is not None and self.action is not None
-        if self.idempotency_key is None:
-            self.idempotency_key = str(uuid.uuid4())
         return CreationRequest(
             action=self.action,
             patient=self.patient,
@@ -209,8 +204,6 @@ class CreationFlow:
             Step.ONLINE_ACCESS: Step.CONSENT,
             Step.SUMMARY: Step.ONLINE_ACCESS,
         }.get(self.step, self.step)
-        if self.step is Step.SUMMARY:
-            self.idempotency_key = None  # the request may change: a new one is a new key
         if previous is Step.HOME:
             self.reset()
         self.step = previous

@@ -2,5 +2,6 @@
 # One command: set up, then run the demo (virtual Carte Vitale, embedded DMP service).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# The demo runs the DMP service in-process: it needs the server extra, not the test tools.
+bash scripts/setup.sh server
 exec .venv/bin/proclient demo "$@"

@@ -1,9 +1,21 @@
 #!/usr/bin/env bash
 # Sets up everything proclient needs on a fresh Debian/Ubuntu machine: the system packages
 # listed in scripts/packages/*.txt, then a virtual environment in .venv with the project and
-# its test tools.
+# the extras asked for. Safe to run again: it installs only what is missing.
+#
+#   bash scripts/setup.sh                # extras "server,test": the demo and the test suite
+#   bash scripts/setup.sh server         # the demo (its embedded DMP service needs the server)
+#   bash scripts/setup.sh ""             # a workstation only: no server, no test tools
+#   PROCLIENT_EXTRAS=server bash scripts/setup.sh   # the same, from the environment
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+EXTRAS="${1-${PROCLIENT_EXTRAS-server,test}}"
+EXTRAS="${EXTRAS// /}"
+if [[ ! "$EXTRAS" =~ ^[a-z,]*$ ]]; then
+  echo "setup.sh: extras are names separated by commas (server,test), not « $EXTRAS »" >&2
+  exit 2
+fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -23,5 +35,7 @@ PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
+TARGET="."
+if [ -n "$EXTRAS" ]; then TARGET=".[$EXTRAS]"; fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test]"
+.venv/bin/python -m pip install -q -e "$TARGET"

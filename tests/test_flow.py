@@ -120,20 +120,6 @@ def test_refused_emergency_accesses_reach_the_request():
     assert request.consent.codes[1:] == ("OPPOSITION_ACCES_URGENCE", "OPPOSITION_BRIS_DE_GLACE")
 
 
-def test_request_keeps_its_idempotency_key_when_sent_again():
-    flow = flow_at_consent()
-    flow.set_consent(Consent(creation=True))
-    flow.set_web_access(WebAccess(email="a@exemple.fr"))
-    flow.request()
-    key = flow.idempotency_key
-    flow.request()
-    assert flow.idempotency_key == key
-    flow.back()
-    flow.set_web_access(None)
-    flow.request()
-    assert flow.idempotency_key != key
-
-
 def test_back_and_forward_keeps_the_choices():
     flow = flow_at_consent()
     flow.set_consent(Consent(creation=True, samu_access=False))

@@ -7,8 +7,7 @@ card without the Vitale application would.
 
 from __future__ import annotations
 
-CPS3_ATR = bytes.fromhex("3BAC00402A001225006480000310009000")
-CPS4_ATR = bytes.fromhex("3B9B188001001225006480040100009044")
+from proclient.cardreader.atr import CPS3_ATR, CPS4_ATR
 
 SW_OK = b"\x90\x00"
 SW_FILE_NOT_FOUND = b"\x6a\x82"

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from proclient.cardreader.atr import VITALE1_ATR, VITALE2_ATR  # noqa: F401 (VITALE1_ATR: API)
 from proclient.cardreader.demo_cards import demo_card
 from proclient.cardreader.errors import CARD_REMOVED, CardError
 from proclient.cardreader.tlv import encode
@@ -31,9 +32,6 @@ from proclient.cardreader.vitale import (
 )
 from proclient.domain import Beneficiary
 
-VITALE2_ATR = bytes.fromhex("3B751300004409EA9000")
-# Only the prefix 3F 65 25 00 is documented; the historical bytes here are placeholders.
-VITALE1_ATR = bytes.fromhex("3F6525000000009000")
 FID_MF = 0x3F00
 FID_POINTERS = 0x2001
 FID_BENEFICIARIES = 0x2002

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from proclient.cardreader import tlv
 from proclient.cardreader.apdu import T0Transport, select_aid, select_mf
+from proclient.cardreader.atr import CPS_ATRS
 from proclient.cardreader.errors import (
     CARD_MUTE,
     MALFORMED,
@@ -38,12 +39,6 @@ TAG_NIR = 0x93
 TAG_VALIDITY_START = 0x80  # inside 66
 
 _VITALE2_X = frozenset({0x3, 0x4, 0x5, 0x6, 0x7, 0x8, 0x9, 0xB, 0xC})
-_CPS_ATRS = frozenset(
-    {
-        bytes.fromhex("3BAC00402A001225006480000310009000"),  # CPS3
-        bytes.fromhex("3B9B188001001225006480040100009044"),  # CPS4
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -68,7 +63,7 @@ def card_type_from_atr(atr: bytes) -> CardType:
         return CardType.VITALE2
     if atr[:4] == b"\x3f\x65\x25\x00":
         return CardType.VITALE1
-    if atr in _CPS_ATRS:
+    if atr in CPS_ATRS:
         return CardType.CPS
     return CardType.UNKNOWN
 

@@ -57,21 +57,27 @@ def check_readers() -> list[tuple[bool, str]]:
 
 
 def check_service(settings) -> tuple[bool, str]:
+    """The configured DMP service answers its health check, through the same client (URL
+    rules, CA bundle, TLS always verified) the application uses."""
     if not settings.service_url:
         return True, _("Service DMP : aucun réglé ; la démonstration (proclient demo) utilise "
                        "le service intégré.")
+    import asyncio
+
     import httpx
 
-    url = settings.service_url.rstrip("/") + "/v1/health"
-    try:
-        verify = True
-        if settings.service_ca_bundle:
-            import ssl
+    from proclient.service.client import DmpServiceClient
+    from proclient.service.errors import ServiceError
 
-            verify = ssl.create_default_context(cafile=settings.service_ca_bundle)
-        response = httpx.get(url, verify=verify, timeout=5)
-        response.raise_for_status()
-    except (OSError, httpx.HTTPError):
+    async def healthy() -> bool:
+        try:
+            client = DmpServiceClient.from_settings(settings, timeout=httpx.Timeout(5.0))
+        except ServiceError:  # the URL or CA bundle setting is unusable
+            return False
+        async with client:
+            return await client.health()
+
+    if not asyncio.run(healthy()):
         return False, _("Service DMP {url} injoignable : vérifiez l'adresse (service.url), le "
                         "certificat (service.ca_bundle) et le réseau.", url=settings.service_url)
     return True, _("Service DMP {url} : répond.", url=settings.service_url)

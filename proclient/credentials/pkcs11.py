@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from proclient.cps_profile import professional_from_certificate
 from proclient.credentials.pin import (
     PinState,
     PinStatus,
@@ -170,8 +171,6 @@ class CpsToken:
 
     def pin_status(self) -> PinStatus:
         """What the card's flags say about the code porteur (tries left, blocked)."""
-        from proclient.server.pki import professional_from_certificate
-
         boundary, certificate, _id = self._find()
         try:
             who = professional_from_certificate(certificate)
@@ -201,8 +200,6 @@ class CpsToken:
 
     def _login(self, boundary: TokenBoundary, certificate: x509.Certificate, cert_id: bytes,
                pin: bytearray) -> Pkcs11Credential:
-        from proclient.server.pki import professional_from_certificate
-
         try:
             professional = professional_from_certificate(certificate)
         except ValueError:
@@ -231,8 +228,6 @@ def _authentication_certificate(
 ) -> tuple[x509.Certificate, bytes] | None:
     """The certificate labelled as the CPS authentication one, or else the first that names a
     professional and allows digital signatures (cards from other issuers label differently)."""
-    from proclient.server.pki import professional_from_certificate
-
     ordered = sorted(certificates, key=lambda item: item[0] != AUTH_CERT_LABEL)
     for label, cert_id, der in ordered:
         try:

@@ -9,12 +9,10 @@ and the "Certificat d'Authentification CPS", sharing one CKA_ID.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import shutil
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from proclient.credentials.pkcs11 import AUTH_CERT_LABEL, AUTH_KEY_LABEL
 from proclient.credentials.pkcs11_module import Pkcs11Module
+from proclient.fileutil import file_lock
 
 DEMO_TOKEN_LABEL = "CPS DEMO"
 
@@ -170,7 +169,8 @@ def ensure_demo_token(directory: Path, key_path: Path, cert_path: Path, pin: str
     directory.parent.mkdir(parents=True, exist_ok=True)
     certificate = x509.load_pem_x509_certificate(Path(cert_path).read_bytes())
     wanted = certificate.public_bytes(serialization.Encoding.DER)
-    with _locked(directory.parent / f".{directory.name}.lock"):
+    # Two demo terminals starting at once must not provision the same store together.
+    with file_lock(directory.parent / f".{directory.name}.lock"):
         store = SoftHsmStore(directory, module_path)
         if store.conf_path.is_file() and token_certificate(store, DEMO_TOKEN_LABEL) == wanted:
             return store
@@ -179,19 +179,3 @@ def ensure_demo_token(directory: Path, key_path: Path, cert_path: Path, pin: str
             raise ValueError("the demo key is not an RSA key")
         return provision_token(directory, module_path, DEMO_TOKEN_LABEL, pin, key, certificate)
 
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Two demo terminals starting at once must not provision the same store together."""
-    try:
-        import fcntl
-    except ImportError:
-        yield
-        return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)

@@ -8,21 +8,35 @@ and SHA-256, as the card's authentication key does.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from proclient.cps_profile import professional_from_certificate
 from proclient.domain import DomainError, Professional
 from proclient.i18n import _
+
+
+class KeyFiles(Protocol):
+    """Where a software credential lives: a PIN-encrypted key, its certificate, and the code
+    that opens it (the demo service's ``DemoProfessional`` is one)."""
+
+    @property
+    def key_path(self) -> Path: ...
+
+    @property
+    def cert_path(self) -> Path: ...
+
+    @property
+    def pin(self) -> str: ...
 
 
 class SoftwareCredential:
     """An unlocked software credential; build it with :meth:`unlock`."""
 
     def __init__(self, key: rsa.RSAPrivateKey, certificate: x509.Certificate) -> None:
-        from proclient.server.pki import professional_from_certificate
-
         self._key = key
         self._certificate = certificate
         self._professional = professional_from_certificate(certificate)
@@ -86,6 +100,11 @@ class SoftwareCredential:
 
     def __repr__(self) -> str:
         return f"SoftwareCredential(id_nat={self._professional.id_nat!r})"
+
+
+def unlock_demo(files: KeyFiles) -> SoftwareCredential:
+    """The unlocked credential of a demo professional (``ensure_demo_pki``'s files and PIN)."""
+    return SoftwareCredential.unlock(files.key_path, files.cert_path, files.pin)
 
 
 def _wrong_pin() -> DomainError:

@@ -7,14 +7,12 @@ and forgotten; nothing in proclient writes it to a file.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import secrets
-import tempfile
 from pathlib import Path
 
 from proclient.domain import CreationReceipt, compact_nir
+from proclient.fileutil import write_private
 from proclient.receipts.content import paris_time
 
 FILE_MODE = 0o600
@@ -68,32 +66,10 @@ def save_receipt(
     directory = Path(directory)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     target = directory / receipt_filename(receipt)
-    fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=".accuse-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pdf)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, FILE_MODE)
-        os.replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    _fsync_directory(directory)
+    write_private(target, pdf, mode=FILE_MODE)
     if page is not None:
         from proclient.receipts.journal import record
 
         record(directory, target.name, receipt.request.action.value, page)
     return target
 
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

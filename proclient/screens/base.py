@@ -1,8 +1,17 @@
-"""What every step screen shares: the top bar, the footer, Esc to go back, F8 to go on."""
+"""What the screens share.
+
+:class:`BaseScreen`: the top bar, the footer, an error line, F1 for the screen's help, and
+the App's failures (``JobFailed``) shown in that error line. :class:`StepScreen` adds Esc to
+go back and F8 to go on, for the four steps and the summary only.
+
+Screens render the state they are given (the creation flow, read only, and a
+:class:`ScreenContext`) and post intents (proclient/messages.py). They never import the App
+nor call it: the App decides what happens next.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,11 +20,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from proclient.domain import DomainError
+from proclient.flow import CreationFlow
 from proclient.i18n import _
+from proclient.messages import BackRequested, JobFailed
 from proclient.widgets.topbar import TopBar
-
-if TYPE_CHECKING:
-    from proclient.app import ProclientApp
 
 STEP_TITLES = {
     1: "Identification du patient",
@@ -25,36 +33,44 @@ STEP_TITLES = {
 }
 
 
-class StepScreen(Screen):
-    """A screen of the creation flow. Subclasses compose the body and implement ``go_on``."""
+@dataclass(frozen=True)
+class ScreenContext:
+    """What a screen may show of the workstation (made by the App for each screen)."""
 
-    step_number: int = 0
+    demo: bool = False
+    demo_cards: tuple = ()
+    printer: str | None = None
+    auto_print: bool = False
+    credential_label: str = ""
+    credential_hint: str = ""
+    authenticated: bool = False
+
+
+class BaseScreen(Screen):
+    """A full screen of the application: top bar, body, error line, footer, F1 help."""
+
     title_text: str = ""
+    HELP_TEXT: str = ""  # French; shown by F1 with the screen's keys
 
-    BINDINGS = [
-        Binding("escape", "back", _("Retour"), id="back"),
-        Binding("f8", "next", _("Continuer"), id="next", priority=True),
-    ]
+    BINDINGS = [Binding("f1", "help", _("Aide"), id="help", show=False)]
 
     DEFAULT_CSS = """
-    StepScreen #body { padding: 1 2; height: 1fr; }
-    StepScreen #error { color: $error; text-style: bold; height: auto; padding: 0 2; }
-    StepScreen .hint { color: $text-muted; }
-    StepScreen .section { text-style: bold; margin-top: 1; }
+    BaseScreen #body { padding: 1 2; height: 1fr; }
+    BaseScreen #error { color: $error; text-style: bold; height: auto; padding: 0 2; }
+    BaseScreen .hint { color: $text-muted; }
+    BaseScreen .section { text-style: bold; margin-top: 1; }
     """
 
+    def __init__(self, context: ScreenContext) -> None:
+        super().__init__()
+        self.station = context
+
     @property
-    def proclient(self) -> ProclientApp:
-        return self.app  # type: ignore[return-value]
+    def where(self) -> str:
+        return _(self.title_text)
 
     def compose(self) -> ComposeResult:
-        if self.step_number:
-            where = _(
-                "Étape {n}/4 — {title}", n=self.step_number, title=_(STEP_TITLES[self.step_number])
-            )
-        else:
-            where = _(self.title_text)
-        yield TopBar(where, self.proclient.wiring.demo)
+        yield TopBar(self.where, self.station.demo)
         with VerticalScroll(id="body"):
             yield from self.compose_body()
         yield Static("", id="error", classes="error")
@@ -70,8 +86,38 @@ class StepScreen(Screen):
     def clear_error(self) -> None:
         self.query_one("#error", Static).update("")
 
+    def on_job_failed(self, failure: JobFailed) -> None:
+        self.show_error(failure.message)
+
+    def action_help(self) -> None:
+        from proclient.widgets.help import HelpModal
+
+        self.app.push_screen(HelpModal(self.where, _(self.HELP_TEXT), self))
+
+
+class StepScreen(BaseScreen):
+    """One of the four steps, or the summary: Esc goes back, F8 goes on."""
+
+    step_number: int = 0
+
+    BINDINGS = [
+        Binding("escape", "back", _("Retour"), id="back"),
+        Binding("f8", "next", _("Continuer"), id="next", priority=True),
+    ]
+
+    def __init__(self, flow: CreationFlow, context: ScreenContext) -> None:
+        super().__init__(context)
+        self.flow = flow
+
+    @property
+    def where(self) -> str:
+        if self.step_number:
+            return _("Étape {n}/4 — {title}", n=self.step_number,
+                     title=_(STEP_TITLES[self.step_number]))
+        return _(self.title_text)
+
     def action_back(self) -> None:
-        self.proclient.go_back()
+        self.post_message(BackRequested())
 
     def action_next(self) -> None:
         self.clear_error()
@@ -81,4 +127,5 @@ class StepScreen(Screen):
             self.show_error(error)
 
     def go_on(self) -> None:
+        """Post the intent that moves the flow on (with what was typed)."""
         raise NotImplementedError

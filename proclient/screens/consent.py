@@ -10,16 +10,22 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Checkbox, Input, Select, Static
 
-from proclient.domain import Action, Consent, Relationship, make_legal_representative
+from proclient.domain import Action, Consent, Relationship
 from proclient.i18n import _
+from proclient.messages import ConsentGiven
 from proclient.screens.base import StepScreen
 
 
 class ConsentScreen(StepScreen):
     step_number = 3
+    HELP_TEXT = (
+        "Le consentement du patient est obligatoire et n'est jamais coché d'avance. Les deux "
+        "accès d'urgence (SAMU centre 15, bris de glace) sont autorisés sauf si le patient les "
+        "refuse : décochez-les alors. Pour un mineur, saisissez son représentant légal."
+    )
 
     def compose_body(self) -> ComposeResult:
-        flow = self.proclient.flow
+        flow = self.flow
         consent, rep = flow.consent, flow.legal_representative
         verb = _("la réactivation") if flow.action is Action.REACTIVATION else _("la création")
         yield Static(_("Patient : {name}", name=flow.patient.display_name), classes="section")
@@ -73,22 +79,15 @@ class ConsentScreen(StepScreen):
         self.action_next()
 
     def go_on(self) -> None:
-        flow = self.proclient.flow
         consent = Consent(
             creation=self.query_one("#creation", Checkbox).value,
             samu_access=self.query_one("#samu", Checkbox).value,
             break_glass_access=self.query_one("#break_glass", Checkbox).value,
         )
-        representative = None
-        if flow.needs_legal_representative and consent.creation:
+        given = ConsentGiven(consent)
+        if self.flow.needs_legal_representative:
             relationship = self.query_one("#relationship", Select).value
-            representative = make_legal_representative(
-                "" if relationship is Select.NULL else str(relationship),
-                self.query_one("#rep_last", Input).value,
-                self.query_one("#rep_first", Input).value,
-            )
-        flow.set_consent(consent, representative)
-        self.proclient.show_step()
-
-    def action_back(self) -> None:
-        self.proclient.go_back()
+            given.relationship = "" if relationship is Select.NULL else str(relationship)
+            given.representative_last_name = self.query_one("#rep_last", Input).value
+            given.representative_first_name = self.query_one("#rep_first", Input).value
+        self.post_message(given)

@@ -19,11 +19,22 @@ from textual.widgets import Static
 
 from proclient.domain import Action, SecretsSheet
 from proclient.i18n import _
+from proclient.messages import (
+    NextPatientRequested,
+    ReceiptPrintRequested,
+    SecretsPrintRequested,
+    SecretsShowRequested,
+)
 from proclient.screens.base import StepScreen
 
 
 class DoneScreen(StepScreen):
     title_text = "DMP créé"
+    HELP_TEXT = (
+        "Le DMP existe et l'accusé est enregistré. F5 imprime l'accusé. Avec un accès en "
+        "ligne, F6 imprime la feuille de codes à remettre au patient et F7 l'affiche : elle "
+        "n'est enregistrée nulle part et disparaît au patient suivant (Entrée)."
+    )
 
     BINDINGS = [
         Binding("enter", "next", _("Patient suivant"), id="next_patient"),
@@ -38,21 +49,22 @@ class DoneScreen(StepScreen):
     DoneScreen #preview { margin-top: 1; border: round $panel; padding: 0 1; height: auto; }
     """
 
-    def __init__(self, receipt_path: Path | None, preview: str, has_secrets: bool) -> None:
-        super().__init__()
+    def __init__(self, flow, context, receipt_path: Path | None, preview: str,
+                 has_secrets: bool) -> None:
+        super().__init__(flow, context)
         self.receipt_path, self.preview, self.has_secrets = receipt_path, preview, has_secrets
 
     def compose_body(self) -> ComposeResult:
-        flow = self.proclient.flow
+        flow = self.flow
         reactivated = flow.result is not None and flow.result.action is Action.REACTIVATION
         yield Static(_("DMP réactivé.") if reactivated else _("DMP créé."), id="outcome")
         if self.receipt_path:
             yield Static(
                 _("Accusé de création enregistré : {path}", path=self.receipt_path), id="receipt"
             )
-        wiring = self.proclient.wiring
-        printer = wiring.printer or _("imprimante par défaut de CUPS")
-        if wiring.auto_print:
+        station = self.station
+        printer = station.printer or _("imprimante par défaut de CUPS")
+        if station.auto_print:
             yield Static(_("Accusé envoyé automatiquement à l'imprimante {printer} ; F5 le "
                            "réimprime.", printer=printer), id="printing")
         else:
@@ -84,27 +96,25 @@ class DoneScreen(StepScreen):
         return True
 
     def action_print_receipt(self) -> None:
-        self.proclient.print_receipt()
+        self.post_message(ReceiptPrintRequested())
 
     def action_print_secrets(self) -> None:
-        self.proclient.print_secrets_sheet()
+        self.post_message(SecretsPrintRequested())
 
     def action_show_secrets(self) -> None:
-        sheet = self.proclient.secrets_sheet
-        if sheet is not None:
-            self.app.push_screen(SecretsModal(sheet))
+        self.post_message(SecretsShowRequested())
 
     def go_on(self) -> None:
-        self.proclient.finish()
+        self.post_message(NextPatientRequested())
 
     def action_back(self) -> None:
-        self.proclient.finish()
+        self.post_message(NextPatientRequested())
 
 
 class SecretsModal(ModalScreen[None]):
     """The login and initial password, on screen only, for the patient to copy or photograph."""
 
-    BINDINGS = [Binding("escape,enter", "dismiss(None)", _("Fermer"))]
+    BINDINGS = [Binding("escape,enter", "dismiss(None)", _("Fermer"), id="close_secrets")]
     DEFAULT_CSS = """
     SecretsModal { align: center middle; }
     SecretsModal > Vertical { width: 64; height: auto; border: thick $warning; padding: 1 2;

@@ -10,18 +10,30 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from proclient.i18n import _
-from proclient.screens.base import StepScreen
+from proclient.messages import (
+    CardRereadRequested,
+    DemoCardInsertRequested,
+    HomeStatus,
+    JournalRequested,
+    ManualEntryRequested,
+)
+from proclient.screens.base import BaseScreen
 
 
-class HomeScreen(StepScreen):
+class HomeScreen(BaseScreen):
     title_text = "Accueil"
+    HELP_TEXT = (
+        "Insérez la carte Vitale du patient dans le lecteur : elle est lue aussitôt. "
+        "Une carte illisible (Vitale 1, carte oubliée) : F6 pour saisir l'identité. "
+        "F9 ouvre le journal des accusés enregistrés sur ce poste."
+    )
 
     BINDINGS = [
         Binding("f2", "demo_card", _("Insérer"), id="demo_card"),
         Binding("f5", "reread", _("Relire"), id="reread"),
         Binding("f6", "manual_entry", _("Saisie"), id="manual_entry"),
         Binding("f9", "journal", _("Journal"), id="journal"),
-        Binding("f10", "app.quit", _("Quitter"), id="quit"),
+        Binding("f10", "app.quit", _("Quitter"), id="quit_home"),
     ]
 
     DEFAULT_CSS = """
@@ -30,10 +42,14 @@ class HomeScreen(StepScreen):
     HomeScreen #status { height: auto; }
     """
 
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.status = HomeStatus("", "")
+
     def compose_body(self) -> ComposeResult:
         yield Static(_("Insérez la carte Vitale du patient"), id="prompt")
         yield Static("", id="status")
-        if self.proclient.wiring.demo:
+        if self.station.demo:
             yield Static(
                 _("Démonstration : F2 insère une carte Vitale virtuelle, F3 la retire ; "
                   "F4 retire ou remet la carte CPS du professionnel."),
@@ -41,52 +57,48 @@ class HomeScreen(StepScreen):
             )
 
     def on_mount(self) -> None:
-        self.refresh_status()
+        self._render_status()
 
-    def refresh_status(self) -> None:
-        app = self.proclient
-        self.query_one("#status", Static).update(
-            "\n".join(
-                (
-                    _("Lecteur : {state}", state=app.reader_state),
-                    _("Service DMP : {state}", state=app.service_state),
-                )
-            )
-        )
-        prompt = self.query_one("#prompt", Static)
-        prompt.update(app.home_prompt or _("Insérez la carte Vitale du patient"))
+    def on_home_status(self, message: HomeStatus) -> None:
+        self.status = message
+        if self.is_mounted:
+            self._render_status()
+
+    def _render_status(self) -> None:
+        status = self.status
+        self.query_one("#status", Static).update("\n".join((
+            _("Lecteur : {state}", state=status.reader),
+            _("Service DMP : {state}", state=status.service),
+        )))
+        self.query_one("#prompt", Static).update(
+            status.prompt or _("Insérez la carte Vitale du patient"))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "demo_card":
-            return self.proclient.wiring.demo
-        if action in ("next", "back"):
-            return False
+            return self.station.demo
         return True
 
     def action_demo_card(self) -> None:
-        self.app.push_screen(DemoCardPicker(self.proclient.wiring.demo_cards), self._inserted)
+        self.app.push_screen(DemoCardPicker(self.station.demo_cards), self._inserted)
 
     def _inserted(self, key: str | None) -> None:
         if key:
-            self.proclient.insert_demo_card(key)
+            self.post_message(DemoCardInsertRequested(key))
 
     def action_journal(self) -> None:
-        self.proclient.open_journal()
+        self.post_message(JournalRequested())
 
     def action_manual_entry(self) -> None:
-        self.proclient.manual_entry()
+        self.post_message(ManualEntryRequested())
 
     def action_reread(self) -> None:
-        self.proclient.read_card()
-
-    def action_back(self) -> None:
-        pass
+        self.post_message(CardRereadRequested())
 
 
 class DemoCardPicker(ModalScreen[str | None]):
     """Choose which virtual Carte Vitale to insert in the demo reader."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", _("Annuler"))]
+    BINDINGS = [Binding("escape", "dismiss(None)", _("Annuler"), id="cancel_picker")]
     DEFAULT_CSS = """
     DemoCardPicker { align: center middle; }
     DemoCardPicker > Vertical { width: 70; height: auto; border: thick $accent; padding: 1 2;

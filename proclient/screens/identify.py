@@ -8,14 +8,19 @@ from textual.widgets.option_list import Option
 
 from proclient.domain import DomainError, format_nir, is_minor
 from proclient.i18n import _
+from proclient.messages import BeneficiaryChosen
 from proclient.screens.base import StepScreen
 
 
 class IdentifyScreen(StepScreen):
     step_number = 1
+    HELP_TEXT = (
+        "Vérifiez l'identité lue sur la carte avec le patient. Sur une carte de famille, "
+        "choisissez le bénéficiaire avec les flèches puis Entrée."
+    )
 
     def compose_body(self) -> ComposeResult:
-        flow = self.proclient.flow
+        flow = self.flow
         card = flow.card
         assert card is not None
         count = len(card.beneficiaries)
@@ -42,7 +47,7 @@ class IdentifyScreen(StepScreen):
 
     def on_mount(self) -> None:
         beneficiaries = self.query_one("#beneficiaries", OptionList)
-        beneficiaries.highlighted = self.proclient.flow.beneficiary_index or 0
+        beneficiaries.highlighted = self.flow.beneficiary_index or 0
         beneficiaries.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -53,6 +58,4 @@ class IdentifyScreen(StepScreen):
         highlighted = self.query_one("#beneficiaries", OptionList).highlighted
         if highlighted is None:
             raise DomainError("BENEFICIARY", _("Choisissez un bénéficiaire dans la liste."))
-        self.proclient.flow.choose_beneficiary(highlighted)
-        self.proclient.flow.confirm_identity()
-        self.proclient.show_step()
+        self.post_message(BeneficiaryChosen(highlighted))

@@ -1,7 +1,7 @@
 """Journal: the accusés saved on this workstation, to reprint one for a patient who lost it.
 
-The list shows the date, the operation, the DMP id and the format, never a name (the app reads
-the receipts directory in a worker). A reprint sends the saved PDF again: an accusé carries no
+The list shows the date, the operation, the DMP id and the format, never a name (the App reads
+the receipts directory in a job). A reprint sends the saved PDF again: an accusé carries no
 login and no password, so nothing secret can come out of the journal.
 """
 
@@ -13,22 +13,29 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from proclient.i18n import _
-from proclient.screens.base import StepScreen
+from proclient.messages import JobFailed, JournalLoaded, JournalLoadRequested, ReceiptPrintRequested
+from proclient.screens.base import BaseScreen
 
 
-class JournalScreen(StepScreen):
+class JournalScreen(BaseScreen):
     title_text = "Journal des accusés"
+    HELP_TEXT = (
+        "Les accusés enregistrés sur ce poste, du plus récent au plus ancien, sans nom de "
+        "patient. Entrée ou F5 réimprime l'accusé choisi ; il ne porte ni identifiant ni mot "
+        "de passe."
+    )
 
     BINDINGS = [
         Binding("f5", "reprint", _("Réimprimer"), id="reprint"),
+        Binding("escape", "close", _("Retour"), id="close_journal"),
     ]
 
     DEFAULT_CSS = """
     JournalScreen OptionList { height: 1fr; min-height: 5; }
     """
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, context) -> None:
+        super().__init__(context)
         self.entries: list = []
 
     def compose_body(self) -> ComposeResult:
@@ -41,10 +48,18 @@ class JournalScreen(StepScreen):
         )
 
     def on_mount(self) -> None:
-        self.proclient.load_journal(self)
+        self.post_message(JournalLoadRequested())
+
+    def on_journal_loaded(self, message: JournalLoaded) -> None:
+        self.show_entries(message.entries, message.error)
+
+    def on_job_failed(self, failure: JobFailed) -> None:
+        if failure.job == "journal":
+            self.show_entries([], failure.message)
+        else:
+            super().on_job_failed(failure)
 
     def show_entries(self, entries: list, error: str = "") -> None:
-        """Called by the app's worker with the journal's entries (most recent first)."""
         self.entries = entries
         options = self.query_one("#journal", OptionList)
         options.clear_options()
@@ -68,6 +83,7 @@ class JournalScreen(StepScreen):
         if entries:
             options.highlighted = 0
             options.focus()
+        self.refresh_bindings()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self._reprint(event.option_index)
@@ -79,14 +95,12 @@ class JournalScreen(StepScreen):
 
     def _reprint(self, index: int) -> None:
         if 0 <= index < len(self.entries):
-            self.proclient.print_receipt(self.entries[index].path)
+            self.post_message(ReceiptPrintRequested(self.entries[index].path))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "next":
-            return False
         if action == "reprint":
             return bool(self.entries)
         return True
 
-    def action_back(self) -> None:
-        self.app.pop_screen()
+    def action_close(self) -> None:
+        self.dismiss()

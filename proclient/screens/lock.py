@@ -13,9 +13,15 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from proclient.credentials.pin import PinStatus, wipe
 from proclient.i18n import _
-from proclient.screens.connect import PinField
+from proclient.messages import (
+    JobFailed,
+    PinEntered,
+    PinStatusRead,
+    PinStatusRequested,
+    SessionCloseRequested,
+)
+from proclient.widgets.pin import PinEntry
 
 
 class LockScreen(Screen):
@@ -27,60 +33,51 @@ class LockScreen(Screen):
 
     DEFAULT_CSS = """
     LockScreen { align: center middle; }
-    LockScreen #lock-box { width: 72; height: auto; border: round $accent; padding: 1 2; }
+    LockScreen #lock-box { width: 72; max-width: 100%; height: auto; border: round $accent;
+                           padding: 1 2; }
     LockScreen #lock-title { text-style: bold; }
-    LockScreen #lock-status { color: $warning; text-style: bold; height: auto; }
     LockScreen #lock-error { color: $error; text-style: bold; height: auto; }
     """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._busy = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="lock-box"):
             yield Static(_("Session verrouillée"), id="lock-title")
             yield Static(_("Le poste est resté inactif. Saisissez votre code porteur puis "
                            "Entrée pour reprendre là où vous en étiez."))
-            yield PinField(id="pin")
-            yield Static("", id="lock-status")
+            yield PinEntry(unlock=True, id="pin-entry")
             yield Static("", id="lock-error")
             yield Static(_("Pour changer de professionnel : retirez la carte CPS ou F9 ; "
                            "les données du patient sont alors effacées."), classes="hint")
         yield Footer()
 
+    @property
+    def entry(self) -> PinEntry:
+        return self.query_one("#pin-entry", PinEntry)
+
     def on_mount(self) -> None:
-        self.app.probe_pin()  # type: ignore[attr-defined]
+        self.post_message(PinStatusRequested())
 
-    def on_pin_field_submitted(self, event: PinField.Submitted) -> None:
-        event.stop()
-        if self._busy or not event.pin:
-            wipe(event.pin)
-            return
-        self._busy = True
+    def on_pin_entered(self, event: PinEntered) -> None:
         self.show_error(_("Vérification du code porteur…"))
-        self.app.unlock_session(event.pin)  # type: ignore[attr-defined]
 
-    def show_pin_status(self, status: PinStatus) -> None:
-        self.query_one("#lock-status", Static).update(status.warning)
-        self.query_one("#pin", PinField).disabled = status.locked
+    def on_pin_status_read(self, message: PinStatusRead) -> None:
+        self.entry.show_status(message.status)
 
-    def show_card_problem(self, message: str) -> None:
-        self.query_one("#lock-status", Static).update(message)
+    def on_job_failed(self, failure: JobFailed) -> None:
+        if failure.job == "pin-status":
+            self.entry.show_problem(failure.message)
+            return
+        self.show_error(failure.message)
+        locked = failure.code == "PIN_LOCKED"
+        self.entry.failed(locked=locked)
+        if not locked:
+            self.post_message(PinStatusRequested())
 
     def show_error(self, message: str) -> None:
         self.query_one("#lock-error", Static).update(message)
 
-    def login_failed(self, locked: bool = False) -> None:
-        self._busy = False
-        field = self.query_one("#pin", PinField)
-        field.disabled = locked
-        if not locked:
-            field.focus()
-            self.app.probe_pin()  # type: ignore[attr-defined]
-
     def action_close_session(self) -> None:
-        self.app.close_session()  # type: ignore[attr-defined]
+        self.post_message(SessionCloseRequested())
 
     def action_ignore(self) -> None:
         pass

@@ -9,8 +9,8 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import Input, Static
 
-from proclient.flow import typed_patient
 from proclient.i18n import _
+from proclient.messages import IdentityTyped
 from proclient.screens.base import StepScreen
 
 FIELDS = ("last_name", "first_name", "birth", "nir")
@@ -18,6 +18,11 @@ FIELDS = ("last_name", "first_name", "birth", "nir")
 
 class ManualEntryScreen(StepScreen):
     step_number = 1
+    HELP_TEXT = (
+        "Saisissez l'identité d'après la carte Vitale ou une pièce d'identité : nom de "
+        "naissance, prénom, date de naissance (00 pour un jour ou un mois inconnu) et NIR avec "
+        "sa clé. Le sexe est déduit du NIR."
+    )
 
     def compose_body(self) -> ComposeResult:
         yield Static(_("Saisie manuelle de l'identité (d'après la carte Vitale ou une pièce "
@@ -32,7 +37,7 @@ class ManualEntryScreen(StepScreen):
                        "annuler."), classes="hint")
 
     def on_mount(self) -> None:
-        patient = self.proclient.flow.patient
+        patient = self.flow.patient
         if patient is not None:  # back from step 2: what was typed is kept
             self.query_one("#last_name", Input).value = patient.last_name
             self.query_one("#first_name", Input).value = patient.first_name
@@ -59,10 +64,6 @@ class ManualEntryScreen(StepScreen):
         self.action_next()
 
     def go_on(self) -> None:
-        flow = self.proclient.flow
         values = {name: self.query_one(f"#{name}", Input).value for name in FIELDS}
-        patient = typed_patient(values["last_name"], values["first_name"], values["birth"],
-                                values["nir"], flow.ins_oid, flow.today)
-        flow.identity_typed(patient)
-        flow.confirm_identity()
-        self.proclient.show_step()
+        self.post_message(IdentityTyped(values["last_name"], values["first_name"],
+                                        values["birth"], values["nir"]))

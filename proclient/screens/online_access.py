@@ -5,20 +5,26 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import Checkbox, Input, Static
 
-from proclient.domain import WebAccess
 from proclient.i18n import _
+from proclient.messages import WebAccessChosen
 from proclient.screens.base import StepScreen
 
 
 class OnlineAccessScreen(StepScreen):
     step_number = 4
+    HELP_TEXT = (
+        "Facultatif. Cochez la case si le patient veut consulter son DMP sur Internet, puis "
+        "saisissez son e-mail et/ou son mobile français. Un compte web sera créé : "
+        "l'identifiant et le mot de passe provisoire sont imprimés sur une feuille à part, "
+        "jamais enregistrés."
+    )
 
     DEFAULT_CSS = """
     OnlineAccessScreen #warning { color: $warning; text-style: bold; margin-top: 1; }
     """
 
     def compose_body(self) -> ComposeResult:
-        web = self.proclient.flow.web_access
+        web = self.flow.web_access
         yield Static(_("Le patient souhaite-t-il consulter son DMP sur Internet ?"))
         yield Checkbox(_("Ouvrir un accès en ligne"), web is not None, compact=True, id="wanted")
         yield Input(
@@ -64,10 +70,8 @@ class OnlineAccessScreen(StepScreen):
         self.action_next()
 
     def go_on(self) -> None:
-        web = None
-        if self.query_one("#wanted", Checkbox).value:
-            web = WebAccess.from_input(
-                self.query_one("#email", Input).value, self.query_one("#mobile", Input).value
-            )
-        self.proclient.flow.set_web_access(web)
-        self.proclient.show_step()
+        self.post_message(WebAccessChosen(
+            self.query_one("#wanted", Checkbox).value,
+            self.query_one("#email", Input).value,
+            self.query_one("#mobile", Input).value,
+        ))

@@ -9,6 +9,7 @@ from textual.widgets import Static
 from proclient.domain import Action, format_nir, mask_email, mask_mobile
 from proclient.flow import CreationFlow
 from proclient.i18n import _
+from proclient.messages import CreateRequested, JobFailed
 from proclient.screens.base import StepScreen
 
 
@@ -56,11 +57,21 @@ def summary_lines(flow: CreationFlow) -> list[str]:
 class SummaryScreen(StepScreen):
     title_text = "Récapitulatif"
 
+    HELP_TEXT = (
+        "Relisez avec le patient ce qui sera envoyé. Entrée crée (ou réactive) le DMP ; "
+        "après un échec, Entrée renvoie la même demande sans risque de doublon. Échap pour "
+        "corriger."
+    )
+
     BINDINGS = [Binding("enter", "next", _("Créer le DMP"), id="create")]
 
+    def __init__(self, flow, context) -> None:
+        super().__init__(flow, context)
+        self.sending = False
+
     def compose_body(self) -> ComposeResult:
-        yield Static("\n".join(summary_lines(self.proclient.flow)), id="summary")
-        verb = _("réactiver") if self.proclient.flow.action is Action.REACTIVATION else _("créer")
+        yield Static("\n".join(summary_lines(self.flow)), id="summary")
+        verb = _("réactiver") if self.flow.action is Action.REACTIVATION else _("créer")
         yield Static(
             _("Entrée ou F8 pour {verb} le DMP ; Échap pour corriger.", verb=verb),
             classes="section",
@@ -68,13 +79,15 @@ class SummaryScreen(StepScreen):
         )
 
     def go_on(self) -> None:
-        if self.proclient.submitting:
+        if self.sending:
             return  # a second press while the first is on its way sends nothing
+        self.sending = True
         self.query_one("#state", Static).update(_("Envoi au service DMP…"))
-        self.proclient.submit()
+        self.post_message(CreateRequested())
 
-    def submit_failed(self, message: str) -> None:
+    def on_job_failed(self, failure: JobFailed) -> None:
+        self.sending = False
         self.query_one("#state", Static).update(
             _("Entrée ou F8 pour réessayer (sans risque de doublon) ; Échap pour corriger.")
         )
-        self.show_error(message)
+        self.show_error(failure.message)

@@ -2,26 +2,25 @@
 
 Everything here is fictitious. The professional numbers are shaped like real idNat_PS
 ("8" + an 11-digit RPPS number with its Luhn key) in the 99970… range used by test cards.
+The demo patients are :mod:`proclient.demo_people`'s, the same as on the demo Vitale cards.
+
+The service only issues the files: a workstation turns a professional's key and certificate
+into a credential on its side (the credentials package's ``unlock_demo``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from proclient.demo_people import demo_people
 from proclient.domain import OID_INS_NIR_TEST, Ins, Professional
+from proclient.fileutil import file_lock, write_private
 from proclient.server.pki import CertifiedKey, create_ca, issue_professional
-
-if TYPE_CHECKING:
-    from proclient.credentials.software import SoftwareCredential
 
 DEMO_PIN = "1234"
 
@@ -31,40 +30,13 @@ DEMO_PROFESSIONALS = (
     Professional("899700045679", "LEFEBVRE", "Anne", "10", "Cabinet médical du Parc"),
 )
 
-# (INS, identity, seeded status or None for "no DMP") — the demo cards of DESIGN.md.
-_DEMO_PATIENTS: tuple[tuple[str, dict, str | None], ...] = (
-    ("155009935000780",
-     {"last_name": "BEN SAÏD", "first_name": "Karim", "birth_date": "19550000", "sex": "M"},
-     "closed"),
-    ("291092A00401281",
-     {"last_name": "CASANOVA-ORSINI", "first_name": "Marie-Ange", "birth_date": "19910905",
-      "sex": "F"},
-     "active"),
-    ("152033523804587",
-     {"last_name": "LE GOFF", "first_name": "Gérard", "birth_date": "19520314", "sex": "M"},
-     None),
-    ("285077505612370",
-     {"last_name": "DURAND", "first_name": "Sophie", "birth_date": "19850722", "sex": "F"},
-     None),
-    ("215067511203450",
-     {"last_name": "DURAND", "first_name": "Léa", "birth_date": "20150603", "sex": "F"}, None),
-    ("114067511203551",
-     {"last_name": "DURAND", "first_name": "Hugo", "birth_date": "20140610", "sex": "M"}, None),
-)
-
 
 @dataclass(frozen=True)
 class DemoProfessional:
     professional: Professional
     cert_path: Path
     key_path: Path
-    pin: str
-
-    def unlock(self) -> SoftwareCredential:
-        """The unlocked SoftwareCredential (with the demo PIN)."""
-        from proclient.credentials.software import SoftwareCredential
-
-        return SoftwareCredential.unlock(self.key_path, self.cert_path, self.pin)
+    pin: str  # the code porteur that decrypts the key
 
 
 @dataclass(frozen=True)
@@ -84,35 +56,6 @@ class DemoPki:
 
     def by_id(self, id_nat: str) -> DemoProfessional:
         return next(p for p in self.professionals if p.professional.id_nat == id_nat)
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` readable by the owner only, atomically."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    os.chmod(path, 0o600)
-
-
-@contextlib.contextmanager
-def _locked(directory: Path) -> Iterator[None]:
-    """Serialise concurrent ensure_demo_pki() calls (two terminals starting the demo)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory lock; the writes stay atomic
-        yield
-        return
-    fd = os.open(directory / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def _still_valid(cert: x509.Certificate, now: datetime) -> bool:
@@ -147,20 +90,21 @@ def ensure_demo_pki(directory: Path) -> DemoPki:
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     now = datetime.now(UTC)
     ca_cert_path, ca_key_path = directory / "ca.pem", directory / "ca.key"
-    with _locked(directory):
+    # Serialise concurrent calls (two terminals starting the demo).
+    with file_lock(directory / ".lock"):
         ca = _load_ca(ca_cert_path, ca_key_path, now)
         if ca is None:
             ca = create_ca()
-            _write_private(ca_key_path, ca.key_pem())
-            _write_private(ca_cert_path, ca.certificate_pem)
+            write_private(ca_key_path, ca.key_pem())
+            write_private(ca_cert_path, ca.certificate_pem)
         entries = []
         for professional in DEMO_PROFESSIONALS:
             cert_path = directory / f"{professional.id_nat}.pem"
             key_path = directory / f"{professional.id_nat}.key"
             if not _reusable(cert_path, key_path, ca, now):
                 issued = issue_professional(ca, professional)
-                _write_private(key_path, issued.key_pem(DEMO_PIN))
-                _write_private(cert_path, issued.certificate_pem)
+                write_private(key_path, issued.key_pem(DEMO_PIN))
+                write_private(cert_path, issued.certificate_pem)
             entries.append(DemoProfessional(professional, cert_path, key_path, DEMO_PIN))
     return DemoPki(directory, ca_cert_path, tuple(entries))
 
@@ -170,19 +114,20 @@ def demo_patient_ins(nir: str) -> Ins:
 
 
 def seed_demo_dmps(db_path: Path | str, *, reset: bool = False) -> None:
-    """BEN SAÏD Karim's DMP closed, CASANOVA-ORSINI Marie-Ange's active, so that the demo shows
-    the reactivation and the 'already exists' paths. Idempotent: those two are put back in
-    their seeded state on each call. With ``reset``, the other demo patients' DMPs (LE GOFF,
-    DURAND) are removed so that the demo's creations can be replayed."""
+    """The demo patients' seeded DMPs (``DemoPerson.dmp``): BEN SAÏD Karim's closed,
+    CASANOVA-ORSINI Marie-Ange's active, so that the demo shows the reactivation and the
+    'already exists' paths. Idempotent: those are put back in their seeded state on each call.
+    With ``reset``, the other demo patients' DMPs (LE GOFF, DURAND) are removed so that the
+    demo's creations can be replayed."""
     from proclient.server.storage import Storage
 
     storage = Storage(db_path)  # a SQLite path or a database URL
     try:
         storage.initialize()
-        for nir, identity, status in _DEMO_PATIENTS:
-            if status is not None:
-                storage.seed_dmp(demo_patient_ins(nir), identity, status)
+        for person in demo_people():
+            if person.dmp is not None:
+                storage.seed_dmp(demo_patient_ins(person.nir), person.identity, person.dmp)
             elif reset:
-                storage.remove_dmp(demo_patient_ins(nir))
+                storage.remove_dmp(demo_patient_ins(person.nir))
     finally:
         storage.close()

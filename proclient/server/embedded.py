@@ -1,34 +1,31 @@
 """The DMP service inside the application's process (demo, tests, single workstation).
 
-The client speaks HTTP to the server app through httpx's ASGI transport: the same requests,
-answers and errors as over the network, without a socket.
+This module builds the service only: the ASGI app on ``data_dir/dmp-service.sqlite3`` (test
+mode), the demo PKI it trusts, and the seeded demo DMPs. The client reaches it through httpx's
+ASGI transport (the same requests, answers and errors as over the network, without a
+socket); joining the two is the composition root's job (:mod:`proclient.embedded_service`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
+from fastapi import FastAPI
 
 from proclient.server.app import create_app
 from proclient.server.demo import DemoPki, ensure_demo_pki, seed_demo_dmps
 from proclient.server.settings import ServerSettings
-from proclient.service.client import DmpServiceClient
 
-EMBEDDED_BASE_URL = "http://dmp.embedded"
 DATABASE_NAME = "dmp-service.sqlite3"
 
 
-def embedded_client(
-    data_dir: Path, *, reset_demo: bool = False
-) -> tuple[DmpServiceClient, DemoPki]:
-    """A client of an in-process service on ``data_dir/dmp-service.sqlite3`` (test mode,
-    trusting the demo CA in ``data_dir/demo-pki``), with the demo DMPs seeded."""
+def embedded_app(data_dir: Path, *, reset_demo: bool = False) -> tuple[FastAPI, DemoPki]:
+    """The service's ASGI app on ``data_dir/dmp-service.sqlite3`` (test mode, trusting the
+    demo CA in ``data_dir/demo-pki``), with the demo DMPs seeded (``reset_demo``: the other
+    demo patients' DMPs removed), and that demo PKI."""
     data_dir = Path(data_dir)
     pki = ensure_demo_pki(data_dir / "demo-pki")
     database = data_dir / DATABASE_NAME
     app = create_app(ServerSettings(database=database, trusted_ca_pem=pki.ca_pem, mode="test"))
     seed_demo_dmps(database, reset=reset_demo)
-    # raise_app_exceptions=False: a server bug comes back as a 500 problem, as over the network.
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    return DmpServiceClient(EMBEDDED_BASE_URL, transport=transport), pki
+    return app, pki

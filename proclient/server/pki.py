@@ -1,10 +1,9 @@
 """A small PKI for the DMP service: a demo CA, CPS-like professional certificates, a TLS
 server certificate, and the checks the service runs on a professional's certificate.
 
-CPS authentication certificates name the professional this way (ANS test fixtures): CN =
-idNat_PS, SN = last name, GN = given name, title = profession label, O = structure, and a
-private extension 1.2.250.1.71.1.2.7 carrying the G15 profession code. Professional keys are
-RSA 2048 like the cards'; signatures are RSA PKCS#1 v1.5 with SHA-256.
+How a certificate names its professional (the CPS profile) is :mod:`proclient.cps_profile`,
+shared with the client. Professional keys are RSA 2048 like the cards'; signatures are RSA
+PKCS#1 v1.5 with SHA-256.
 """
 
 from __future__ import annotations
@@ -20,9 +19,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from proclient.domain import PROFESSIONS, Professional
-
-OID_PROFESSION_CODE = x509.ObjectIdentifier("1.2.250.1.71.1.2.7")
+from proclient.cps_profile import (  # noqa: F401 (OID_PROFESSION_CODE: re-exported)
+    OID_PROFESSION_CODE,
+    profession_code_extension,
+    professional_from_certificate,
+    professional_subject,
+)
+from proclient.domain import Professional
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
@@ -56,29 +59,6 @@ class CertificateRejected(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
-
-
-# --- DER UTF8String, the profession code extension's value -----------------------------------
-
-
-def _der_utf8string(text: str) -> bytes:
-    data = text.encode("utf-8")
-    if len(data) < 0x80:
-        return bytes([0x0C, len(data)]) + data
-    length = len(data).to_bytes((len(data).bit_length() + 7) // 8, "big")
-    return bytes([0x0C, 0x80 | len(length)]) + length + data
-
-
-def _parse_der_utf8string(der: bytes) -> str:
-    if len(der) < 2 or der[0] != 0x0C:
-        raise ValueError("not a DER UTF8String")
-    length, offset = der[1], 2
-    if length & 0x80:
-        size = length & 0x7F
-        length, offset = int.from_bytes(der[2 : 2 + size], "big"), 2 + size
-    if offset + length != len(der):
-        raise ValueError("bad DER length")
-    return der[offset:].decode("utf-8")
 
 
 # --- Issuing ---------------------------------------------------------------------------------
@@ -145,18 +125,9 @@ def issue_professional(
 ) -> CertifiedKey:
     """An authentication certificate and RSA 2048 key laid out like a CPS card's."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    attributes = [
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, professional.structure or "-"),
-        x509.NameAttribute(
-            NameOID.TITLE, PROFESSIONS.get(professional.profession_code, "Professionnel")
-        ),
-        x509.NameAttribute(NameOID.COMMON_NAME, professional.id_nat),
-        x509.NameAttribute(NameOID.SURNAME, professional.last_name),
-        x509.NameAttribute(NameOID.GIVEN_NAME, professional.first_name),
-    ]
+    subject = professional_subject(professional)
     builder = (
-        _builder(x509.Name(attributes), ca.certificate.subject, key.public_key(), _now(now), days)
+        _builder(subject, ca.certificate.subject, key.public_key(), _now(now), days)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
@@ -173,12 +144,7 @@ def issue_professional(
             critical=True,
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-        .add_extension(
-            x509.UnrecognizedExtension(
-                OID_PROFESSION_CODE, _der_utf8string(professional.profession_code)
-            ),
-            critical=False,
-        )
+        .add_extension(profession_code_extension(professional.profession_code), critical=False)
     )
     return CertifiedKey(_issue(ca, builder), key)
 
@@ -205,36 +171,6 @@ def issue_server_certificate(
 
 
 # --- Reading and checking ---------------------------------------------------------------------
-
-
-def _attribute(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
-    values = name.get_attributes_for_oid(oid)
-    return str(values[0].value) if values else ""
-
-
-def professional_from_certificate(cert: x509.Certificate) -> Professional:
-    """The professional a CPS-like certificate names; ValueError when a part is missing."""
-    subject = cert.subject
-    id_nat = _attribute(subject, NameOID.COMMON_NAME)
-    last_name = _attribute(subject, NameOID.SURNAME)
-    first_name = _attribute(subject, NameOID.GIVEN_NAME)
-    try:
-        ext = cert.extensions.get_extension_for_oid(OID_PROFESSION_CODE).value
-    except x509.ExtensionNotFound:
-        raise ValueError("no profession code extension") from None
-    if not isinstance(ext, x509.UnrecognizedExtension):
-        raise ValueError("unexpected profession code extension")
-    profession_code = _parse_der_utf8string(ext.value)
-    if not (id_nat and last_name and profession_code):
-        raise ValueError("incomplete professional subject")
-    structure = _attribute(subject, NameOID.ORGANIZATION_NAME)
-    return Professional(
-        id_nat=id_nat,
-        last_name=last_name,
-        first_name=first_name,
-        profession_code=profession_code,
-        structure="" if structure == "-" else structure,
-    )
 
 
 def load_certificates(pem: bytes) -> list[x509.Certificate]:

@@ -1,7 +1,8 @@
 """Errors as ``application/problem+json`` (RFC 9457) with a stable ``code``.
 
 Every refusal leaves through here, in French, and never echoes what the client sent: a
-request body may carry a NIR and a name.
+request body may carry a NIR and a name. The codes' sentences are :mod:`proclient.problems`,
+shared with the client; their HTTP statuses are here.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from proclient.domain import DomainError
 from proclient.i18n import _
-from proclient.service.errors import problem_message
+from proclient.problems import problem_message
 
 log = logging.getLogger("proclient.server")
 

@@ -19,16 +19,17 @@ same host terminating TLS).
 
 from __future__ import annotations
 
-import os
 import socket
-import tomllib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from proclient.domain import DomainError
 from proclient.i18n import _
 from proclient.netutil import is_loopback
+from proclient.settings import ServerTable, describe_error, load_settings
 
 DEFAULT_PORT = 8443
 
@@ -62,35 +63,25 @@ def default_database(paths) -> str:
 
 
 def load_serve_config(paths, **overrides) -> ServeConfig:
-    """The [server] table, PROCLIENT_SERVER_DATABASE, then ``overrides`` (None = unset)."""
-    raw: dict = {}
-    if paths.config_file.exists():
+    """The [server] table of the settings model (PROCLIENT_SERVER_DATABASE included), then
+    ``overrides`` from the command line (None = unset), checked by the same model."""
+    table = load_settings(paths).server
+    given = {name: str(value) if isinstance(value, Path) else value
+             for name, value in overrides.items() if value is not None}
+    if given:
         try:
-            raw = tomllib.loads(paths.config_file.read_text(encoding="utf-8")).get("server", {})
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            raise _config_error(_(
-                "Le fichier de réglages {path} est illisible : corrigez-le ou supprimez-le.",
-                path=paths.config_file)) from None
-    if not isinstance(raw, dict):
-        raise _config_error(_("La section [server] du fichier de réglages est mal formée."))
-    values: dict = {"database": default_database(paths)}
-    for name in ("host", "port", "database", "certificate", "key", "trusted_ca", "mode"):
-        if raw.get(name) not in (None, ""):
-            values[name] = raw[name]
-    if os.environ.get("PROCLIENT_SERVER_DATABASE"):
-        values["database"] = os.environ["PROCLIENT_SERVER_DATABASE"]
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    for name in ("certificate", "key", "trusted_ca"):
-        if values.get(name) is not None:
-            values[name] = Path(str(values[name])).expanduser()
-    port = values.get("port", DEFAULT_PORT)
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise _config_error(_("Le port du service (réglage server.port) doit être un nombre "
-                              "entre 1 et 65535."))
-    if values.get("mode", "test") not in ("test", "production"):
-        raise _config_error(_("Le mode du service (réglage server.mode) doit être « test » ou "
-                              "« production »."))
-    return ServeConfig(**values)
+            table = ServerTable.model_validate({**table.model_dump(), **given})
+        except ValidationError as error:
+            raise _config_error(describe_error(error, _("la ligne de commande"),
+                                               table="server")) from None
+
+    def path(value: str | None) -> Path | None:
+        return Path(value).expanduser() if value else None
+
+    return ServeConfig(
+        database=table.database or default_database(paths), host=table.host, port=table.port,
+        certificate=path(table.certificate), key=path(table.key),
+        trusted_ca=path(table.trusted_ca), mode=table.mode, plain_http=table.plain_http)
 
 
 def check(config: ServeConfig) -> None:
@@ -139,7 +130,8 @@ def init_demo(paths, bind_host: str) -> DemoMaterial:
     this host, in ``<data>/server/demo``; reused when still valid and covering the names."""
     from cryptography import x509
 
-    from proclient.server.demo import _write_private, ensure_demo_pki
+    from proclient.fileutil import write_private
+    from proclient.server.demo import ensure_demo_pki
     from proclient.server.pki import CertifiedKey, issue_server_certificate
 
     directory = server_dir(paths) / "demo"
@@ -153,8 +145,8 @@ def init_demo(paths, bind_host: str) -> DemoMaterial:
         ca_key = serialization.load_pem_private_key(
             (pki.directory / "ca.key").read_bytes(), password=None)
         issued = issue_server_certificate(CertifiedKey(ca_cert, ca_key), hosts)  # type: ignore[arg-type]
-        _write_private(key_path, issued.key_pem())
-        _write_private(cert_path, issued.certificate_pem)
+        write_private(key_path, issued.key_pem())
+        write_private(cert_path, issued.certificate_pem)
     return DemoMaterial(directory, pki.ca_cert_path, cert_path, key_path, pki)
 
 

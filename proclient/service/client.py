@@ -37,13 +37,8 @@ from proclient.domain import (
     WebCredentials,
 )
 from proclient.netutil import is_loopback
-from proclient.service.errors import (
-    SERVICE_ERROR,
-    SERVICE_TLS,
-    SERVICE_UNAVAILABLE,
-    ServiceError,
-    problem_message,
-)
+from proclient.problems import SERVICE_ERROR, SERVICE_TLS, SERVICE_UNAVAILABLE, problem_message
+from proclient.service.errors import ServiceError
 
 log = logging.getLogger("proclient.service")
 

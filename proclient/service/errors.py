@@ -1,18 +1,18 @@
-"""The DMP service's error vocabulary and the client's error type.
+"""The client's error type for the DMP service.
 
-Both sides use this table: the server to phrase its ``application/problem+json`` answers, the
-client to show one French sentence per code even when the answer came from an older server.
-No httpx import here: the server imports this module too.
+The vocabulary (stable codes and their French sentences) is :mod:`proclient.problems`, shared
+with the server; its names are re-exported here for the client's callers.
 """
 
 from __future__ import annotations
 
 from proclient.domain import DomainError
-from proclient.i18n import _
-
-SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
-SERVICE_TLS = "SERVICE_TLS"
-SERVICE_ERROR = "SERVICE_ERROR"
+from proclient.problems import (  # noqa: F401 (re-exported for the client's callers)
+    SERVICE_ERROR,
+    SERVICE_TLS,
+    SERVICE_UNAVAILABLE,
+    problem_message,
+)
 
 
 class ServiceError(DomainError):
@@ -28,106 +28,3 @@ class ServiceError(DomainError):
 
     def __repr__(self) -> str:
         return f"ServiceError(code={self.code!r}, status={self.status!r})"
-
-
-def problem_message(code: str) -> str | None:
-    """The French sentence for a known code, or None."""
-    messages = {
-        # Authentication
-        "AUTH_REQUIRED": _("Connectez-vous au service DMP avec votre carte CPS pour continuer."),
-        "AUTH_SESSION_EXPIRED": _(
-            "Votre session au service DMP a expiré : reconnectez-vous avec votre carte CPS."
-        ),
-        "AUTH_CERT_UNTRUSTED": _(
-            "Votre certificat n'est pas reconnu par ce service DMP : utilisez une carte CPS "
-            "délivrée pour ce service."
-        ),
-        "AUTH_CERT_EXPIRED": _(
-            "Votre certificat est expiré ou pas encore valide : vérifiez la date de l'ordinateur "
-            "ou renouvelez votre carte."
-        ),
-        "AUTH_CERT_INVALID": _(
-            "Le certificat présenté n'est pas un certificat d'authentification de professionnel "
-            "de santé : utilisez votre carte CPS."
-        ),
-        "AUTH_BAD_SIGNATURE": _(
-            "La signature de votre carte n'a pas pu être vérifiée : retirez puis réinsérez la "
-            "carte et réessayez."
-        ),
-        "AUTH_CHALLENGE_EXPIRED": _("Le délai de connexion est dépassé : réessayez."),
-        "AUTH_CHALLENGE_USED": _("Cette demande de connexion a déjà servi : réessayez."),
-        "AUTH_CHALLENGE_UNKNOWN": _("Cette demande de connexion est inconnue : réessayez."),
-        "AUTH_RATE_LIMITED": _(
-            "Trop de connexions refusées avec cette carte : attendez une minute avant de "
-            "réessayer."
-        ),
-        # DMP states (DMPi vocabulary)
-        "DMPFound": _("Ce patient a déjà un DMP actif : il n'y a rien à créer."),
-        "DMPNotFound": _("Ce patient n'a pas de DMP : créez-le d'abord."),
-        "DMPClosed": _("Le DMP de ce patient est fermé : proposez-lui sa réactivation."),
-        "DMPPatientAccessAlreadyExists": _(
-            "Ce patient a déjà un accès en ligne à son DMP : ses identifiants restent valables."
-        ),
-        # Rules of a creation
-        "PATIENT_MINOR": _("Le patient est mineur : saisissez son représentant légal."),
-        "CONSENT_MISSING": _(
-            "Le consentement du patient à la création est obligatoire : recueillez-le puis "
-            "cochez-le."
-        ),
-        "MISSING_CHANNEL": _(
-            "Saisissez une adresse e-mail ou un numéro de mobile pour l'accès en ligne."
-        ),
-        "INS_TEST_ON_PRODUCTION": _(
-            "Ce service DMP est en production : les cartes et INS de test y sont refusés."
-        ),
-        "INS_REAL_ON_TEST": _(
-            "Ce service DMP est un service de test : les INS réels y sont refusés ; utilisez une "
-            "carte de test."
-        ),
-        "INS_OID_UNKNOWN": _("Type d'INS inconnu : seul un INS-NIR ou un INS-NIA est accepté."),
-        # Protocol
-        "IDEMPOTENCY_KEY_REQUIRED": _(
-            "La demande n'a pas de clé d'idempotence : mettez proclient à jour."
-        ),
-        "IDEMPOTENCY_KEY_REUSED": _(
-            "Cette demande a déjà été envoyée avec d'autres informations : recommencez la saisie."
-        ),
-        "IDEMPOTENCY_IN_PROGRESS": _(
-            "Cette demande est encore en cours de traitement : attendez quelques secondes puis "
-            "réessayez."
-        ),
-        "VALIDATION": _(
-            "La demande est incomplète ou mal formée : vérifiez les informations saisies."
-        ),
-        "NOT_FOUND": _("Adresse inconnue sur le service DMP : vérifiez l'adresse du service."),
-        "METHOD_NOT_ALLOWED": _(
-            "Le service DMP ne connaît pas cette opération : mettez proclient à jour."
-        ),
-        "INTERNAL": _(
-            "Le service DMP a rencontré une erreur interne : réessayez ; si cela persiste, "
-            "contactez le support."
-        ),
-        # Client side
-        SERVICE_UNAVAILABLE: _("Le service DMP ne répond pas : vérifiez la connexion puis réessayez."),
-        SERVICE_TLS: _(
-            "Le certificat du service DMP n'est pas reconnu : vérifiez l'adresse du service et "
-            "son autorité de certification."
-        ),
-        "SERVICE_URL": _(
-            "L'adresse du service DMP (réglage service.url) doit commencer par https:// : "
-            "corrigez le fichier de réglages."
-        ),
-        "SERVICE_URL_HTTP": _(
-            "Le service DMP doit être joint en https:// (http:// n'est admis que sur cet "
-            "ordinateur, 127.0.0.1) : corrigez le réglage service.url."
-        ),
-        "SERVICE_CA": _(
-            "Le fichier d'autorité de certification du service DMP (réglage service.ca_bundle) "
-            "est introuvable ou illisible : corrigez son chemin."
-        ),
-        SERVICE_ERROR: _(
-            "Le service DMP a renvoyé une réponse inattendue : réessayez ; si cela persiste, "
-            "contactez le support."
-        ),
-    }
-    return messages.get(code)

@@ -15,32 +15,15 @@ import contextlib
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import time
 import uuid
 from pathlib import Path
 
 from proclient.domain import CreationRequest
+from proclient.fileutil import write_private
 
 MAX_AGE = 7 * 24 * 3600  # an unanswered request older than this is a new one
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    # The rename itself must survive a power cut too.
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 class IdempotencyJournal:
@@ -56,7 +39,7 @@ class IdempotencyJournal:
             self._secret = b""
         if len(self._secret) != 32:
             self._secret = secrets.token_bytes(32)
-            _write_private(secret_path, self._secret)
+            write_private(secret_path, self._secret)
 
     def _entry(self, request: CreationRequest) -> Path:
         from proclient.service.client import creation_body
@@ -77,7 +60,7 @@ class IdempotencyJournal:
                 if key:
                     return str(uuid.UUID(key))
         key = str(uuid.uuid4())
-        _write_private(entry, key.encode("ascii"))
+        write_private(entry, key.encode("ascii"))
         return key
 
     def done(self, request: CreationRequest) -> None:

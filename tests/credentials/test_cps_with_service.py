@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from proclient.config import Paths, load_settings
 from proclient.credentials.softhsm import DEMO_TOKEN_LABEL, ensure_demo_token, token_certificate
+from proclient.credentials.sources import Pkcs11CredentialSource
+from proclient.credentials.sources import SoftwareCredentialSource as CredentialSource
 from proclient.domain import DomainError
-from proclient.wiring import CredentialSource, Pkcs11CredentialSource, configured_credentials
+from proclient.settings import Paths, load_settings
+from proclient.wiring import configured_credentials
 from tests.credentials.conftest import cps_token
 
 
 async def test_the_service_opens_a_session_on_a_signature_made_by_the_token(softhsm, tmp_path):
     """Through the real server app (embedded: in-process ASGI, the same code as `serve`)."""
-    from proclient.server.embedded import embedded_client
+    from proclient.embedded_service import embedded_client
 
     client, pki = embedded_client(tmp_path / "service")
     user = pki.default
@@ -30,7 +32,7 @@ async def test_the_service_opens_a_session_on_a_signature_made_by_the_token(soft
 
 
 async def test_the_service_refuses_a_card_its_ca_did_not_issue(cps_store, tmp_path):
-    from proclient.server.embedded import embedded_client
+    from proclient.embedded_service import embedded_client
 
     client, _pki = embedded_client(tmp_path / "other-service")  # another demo CA
     credential = cps_token(cps_store).unlock(bytearray(b"1234"))

@@ -135,11 +135,10 @@ def wait_present(reader: str, present: bool = True, timeout: float = 10.0) -> No
 
 
 # The TUI on the real stack: the demo's service and credential, pyscard readers.
-from tests.tui.conftest import demo_pki_cache, settings  # noqa: E402, F401
 
 
 @pytest.fixture
-def pcsc_app(settings, demo_pki_cache, slots):  # noqa: F811
+def pcsc_app(settings, demo_pki_cache, slots):
     """The application with the pyscard backend on our vpcd reader; cards go in via ``slots``."""
     import shutil
 
@@ -155,5 +154,24 @@ def pcsc_app(settings, demo_pki_cache, slots):  # noqa: F811
     wiring.readers = PcscReaderBackend({PATIENT: PATIENT_READER, PROFESSIONAL: PROFESSIONAL_READER},
                                        retry_interval=0.2)
     wiring.patient_reader, wiring.professional_reader = PATIENT, PROFESSIONAL
-    wiring.insert_demo_card = lambda key: slots.insert(VitaleEmulator.from_demo(key))
+    presence = wiring.deck
+
+    class SlotsDeck:
+        """The demo's cards go into the vpcd slot; the CPS stays the demo's."""
+
+        choices = presence.choices
+
+        def insert(self, key: str) -> None:
+            slots.insert(VitaleEmulator.from_demo(key))
+
+        def remove(self) -> None:
+            raise NotImplementedError("tests pull cards through the slots fixture")
+
+        def toggle_cps(self) -> None:
+            presence.toggle_cps()
+
+        def cps_present(self) -> bool:
+            return presence.cps_present()
+
+    wiring.deck = SlotsDeck()
     return ProclientApp(wiring)

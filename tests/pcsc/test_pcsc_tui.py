@@ -7,8 +7,7 @@ from proclient.screens.connect import ConnectScreen
 from proclient.screens.home import HomeScreen
 from proclient.screens.identify import IdentifyScreen
 from tests.pcsc.conftest import PATIENT_READER, wait_present
-from tests.tui.conftest import wait_until
-from tests.tui.test_creation_flow import screen_text
+from tests.tui_support import screen_text, wait_until
 
 SIZE = (100, 30)
 

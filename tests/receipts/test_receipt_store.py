@@ -10,6 +10,7 @@ import stat
 import pytest
 from receipt_samples import PATIENTS, make_receipt
 
+from proclient import fileutil
 from proclient.receipts import store
 from proclient.receipts.store import receipt_filename, save_receipt
 
@@ -69,7 +70,7 @@ def test_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(store.os, "replace", broken_replace)
+    monkeypatch.setattr(fileutil.os, "replace", broken_replace)  # the one atomic writer
     with pytest.raises(OSError, match="disk full"):
         save_receipt(PDF, make_receipt("le_goff"), tmp_path)
     assert os.listdir(tmp_path) == []

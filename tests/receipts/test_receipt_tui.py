@@ -12,15 +12,16 @@ from cups_support import files_holding, pdf_file_text, printed_file, require_cup
 from proclient.screens.done import DoneScreen
 from proclient.screens.home import HomeScreen
 from proclient.screens.journal import JournalScreen
-from tests.tui.conftest import app_factory, demo_pki_cache, settings, wait_until  # noqa: F401
-from tests.tui.test_creation_flow import (
+from tests.tui_support import (
     SIZE,
     connect,
     create,
     create_for,
     insert,
+    notified,
     screen_text,
     through_consent_and_online,
+    wait_until,
 )
 
 
@@ -32,17 +33,13 @@ def printer(monkeypatch):
     return queue, out
 
 
-def _notified(app, words: str) -> bool:
-    return any(words in str(note.message) for note in app._notifications)
-
-
 async def _job(pilot, app, previous: str) -> str:
     await wait_until(pilot, lambda: app.last_print_job not in ("", previous), what="print job")
     return app.last_print_job
 
 
 async def test_done_screen_prints_accuse_and_secrets_sheet_and_leaves_no_password(
-    app_factory, settings, printer  # noqa: F811
+    app_factory, settings, printer
 ):
     _queue, out = printer
     app = app_factory()
@@ -67,7 +64,7 @@ async def test_done_screen_prints_accuse_and_secrets_sheet_and_leaves_no_passwor
         password = app.secrets_sheet.initial_password
         await pilot.press("f6")
         secrets_job = await _job(pilot, app, again)
-        assert _notified(app, f"Feuille de codes envoyée à l'imprimante (tâche {secrets_job})")
+        assert notified(app, f"Feuille de codes envoyée à l'imprimante (tâche {secrets_job})")
         wait_for_job(secrets_job)
         paper = printed_file(out, secrets_job)
         assert password in pdf_file_text(paper)
@@ -79,7 +76,7 @@ async def test_done_screen_prints_accuse_and_secrets_sheet_and_leaves_no_passwor
     assert files_holding(password, roots) == []
 
 
-async def test_journal_screen_reprints_a_past_accuse(app_factory, printer):  # noqa: F811
+async def test_journal_screen_reprints_a_past_accuse(app_factory, printer):
     _queue, out = printer
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:

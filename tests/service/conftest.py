@@ -18,7 +18,7 @@ import pytest
 import trustme
 import uvicorn
 
-from proclient.credentials.software import SoftwareCredential
+from proclient.credentials.software import SoftwareCredential, unlock_demo
 from proclient.server.app import create_app
 from proclient.server.demo import DemoPki, ensure_demo_pki
 from proclient.server.settings import ServerSettings
@@ -91,7 +91,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> DemoPki:
 
 @pytest.fixture(scope="session")
 def credential(pki: DemoPki) -> SoftwareCredential:
-    return pki.default.unlock()
+    return unlock_demo(pki.default)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from proclient.credentials.software import SoftwareCredential
+from proclient.credentials.software import SoftwareCredential, unlock_demo
 from proclient.domain import Professional
 from proclient.server.pki import create_ca, issue_professional
 from proclient.service.client import DmpServiceClient
@@ -181,7 +181,7 @@ async def test_service_with_an_unknown_certificate_is_refused(server, credential
 async def test_failed_logins_are_rate_limited_per_certificate(connected, server, tls, pki):
     """Five refusals for one certificate within a minute: the sixth attempt, even a good one,
     is 429 with Retry-After; another professional is not affected; a minute later it passes."""
-    pharmacist = pki.default.unlock()
+    pharmacist = unlock_demo(pki.default)
     bad = SigningWrapper(pharmacist, tamper=True)
     for _ in range(5):
         with pytest.raises(ServiceError) as refused:
@@ -205,7 +205,7 @@ async def test_failed_logins_are_rate_limited_per_certificate(connected, server,
     assert (refused.value.code, refused.value.status) == ("AUTH_RATE_LIMITED", 429)
     assert "attendez" in refused.value.message
 
-    nurse = pki.professionals[1].unlock()
+    nurse = unlock_demo(pki.professionals[1])
     assert (await connected.login(nurse)).id_nat == nurse.professional.id_nat
     server.clock.advance(seconds=61)
     assert (await connected.login(pharmacist)).id_nat == pharmacist.professional.id_nat

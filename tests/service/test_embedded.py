@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+from proclient.credentials.software import unlock_demo
 from proclient.domain import Action, DmpStatus, WebAccess
-from proclient.server.embedded import embedded_client
+from proclient.embedded_service import embedded_client
 from proclient.service.errors import ServiceError
 
 from .helpers import BEN_SAID, LE_GOFF, creation, patient
@@ -16,7 +17,7 @@ CASANOVA = patient("291092A00401281", "19910905", "CASANOVA-ORSINI", "Marie-Ange
 async def test_embedded_service_shows_the_demo_paths(tmp_path):
     client, pki = embedded_client(tmp_path)
     try:
-        professional = await client.login(pki.default.unlock())
+        professional = await client.login(unlock_demo(pki.default))
         assert professional.structure == "Pharmacie de la Gare"
         assert (await client.status(LE_GOFF.ins)).status is DmpStatus.NOT_FOUND
         assert (await client.status(CASANOVA.ins)).status is DmpStatus.ACTIVE
@@ -43,7 +44,7 @@ async def test_embedded_service_shows_the_demo_paths(tmp_path):
     again, pki_again = embedded_client(tmp_path)
     try:
         assert pki_again.ca_pem == pki.ca_pem
-        await again.login(pki_again.by_id("899700045679").unlock())
+        await again.login(unlock_demo(pki_again.by_id("899700045679")))
         assert (await again.status(BEN_SAID.ins)).status is DmpStatus.CLOSED
         assert (await again.status(LE_GOFF.ins)).status is DmpStatus.ACTIVE
     finally:
@@ -51,7 +52,7 @@ async def test_embedded_service_shows_the_demo_paths(tmp_path):
 
     reset, pki_reset = embedded_client(tmp_path, reset_demo=True)
     try:
-        await reset.login(pki_reset.default.unlock())
+        await reset.login(unlock_demo(pki_reset.default))
         assert (await reset.status(LE_GOFF.ins)).status is DmpStatus.NOT_FOUND
     finally:
         await reset.aclose()

@@ -8,11 +8,11 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from proclient.credentials.software import SoftwareCredential
+from proclient.cps_profile import OID_PROFESSION_CODE, professional_from_certificate
+from proclient.credentials.software import SoftwareCredential, unlock_demo
 from proclient.domain import DomainError
 from proclient.server.demo import DEMO_PIN, ensure_demo_pki
 from proclient.server.operations import hash_password, new_password, verify_password
-from proclient.server.pki import OID_PROFESSION_CODE, professional_from_certificate
 
 
 def test_demo_certificates_are_laid_out_like_cps(pki):
@@ -49,7 +49,7 @@ def test_missing_key_is_issued_again(tmp_path):
     first.default.key_path.unlink()
     second = ensure_demo_pki(tmp_path)
     assert second.ca_pem == first.ca_pem
-    assert second.default.unlock().professional == first.default.professional
+    assert unlock_demo(second.default).professional == first.default.professional
 
 
 def test_wrong_pin_is_refused_without_revealing_it(pki):

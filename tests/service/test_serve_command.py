@@ -16,10 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from proclient.config import Paths, Settings
+from proclient.credentials.software import unlock_demo
 from proclient.domain import DmpStatus, WebAccess
 from proclient.server.demo import ensure_demo_pki
 from proclient.service.client import DmpServiceClient
+from proclient.settings import Paths, ServiceTable, Settings
 
 from .helpers import LE_GOFF, creation, patient
 
@@ -69,10 +70,10 @@ async def test_second_workstation_creates_a_dmp_through_proclient_serve(
         wait_healthy(url, ca, server)
         # The second workstation: its own settings, the demo pharmacist's credential.
         paths = Paths(tmp_path / "w2" / "config", tmp_path / "w2" / "data", tmp_path / "w2" / "log")
-        settings = Settings(paths=paths, service_url=url, service_ca_bundle=str(ca))
+        settings = Settings(paths=paths, service=ServiceTable(url=url, ca_bundle=str(ca)))
         pki = ensure_demo_pki(ca.parent)
         async with DmpServiceClient.from_settings(settings) as client:
-            await client.login(pki.default.unlock())
+            await client.login(unlock_demo(pki.default))
             assert (await client.status(CASANOVA.ins)).status is DmpStatus.ACTIVE  # seeded
             result = await client.submit(
                 creation(web=WebAccess(email="gerard.legoff@exemple.fr")), str(uuid.uuid4()))

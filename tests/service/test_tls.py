@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from proclient.config import Paths, Settings
 from proclient.service.client import DEFAULT_TIMEOUT, DmpServiceClient
 from proclient.service.errors import ServiceError
+from proclient.settings import Paths, ServiceTable, Settings
 
 from .helpers import LE_GOFF
 
@@ -72,7 +72,7 @@ def test_verification_cannot_be_turned_off():
 
 def settings(tmp_path, url: str, ca: str | None = None) -> Settings:
     paths = Paths(tmp_path / "config", tmp_path / "data", tmp_path / "log")
-    return Settings(paths=paths, service_url=url, service_ca_bundle=ca)
+    return Settings(paths=paths, service=ServiceTable(url=url, ca_bundle=ca))
 
 
 async def test_client_from_settings_uses_the_ca_bundle(server, tls, credential, tmp_path):

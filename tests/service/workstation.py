@@ -9,6 +9,7 @@ import json
 import sys
 from pathlib import Path
 
+from proclient.credentials.software import unlock_demo
 from proclient.domain import WebAccess
 from proclient.server.demo import ensure_demo_pki
 from proclient.service.client import DmpServiceClient
@@ -23,7 +24,7 @@ async def main(url: str, ca_bundle: str, pki_dir: str, journal_dir: str) -> None
     key = journal.key_for(request)  # on disk before the request leaves
     print(json.dumps({"key": key}), flush=True)
     async with DmpServiceClient(url, verify=ca_bundle) as client:
-        await client.login(ensure_demo_pki(Path(pki_dir)).default.unlock())
+        await client.login(unlock_demo(ensure_demo_pki(Path(pki_dir)).default))
         result = await client.submit(request, key)
     journal.done(request)
     print(json.dumps({

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from proclient.credentials.pin import CKF_USER_PIN_FINAL_TRY, CKF_USER_PIN_LOCKED
 from proclient.credentials.pkcs11 import Pkcs11Credential
+from proclient.credentials.sources import Pkcs11CredentialSource
 from proclient.flow import Step
 from proclient.screens.connect import ConnectScreen, PinField
 from proclient.screens.consent import ConsentScreen
@@ -22,11 +23,8 @@ from proclient.screens.identify import IdentifyScreen
 from proclient.screens.lock import LockScreen
 from proclient.screens.online_access import OnlineAccessScreen
 from proclient.screens.summary import SummaryScreen
-from proclient.wiring import Pkcs11CredentialSource
 from tests.credentials.conftest import card_states, require_softhsm
-from tests.tui.conftest import wait_until
-
-SIZE = (110, 45)
+from tests.tui_support import SIZE, screen_text, wait_until
 
 
 class FakeClock:
@@ -38,10 +36,6 @@ class FakeClock:
 
     def advance(self, minutes: float) -> None:
         self.now += minutes * 60
-
-
-def screen_text(app) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 def adjusted(clock=None, states=None):

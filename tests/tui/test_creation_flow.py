@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import io
-import os
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
 
 from proclient.screens.connect import ConnectScreen
 from proclient.screens.consent import ConsentScreen
@@ -18,77 +15,19 @@ from proclient.screens.home import HomeScreen
 from proclient.screens.identify import IdentifyScreen
 from proclient.screens.online_access import OnlineAccessScreen
 from proclient.screens.summary import SummaryScreen
-from tests.tui.conftest import wait_until
-
-SIZE = (110, 45)
-
-
-def pdf_text(path) -> str:
-    reader = PdfReader(io.BytesIO(path.read_bytes()))
-    return "\n".join(page.extract_text() for page in reader.pages)
-
-
-def files_containing(needle: bytes, root: Path, since: float) -> list[Path]:
-    """Files under ``root`` written since ``since`` that contain ``needle``."""
-    found = []
-    for folder, _dirs, files in os.walk(root):
-        for name in files:
-            path = Path(folder, name)
-            try:
-                if path.stat().st_mtime >= since and needle in path.read_bytes():
-                    found.append(path)
-            except OSError:
-                continue
-    return found
-
-
-def screen_text(app) -> str:
-    """What the terminal shows, as text: the composed screen, line by line (modals included)."""
-    strips = app.screen._compositor.render_strips()
-    return "\n".join(strip.text for strip in strips)
-
-
-async def insert(pilot, app, key: str) -> None:
-    await wait_until(pilot, lambda: app.binding is not None, what="service ready")
-    app.insert_demo_card(key)
-    await wait_until(pilot, lambda: isinstance(app.screen, IdentifyScreen), what="identify")
-
-
-async def connect(pilot, app, pin: str = "1234") -> None:
-    await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="connect")
-    if not app.authenticated:
-        await pilot.press(*pin, "enter")
-    await wait_until(pilot, lambda: app.flow.dmp_state is not None, what="status")
-
-
-async def through_consent_and_online(pilot, app, *, refuse_samu=False, email="", mobile=""):
-    await pilot.press("f8")
-    await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen), what="consent")
-    await pilot.press("space")  # the creation consent, focused first, unchecked by default
-    if refuse_samu:
-        await pilot.press("tab", "space")
-    await pilot.press("f8")
-    await wait_until(pilot, lambda: isinstance(app.screen, OnlineAccessScreen), what="online")
-    if email or mobile:
-        await pilot.press("space")  # checking the box puts the cursor in the email field
-        await pilot.press(*email, "tab", *mobile)
-    await pilot.press("f8")
-    await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen), what="summary")
-
-
-async def create_for(pilot, app, key: str, **online) -> DoneScreen:
-    """The whole flow for a single-beneficiary demo card, consent given, down to the accusé."""
-    await insert(pilot, app, key)
-    await pilot.press("enter")
-    await connect(pilot, app)
-    await through_consent_and_online(pilot, app, **online)
-    return await create(pilot, app)
-
-
-async def create(pilot, app) -> DoneScreen:
-    await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, DoneScreen), what="done")
-    return app.screen
+from tests.tui_support import (
+    SIZE,
+    connect,
+    create,
+    create_for,
+    files_containing,
+    insert,
+    notified,
+    pdf_text,
+    screen_text,
+    through_consent_and_online,
+    wait_until,
+)
 
 
 async def test_le_goff_single_beneficiary_creation_prints_an_accuse(app_factory):
@@ -262,7 +201,7 @@ async def test_printing_without_cups_says_so_in_french(app_factory, monkeypatch,
         await pilot.press("f6")
         await wait_until(
             pilot,
-            lambda: any("impression" in str(n.message) for n in app._notifications),
+            lambda: notified(app, "impression"),
             what="printer error",
         )
 

@@ -1,12 +1,11 @@
-"""Pilot tests drive the real app: virtual cards, the embedded service, real PDF files."""
+"""Fixtures shared by every test folder: a private PROCLIENT_HOME, the demo keys made once,
+and the real app on the demo wiring (virtual cards, the embedded service, real PDF files)."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from proclient.config import Paths, load_settings
+from proclient.settings import Paths, load_settings
 
 
 @pytest.fixture
@@ -31,6 +30,7 @@ def app_factory(settings, demo_pki_cache):
 
     from proclient.app import ProclientApp
     from proclient.wiring import demo_wiring
+    from tests.tui_support import record_notices
 
     def make(adjust=None):
         """``adjust(wiring)`` may change the demo wiring first (a test clock, a card double)."""
@@ -40,18 +40,8 @@ def app_factory(settings, demo_pki_cache):
         wiring = demo_wiring(settings)
         if adjust is not None:
             adjust(wiring)
-        return ProclientApp(wiring)
+        app = ProclientApp(wiring)
+        record_notices(app)
+        return app
 
     return make
-
-
-async def wait_until(pilot, predicate, timeout: float = 15.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or predicate}")
-        await pilot.pause(0.05)
-    # Let the new state reach the screen (compose, layout, first frame) before callers look.
-    await pilot.pause()
-    await pilot.wait_for_scheduled_animations()
-    await pilot.pause()

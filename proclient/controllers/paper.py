@@ -1,0 +1,148 @@
+"""The paper side: the accusé saved and printed, the secrets sheet printed (never saved), the
+journal of past accusés.
+
+The accusé is saved before it is printed: when printing fails, the file stays. The secrets
+sheet (login and initial password) goes to the printer through lp's standard input or on
+screen, never to a file (HOM 112), and leaves memory with the next patient.
+All methods here block (PDF rendering, files, ``lp``): the App runs them in threads.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from proclient.domain import (
+    CreationReceipt,
+    CreationRequest,
+    CreationResult,
+    DomainError,
+    SecretsSheet,
+    mask_email,
+    mask_mobile,
+)
+from proclient.i18n import _
+from proclient.logsafe import log_unexpected
+
+log = logging.getLogger(__name__)
+
+
+class PaperController:
+    def __init__(self, receipts_dir: Path, page: str, printer: str | None = None,
+                 auto_print: bool = False, demo: bool = False) -> None:
+        self.receipts_dir = receipts_dir
+        self.page = page
+        self.printer = printer
+        self.auto_print = auto_print
+        self.demo = demo
+        self.receipt: CreationReceipt | None = None
+        self.receipt_path: Path | None = None
+        self.secrets: SecretsSheet | None = None
+        self.last_job = ""
+
+    # --- the accusé --------------------------------------------------------------------------
+
+    def issue(self, receipt: CreationReceipt, result: CreationResult) -> tuple[str, str]:
+        """Keep the accusé (and the secrets sheet when the service issued a password), save
+        it; return its text preview and an error sentence ("" when saved)."""
+        from proclient.receipts.text import receipt_text
+
+        self.receipt, self.receipt_path = receipt, None
+        self.secrets = _secrets_sheet(receipt.request, result)
+        preview = receipt_text(receipt, self.page)
+        try:
+            self.receipt_path = self._save(receipt)
+        except OSError:
+            log_unexpected(log, "receipt not saved")
+            return preview, _(
+                "L'accusé de création n'a pas pu être enregistré dans {dir} : vérifiez les "
+                "droits et l'espace disque.", dir=self.receipts_dir)
+        return preview, ""
+
+    def _save(self, receipt: CreationReceipt) -> Path:
+        from proclient.receipts.pdf import render_receipt
+        from proclient.receipts.store import save_receipt
+
+        pdf = render_receipt(receipt, page=self.page)
+        return save_receipt(pdf, receipt, self.receipts_dir, self.page)
+
+    def clear(self) -> None:
+        """The next patient: the sheet and the accusé leave memory."""
+        self.secrets = None
+        self.receipt = self.receipt_path = None
+
+    # --- printing ----------------------------------------------------------------------------
+
+    def print_receipt(self, path: Path | None = None) -> str:
+        """Print the accusé just made (or, with ``path``, one from the journal); the job id.
+        Raises DomainError with a French sentence saying where the accusé stays."""
+        from proclient.receipts.pdf import render_receipt
+        from proclient.receipts.printing import print_pdf
+
+        path = path or self.receipt_path
+        try:
+            if path is not None:
+                pdf = path.read_bytes()
+            elif self.receipt is not None:
+                pdf = render_receipt(self.receipt, page=self.page)
+            else:
+                raise DomainError("NO_RECEIPT", _("Aucun accusé à imprimer."))
+            job = print_pdf(pdf, self.printer)
+        except OSError:
+            log_unexpected(log, "receipt not read for printing")
+            raise DomainError("RECEIPT_UNREADABLE", _(
+                "L'accusé enregistré est illisible : {path}", path=path)) from None
+        except DomainError as error:
+            if error.code == "NO_RECEIPT":
+                raise
+            where = (_("L'accusé reste enregistré : {path}", path=path) if path
+                     else _("Il n'a pas pu être enregistré non plus."))
+            raise DomainError(error.code, f"{error.message} {where}") from None
+        self.last_job = job
+        return job
+
+    def print_secrets(self) -> str:
+        """The sheet goes to the printer through lp's standard input: no file, ever."""
+        from proclient.receipts.pdf import render_secrets
+        from proclient.receipts.printing import print_pdf
+
+        sheet = self.secrets
+        if sheet is None:
+            raise DomainError("NO_SECRETS", _("Aucune feuille de codes à imprimer."))
+        try:
+            job = print_pdf(render_secrets(sheet, page=self.page, demo=self.demo), self.printer)
+        except DomainError as error:
+            # Never offer to save this sheet (HOM 112): the screen is the only fallback.
+            raise DomainError(error.code, _(
+                "{error} La feuille de codes n'est jamais enregistrée : F7 l'affiche à "
+                "l'écran.", error=error.message)) from None
+        self.last_job = job
+        return job
+
+    # --- the journal -------------------------------------------------------------------------
+
+    def journal(self) -> list:
+        """The accusés saved here, most recent first (names only, never the PDFs)."""
+        from proclient.receipts.journal import entries
+
+        try:
+            return entries(self.receipts_dir)
+        except OSError:
+            log_unexpected(log, "journal not read")
+            raise DomainError("JOURNAL_UNREADABLE", _(
+                "Le journal des accusés est illisible : vérifiez les droits de {dir}.",
+                dir=self.receipts_dir)) from None
+
+
+def _secrets_sheet(request: CreationRequest, result: CreationResult) -> SecretsSheet | None:
+    if not (result.web and result.web.initial_password):
+        return None
+    web = request.web_access
+    return SecretsSheet(
+        patient_name=request.patient.display_name,
+        login=result.web.login,
+        initial_password=result.web.initial_password,
+        email_masked=mask_email(web.email) if web and web.email else None,
+        mobile_masked=mask_mobile(web.mobile) if web and web.mobile else None,
+        at=result.at,
+    )

@@ -1,0 +1,34 @@
+"""The demo's DMP service in-process, joined to its client: part of the composition root.
+
+The server (:mod:`proclient.server.embedded`) and the client (:mod:`proclient.service.client`)
+never import each other; this module is where they meet, for the demo, the tests and a single
+workstation. Both are imported when first used: neither is needed to start the application.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from proclient.server.demo import DemoPki
+    from proclient.service.client import DmpServiceClient
+
+EMBEDDED_BASE_URL = "http://dmp.embedded"
+
+
+def embedded_client(
+    data_dir: Path, *, reset_demo: bool = False
+) -> tuple[DmpServiceClient, DemoPki]:
+    """A client of an in-process service on ``data_dir/dmp-service.sqlite3`` (test mode,
+    trusting the demo CA in ``data_dir/demo-pki``), with the demo DMPs seeded, and that demo
+    PKI (its professionals' key and certificate files; ``unlock_demo`` makes a credential)."""
+    import httpx
+
+    from proclient.server.embedded import embedded_app
+    from proclient.service.client import DmpServiceClient
+
+    app, pki = embedded_app(data_dir, reset_demo=reset_demo)
+    # raise_app_exceptions=False: a server bug comes back as a 500 problem, as over the network.
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return DmpServiceClient(EMBEDDED_BASE_URL, transport=transport), pki

@@ -1,0 +1,180 @@
+"""The typed messages between the screens and the App.
+
+Two kinds, both dataclasses:
+
+- **Intents** go up: a screen posts one (it bubbles from the screen to the App) to say what
+  the professional asked for. The App routes it: the flow, then a controller, then a screen
+  change. A screen never calls the App.
+- **Results** go down: the App posts them to the screen that asked (they do not bubble), with
+  what a controller found (``Connected``, ``PinStatusRead``…) or why it failed
+  (``JobFailed``: a stable code and one French sentence).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from proclient.domain import Consent
+
+
+# --- intents (screen → App) ------------------------------------------------------------------
+
+
+@dataclass
+class Intent(Message):
+    """Something the professional asked for on a screen."""
+
+
+@dataclass
+class BackRequested(Intent):
+    """Esc: one step back (what was typed is kept)."""
+
+
+@dataclass
+class NextPatientRequested(Intent):
+    """The flow is over: the patient's data leave memory and screen."""
+
+
+@dataclass
+class DemoCardInsertRequested(Intent):
+    key: str
+
+
+@dataclass
+class CardRereadRequested(Intent):
+    """Read the card in the patient's reader again."""
+
+
+@dataclass
+class ManualEntryRequested(Intent):
+    """Type the identity (Vitale 1, forgotten or unreadable card)."""
+
+
+@dataclass
+class JournalRequested(Intent):
+    """Open the journal of the accusés saved on this workstation."""
+
+
+@dataclass
+class JournalLoadRequested(Intent):
+    """The journal screen wants its entries."""
+
+
+@dataclass
+class BeneficiaryChosen(Intent):
+    index: int | None
+
+
+@dataclass
+class IdentityTyped(Intent):
+    last_name: str
+    first_name: str
+    birth: str
+    nir: str
+
+
+@dataclass
+class PinStatusRequested(Intent):
+    """What the card says about its code (tries left, blocked), before typing."""
+
+
+@dataclass
+class PinEntered(Intent):
+    """One login attempt. The receiver owns ``pin`` and wipes it, whatever happens."""
+
+    pin: bytearray = field(repr=False)
+    unlock: bool = False  # typed on the lock screen
+
+
+@dataclass
+class SessionCloseRequested(Intent):
+    """F9 on the lock screen: as if the CPS had been pulled."""
+
+
+@dataclass
+class ConnectionConfirmed(Intent):
+    """F8 after the existence test: go on to the consent."""
+
+
+@dataclass
+class ConsentGiven(Intent):
+    consent: Consent
+    relationship: str = ""
+    representative_last_name: str = ""
+    representative_first_name: str = ""
+
+
+@dataclass
+class WebAccessChosen(Intent):
+    wanted: bool
+    email: str = ""
+    mobile: str = ""
+
+
+@dataclass
+class CreateRequested(Intent):
+    """Enter on the summary: create (or reactivate) the DMP."""
+
+
+@dataclass
+class ReceiptPrintRequested(Intent):
+    """Print the accusé just made, or, with ``path``, one from the journal."""
+
+    path: Path | None = None
+
+
+@dataclass
+class SecretsPrintRequested(Intent):
+    """Print the secrets sheet (lp's standard input; never a file)."""
+
+
+@dataclass
+class SecretsShowRequested(Intent):
+    """Show the secrets sheet on screen."""
+
+
+# --- results (App → the screen that asked) ----------------------------------------------------
+
+
+@dataclass
+class Result(Message, bubble=False):
+    """What a controller found, for the screen that asked."""
+
+
+@dataclass
+class JobFailed(Result):
+    """A request failed: ``code`` is stable (problems vocabulary), ``message`` is French."""
+
+    job: str
+    code: str
+    message: str
+
+
+@dataclass
+class PinStatusRead(Result):
+    status: Any  # proclient.credentials.pin.PinStatus
+
+
+@dataclass
+class Connected(Result):
+    """The professional is authenticated and the existence test has answered (see the flow)."""
+
+
+@dataclass
+class JournalLoaded(Result):
+    entries: list = field(default_factory=list)
+    error: str = ""
+
+
+@dataclass
+class HomeStatus(Result):
+    """The reader's and the service's state, and the prompt, for the home screen."""
+
+    reader: str
+    service: str
+    prompt: str = ""

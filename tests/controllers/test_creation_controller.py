@@ -1,0 +1,37 @@
+"""The creation controller is the one owner of a write's idempotency key."""
+
+from __future__ import annotations
+
+from proclient.controllers.creation import CreationController
+from proclient.domain import Consent, WebAccess
+from tests.test_flow import flow_at_consent
+
+
+def _unused_service():
+    raise AssertionError("no service in these tests")
+
+
+def test_request_keeps_its_idempotency_key_when_sent_again():
+    creation = CreationController(_unused_service)
+    flow = flow_at_consent()
+    flow.set_consent(Consent(creation=True))
+    flow.set_web_access(WebAccess(email="a@exemple.fr"))
+    key = creation.key_for(flow.request())
+    assert creation.key_for(flow.request()) == key
+    flow.back()
+    flow.set_web_access(None)
+    assert creation.key_for(flow.request()) != key
+
+
+def test_the_key_is_on_disk_before_sending_and_gone_once_answered(tmp_path):
+    flow = flow_at_consent()
+    flow.set_consent(Consent(creation=True))
+    flow.set_web_access(None)
+    request = flow.request()
+    key = CreationController(_unused_service, tmp_path / "pending").key_for(request)
+    # A new process (the workstation restarted) finds the same key for the same request.
+    again = CreationController(_unused_service, tmp_path / "pending")
+    assert again.key_for(request) == key
+    assert any(key in path.read_text() for path in (tmp_path / "pending").glob("*.key"))
+    again.forget(request)
+    assert list((tmp_path / "pending").glob("*.key")) == []

@@ -1,0 +1,318 @@
+"""The settings model: config.toml as documented, strict, overridden by the environment, and
+every mistake one French sentence naming ``table.key`` and the file."""
+
+from __future__ import annotations
+
+import ast
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from proclient.domain import DomainError
+from proclient.settings import (
+    ENVIRONMENT,
+    EXAMPLE_CONFIG,
+    KEY_IDS,
+    TABLES,
+    ConfigFile,
+    Paths,
+    Settings,
+    load_settings,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _section(title: str) -> str:
+    start = README.index(f"\n## {title}\n")
+    end = README.find("\n## ", start + 1)
+    return README[start:end if end != -1 else None]
+
+
+SETTINGS_SECTION = _section("Settings")
+
+
+def _toml_blocks(text: str) -> list[str]:
+    return re.findall(r"```toml\n(.*?)```", text, flags=re.S)
+
+
+def _table_models() -> dict[str, type[BaseModel] | None]:
+    """Table name → its model (None for [keys], a free table of binding ids)."""
+    tables = {}
+    for name in TABLES:
+        annotation = ConfigFile.model_fields[name].annotation
+        is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+        tables[name] = annotation if is_model else None
+    return tables
+
+
+def _source_bindings() -> dict[str, str]:
+    """id → default key of every ``Binding(..., id=...)`` under proclient/."""
+    found = {}
+    for path in sorted((ROOT / "proclient").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            ids = [k.value for k in node.keywords if k.arg == "id"]
+            if name == "Binding" and ids and isinstance(ids[0], ast.Constant):
+                found[ids[0].value] = ast.literal_eval(node.args[0])
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _no_overrides(monkeypatch):
+    for variable in ENVIRONMENT:
+        monkeypatch.delenv(variable, raising=False)
+
+
+@pytest.fixture
+def paths(tmp_path) -> Paths:
+    return Paths(tmp_path / "config", tmp_path / "data", tmp_path / "log")
+
+
+@pytest.fixture
+def write(paths):
+    def write(text: str) -> Path:
+        paths.config_dir.mkdir(parents=True, exist_ok=True)
+        paths.config_file.write_text(text, encoding="utf-8")
+        return paths.config_file
+
+    return write
+
+
+def refusal(paths, write, text: str) -> str:
+    write(text)
+    with pytest.raises(DomainError) as caught:
+        load_settings(paths)
+    assert caught.value.code == "CONFIG"
+    return caught.value.message
+
+
+# --- the README is the model's documentation ----------------------------------------------
+
+
+def test_every_toml_example_of_the_readme_is_a_valid_settings_file():
+    blocks = _toml_blocks(README)
+    assert len(blocks) >= 3  # settings reference, CPS, server
+    for block in blocks:
+        ConfigFile.model_validate(tomllib.loads(block))  # an unknown key fails here
+
+
+def test_the_readme_settings_reference_shows_every_setting_of_the_model():
+    (block,) = _toml_blocks(SETTINGS_SECTION)
+    documented = tomllib.loads(block)
+    for table, model in _table_models().items():
+        assert table in documented, f"[{table}] missing from the README's settings example"
+        if model is None:
+            assert documented[table], f"[{table}] has no example line"
+            continue
+        missing = set(model.model_fields) - set(documented[table])
+        assert not missing, f"[{table}] {sorted(missing)} missing from the README"
+
+
+def test_the_readme_names_every_environment_override_and_its_setting():
+    text = " ".join(SETTINGS_SECTION.split())
+    for variable, (table, key) in ENVIRONMENT.items():
+        assert f"`{variable}` (`{table}.{key}`)" in text
+    overrides = text[text.index("Environment overrides:"):]
+    named = set(re.findall(r"`(PROCLIENT_\w+)`", overrides[:overrides.index(". ")]))
+    assert named == set(ENVIRONMENT)
+
+
+def test_the_readme_lists_every_bindable_action_with_its_default_key():
+    rows = dict(re.findall(r"^\| `(\w+)` \| ([^|]+?) \|", SETTINGS_SECTION, flags=re.M))
+    assert rows == _source_bindings()
+
+
+def test_key_ids_are_the_ids_of_the_apps_bindings():
+    assert set(_source_bindings()) == KEY_IDS
+
+
+def test_the_example_printed_to_an_unconfigured_workstation_is_valid():
+    ConfigFile.model_validate(tomllib.loads(EXAMPLE_CONFIG))
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def test_an_absent_file_gives_the_defaults(paths):
+    settings = load_settings(paths)
+    assert settings.paths == paths
+    assert not settings.configured
+    assert settings.receipts.format == "a4" and settings.printer.auto is True
+    assert settings.session.idle_lock_minutes == 5 and settings.ui.language == "fr"
+    assert settings.server.host == "127.0.0.1" and settings.server.port == 8443
+    assert settings.keys == {}
+
+
+def test_nested_tables_and_flat_names_agree(paths, write):
+    write('[service]\nurl = "https://dmp.test:8443"\nca_bundle = "/ca.pem"\n'
+          '[readers]\npatient = "Omnikey"\nprofessional = "Gemalto"\n'
+          '[credential]\nkey = "/k.pem"\ncertificate = "/c.pem"\n'
+          'pkcs11_module = "/m.so"\ntoken_label = "CPS"\n'
+          '[receipts]\nformat = "80mm"\n[printer]\nname = "comptoir"\nauto = false\n'
+          '[session]\nidle_lock_minutes = 0\n'
+          '[keys]\nnext = "f8"\nprint_receipt = "f5,ctrl+p"\n[ui]\nlanguage = "en"\n')
+    settings = load_settings(paths)
+    flat = {
+        "service_url": "https://dmp.test:8443", "service_ca_bundle": "/ca.pem",
+        "reader_patient": "Omnikey", "reader_professional": "Gemalto",
+        "credential_key": "/k.pem", "credential_certificate": "/c.pem",
+        "credential_pkcs11_module": "/m.so", "credential_token_label": "CPS",
+        "receipt_format": "80mm", "printer_name": "comptoir", "printer_auto": False,
+        "idle_lock_minutes": 0, "configured": True,
+    }
+    assert {name: getattr(settings, name) for name in flat} == flat
+    assert settings.printer.name == "comptoir" and settings.credential.token_label == "CPS"
+    assert settings.keys == {"next": "f8", "print_receipt": "f5,ctrl+p"}
+    assert settings.ui.language == "en"
+
+
+def test_settings_are_read_only(paths):
+    settings = load_settings(paths)
+    with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen error
+        settings.printer.name = "other"
+
+
+def test_an_empty_text_means_unset(paths, write):
+    write('[printer]\nname = ""\n[readers]\npatient = ""\n'
+          '[credential]\npkcs11_module = ""\ntoken_label = ""\n'
+          '[service]\nurl = ""\n[server]\nhost = ""\ndatabase = ""\n')
+    settings = load_settings(paths)
+    assert settings.printer_name is None and settings.reader_patient is None
+    assert settings.credential_pkcs11_module is None and settings.credential_token_label is None
+    assert settings.service_url is None and not settings.configured
+    assert settings.server.host == "127.0.0.1" and settings.server.database is None
+
+
+def test_an_empty_choice_is_a_mistake_not_a_default(paths, write):
+    message = refusal(paths, write, '[receipts]\nformat = ""\n')
+    assert "receipts.format" in message and "« a4 » ou « 80mm »" in message
+
+
+def test_environment_overrides_the_file(paths, write, monkeypatch):
+    write('[service]\nurl = "https://file.test"\n[printer]\nname = "file"\n'
+          '[server]\ndatabase = "sqlite:////file.sqlite3"\n')
+    monkeypatch.setenv("PROCLIENT_SERVICE_URL", "https://env.test")
+    monkeypatch.setenv("PROCLIENT_SERVICE_CA", "/env/ca.pem")
+    monkeypatch.setenv("PROCLIENT_READER", "Omnikey")
+    monkeypatch.setenv("PROCLIENT_PKCS11_MODULE", "/env/module.so")
+    monkeypatch.setenv("PROCLIENT_PRINTER", "")  # empty: the file's value stays
+    monkeypatch.setenv("PROCLIENT_SERVER_DATABASE", "postgresql://proclient@db/dmp")
+    settings = load_settings(paths)
+    assert settings.service_url == "https://env.test"
+    assert settings.service_ca_bundle == "/env/ca.pem"
+    assert settings.reader_patient == "Omnikey"
+    assert settings.credential_pkcs11_module == "/env/module.so"
+    assert settings.printer_name == "file"
+    assert settings.server.database == "postgresql://proclient@db/dmp"
+    monkeypatch.setenv("PROCLIENT_PRINTER", "comptoir-2")
+    assert load_settings(paths).printer_name == "comptoir-2"
+
+
+def test_an_unreadable_file_is_one_french_sentence(paths, write):
+    message = refusal(paths, write, "[service\nurl = ")
+    assert "illisible" in message and str(paths.config_file) in message
+
+
+# --- mistakes: one French sentence naming table.key and the file --------------------------
+
+
+def test_an_unknown_key_is_refused(paths, write):
+    message = refusal(paths, write, "[server]\nprot = 8443\n")
+    assert message.startswith("Réglage inconnu server.prot dans ")
+    assert str(paths.config_file) in message
+
+
+def test_an_unknown_table_is_refused(paths, write):
+    message = refusal(paths, write, "[printers]\nname = \"comptoir\"\n")
+    assert "[printers]" in message and "[printer]" in message
+    assert str(paths.config_file) in message
+
+
+def test_a_wrong_type_is_refused(paths, write):
+    message = refusal(paths, write, '[printer]\nauto = "oui"\n')
+    assert message == (f"Réglage printer.auto dans {paths.config_file} : valeur attendue "
+                       "vrai ou faux (true ou false, sans guillemets).")
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("[session]\nidle_lock_minutes = true\n", "session.idle_lock_minutes"),
+    ("[server]\nport = true\n", "server.port"),
+])
+def test_a_boolean_is_not_a_number(paths, write, text, name):
+    message = refusal(paths, write, text)
+    assert name in message and "nombre entier" in message
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("[server]\nprot = 1\n", "server.prot"),
+    ("[printer]\nauto = 1\n", "printer.auto"),
+    ("[session]\nidle_lock_minutes = 1441\n", "session.idle_lock_minutes"),
+    ("[session]\nidle_lock_minutes = 2.5\n", "session.idle_lock_minutes"),
+    ('[receipts]\nformat = "a5"\n', "receipts.format"),
+    ("[service]\nurl = 8443\n", "service.url"),
+    ('[server]\nmode = "staging"\n', "server.mode"),
+    ("[server]\nport = 0\n", "server.port"),
+    ('[ui]\nlanguage = "de"\n', "ui.language"),
+    ('printer = "comptoir"\n', "printer"),
+    ('[keys]\nnope = "f1"\n', "keys.nope"),
+    ('[keys]\nnext = ""\n', "keys.next"),
+    ("[keys]\nnext = 8\n", "keys.next"),
+    ('[keys]\nnext = "f8,"\n', "keys.next"),
+])
+def test_every_mistake_is_one_french_sentence_naming_key_and_file(paths, write, text, name):
+    message = refusal(paths, write, text)
+    assert re.search(rf"\b{re.escape(name)}\b", message)
+    assert str(paths.config_file) in message
+    assert "\n" not in message
+    for english in ("Input should", "Extra inputs", "validation error", "pydantic", "type="):
+        assert english not in message
+
+
+def test_keys_refuses_an_unknown_action_and_names_the_known_ones(paths, write):
+    message = refusal(paths, write, '[keys]\nprint_recipt = "f5"\n')
+    assert message.startswith("Réglage inconnu keys.print_recipt dans ")
+    assert "print_receipt" in message
+
+
+def test_keys_accepts_textual_keymap_strings(paths, write):
+    write('[keys]\nnext = "f8"\nprint_receipt = "f5,ctrl+p"\nquit = "ctrl+q, f12"\n')
+    assert load_settings(paths).keys["quit"] == "ctrl+q, f12"
+
+
+def test_the_file_cannot_set_where_files_live(paths, write):
+    message = refusal(paths, write, '[paths]\nconfig_dir = "/tmp"\n')
+    assert "[paths]" in message
+
+
+def test_settings_built_in_code_take_tables():
+    paths = Paths(Path("c"), Path("d"), Path("l"))
+    settings = Settings(paths=paths, service={"url": "https://dmp.test"})
+    assert settings.service_url == "https://dmp.test" and settings.configured
+
+
+# --- proclient serve reads the same model -------------------------------------------------
+
+
+def test_serve_takes_the_server_table_and_checks_the_command_line(paths, write, monkeypatch):
+    from proclient.server import serving
+
+    write('[server]\nhost = "127.0.0.1"\nport = 9443\nplain_http = true\n'
+          'trusted_ca = "~/ca.pem"\nmode = "production"\n')
+    config = serving.load_serve_config(paths, port=None, mode=None)
+    assert (config.port, config.plain_http, config.mode) == (9443, True, "production")
+    assert config.trusted_ca == Path("~/ca.pem").expanduser() and config.certificate is None
+    assert config.database == serving.default_database(paths)
+    assert serving.load_serve_config(paths, port=7443, mode="test").port == 7443
+    monkeypatch.setenv("PROCLIENT_SERVER_DATABASE", "postgresql://proclient@db/dmp")
+    assert serving.load_serve_config(paths).database == "postgresql://proclient@db/dmp"
+    with pytest.raises(DomainError) as caught:
+        serving.load_serve_config(paths, port=70000)
+    assert "server.port" in caught.value.message
+    assert "ligne de commande" in caught.value.message
