@@ -22,8 +22,10 @@ from proclient.cardreader.vitale import read_vitale
 from proclient.cardreader.vpcd import VpcdBridge
 
 RUNS = 200
-RAW_APDUS = [list(bytes.fromhex(h)) for h in (
-    "00A40000023F00", "00B0820000", "00A404000BD250000002564954414C45", "00B0820000")]
+RAW_APDUS = [
+    list(bytes.fromhex(h))
+    for h in ("00A40000023F00", "00B0820000", "00A404000BD250000002564954414C45", "00B0820000")
+]
 
 
 def read(backend: PcscReaderBackend) -> int:
@@ -37,7 +39,8 @@ def read(backend: PcscReaderBackend) -> int:
 def raw(reader: str) -> None:
     _hr, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
     _hr, handle, protocol = scard.SCardConnect(
-        context, reader, scard.SCARD_SHARE_SHARED, scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1)
+        context, reader, scard.SCARD_SHARE_SHARED, scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1
+    )
     for apdu in RAW_APDUS:
         scard.SCardTransmit(handle, protocol, apdu)
     scard.SCardDisconnect(handle, scard.SCARD_LEAVE_CARD)

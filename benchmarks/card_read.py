@@ -17,8 +17,10 @@ from proclient.cardreader.vitale import read_vitale
 RUNS = 2000
 
 
-RAW_APDUS = [bytes.fromhex(h) for h in (
-    "00A40000023F00", "00B0820000", "00A404000BD250000002564954414C45", "00B0820000")]
+RAW_APDUS = [
+    bytes.fromhex(h)
+    for h in ("00A40000023F00", "00B0820000", "00A404000BD250000002564954414C45", "00B0820000")
+]
 
 
 def measure(fn, *args) -> float:

@@ -35,10 +35,15 @@ def nir(serial: int) -> str:
 
 
 def request(serial: int, web: bool) -> CreationRequest:
-    patient = Patient(Ins(nir(serial), OID_INS_NIR_TEST), "BENCH", "Patient",
-                      BirthDate("19800101"), Sex.MALE)
-    return CreationRequest(Action.CREATION, patient, Consent(creation=True),
-                           web_access=WebAccess(email="bench@exemple.fr") if web else None)
+    patient = Patient(
+        Ins(nir(serial), OID_INS_NIR_TEST), "BENCH", "Patient", BirthDate("19800101"), Sex.MALE
+    )
+    return CreationRequest(
+        Action.CREATION,
+        patient,
+        Consent(creation=True),
+        web_access=WebAccess(email="bench@exemple.fr") if web else None,
+    )
 
 
 async def main() -> None:
@@ -67,11 +72,15 @@ async def main() -> None:
         samples.sort()
         median, p90 = statistics.median(samples), samples[int(len(samples) * 0.9)]
         label = "with web access" if web else "without web access"
-        print(f"status + creation, {label:18}: median {median * 1000:6.1f} ms, "
-              f"p90 {p90 * 1000:6.1f} ms  ({median / floor:.0f}x the health floor)")
+        print(
+            f"status + creation, {label:18}: median {median * 1000:6.1f} ms, "
+            f"p90 {p90 * 1000:6.1f} ms  ({median / floor:.0f}x the health floor)"
+        )
     print(f"health call (floor)                   : median {floor * 1000:6.2f} ms")
-    print(f"embedded service opened in {opened * 1000:.0f} ms (first run makes the demo keys); "
-          f"login {login * 1000:.0f} ms")
+    print(
+        f"embedded service opened in {opened * 1000:.0f} ms (first run makes the demo keys); "
+        f"login {login * 1000:.0f} ms"
+    )
     await client.aclose()
 
 

@@ -38,8 +38,13 @@ RUNS = 30
 RECEIPT = CreationReceipt(
     request=CreationRequest(
         Action.CREATION,
-        Patient(Ins("215067511203450", OID_INS_NIR_TEST), "DURAND", "Léa", BirthDate("20150603"),
-                Sex.FEMALE),
+        Patient(
+            Ins("215067511203450", OID_INS_NIR_TEST),
+            "DURAND",
+            "Léa",
+            BirthDate("20150603"),
+            Sex.FEMALE,
+        ),
         Consent(creation=True, samu_access=False),
         LegalRepresentative(Relationship.MTH, "DURAND", "Sophie"),
         WebAccess(email="sophie.durand@exemple.fr", mobile="+33612345678"),
@@ -78,10 +83,14 @@ def main() -> None:
     embedded = median(lambda: one_paragraph(dejavu))
     print(f"one paragraph, Helvetica (floor)      : {helvetica * 1000:6.1f} ms")
     print(f"one paragraph, embedded DejaVu (floor): {embedded * 1000:6.1f} ms")
-    print(f"accusé A4                             : {a4 * 1000:6.1f} ms = "
-          f"{a4 / embedded:.1f}x the DejaVu floor, {a4 / helvetica:.1f}x Helvetica (target <= 3x)")
-    print(f"accusé 80 mm roll                     : {roll * 1000:6.1f} ms = "
-          f"{roll / embedded:.1f}x the DejaVu floor")
+    print(
+        f"accusé A4                             : {a4 * 1000:6.1f} ms = "
+        f"{a4 / embedded:.1f}x the DejaVu floor, {a4 / helvetica:.1f}x Helvetica (target <= 3x)"
+    )
+    print(
+        f"accusé 80 mm roll                     : {roll * 1000:6.1f} ms = "
+        f"{roll / embedded:.1f}x the DejaVu floor"
+    )
 
 
 if __name__ == "__main__":

@@ -52,8 +52,9 @@ def nir(serial: int) -> str:
 
 
 def request(serial: int) -> CreationRequest:
-    patient = Patient(Ins(nir(serial), OID_INS_NIR_TEST), "BENCH", "Patient",
-                      BirthDate("19800101"), Sex.MALE)
+    patient = Patient(
+        Ins(nir(serial), OID_INS_NIR_TEST), "BENCH", "Patient", BirthDate("19800101"), Sex.MALE
+    )
     return CreationRequest(Action.CREATION, patient, Consent(creation=True))
 
 
@@ -67,9 +68,22 @@ def start_server(home: Path, database: str) -> tuple[subprocess.Popen, str, Path
     port = free_port()
     env = {**os.environ, "PROCLIENT_HOME": str(home)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "proclient.cli", "serve", "--init-demo", "--host", "127.0.0.1",
-         "--port", str(port), "--database", database],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "proclient.cli",
+            "serve",
+            "--init-demo",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--database",
+            database,
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     ca = home / "data" / "server" / "demo" / "pki" / "ca.pem"
     url = f"https://127.0.0.1:{port}"
@@ -86,8 +100,9 @@ def start_server(home: Path, database: str) -> tuple[subprocess.Popen, str, Path
     raise SystemExit("proclient serve did not start")
 
 
-async def workstation(url: str, ca: Path, pki_dir: Path, serials: list[int],
-                      latencies: list[float]) -> None:
+async def workstation(
+    url: str, ca: Path, pki_dir: Path, serials: list[int], latencies: list[float]
+) -> None:
     credential = unlock_demo(ensure_demo_pki(pki_dir).default)
     async with DmpServiceClient(url, verify=str(ca)) as client:
         await client.login(credential)
@@ -138,8 +153,10 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     args = parser.parse_args()
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
-    print(f"target: {TARGET:.0f} creations/s (100 300 in 10 min); {args.clients} clients, "
-          f"{args.creations} creations, {os.cpu_count()} CPUs")
+    print(
+        f"target: {TARGET:.0f} creations/s (100 300 in 10 min); {args.clients} clients, "
+        f"{args.creations} creations, {os.cpu_count()} CPUs"
+    )
     for backend in backends:
         with tempfile.TemporaryDirectory() as tmp:
             home = Path(tmp)
@@ -161,10 +178,14 @@ def main() -> None:
                 process.send_signal(signal.SIGTERM)
                 process.wait(30)
         verdict = "OK" if rate >= TARGET else "BELOW TARGET"
-        print(f"{backend:>10}: {rate:7.1f} creations/s  p50 {p50 * 1000:6.1f} ms  "
-              f"p99 {p99 * 1000:6.1f} ms  (target {TARGET:.0f}/s: {verdict})")
-        print(f"{'':>10}  CPU per creation: service {server_cpu / args.creations * 1000:.2f} ms, "
-              f"these clients {client_cpu / args.creations * 1000:.2f} ms")
+        print(
+            f"{backend:>10}: {rate:7.1f} creations/s  p50 {p50 * 1000:6.1f} ms  "
+            f"p99 {p99 * 1000:6.1f} ms  (target {TARGET:.0f}/s: {verdict})"
+        )
+        print(
+            f"{'':>10}  CPU per creation: service {server_cpu / args.creations * 1000:.2f} ms, "
+            f"these clients {client_cpu / args.creations * 1000:.2f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -55,26 +55,28 @@ from proclient.messages import (
 )
 from proclient.ports import Wiring
 from proclient.screens.base import ScreenContext, StepScreen
-from proclient.screens.connect import ConnectScreen
-from proclient.screens.consent import ConsentScreen
-from proclient.screens.done import DoneScreen, SecretsModal
 from proclient.screens.home import HomeScreen
-from proclient.screens.identify import IdentifyScreen
-from proclient.screens.online_access import OnlineAccessScreen
-from proclient.screens.summary import SummaryScreen
 
 log = logging.getLogger(__name__)
 
 IDLE_CHECK_SECONDS = 5.0
 _ACTIVITY = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 
-STEP_SCREENS: dict[Step, type[StepScreen]] = {
-    Step.IDENTIFY: IdentifyScreen,
-    Step.CONNECT: ConnectScreen,
-    Step.CONSENT: ConsentScreen,
-    Step.ONLINE_ACCESS: OnlineAccessScreen,
-    Step.SUMMARY: SummaryScreen,
+# Each step's screen module, imported when first shown (the home screen comes up faster).
+STEP_SCREENS = {
+    Step.IDENTIFY: ("identify", "IdentifyScreen"),
+    Step.CONNECT: ("connect", "ConnectScreen"),
+    Step.CONSENT: ("consent", "ConsentScreen"),
+    Step.ONLINE_ACCESS: ("online_access", "OnlineAccessScreen"),
+    Step.SUMMARY: ("summary", "SummaryScreen"),
 }
+
+
+def step_screen(step: Step, typed: bool = False) -> type[StepScreen]:
+    import importlib
+
+    module, name = ("manual_entry", "ManualEntryScreen") if typed else STEP_SCREENS[step]
+    return getattr(importlib.import_module(f"proclient.screens.{module}"), name)
 
 
 class CardEventMessage(Message):
@@ -95,14 +97,20 @@ class ProclientApp(App):
         super().__init__()
         self.wiring = wiring
         self.flow = CreationFlow(today=wiring.today(), ins_oid=wiring.ins_oid)
-        self.cards = CardController(wiring.readers, wiring.patient_reader,
-                                    wiring.professional_reader)
+        self.cards = CardController(
+            wiring.readers, wiring.patient_reader, wiring.professional_reader
+        )
         self.session = SessionController(wiring.clock, wiring.idle_lock_minutes)
         self.creation = CreationController(wiring.open_service, wiring.pending_dir)
-        self.paper = PaperController(wiring.receipts_dir, wiring.receipt_format, wiring.printer,
-                                     wiring.auto_print, wiring.demo)
+        self.paper = PaperController(
+            wiring.receipts_dir,
+            wiring.receipt_format,
+            wiring.printer,
+            wiring.auto_print,
+            wiring.demo,
+        )
         self.jobs = JobRunner(self)
-        self.reader_state = _("en attente")
+        self.reader_state = wiring.patient_reader
         self.service_state = _("démarrage…")
         self.home_prompt = ""
         self.creating = False  # from Enter on the summary until the accusé is saved
@@ -144,16 +152,22 @@ class ProclientApp(App):
 
     # --- life cycle ----------------------------------------------------------------------------
 
+    def get_default_screen(self) -> Screen:
+        return HomeScreen(self._screen_context())
+
     def on_mount(self) -> None:
-        self.reader_state = self.wiring.patient_reader
-        self.push_screen(HomeScreen(self._screen_context()))
+        self._refresh_home()
         self.cards.watch(lambda event: self.post_message(CardEventMessage(event)))
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock)
 
     def on_ready(self) -> None:
         # After the first frame: the service's imports and keys must not delay the home screen.
-        self.jobs.run("service-start", self.creation.start, done=self._service_started,
-                      failed=self._service_failed)
+        self.jobs.run(
+            "service-start",
+            self.creation.start,
+            done=self._service_started,
+            failed=self._service_failed,
+        )
 
     async def on_unmount(self) -> None:
         self.cards.unwatch()
@@ -192,23 +206,57 @@ class ProclientApp(App):
 
     def get_system_commands(self, screen: Screen):
         """The command palette lists the application's own actions, in French."""
+        from proclient.screens.done import DoneScreen
+
         for binding, action, title, help_text in (
-            (True, "screen.help", _("Aide de l'écran"), _("Ce que fait cet écran et ses touches (F1)")),
-            (isinstance(screen, HomeScreen), "screen.journal", _("Journal des accusés"),
-             _("Réimprimer un accusé enregistré sur ce poste (F9)")),
-            (isinstance(screen, HomeScreen), "screen.manual_entry", _("Saisie manuelle de l'identité"),
-             _("Vitale 1, carte oubliée ou illisible (F6)")),
-            (isinstance(screen, HomeScreen), "screen.reread", _("Relire la carte Vitale"),
-             _("Lire à nouveau la carte du lecteur patient (F5)")),
-            (isinstance(screen, DoneScreen), "screen.print_receipt", _("Imprimer l'accusé"),
-             _("Envoyer l'accusé à l'imprimante (F5)")),
-            (isinstance(screen, DoneScreen) and self.paper.secrets is not None,
-             "screen.print_secrets", _("Imprimer la feuille de codes"),
-             _("Identifiant et mot de passe provisoire, jamais enregistrés (F6)")),
-            (self.wiring.deck is not None, "app.toggle_demo_cps", _("Retirer ou remettre la CPS"),
-             _("Démonstration : comme retirer la carte du professionnel (F4)")),
-            (self.wiring.deck is not None, "app.remove_demo_card", _("Retirer la carte Vitale"),
-             _("Démonstration : comme retirer la carte du patient (F3)")),
+            (
+                True,
+                "screen.help",
+                _("Aide de l'écran"),
+                _("Ce que fait cet écran et ses touches (F1)"),
+            ),
+            (
+                isinstance(screen, HomeScreen),
+                "screen.journal",
+                _("Journal des accusés"),
+                _("Réimprimer un accusé enregistré sur ce poste (F9)"),
+            ),
+            (
+                isinstance(screen, HomeScreen),
+                "screen.manual_entry",
+                _("Saisie manuelle de l'identité"),
+                _("Vitale 1, carte oubliée ou illisible (F6)"),
+            ),
+            (
+                isinstance(screen, HomeScreen),
+                "screen.reread",
+                _("Relire la carte Vitale"),
+                _("Lire à nouveau la carte du lecteur patient (F5)"),
+            ),
+            (
+                isinstance(screen, DoneScreen),
+                "screen.print_receipt",
+                _("Imprimer l'accusé"),
+                _("Envoyer l'accusé à l'imprimante (F5)"),
+            ),
+            (
+                isinstance(screen, DoneScreen) and self.paper.secrets is not None,
+                "screen.print_secrets",
+                _("Imprimer la feuille de codes"),
+                _("Identifiant et mot de passe provisoire, jamais enregistrés (F6)"),
+            ),
+            (
+                self.wiring.deck is not None,
+                "app.toggle_demo_cps",
+                _("Retirer ou remettre la CPS"),
+                _("Démonstration : comme retirer la carte du professionnel (F4)"),
+            ),
+            (
+                self.wiring.deck is not None,
+                "app.remove_demo_card",
+                _("Retirer la carte Vitale"),
+                _("Démonstration : comme retirer la carte du patient (F3)"),
+            ),
             (True, "app.quit", _("Quitter"), _("Fermer proclient (Ctrl+Q)")),
         ):
             if binding:
@@ -239,8 +287,10 @@ class ProclientApp(App):
     def _reader_service_changed(self, kind: CardEventKind) -> None:
         """pcscd stopped or came back (the monitor recovers by itself), or readers changed."""
         if kind is CardEventKind.SERVICE_LOST:
-            self.reader_state = _("le service des cartes (pcscd) est arrêté : relancez-le ; "
-                                  "la lecture reprendra d'elle-même")
+            self.reader_state = _(
+                "le service des cartes (pcscd) est arrêté : relancez-le ; "
+                "la lecture reprendra d'elle-même"
+            )
         elif kind is CardEventKind.SERVICE_BACK:
             self._set_reader_state(_("service des cartes revenu"))
             return
@@ -249,8 +299,9 @@ class ProclientApp(App):
     def _read_card(self) -> None:
         self.home_prompt = _("Lecture de la carte Vitale…")
         self._refresh_home()
-        self.jobs.run("card", self.cards.read, thread=True, done=self._card_read,
-                      failed=self._card_failed)
+        self.jobs.run(
+            "card", self.cards.read, thread=True, done=self._card_read, failed=self._card_failed
+        )
 
     def _card_failed(self, failure: JobFailed) -> None:
         if self.flow.typed:
@@ -259,8 +310,11 @@ class ProclientApp(App):
         self.flow.reset()
         self.show_step()
         # A card that cannot be read here (Vitale 1, wrong card, garbled data): offer typing.
-        self.home_prompt = (_("Carte non lue : F6 pour saisir l'identité à la main")
-                            if failure.code in MANUAL_ENTRY_CODES else _("Carte non lue"))
+        self.home_prompt = (
+            _("Carte non lue : F6 pour saisir l'identité à la main")
+            if failure.code in MANUAL_ENTRY_CODES
+            else _("Carte non lue")
+        )
         self._refresh_home()
         self.screen.post_message(failure)
 
@@ -324,15 +378,11 @@ class ProclientApp(App):
             return
         step = self.flow.step
         if step is Step.HOME:
-            while len(self.screen_stack) > 2:
+            while len(self.screen_stack) > 1:
                 self.pop_screen()
             self._refresh_home()
             return
-        screen_type = STEP_SCREENS[step]
-        if step is Step.IDENTIFY and self.flow.typed:
-            from proclient.screens.manual_entry import ManualEntryScreen
-
-            screen_type = ManualEntryScreen
+        screen_type = step_screen(step, typed=step is Step.IDENTIFY and self.flow.typed)
         screen = screen_type(self.flow, self._screen_context())
         if isinstance(self.screen, HomeScreen):
             self.push_screen(screen)
@@ -376,8 +426,14 @@ class ProclientApp(App):
         flow = self.flow
 
         def change() -> None:
-            patient = typed_patient(message.last_name, message.first_name, message.birth,
-                                    message.nir, flow.ins_oid, flow.today)
+            patient = typed_patient(
+                message.last_name,
+                message.first_name,
+                message.birth,
+                message.nir,
+                flow.ins_oid,
+                flow.today,
+            )
             flow.identity_typed(patient)
             flow.confirm_identity()
 
@@ -391,8 +447,10 @@ class ProclientApp(App):
             representative = None
             if self.flow.needs_legal_representative and message.consent.creation:
                 representative = make_legal_representative(
-                    message.relationship, message.representative_last_name,
-                    message.representative_first_name)
+                    message.relationship,
+                    message.representative_last_name,
+                    message.representative_first_name,
+                )
             self.flow.set_consent(message.consent, representative)
 
         self._apply(self.screen, change)
@@ -415,8 +473,12 @@ class ProclientApp(App):
             binding = await self.creation.service()
             return await self.session.pin_status(binding.credentials)
 
-        self.jobs.run("pin-status", probe, owner=screen,
-                      done=lambda status: screen.post_message(PinStatusRead(status)))
+        self.jobs.run(
+            "pin-status",
+            probe,
+            owner=screen,
+            done=lambda status: screen.post_message(PinStatusRead(status)),
+        )
 
     def on_pin_entered(self, message: PinEntered) -> None:
         if message.unlock:
@@ -436,8 +498,9 @@ class ProclientApp(App):
             professional = await self._login(pin)
             return professional, await self._status_for(screen)
 
-        self.jobs.run("connect", connect, owner=screen,
-                      done=lambda answer: self._connected(screen, *answer))
+        self.jobs.run(
+            "connect", connect, owner=screen, done=lambda answer: self._connected(screen, *answer)
+        )
 
     async def _status_for(self, screen):
         patient = self.flow.patient
@@ -453,8 +516,13 @@ class ProclientApp(App):
         async def status():
             return self.session.professional, await self._status_for(screen)
 
-        self.jobs.run("status", status, owner=screen, failed=failed,
-                      done=lambda answer: self._connected(screen, *answer))
+        self.jobs.run(
+            "status",
+            status,
+            owner=screen,
+            failed=failed,
+            done=lambda answer: self._connected(screen, *answer),
+        )
 
     def _connected(self, screen, professional, state) -> None:
         if state is None or self.flow.step is not Step.CONNECT or screen is not self.screen:
@@ -482,15 +550,20 @@ class ProclientApp(App):
         self.jobs.run("unlock", lambda: self._login(pin), owner=self.screen, done=unlocked)
 
     def _cps_removed(self) -> None:
-        had_something = (self.session.authenticated or self.session.locked
-                         or self.flow.step is not Step.HOME)
+        had_something = (
+            self.session.authenticated or self.session.locked or self.flow.step is not Step.HOME
+        )
         self._end_session()
         self.session.locked = self._step_behind_lock = False
         if not self.creating:  # else the creation in flight ends on its accusé
             self._finish()
         if had_something:
-            self.notify(_("Carte CPS retirée : session fermée, les données du patient ont été "
-                          "effacées de l'écran."))
+            self.notify(
+                _(
+                    "Carte CPS retirée : session fermée, les données du patient ont été "
+                    "effacées de l'écran."
+                )
+            )
 
     def _end_session(self) -> None:
         binding = self.creation.binding
@@ -533,8 +606,9 @@ class ProclientApp(App):
 
             result = await self.creation.submit(request)
             self.flow.completed(result)
-            receipt = CreationReceipt(request, self.flow.professional, result.dmp_id, result.at,
-                                      demo=self.wiring.demo)
+            receipt = CreationReceipt(
+                request, self.flow.professional, result.dmp_id, result.at, demo=self.wiring.demo
+            )
             return await asyncio.to_thread(self.paper.issue, receipt, result)
 
         def failed(failure: JobFailed) -> None:
@@ -543,10 +617,17 @@ class ProclientApp(App):
         self.jobs.run("create", create, owner=screen, done=self._created, failed=failed)
 
     def _created(self, issued: tuple[str, str]) -> None:
+        from proclient.screens.done import DoneScreen
+
         preview, error = issued
         self.creating = False
-        done = DoneScreen(self.flow, self._screen_context(), self.paper.receipt_path, preview,
-                          self.paper.secrets is not None)
+        done = DoneScreen(
+            self.flow,
+            self._screen_context(),
+            self.paper.receipt_path,
+            preview,
+            self.paper.secrets is not None,
+        )
         self.switch_screen(done)
         if error:
             self.notify(error, severity="error", timeout=15)
@@ -554,10 +635,13 @@ class ProclientApp(App):
             self._print_receipt()
 
     def _print_receipt(self, path: Path | None = None) -> None:
-        self.jobs.run("print-receipt", lambda: self.paper.print_receipt(path), thread=True,
-                      done=lambda job: self.notify(_("Accusé envoyé à l'imprimante (tâche {job}).",
-                                                     job=job)),
-                      failed=self._print_failed)
+        self.jobs.run(
+            "print-receipt",
+            lambda: self.paper.print_receipt(path),
+            thread=True,
+            done=lambda job: self.notify(_("Accusé envoyé à l'imprimante (tâche {job}).", job=job)),
+            failed=self._print_failed,
+        )
 
     def _print_failed(self, failure: JobFailed) -> None:
         self.notify(failure.message, severity="error", timeout=15)
@@ -568,12 +652,19 @@ class ProclientApp(App):
     def on_secrets_print_requested(self, message: SecretsPrintRequested) -> None:
         if self.paper.secrets is None:
             return
-        self.jobs.run("print-secrets", self.paper.print_secrets, thread=True,
-                      done=lambda job: self.notify(_(
-                          "Feuille de codes envoyée à l'imprimante (tâche {job}).", job=job)),
-                      failed=self._print_failed)
+        self.jobs.run(
+            "print-secrets",
+            self.paper.print_secrets,
+            thread=True,
+            done=lambda job: self.notify(
+                _("Feuille de codes envoyée à l'imprimante (tâche {job}).", job=job)
+            ),
+            failed=self._print_failed,
+        )
 
     def on_secrets_show_requested(self, message: SecretsShowRequested) -> None:
+        from proclient.screens.done import SecretsModal
+
         if self.paper.secrets is not None:
             self.push_screen(SecretsModal(self.paper.secrets))
 
@@ -584,8 +675,13 @@ class ProclientApp(App):
 
     def on_journal_load_requested(self, message: JournalLoadRequested) -> None:
         screen = self.screen
-        self.jobs.run("journal", self.paper.journal, thread=True, owner=screen,
-                      done=lambda entries: screen.post_message(JournalLoaded(entries)))
+        self.jobs.run(
+            "journal",
+            self.paper.journal,
+            thread=True,
+            owner=screen,
+            done=lambda entries: screen.post_message(JournalLoaded(entries)),
+        )
 
     def on_next_patient_requested(self, message: NextPatientRequested) -> None:
         self._finish()
@@ -594,8 +690,7 @@ class ProclientApp(App):
         """End of the flow: the patient's data and secrets leave memory and screen."""
         self.paper.clear()
         self.flow.reset()
-        self.home_prompt = (_("Retirez la carte Vitale du patient.") if self.cards.present
-                            else "")
+        self.home_prompt = _("Retirez la carte Vitale du patient.") if self.cards.present else ""
         self.show_step()
 
 

@@ -52,8 +52,13 @@ def _not_configured(settings) -> int:
     from proclient.settings import EXAMPLE_CONFIG
 
     print(_("proclient n'est pas encore réglé sur ce poste."), file=sys.stderr)
-    print(_("Pour l'utiliser avec votre service DMP, créez le fichier {path}, par exemple :",
-            path=settings.paths.config_file), file=sys.stderr)
+    print(
+        _(
+            "Pour l'utiliser avec votre service DMP, créez le fichier {path}, par exemple :",
+            path=settings.paths.config_file,
+        ),
+        file=sys.stderr,
+    )
     print(EXAMPLE_CONFIG, file=sys.stderr)
     print(_("Pour découvrir l'outil sans carte ni service : proclient demo"), file=sys.stderr)
     if sys.stdin.isatty() and sys.stdout.isatty():
@@ -90,8 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except Exception:
         log_unexpected(logging.getLogger(__name__), "unexpected failure")
-        print(_("Erreur inattendue : le détail technique est dans le journal (proclient locate)."),
-              file=sys.stderr)
+        print(
+            _("Erreur inattendue : le détail technique est dans le journal (proclient locate)."),
+            file=sys.stderr,
+        )
         return EXIT_ERROR
 
 

@@ -53,9 +53,7 @@ def professional_subject(professional: Professional) -> x509.Name:
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
-            x509.NameAttribute(
-                NameOID.ORGANIZATION_NAME, professional.structure or _NO_STRUCTURE
-            ),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, professional.structure or _NO_STRUCTURE),
             x509.NameAttribute(
                 NameOID.TITLE, PROFESSIONS.get(professional.profession_code, "Professionnel")
             ),

@@ -67,15 +67,22 @@ def _households() -> tuple[DemoHousehold, ...]:
             "casanova",
             _("CASANOVA-ORSINI Marie-Ange — NIR corse (2A), trait d'union, accents"),
             # Already has an active DMP: the demo shows the "already exists" path.
-            (DemoPerson("CASANOVA-ORSINI", "Marie-Ange", "19910905", "291092A00401281", "F",
-                        dmp="active"),),
+            (
+                DemoPerson(
+                    "CASANOVA-ORSINI",
+                    "Marie-Ange",
+                    "19910905",
+                    "291092A00401281",
+                    "F",
+                    dmp="active",
+                ),
+            ),
         ),
         DemoHousehold(
             "bensaid",
             _("BEN SAÏD Karim — né à l'étranger, date de naissance lunaire"),
             # A closed DMP: the demo shows the reactivation.
-            (DemoPerson("BEN SAÏD", "Karim", "19550000", "155009935000780", "M",
-                        dmp="closed"),),
+            (DemoPerson("BEN SAÏD", "Karim", "19550000", "155009935000780", "M", dmp="closed"),),
         ),
     )
 

@@ -55,7 +55,9 @@ def validate_nir(value: str) -> str:
     try:
         return stdnum_nir.validate(nir)
     except stdnum_exceptions.InvalidChecksum:
-        raise DomainError("NIR_KEY", _("La clé du NIR ne correspond pas : vérifiez les 15 caractères.")) from None
+        raise DomainError(
+            "NIR_KEY", _("La clé du NIR ne correspond pas : vérifiez les 15 caractères.")
+        ) from None
     except stdnum_exceptions.ValidationError:
         raise DomainError(
             "NIR_FORMAT", _("Le NIR doit compter 15 caractères (13 chiffres et la clé).")
@@ -234,7 +236,9 @@ class Patient:
         if not beneficiary.nir:
             raise DomainError(
                 "NIR_ABSENT",
-                _("La carte ne porte pas le NIR propre de ce bénéficiaire : saisissez son identité."),
+                _(
+                    "La carte ne porte pas le NIR propre de ce bénéficiaire : saisissez son identité."
+                ),
             )
         nir = validate_nir(beneficiary.nir)
         return cls(
@@ -370,7 +374,8 @@ def normalize_mobile(value: str) -> str:
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     ):
         raise DomainError(
-            "MOBILE_NOT_MOBILE", _("Ce numéro n'est pas un mobile : les codes d'accès partent par SMS.")
+            "MOBILE_NOT_MOBILE",
+            _("Ce numéro n'est pas un mobile : les codes d'accès partent par SMS."),
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

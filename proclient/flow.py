@@ -132,7 +132,9 @@ class CreationFlow:
         if self.dmp_state is None or self.professional is None:
             raise DomainError("NOT_CONNECTED", _("Connectez-vous au service DMP pour continuer."))
         if self.dmp_state.status is DmpStatus.ACTIVE:
-            raise DomainError("DMPFound", _("Ce patient a déjà un DMP actif : il n'y a rien à créer."))
+            raise DomainError(
+                "DMPFound", _("Ce patient a déjà un DMP actif : il n'y a rien à créer.")
+            )
         self.step = Step.CONSENT
 
     # --- step 3: consent -----------------------------------------------------------------
@@ -158,7 +160,9 @@ class CreationFlow:
                 _("Le patient est mineur : saisissez son représentant légal."),
             )
         self.consent = consent
-        self.legal_representative = legal_representative if self.needs_legal_representative else None
+        self.legal_representative = (
+            legal_representative if self.needs_legal_representative else None
+        )
         self.step = Step.ONLINE_ACCESS
 
     # --- step 4: online access -----------------------------------------------------------
@@ -225,33 +229,56 @@ class CreationFlow:
 def _typed_name(value: str, what: str) -> str:
     name = " ".join(value.split())
     if not name or not all(ch.isalpha() or ch in _NAME_CHARS for ch in name):
-        raise DomainError("TYPED_NAME", _(
-            "Saisissez le {what} du patient en lettres (espaces, traits d'union et "
-            "apostrophes admis).", what=what))
+        raise DomainError(
+            "TYPED_NAME",
+            _(
+                "Saisissez le {what} du patient en lettres (espaces, traits d'union et "
+                "apostrophes admis).",
+                what=what,
+            ),
+        )
     return name
 
 
-def typed_patient(last_name: str, first_name: str, birth: str, nir: str, oid: str,
-                  today: date) -> Patient:
+def typed_patient(
+    last_name: str, first_name: str, birth: str, nir: str, oid: str, today: date
+) -> Patient:
     """The patient from a typed identity: names, birth date JJ/MM/AAAA (lunar dates such as
     00/00/1955 are accepted as written), the NIR with its key; the sex comes from the NIR."""
     last = _typed_name(last_name, _("nom")).upper()
     first = _typed_name(first_name, _("prénom"))
     parts = birth.strip().split("/")
-    if len(parts) != 3 or [len(p) for p in parts] != [2, 2, 4] or not all(
-            p.isascii() and p.isdigit() for p in parts):
-        raise DomainError("TYPED_BIRTH", _(
-            "Saisissez la date de naissance sous la forme JJ/MM/AAAA (00 pour un jour ou un mois "
-            "inconnu)."))
+    if (
+        len(parts) != 3
+        or [len(p) for p in parts] != [2, 2, 4]
+        or not all(p.isascii() and p.isdigit() for p in parts)
+    ):
+        raise DomainError(
+            "TYPED_BIRTH",
+            _(
+                "Saisissez la date de naissance sous la forme JJ/MM/AAAA (00 pour un jour ou un mois "
+                "inconnu)."
+            ),
+        )
     birth_date = BirthDate(parts[2] + parts[1] + parts[0])
     year = birth_date.year or 0
     exact = birth_date.as_date
     if year < 1880 or year > today.year or (exact is not None and exact > today):
-        raise DomainError("TYPED_BIRTH", _(
-            "La date de naissance est impossible : vérifiez-la sur une pièce d'identité."))
+        raise DomainError(
+            "TYPED_BIRTH",
+            _("La date de naissance est impossible : vérifiez-la sur une pièce d'identité."),
+        )
     value = validate_nir(nir)
     if value[1:3] != parts[2][2:]:
-        raise DomainError("TYPED_NIR_YEAR", _(
-            "Le NIR ne correspond pas à l'année de naissance : vérifiez l'un et l'autre."))
-    return Patient(ins=Ins(value, oid), last_name=last, first_name=first,
-                   birth_date=birth_date, sex=sex_from_nir(value), source=IdentitySource.TYPED)
+        raise DomainError(
+            "TYPED_NIR_YEAR",
+            _("Le NIR ne correspond pas à l'année de naissance : vérifiez l'un et l'autre."),
+        )
+    return Patient(
+        ins=Ins(value, oid),
+        last_name=last,
+        first_name=first,
+        birth_date=birth_date,
+        sex=sex_from_nir(value),
+        source=IdentitySource.TYPED,
+    )

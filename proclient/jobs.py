@@ -78,5 +78,4 @@ class JobRunner:
             if node is not self._app and node.is_attached:
                 node.post_message(failure)
 
-        return node.run_worker(job, name=name, group=name, exclusive=exclusive,
-                               exit_on_error=False)
+        return node.run_worker(job, name=name, group=name, exclusive=exclusive, exit_on_error=False)

@@ -11,7 +11,9 @@ import sys
 import traceback
 
 # What the user reads when something unexpected failed (pass it through `_()`).
-UNEXPECTED = "Erreur inattendue : l'opération n'a pas abouti. Le détail technique est dans le journal."
+UNEXPECTED = (
+    "Erreur inattendue : l'opération n'a pas abouti. Le détail technique est dans le journal."
+)
 
 
 def log_unexpected(logger: logging.Logger, what: str) -> None:

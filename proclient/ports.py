@@ -25,7 +25,6 @@ class ServiceBinding:
     description: str
 
 
-
 @dataclass
 class Wiring:
     """What the App is given: one adapter per port, and the workstation's choices."""

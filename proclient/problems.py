@@ -47,8 +47,7 @@ def problem_message(code: str) -> str | None:
         "AUTH_CHALLENGE_USED": _("Cette demande de connexion a déjà servi : réessayez."),
         "AUTH_CHALLENGE_UNKNOWN": _("Cette demande de connexion est inconnue : réessayez."),
         "AUTH_RATE_LIMITED": _(
-            "Trop de connexions refusées avec cette carte : attendez une minute avant de "
-            "réessayer."
+            "Trop de connexions refusées avec cette carte : attendez une minute avant de réessayer."
         ),
         # DMP states (DMPi vocabulary)
         "DMPFound": _("Ce patient a déjà un DMP actif : il n'y a rien à créer."),
@@ -97,7 +96,9 @@ def problem_message(code: str) -> str | None:
             "contactez le support."
         ),
         # Client side
-        SERVICE_UNAVAILABLE: _("Le service DMP ne répond pas : vérifiez la connexion puis réessayez."),
+        SERVICE_UNAVAILABLE: _(
+            "Le service DMP ne répond pas : vérifiez la connexion puis réessayez."
+        ),
         SERVICE_TLS: _(
             "Le certificat du service DMP n'est pas reconnu : vérifiez l'adresse du service et "
             "son autorité de certification."

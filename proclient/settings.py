@@ -82,9 +82,13 @@ class _Table(BaseModel):
         if not isinstance(data, dict):
             return data
         return {
-            key: value for key, value in data.items()
-            if not (value == "" and key in cls.model_fields
-                    and typing.get_origin(cls.model_fields[key].annotation) is not Literal)
+            key: value
+            for key, value in data.items()
+            if not (
+                value == ""
+                and key in cls.model_fields
+                and typing.get_origin(cls.model_fields[key].annotation) is not Literal
+            )
         }
 
 
@@ -137,24 +141,40 @@ class UiTable(_Table):
 
 # Every ``Binding(..., id=...)`` of the app and its screens and widgets: the ids a ``[keys]``
 # table may rebind (Textual keymap). tests/test_settings.py keeps this in step with the code.
-KEY_IDS: frozenset[str] = frozenset({
-    # proclient/app.py
-    "remove_card", "toggle_cps", "quit",
-    # proclient/screens/base.py
-    "help", "back", "next",
-    # proclient/screens/home.py
-    "demo_card", "reread", "manual_entry", "journal", "quit_home", "cancel_picker",
-    # proclient/screens/summary.py
-    "create",
-    # proclient/screens/done.py
-    "next_patient", "print_receipt", "print_secrets", "show_secrets", "close_secrets",
-    # proclient/screens/journal.py
-    "reprint", "close_journal",
-    # proclient/screens/lock.py
-    "close_session",
-    # proclient/widgets/help.py
-    "close_help",
-})
+KEY_IDS: frozenset[str] = frozenset(
+    {
+        # proclient/app.py
+        "remove_card",
+        "toggle_cps",
+        "quit",
+        # proclient/screens/base.py
+        "help",
+        "back",
+        "next",
+        # proclient/screens/home.py
+        "demo_card",
+        "reread",
+        "manual_entry",
+        "journal",
+        "quit_home",
+        "cancel_picker",
+        # proclient/screens/summary.py
+        "create",
+        # proclient/screens/done.py
+        "next_patient",
+        "print_receipt",
+        "print_secrets",
+        "show_secrets",
+        "close_secrets",
+        # proclient/screens/journal.py
+        "reprint",
+        "close_journal",
+        # proclient/screens/lock.py
+        "close_session",
+        # proclient/widgets/help.py
+        "close_help",
+    }
+)
 
 
 def _known_key_id(value: str) -> str:
@@ -280,8 +300,10 @@ def load_settings(paths: Paths | None = None) -> Settings:
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
             raise DomainError(
                 "CONFIG",
-                _("Le fichier de réglages {path} est illisible : corrigez-le ou supprimez-le.",
-                  path=paths.config_file),
+                _(
+                    "Le fichier de réglages {path} est illisible : corrigez-le ou supprimez-le.",
+                    path=paths.config_file,
+                ),
             ) from error
     try:
         config = ConfigFile.model_validate(raw)
@@ -308,33 +330,52 @@ def describe_error(error: ValidationError, source: object, table: str | None = N
     kind = first["type"]
     if loc[0] == "keys" and loc[-1] == "[key]":  # an id no Binding carries
         name = "keys." + loc[1]
-        return _("Réglage inconnu {name} dans {source} : les actions connues sont {ids}.",
-                 name=name, source=source, ids=", ".join(sorted(KEY_IDS)))
+        return _(
+            "Réglage inconnu {name} dans {source} : les actions connues sont {ids}.",
+            name=name,
+            source=source,
+            ids=", ".join(sorted(KEY_IDS)),
+        )
     name = ".".join(loc)
     if kind == "extra_forbidden":
         if len(loc) == 1:
-            return _("Section inconnue [{name}] dans {source} : les sections connues sont "
-                     "{tables}.", name=name, source=source,
-                     tables=", ".join(f"[{t}]" for t in TABLES))
-        return _("Réglage inconnu {name} dans {source} : corrigez son nom ou retirez-le.",
-                 name=name, source=source)
-    return _("Réglage {name} dans {source} : valeur attendue {expected}.",
-             name=name, source=source, expected=_expected(loc))
+            return _(
+                "Section inconnue [{name}] dans {source} : les sections connues sont {tables}.",
+                name=name,
+                source=source,
+                tables=", ".join(f"[{t}]" for t in TABLES),
+            )
+        return _(
+            "Réglage inconnu {name} dans {source} : corrigez son nom ou retirez-le.",
+            name=name,
+            source=source,
+        )
+    return _(
+        "Réglage {name} dans {source} : valeur attendue {expected}.",
+        name=name,
+        source=source,
+        expected=_expected(loc),
+    )
 
 
 def _expected(loc: tuple[str, ...]) -> str:
     """What the setting at ``loc`` accepts, in French."""
     if len(loc) == 1:
         if loc[0] == "keys":
-            return _("une section [keys] (action = \"touche\")")
+            return _('une section [keys] (action = "touche")')
         return _("une section [{table}]", table=loc[0])
     if loc[0] == "keys":
-        return _("une touche ou plusieurs séparées par des virgules, entre guillemets "
-                 "(par exemple \"f5,ctrl+p\")")
+        return _(
+            "une touche ou plusieurs séparées par des virgules, entre guillemets "
+            '(par exemple "f5,ctrl+p")'
+        )
     table = ConfigFile.model_fields.get(loc[0])
     field = None
-    if table is not None and isinstance(table.annotation, type) \
-            and issubclass(table.annotation, BaseModel):
+    if (
+        table is not None
+        and isinstance(table.annotation, type)
+        and issubclass(table.annotation, BaseModel)
+    ):
         field = table.annotation.model_fields.get(loc[1])
     if field is None:
         return _("une autre valeur")

@@ -53,12 +53,20 @@ def demo_credentials(demo_dir: Path, user, present: Callable[[], bool]):
         store = None
     if store is None:
         return SoftwareCredentialSource(
-            user.key_path, user.cert_path, label=label, present=present,
-            hint=_("Code porteur de démonstration : {pin}", pin=user.pin))
+            user.key_path,
+            user.cert_path,
+            label=label,
+            present=present,
+            hint=_("Code porteur de démonstration : {pin}", pin=user.pin),
+        )
     return Pkcs11CredentialSource(
-        store.module_path, label, token_label=DEMO_TOKEN_LABEL, environment=store.environment,
+        store.module_path,
+        label,
+        token_label=DEMO_TOKEN_LABEL,
+        environment=store.environment,
         present=present,
-        hint=_("Carte CPS de démonstration (SoftHSM2) : code porteur {pin}", pin=user.pin))
+        hint=_("Carte CPS de démonstration (SoftHSM2) : code porteur {pin}", pin=user.pin),
+    )
 
 
 def demo_wiring(settings: Settings) -> Wiring:
@@ -97,8 +105,9 @@ def demo_wiring(settings: Settings) -> Wiring:
     )
 
 
-def pcsc_demo_wiring(settings: Settings, host: str | None = None,
-                     port: int | None = None) -> Wiring:
+def pcsc_demo_wiring(
+    settings: Settings, host: str | None = None, port: int | None = None
+) -> Wiring:
     """The demo through the real card stack: pyscard → pcscd → vpcd → the demo cards, served
     by vpcd bridges from this process (``proclient demo --pcsc``). Needs pcscd with vpcd."""
     from dataclasses import replace
@@ -118,12 +127,19 @@ def pcsc_demo_wiring(settings: Settings, host: str | None = None,
     try:
         professional.insert(timeout=2)
     except OSError:
-        raise DomainError("NO_READER", _(
-            "Aucun lecteur vpcd sur {host}:{port} : lancez pcscd avec le pilote vpcd (paquet "
-            "vsmartcard-vpcd), ou « proclient demo » sans --pcsc.", host=host, port=port)) from None
+        raise DomainError(
+            "NO_READER",
+            _(
+                "Aucun lecteur vpcd sur {host}:{port} : lancez pcscd avec le pilote vpcd (paquet "
+                "vsmartcard-vpcd), ou « proclient demo » sans --pcsc.",
+                host=host,
+                port=port,
+            ),
+        ) from None
     deck = VpcdDeck(patient, professional, presence=base.deck)
-    return replace(base, readers=readers, patient_reader=PATIENT,
-                   professional_reader=PROFESSIONAL, deck=deck)
+    return replace(
+        base, readers=readers, patient_reader=PATIENT, professional_reader=PROFESSIONAL, deck=deck
+    )
 
 
 # --- a configured workstation ------------------------------------------------------------------
@@ -135,23 +151,36 @@ def configured_credentials(settings: Settings, present: Callable[[], bool] | Non
     from proclient.credentials.sources import Pkcs11CredentialSource, SoftwareCredentialSource
 
     if settings.credential_pkcs11_module:
-        return Pkcs11CredentialSource(settings.credential_pkcs11_module, _("carte CPS"),
-                                      token_label=settings.credential_token_label,
-                                      present=present)
+        return Pkcs11CredentialSource(
+            settings.credential_pkcs11_module,
+            _("carte CPS"),
+            token_label=settings.credential_token_label,
+            present=present,
+        )
     if settings.credential_key and settings.credential_certificate:
-        return SoftwareCredentialSource(Path(settings.credential_key),
-                                        Path(settings.credential_certificate),
-                                        label=_("certificat logiciel"), present=present)
-    raise DomainError("CONFIG", _(
-        "Aucune carte CPS n'est configurée : renseignez le module PKCS#11 de la carte "
-        "(réglage credential.pkcs11_module)."))
+        return SoftwareCredentialSource(
+            Path(settings.credential_key),
+            Path(settings.credential_certificate),
+            label=_("certificat logiciel"),
+            present=present,
+        )
+    raise DomainError(
+        "CONFIG",
+        _(
+            "Aucune carte CPS n'est configurée : renseignez le module PKCS#11 de la carte "
+            "(réglage credential.pkcs11_module)."
+        ),
+    )
 
 
 def pcsc_slots(settings: Settings) -> dict[str, str]:
     """The logical reader slots and the reader-name parts that pick them (settings.readers)."""
     from proclient.cardreader.pcsc import PATIENT, PROFESSIONAL
 
-    return {PATIENT: settings.reader_patient or "", PROFESSIONAL: settings.reader_professional or ""}
+    return {
+        PATIENT: settings.reader_patient or "",
+        PROFESSIONAL: settings.reader_professional or "",
+    }
 
 
 def configured_wiring(settings: Settings) -> Wiring:
@@ -159,9 +188,13 @@ def configured_wiring(settings: Settings) -> Wiring:
     from proclient.cardreader.pcsc import PATIENT, PROFESSIONAL, PcscReaderBackend
 
     if not settings.service_url:
-        raise DomainError("CONFIG", _(
-            "Aucun service DMP n'est réglé : renseignez service.url dans {path}.",
-            path=settings.paths.config_file))
+        raise DomainError(
+            "CONFIG",
+            _(
+                "Aucun service DMP n'est réglé : renseignez service.url dans {path}.",
+                path=settings.paths.config_file,
+            ),
+        )
     readers = PcscReaderBackend(pcsc_slots(settings))
     credentials = configured_credentials(settings)  # raises now: said before the TUI opens
 
@@ -170,8 +203,11 @@ def configured_wiring(settings: Settings) -> Wiring:
 
         # Checks the URL (https, or http on loopback only) and loads the CA bundle.
         client = DmpServiceClient.from_settings(settings)
-        return ServiceBinding(client=client, credentials=credentials,
-                              description=_("service DMP {url}", url=settings.service_url))
+        return ServiceBinding(
+            client=client,
+            credentials=credentials,
+            description=_("service DMP {url}", url=settings.service_url),
+        )
 
     return Wiring(
         demo=False,

@@ -12,8 +12,14 @@ from proclient import __version__
 def run(*args: str, home, stdin: str = "") -> subprocess.CompletedProcess:
     env = dict(os.environ, PROCLIENT_HOME=str(home))
     env.pop("PROCLIENT_SERVICE_URL", None)
-    return subprocess.run([sys.executable, "-m", "proclient", *args], capture_output=True,
-                          text=True, env=env, input=stdin, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "proclient", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        input=stdin,
+        timeout=60,
+    )
 
 
 def test_version(tmp_path):
@@ -48,7 +54,8 @@ def test_broken_settings_file_gives_one_french_line(tmp_path):
 def test_configured_workstation_without_credential_says_what_to_configure(tmp_path):
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "config.toml").write_text(
-        '[service]\nurl = "https://dmp.example.test"\n', encoding="utf-8")
+        '[service]\nurl = "https://dmp.example.test"\n', encoding="utf-8"
+    )
     done = run(home=tmp_path)
     assert done.returncode == 1
     assert "credential." in done.stderr and "Traceback" not in done.stderr

@@ -31,8 +31,15 @@ TODAY = date(2026, 11, 23)
 
 @pytest.mark.parametrize(
     "nir",
-    ["152033523804587", "285077505612370", "215067511203450", "114067511203551",
-     "291092A00401281", "155009935000780", "1 52 03 35 238 045 87"],
+    [
+        "152033523804587",
+        "285077505612370",
+        "215067511203450",
+        "114067511203551",
+        "291092A00401281",
+        "155009935000780",
+        "1 52 03 35 238 045 87",
+    ],
 )
 def test_demo_nirs_have_valid_keys(nir):
     assert len(validate_nir(nir)) == 15
@@ -127,8 +134,11 @@ def test_consent_to_creation_is_unchecked_and_emergencies_authorised_by_default(
 
 def test_consent_codes_carry_oppositions():
     codes = Consent(creation=True, samu_access=False, break_glass_access=False).codes
-    assert codes == ("CONSENTEMENT_OUVERTURE_DMP", "OPPOSITION_ACCES_URGENCE",
-                     "OPPOSITION_BRIS_DE_GLACE")
+    assert codes == (
+        "CONSENTEMENT_OUVERTURE_DMP",
+        "OPPOSITION_ACCES_URGENCE",
+        "OPPOSITION_BRIS_DE_GLACE",
+    )
 
 
 def test_legal_representative_needs_a_known_relationship_and_names():

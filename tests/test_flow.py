@@ -23,13 +23,17 @@ from proclient.flow import CreationFlow, Step
 
 TODAY = date(2026, 11, 23)
 PHARMACIST = Professional("899700024450", "MARTIN", "Claire", "21", "Pharmacie de la Gare")
-LEGOFF = VitaleCard("3B7513000047", (
-    Beneficiary("LE GOFF", "Gérard", BirthDate("19520314"), "152033523804587"),))
-DURAND = VitaleCard("3B7513000047", (
-    Beneficiary("DURAND", "Sophie", BirthDate("19850722"), "285077505612370"),
-    Beneficiary("DURAND", "Léa", BirthDate("20150603"), "215067511203450"),
-    Beneficiary("DURAND", "Hugo", BirthDate("20140610"), "114067511203551"),
-))
+LEGOFF = VitaleCard(
+    "3B7513000047", (Beneficiary("LE GOFF", "Gérard", BirthDate("19520314"), "152033523804587"),)
+)
+DURAND = VitaleCard(
+    "3B7513000047",
+    (
+        Beneficiary("DURAND", "Sophie", BirthDate("19850722"), "285077505612370"),
+        Beneficiary("DURAND", "Léa", BirthDate("20150603"), "215067511203450"),
+        Beneficiary("DURAND", "Hugo", BirthDate("20140610"), "114067511203551"),
+    ),
+)
 
 
 def flow_at_consent(card=LEGOFF, index=0, status=DmpStatus.NOT_FOUND) -> CreationFlow:
@@ -167,6 +171,7 @@ def test_online_access_is_refused_when_the_patient_already_has_one():
 
 # --- manual entry (Vitale 1, forgotten card) ---------------------------------------------------
 
+
 def typed(last="ben saïd", first="Karim", birth="00/00/1955", nir="1 55 00 99 350 007 80"):
     from proclient.flow import typed_patient
 
@@ -184,8 +189,11 @@ def test_typed_identity_goes_on_to_connection_and_says_it_was_typed():
     assert flow.step is Step.CONNECT
     patient = flow.patient
     assert patient.source is IdentitySource.TYPED
-    assert (patient.last_name, patient.sex, patient.birth_date.raw) == ("BEN SAÏD", Sex.MALE,
-                                                                        "19550000")
+    assert (patient.last_name, patient.sex, patient.birth_date.raw) == (
+        "BEN SAÏD",
+        Sex.MALE,
+        "19550000",
+    )
     assert patient.ins.value == "155009935000780"
 
 
@@ -194,15 +202,18 @@ def test_typed_lunar_birth_date_is_kept_as_written():
     assert patient.birth_date.raw == "19551300" and patient.birth_date.is_lunar
 
 
-@pytest.mark.parametrize("field, value, code", [
-    ("nir", "1 55 00 99 350 007 81", "NIR_KEY"),
-    ("nir", "1550099", "NIR_FORMAT"),
-    ("birth", "1955-01-01", "TYPED_BIRTH"),
-    ("birth", "01/01/2099", "TYPED_BIRTH"),
-    ("birth", "14/03/1960", "TYPED_NIR_YEAR"),
-    ("last", "  ", "TYPED_NAME"),
-    ("first", "K4rim", "TYPED_NAME"),
-])
+@pytest.mark.parametrize(
+    "field, value, code",
+    [
+        ("nir", "1 55 00 99 350 007 81", "NIR_KEY"),
+        ("nir", "1550099", "NIR_FORMAT"),
+        ("birth", "1955-01-01", "TYPED_BIRTH"),
+        ("birth", "01/01/2099", "TYPED_BIRTH"),
+        ("birth", "14/03/1960", "TYPED_NIR_YEAR"),
+        ("last", "  ", "TYPED_NAME"),
+        ("first", "K4rim", "TYPED_NAME"),
+    ],
+)
 def test_typed_identity_mistakes_are_named(field, value, code):
     with pytest.raises(DomainError) as caught:
         typed(**{field: value})

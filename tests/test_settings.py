@@ -30,7 +30,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 def _section(title: str) -> str:
     start = README.index(f"\n## {title}\n")
     end = README.find("\n## ", start + 1)
-    return README[start:end if end != -1 else None]
+    return README[start : end if end != -1 else None]
 
 
 SETTINGS_SECTION = _section("Settings")
@@ -119,8 +119,8 @@ def test_the_readme_names_every_environment_override_and_its_setting():
     text = " ".join(SETTINGS_SECTION.split())
     for variable, (table, key) in ENVIRONMENT.items():
         assert f"`{variable}` (`{table}.{key}`)" in text
-    overrides = text[text.index("Environment overrides:"):]
-    named = set(re.findall(r"`(PROCLIENT_\w+)`", overrides[:overrides.index(". ")]))
+    overrides = text[text.index("Environment overrides:") :]
+    named = set(re.findall(r"`(PROCLIENT_\w+)`", overrides[: overrides.index(". ")]))
     assert named == set(ENVIRONMENT)
 
 
@@ -151,21 +151,30 @@ def test_an_absent_file_gives_the_defaults(paths):
 
 
 def test_nested_tables_and_flat_names_agree(paths, write):
-    write('[service]\nurl = "https://dmp.test:8443"\nca_bundle = "/ca.pem"\n'
-          '[readers]\npatient = "Omnikey"\nprofessional = "Gemalto"\n'
-          '[credential]\nkey = "/k.pem"\ncertificate = "/c.pem"\n'
-          'pkcs11_module = "/m.so"\ntoken_label = "CPS"\n'
-          '[receipts]\nformat = "80mm"\n[printer]\nname = "comptoir"\nauto = false\n'
-          '[session]\nidle_lock_minutes = 0\n'
-          '[keys]\nnext = "f8"\nprint_receipt = "f5,ctrl+p"\n[ui]\nlanguage = "en"\n')
+    write(
+        '[service]\nurl = "https://dmp.test:8443"\nca_bundle = "/ca.pem"\n'
+        '[readers]\npatient = "Omnikey"\nprofessional = "Gemalto"\n'
+        '[credential]\nkey = "/k.pem"\ncertificate = "/c.pem"\n'
+        'pkcs11_module = "/m.so"\ntoken_label = "CPS"\n'
+        '[receipts]\nformat = "80mm"\n[printer]\nname = "comptoir"\nauto = false\n'
+        "[session]\nidle_lock_minutes = 0\n"
+        '[keys]\nnext = "f8"\nprint_receipt = "f5,ctrl+p"\n[ui]\nlanguage = "en"\n'
+    )
     settings = load_settings(paths)
     flat = {
-        "service_url": "https://dmp.test:8443", "service_ca_bundle": "/ca.pem",
-        "reader_patient": "Omnikey", "reader_professional": "Gemalto",
-        "credential_key": "/k.pem", "credential_certificate": "/c.pem",
-        "credential_pkcs11_module": "/m.so", "credential_token_label": "CPS",
-        "receipt_format": "80mm", "printer_name": "comptoir", "printer_auto": False,
-        "idle_lock_minutes": 0, "configured": True,
+        "service_url": "https://dmp.test:8443",
+        "service_ca_bundle": "/ca.pem",
+        "reader_patient": "Omnikey",
+        "reader_professional": "Gemalto",
+        "credential_key": "/k.pem",
+        "credential_certificate": "/c.pem",
+        "credential_pkcs11_module": "/m.so",
+        "credential_token_label": "CPS",
+        "receipt_format": "80mm",
+        "printer_name": "comptoir",
+        "printer_auto": False,
+        "idle_lock_minutes": 0,
+        "configured": True,
     }
     assert {name: getattr(settings, name) for name in flat} == flat
     assert settings.printer.name == "comptoir" and settings.credential.token_label == "CPS"
@@ -180,9 +189,11 @@ def test_settings_are_read_only(paths):
 
 
 def test_an_empty_text_means_unset(paths, write):
-    write('[printer]\nname = ""\n[readers]\npatient = ""\n'
-          '[credential]\npkcs11_module = ""\ntoken_label = ""\n'
-          '[service]\nurl = ""\n[server]\nhost = ""\ndatabase = ""\n')
+    write(
+        '[printer]\nname = ""\n[readers]\npatient = ""\n'
+        '[credential]\npkcs11_module = ""\ntoken_label = ""\n'
+        '[service]\nurl = ""\n[server]\nhost = ""\ndatabase = ""\n'
+    )
     settings = load_settings(paths)
     assert settings.printer_name is None and settings.reader_patient is None
     assert settings.credential_pkcs11_module is None and settings.credential_token_label is None
@@ -196,8 +207,10 @@ def test_an_empty_choice_is_a_mistake_not_a_default(paths, write):
 
 
 def test_environment_overrides_the_file(paths, write, monkeypatch):
-    write('[service]\nurl = "https://file.test"\n[printer]\nname = "file"\n'
-          '[server]\ndatabase = "sqlite:////file.sqlite3"\n')
+    write(
+        '[service]\nurl = "https://file.test"\n[printer]\nname = "file"\n'
+        '[server]\ndatabase = "sqlite:////file.sqlite3"\n'
+    )
     monkeypatch.setenv("PROCLIENT_SERVICE_URL", "https://env.test")
     monkeypatch.setenv("PROCLIENT_SERVICE_CA", "/env/ca.pem")
     monkeypatch.setenv("PROCLIENT_READER", "Omnikey")
@@ -230,42 +243,50 @@ def test_an_unknown_key_is_refused(paths, write):
 
 
 def test_an_unknown_table_is_refused(paths, write):
-    message = refusal(paths, write, "[printers]\nname = \"comptoir\"\n")
+    message = refusal(paths, write, '[printers]\nname = "comptoir"\n')
     assert "[printers]" in message and "[printer]" in message
     assert str(paths.config_file) in message
 
 
 def test_a_wrong_type_is_refused(paths, write):
     message = refusal(paths, write, '[printer]\nauto = "oui"\n')
-    assert message == (f"Réglage printer.auto dans {paths.config_file} : valeur attendue "
-                       "vrai ou faux (true ou false, sans guillemets).")
+    assert message == (
+        f"Réglage printer.auto dans {paths.config_file} : valeur attendue "
+        "vrai ou faux (true ou false, sans guillemets)."
+    )
 
 
-@pytest.mark.parametrize(("text", "name"), [
-    ("[session]\nidle_lock_minutes = true\n", "session.idle_lock_minutes"),
-    ("[server]\nport = true\n", "server.port"),
-])
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("[session]\nidle_lock_minutes = true\n", "session.idle_lock_minutes"),
+        ("[server]\nport = true\n", "server.port"),
+    ],
+)
 def test_a_boolean_is_not_a_number(paths, write, text, name):
     message = refusal(paths, write, text)
     assert name in message and "nombre entier" in message
 
 
-@pytest.mark.parametrize(("text", "name"), [
-    ("[server]\nprot = 1\n", "server.prot"),
-    ("[printer]\nauto = 1\n", "printer.auto"),
-    ("[session]\nidle_lock_minutes = 1441\n", "session.idle_lock_minutes"),
-    ("[session]\nidle_lock_minutes = 2.5\n", "session.idle_lock_minutes"),
-    ('[receipts]\nformat = "a5"\n', "receipts.format"),
-    ("[service]\nurl = 8443\n", "service.url"),
-    ('[server]\nmode = "staging"\n', "server.mode"),
-    ("[server]\nport = 0\n", "server.port"),
-    ('[ui]\nlanguage = "de"\n', "ui.language"),
-    ('printer = "comptoir"\n', "printer"),
-    ('[keys]\nnope = "f1"\n', "keys.nope"),
-    ('[keys]\nnext = ""\n', "keys.next"),
-    ("[keys]\nnext = 8\n", "keys.next"),
-    ('[keys]\nnext = "f8,"\n', "keys.next"),
-])
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("[server]\nprot = 1\n", "server.prot"),
+        ("[printer]\nauto = 1\n", "printer.auto"),
+        ("[session]\nidle_lock_minutes = 1441\n", "session.idle_lock_minutes"),
+        ("[session]\nidle_lock_minutes = 2.5\n", "session.idle_lock_minutes"),
+        ('[receipts]\nformat = "a5"\n', "receipts.format"),
+        ("[service]\nurl = 8443\n", "service.url"),
+        ('[server]\nmode = "staging"\n', "server.mode"),
+        ("[server]\nport = 0\n", "server.port"),
+        ('[ui]\nlanguage = "de"\n', "ui.language"),
+        ('printer = "comptoir"\n', "printer"),
+        ('[keys]\nnope = "f1"\n', "keys.nope"),
+        ('[keys]\nnext = ""\n', "keys.next"),
+        ("[keys]\nnext = 8\n", "keys.next"),
+        ('[keys]\nnext = "f8,"\n', "keys.next"),
+    ],
+)
 def test_every_mistake_is_one_french_sentence_naming_key_and_file(paths, write, text, name):
     message = refusal(paths, write, text)
     assert re.search(rf"\b{re.escape(name)}\b", message)
@@ -303,8 +324,10 @@ def test_settings_built_in_code_take_tables():
 def test_serve_takes_the_server_table_and_checks_the_command_line(paths, write, monkeypatch):
     from proclient.server import serving
 
-    write('[server]\nhost = "127.0.0.1"\nport = 9443\nplain_http = true\n'
-          'trusted_ca = "~/ca.pem"\nmode = "production"\n')
+    write(
+        '[server]\nhost = "127.0.0.1"\nport = 9443\nplain_http = true\n'
+        'trusted_ca = "~/ca.pem"\nmode = "production"\n'
+    )
     config = serving.load_serve_config(paths, port=None, mode=None)
     assert (config.port, config.plain_http, config.mode) == (9443, True, "production")
     assert config.trusted_ca == Path("~/ca.pem").expanduser() and config.certificate is None

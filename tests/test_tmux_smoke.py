@@ -26,19 +26,34 @@ class Terminal:
         self.name = f"proclient-{uuid.uuid4().hex[:8]}"
         env_args = [f"{k}={v}" for k, v in env.items()]
         subprocess.run(
-            ["tmux", "new-session", "-d", "-s", self.name, "-x", "120", "-y", "40",
-             "env", *env_args, *command],
+            [
+                "tmux",
+                "new-session",
+                "-d",
+                "-s",
+                self.name,
+                "-x",
+                "120",
+                "-y",
+                "40",
+                "env",
+                *env_args,
+                *command,
+            ],
             check=True,
         )
 
     def screen(self) -> str:
-        done = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+        )
         return done.stdout
 
     def alive(self) -> bool:
-        return subprocess.run(["tmux", "has-session", "-t", self.name],
-                              capture_output=True).returncode == 0
+        return (
+            subprocess.run(["tmux", "has-session", "-t", self.name], capture_output=True).returncode
+            == 0
+        )
 
     def keys(self, *keys: str) -> None:
         for key in keys:
@@ -61,8 +76,12 @@ class Terminal:
 def test_demo_under_tmux_creates_a_dmp_and_saves_the_receipt(tmp_path):
     require("tmux")
     home = tmp_path / "home"
-    env = {"PROCLIENT_HOME": str(home), "TERM": "xterm-256color", "LANG": "C.UTF-8",
-           "PATH": os.environ.get("PATH", "")}
+    env = {
+        "PROCLIENT_HOME": str(home),
+        "TERM": "xterm-256color",
+        "LANG": "C.UTF-8",
+        "PATH": os.environ.get("PATH", ""),
+    }
     term = Terminal([sys.executable, "-m", "proclient", "demo"], env)
     try:
         term.wait_for("Insérez la carte Vitale du patient")

@@ -23,8 +23,10 @@ def _card(household: DemoHousehold) -> DemoCard:
     return DemoCard(
         household.key,
         household.label,
-        tuple(Beneficiary(p.last_name, p.first_name, BirthDate(p.birth_date), p.nir)
-              for p in household.people),
+        tuple(
+            Beneficiary(p.last_name, p.first_name, BirthDate(p.birth_date), p.nir)
+            for p in household.people
+        ),
     )
 
 

@@ -47,8 +47,9 @@ def demo_choices() -> tuple[DemoCardChoice, ...]:
 class VirtualDeck:
     """The four demo cards and the demo CPS in the in-process virtual readers."""
 
-    def __init__(self, readers: VirtualReaderBackend, patient_reader: str,
-                 professional_reader: str) -> None:
+    def __init__(
+        self, readers: VirtualReaderBackend, patient_reader: str, professional_reader: str
+    ) -> None:
         self.readers = readers
         self.patient_reader, self.professional_reader = patient_reader, professional_reader
         self.choices = demo_choices()

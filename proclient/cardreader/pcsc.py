@@ -185,7 +185,9 @@ class PcscReaderBackend:
                         raise CardError(NO_READER)
                     self._resolved[reader] = real
                 hresult, handle, protocol = scard.SCardConnect(
-                    context, real, scard.SCARD_SHARE_SHARED,
+                    context,
+                    real,
+                    scard.SCARD_SHARE_SHARED,
                     scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1,
                 )
                 if _u(hresult) in READER_ERRORS and self._resolved.pop(reader, None) and cached:
@@ -314,9 +316,7 @@ class PcscReaderBackend:
                     states.setdefault(new, scard.SCARD_STATE_UNAWARE)
                 self._emit(CardEventKind.READERS_CHANGED)
 
-    def _card_state(
-        self, reader: str, present: bool, atr: bytes, count: int, resync: bool
-    ) -> None:
+    def _card_state(self, reader: str, present: bool, atr: bytes, count: int, resync: bool) -> None:
         previous = self._present.get(reader)
         if present:
             # The event counter tells a card pulled and pushed back between two polls. After

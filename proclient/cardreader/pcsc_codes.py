@@ -49,7 +49,8 @@ READER_ERRORS = frozenset(
     )
 )
 ABSENT_ERRORS = frozenset(
-    _u(c) for c in (scard.SCARD_E_NO_SMARTCARD, scard.SCARD_W_REMOVED_CARD, scard.SCARD_E_NOT_TRANSACTED)
+    _u(c)
+    for c in (scard.SCARD_E_NO_SMARTCARD, scard.SCARD_W_REMOVED_CARD, scard.SCARD_E_NOT_TRANSACTED)
 )
 
 

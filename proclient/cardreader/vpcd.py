@@ -42,7 +42,9 @@ class VpcdBridge:
     the bridge then closes the socket, which is a card pulled out of the reader.
     """
 
-    def __init__(self, card: VirtualCard, port: int = PATIENT_PORT, host: str = DEFAULT_HOST) -> None:
+    def __init__(
+        self, card: VirtualCard, port: int = PATIENT_PORT, host: str = DEFAULT_HOST
+    ) -> None:
         self.card = card
         self.host, self.port = host, port
         self.apdu_count = 0

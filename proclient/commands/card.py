@@ -15,9 +15,14 @@ HELP = _("lit la carte Vitale du lecteur (lecteur PC/SC réel)")
 def configure(parser) -> None:
     actions = parser.add_subparsers(dest="card_action", metavar=_("action"), required=True)
     read = actions.add_parser("read", help=_("lit la carte et affiche ses bénéficiaires"))
-    read.add_argument("--reader", metavar=_("NOM"),
-                      help=_("une partie du nom du lecteur (par défaut : réglage readers.patient, "
-                             "sinon le premier lecteur)"))
+    read.add_argument(
+        "--reader",
+        metavar=_("NOM"),
+        help=_(
+            "une partie du nom du lecteur (par défaut : réglage readers.patient, "
+            "sinon le premier lecteur)"
+        ),
+    )
     read.add_argument("--json", action="store_true", help=_("un objet JSON sur la sortie standard"))
 
 
@@ -82,6 +87,13 @@ def run(args, settings) -> int:
     for b in card.beneficiaries:
         lunar = _(" (date lunaire)") if b.birth_date.is_lunar else ""
         nir = format_nir(b.nir) if b.nir else _("NIR absent")
-        print(_("  {name}, né(e) le {birth}{lunar}, NIR {nir}", name=b.display_name,
-                birth=b.birth_date.display, lunar=lunar, nir=nir))
+        print(
+            _(
+                "  {name}, né(e) le {birth}{lunar}, NIR {nir}",
+                name=b.display_name,
+                birth=b.birth_date.display,
+                lunar=lunar,
+                nir=nir,
+            )
+        )
     return EXIT_OK

@@ -9,10 +9,16 @@ HELP = _("démonstration : cartes Vitale virtuelles et service DMP intégré")
 
 
 def configure(parser) -> None:
-    parser.add_argument("--reset", action="store_true",
-                        help=_("remet à zéro le service DMP de démonstration avant de démarrer"))
-    parser.add_argument("--pcsc", action="store_true",
-                        help=_("les cartes virtuelles passent par pcscd et vpcd (pile réelle)"))
+    parser.add_argument(
+        "--reset",
+        action="store_true",
+        help=_("remet à zéro le service DMP de démonstration avant de démarrer"),
+    )
+    parser.add_argument(
+        "--pcsc",
+        action="store_true",
+        help=_("les cartes virtuelles passent par pcscd et vpcd (pile réelle)"),
+    )
 
 
 def run(args, settings) -> int:

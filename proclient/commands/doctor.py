@@ -33,12 +33,27 @@ def check_readers() -> list[tuple[bool, str]]:
     try:
         readers = backend.list_readers()
     except CardError:
-        return [(False, _("pcscd ne répond pas : installez le paquet pcscd et démarrez-le "
-                          "(sudo systemctl start pcscd.socket)."))]
+        return [
+            (
+                False,
+                _(
+                    "pcscd ne répond pas : installez le paquet pcscd et démarrez-le "
+                    "(sudo systemctl start pcscd.socket)."
+                ),
+            )
+        ]
     lines = [(True, _("pcscd répond."))]
     if not readers:
-        return [*lines, (False, _("Aucun lecteur de carte : branchez le lecteur (USB) ; s'il "
-                                  "l'est déjà, installez son pilote (paquet libccid)."))]
+        return [
+            *lines,
+            (
+                False,
+                _(
+                    "Aucun lecteur de carte : branchez le lecteur (USB) ; s'il "
+                    "l'est déjà, installez son pilote (paquet libccid)."
+                ),
+            ),
+        ]
     for reader in readers:
         try:
             connection = backend.connect(reader)
@@ -60,8 +75,10 @@ def check_service(settings) -> tuple[bool, str]:
     """The configured DMP service answers its health check, through the same client (URL
     rules, CA bundle, TLS always verified) the application uses."""
     if not settings.service_url:
-        return True, _("Service DMP : aucun réglé ; la démonstration (proclient demo) utilise "
-                       "le service intégré.")
+        return True, _(
+            "Service DMP : aucun réglé ; la démonstration (proclient demo) utilise "
+            "le service intégré."
+        )
     import asyncio
 
     import httpx
@@ -78,8 +95,11 @@ def check_service(settings) -> tuple[bool, str]:
             return await client.health()
 
     if not asyncio.run(healthy()):
-        return False, _("Service DMP {url} injoignable : vérifiez l'adresse (service.url), le "
-                        "certificat (service.ca_bundle) et le réseau.", url=settings.service_url)
+        return False, _(
+            "Service DMP {url} injoignable : vérifiez l'adresse (service.url), le "
+            "certificat (service.ca_bundle) et le réseau.",
+            url=settings.service_url,
+        )
     return True, _("Service DMP {url} : répond.", url=settings.service_url)
 
 
@@ -88,21 +108,27 @@ def check_printer() -> tuple[bool, str]:
     import subprocess
 
     if shutil.which("lp") is None or shutil.which("lpstat") is None:
-        return True, _("Impression : CUPS absent ; les accusés sont enregistrés en PDF et la "
-                       "feuille de codes s'affiche à l'écran (installez cups-client pour "
-                       "imprimer).")
+        return True, _(
+            "Impression : CUPS absent ; les accusés sont enregistrés en PDF et la "
+            "feuille de codes s'affiche à l'écran (installez cups-client pour "
+            "imprimer)."
+        )
     try:
         default = subprocess.run(["lpstat", "-d"], capture_output=True, text=True, timeout=5)
         printers = subprocess.run(["lpstat", "-p"], capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
-        return False, _("Impression : CUPS ne répond pas : démarrez-le (sudo systemctl start "
-                        "cups).")
+        return False, _(
+            "Impression : CUPS ne répond pas : démarrez-le (sudo systemctl start cups)."
+        )
     if printers.returncode != 0 or not printers.stdout.strip():
-        return False, _("Impression : aucune imprimante ; ajoutez-en une dans CUPS "
-                        "(http://localhost:631 ou lpadmin).")
+        return False, _(
+            "Impression : aucune imprimante ; ajoutez-en une dans CUPS "
+            "(http://localhost:631 ou lpadmin)."
+        )
     if ":" not in default.stdout:
-        return False, _("Impression : pas d'imprimante par défaut ; choisissez-la avec "
-                        "« lpoptions -d NOM ».")
+        return False, _(
+            "Impression : pas d'imprimante par défaut ; choisissez-la avec « lpoptions -d NOM »."
+        )
     name = default.stdout.split(":", 1)[1].strip()
     return True, _("Impression : imprimante par défaut « {name} ».", name=name)
 

@@ -15,13 +15,16 @@ HELP = _("journal des accusés de création : liste, réimpression, imprimantes"
 
 def configure(parser) -> None:
     actions = parser.add_subparsers(dest="receipts_action", metavar=_("action"), required=True)
-    actions.add_parser("list", help=_("liste les accusés enregistrés, du plus récent au plus "
-                                      "ancien"))
+    actions.add_parser(
+        "list", help=_("liste les accusés enregistrés, du plus récent au plus ancien")
+    )
     reprint = actions.add_parser("print", help=_("réimprime un accusé enregistré"))
-    reprint.add_argument("id", help=_("numéro affiché par « list », identifiant du DMP ou nom "
-                                      "du fichier"))
-    reprint.add_argument("--printer", "-d", help=_("file d'impression CUPS (par défaut : le "
-                                                   "réglage [printer] name)"))
+    reprint.add_argument(
+        "id", help=_("numéro affiché par « list », identifiant du DMP ou nom du fichier")
+    )
+    reprint.add_argument(
+        "--printer", "-d", help=_("file d'impression CUPS (par défaut : le réglage [printer] name)")
+    )
     actions.add_parser("printers", help=_("liste les imprimantes CUPS"))
 
 
@@ -38,14 +41,17 @@ def run(args, settings) -> int:
             return EXIT_OK
         print(_("  n°  date              opération     DMP                    format"))
         for entry in found:
-            print(f"{entry.number:>4}  {entry.at:%d/%m/%Y %H:%M}  {entry.action_label:<13} "
-                  f"{entry.dmp_id or _('(masqué)'):<22} {entry.page_label}")
+            print(
+                f"{entry.number:>4}  {entry.at:%d/%m/%Y %H:%M}  {entry.action_label:<13} "
+                f"{entry.dmp_id or _('(masqué)'):<22} {entry.page_label}"
+            )
         return EXIT_OK
     if action == "printers":
         queues = printing.list_printers()
         if not queues:
-            print(_("Aucune imprimante dans CUPS : ajoutez-en une (lpadmin ou "
-                    "http://localhost:631)."))
+            print(
+                _("Aucune imprimante dans CUPS : ajoutez-en une (lpadmin ou http://localhost:631).")
+            )
         chosen = printing.printer_choice(settings.printer_name)
         for queue in queues:
             marks = [queue.state]
@@ -61,10 +67,17 @@ def run(args, settings) -> int:
     try:
         pdf = entry.path.read_bytes()
     except OSError:
-        raise DomainError("RECEIPT_UNREADABLE", _(
-            "L'accusé {path} est illisible : vérifiez les droits du dossier.",
-            path=entry.path)) from None
+        raise DomainError(
+            "RECEIPT_UNREADABLE",
+            _("L'accusé {path} est illisible : vérifiez les droits du dossier.", path=entry.path),
+        ) from None
     job = printing.print_pdf(pdf, args.printer or settings.printer_name)
-    print(_("Accusé n° {n} ({date}) envoyé à l'imprimante : tâche {job}.", n=entry.number,
-            date=entry.at.strftime("%d/%m/%Y %H:%M"), job=job))
+    print(
+        _(
+            "Accusé n° {n} ({date}) envoyé à l'imprimante : tâche {job}.",
+            n=entry.number,
+            date=entry.at.strftime("%d/%m/%Y %H:%M"),
+            job=job,
+        )
+    )
     return EXIT_OK

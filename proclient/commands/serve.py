@@ -16,21 +16,43 @@ HELP = _("démarre le service DMP partagé entre plusieurs postes (HTTPS)")
 def configure(parser) -> None:
     parser.add_argument("--host", help=_("adresse d'écoute (défaut : 127.0.0.1)"))
     parser.add_argument("--port", type=int, help=_("port d'écoute (défaut : 8443)"))
-    parser.add_argument("--database", metavar="URL",
-                        help=_("base : chemin SQLite, sqlite:///chemin ou postgresql://…"))
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help=_("base : chemin SQLite, sqlite:///chemin ou postgresql://…"),
+    )
     parser.add_argument("--cert", dest="certificate", help=_("certificat TLS du service (PEM)"))
     parser.add_argument("--key", help=_("clé privée TLS du service (PEM)"))
-    parser.add_argument("--trusted-ca", dest="trusted_ca",
-                        help=_("autorité(s) des certificats des professionnels (PEM)"))
-    parser.add_argument("--mode", choices=("test", "production"),
-                        help=_("test : INS de test seulement ; production : INS réels seulement"))
-    parser.add_argument("--plain-http", action="store_true",
-                        help=_("sans HTTPS, seulement sur 127.0.0.1 (derrière un relais TLS)"))
-    parser.add_argument("--init-demo", action="store_true",
-                        help=_("crée l'autorité, le certificat du service et les professionnels "
-                               "de démonstration, puis démarre avec eux"))
-    parser.add_argument("--openapi", metavar="FICHIER", nargs="?", const="-",
-                        help=_("écrit le document OpenAPI (- : sortie standard) et s'arrête"))
+    parser.add_argument(
+        "--trusted-ca",
+        dest="trusted_ca",
+        help=_("autorité(s) des certificats des professionnels (PEM)"),
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("test", "production"),
+        help=_("test : INS de test seulement ; production : INS réels seulement"),
+    )
+    parser.add_argument(
+        "--plain-http",
+        action="store_true",
+        help=_("sans HTTPS, seulement sur 127.0.0.1 (derrière un relais TLS)"),
+    )
+    parser.add_argument(
+        "--init-demo",
+        action="store_true",
+        help=_(
+            "crée l'autorité, le certificat du service et les professionnels "
+            "de démonstration, puis démarre avec eux"
+        ),
+    )
+    parser.add_argument(
+        "--openapi",
+        metavar="FICHIER",
+        nargs="?",
+        const="-",
+        help=_("écrit le document OpenAPI (- : sortie standard) et s'arrête"),
+    )
 
 
 def _log_to_console() -> None:
@@ -62,8 +84,14 @@ def run(args, settings) -> int:
         return EXIT_OK
 
     config = serving.load_serve_config(
-        settings.paths, host=args.host, port=args.port, database=args.database,
-        certificate=args.certificate, key=args.key, trusted_ca=args.trusted_ca, mode=args.mode,
+        settings.paths,
+        host=args.host,
+        port=args.port,
+        database=args.database,
+        certificate=args.certificate,
+        key=args.key,
+        trusted_ca=args.trusted_ca,
+        mode=args.mode,
         plain_http=args.plain_http or None,
     )
     if args.init_demo:
@@ -78,9 +106,17 @@ def run(args, settings) -> int:
 
         seed_demo_dmps(config.database)
     database = app.state.storage.db.describe()
-    print(_("Service DMP ({mode}) sur {scheme}://{host}:{port} — base {database}",
-            mode=config.mode, scheme=config.scheme, host=config.host, port=config.port,
-            database=database), flush=True)
+    print(
+        _(
+            "Service DMP ({mode}) sur {scheme}://{host}:{port} — base {database}",
+            mode=config.mode,
+            scheme=config.scheme,
+            host=config.host,
+            port=config.port,
+            database=database,
+        ),
+        flush=True,
+    )
     server = serving.uvicorn_server(config, app)
     server.run()
     return EXIT_OK if server.started else EXIT_ERROR

@@ -16,15 +16,27 @@ FAULTS = ("none", "t0", "wrong-le", "garbage", "truncated")
 def configure(parser) -> None:
     from proclient.cardreader.vpcd import DEFAULT_HOST, PATIENT_PORT
 
-    parser.add_argument("--card", default="legoff",
-                        help=_("legoff, durand, casanova, bensaid, vitale1, cps3 ou cps4"))
-    parser.add_argument("--port", type=int, default=PATIENT_PORT,
-                        help=_("port du lecteur vpcd (35963 : patient, 35964 : professionnel)"))
+    parser.add_argument(
+        "--card",
+        default="legoff",
+        help=_("legoff, durand, casanova, bensaid, vitale1, cps3 ou cps4"),
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=PATIENT_PORT,
+        help=_("port du lecteur vpcd (35963 : patient, 35964 : professionnel)"),
+    )
     parser.add_argument("--host", default=DEFAULT_HOST, help=_("adresse de pcscd (vpcd)"))
-    parser.add_argument("--fault", choices=FAULTS, default="none",
-                        help=_("une carte qui se comporte mal, pour les essais"))
-    parser.add_argument("--pull-at", type=int, metavar="N",
-                        help=_("la carte est retirée à la N-ième commande"))
+    parser.add_argument(
+        "--fault",
+        choices=FAULTS,
+        default="none",
+        help=_("une carte qui se comporte mal, pour les essais"),
+    )
+    parser.add_argument(
+        "--pull-at", type=int, metavar="N", help=_("la carte est retirée à la N-ième commande")
+    )
 
 
 def make_card(key: str, fault: str = "none", pull_at: int | None = None):
@@ -39,9 +51,14 @@ def make_card(key: str, fault: str = "none", pull_at: int | None = None):
         return CpsEmulator(int(key[-1]))
     demo = "legoff" if key == "vitale1" else key
     if demo not in DEMO_CARDS:
-        raise DomainError("USAGE", _("Carte inconnue « {key} » : choisissez parmi {known}.",
-                                     key=key, known=", ".join((*DEMO_CARDS, "vitale1", "cps3",
-                                                               "cps4"))))
+        raise DomainError(
+            "USAGE",
+            _(
+                "Carte inconnue « {key} » : choisissez parmi {known}.",
+                key=key,
+                known=", ".join((*DEMO_CARDS, "vitale1", "cps3", "cps4")),
+            ),
+        )
     if fault == "truncated":
         return truncated_card(demo)
     options: dict = {"pull_at": pull_at}
@@ -67,15 +84,27 @@ def run(args, settings) -> int:
     try:
         bridge.insert(timeout=3)
     except OSError:
-        print(_("Aucun lecteur vpcd sur {host}:{port} : lancez pcscd avec le pilote vpcd "
-                "(paquet vsmartcard-vpcd), puis réessayez.", host=args.host, port=args.port),
-              file=sys.stderr)
+        print(
+            _(
+                "Aucun lecteur vpcd sur {host}:{port} : lancez pcscd avec le pilote vpcd "
+                "(paquet vsmartcard-vpcd), puis réessayez.",
+                host=args.host,
+                port=args.port,
+            ),
+            file=sys.stderr,
+        )
         return EXIT_NO_READER
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_args: stop.set())
-    print(_("Carte « {card} » insérée (port {port}) ; Ctrl+C pour la retirer.",
-            card=args.card, port=args.port), flush=True)
+    print(
+        _(
+            "Carte « {card} » insérée (port {port}) ; Ctrl+C pour la retirer.",
+            card=args.card,
+            port=args.port,
+        ),
+        flush=True,
+    )
     while not stop.is_set() and bridge.inserted:
         stop.wait(0.2)
     bridge.remove()

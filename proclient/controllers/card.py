@@ -9,8 +9,9 @@ from proclient.cardreader.port import CardEvent, CardEventKind, ReaderBackend
 from proclient.domain import VitaleCard
 
 # Codes after which typing the identity is the way on (the card cannot be read here).
-MANUAL_ENTRY_CODES = frozenset({"VITALE1_UNREADABLE", "NOT_VITALE", "NO_BENEFICIARY",
-                                "MALFORMED", "STATUS_WORD", "NIR_ABSENT"})
+MANUAL_ENTRY_CODES = frozenset(
+    {"VITALE1_UNREADABLE", "NOT_VITALE", "NO_BENEFICIARY", "MALFORMED", "STATUS_WORD", "NIR_ABSENT"}
+)
 
 
 class Slot(enum.Enum):
@@ -23,8 +24,9 @@ class Slot(enum.Enum):
 
 
 class CardController:
-    def __init__(self, readers: ReaderBackend, patient_reader: str,
-                 professional_reader: str = "") -> None:
+    def __init__(
+        self, readers: ReaderBackend, patient_reader: str, professional_reader: str = ""
+    ) -> None:
         self.readers = readers
         self.patient_reader = patient_reader
         self.professional_reader = professional_reader
@@ -38,8 +40,11 @@ class CardController:
         self.readers.unwatch()
 
     def slot_of(self, event: CardEvent) -> Slot:
-        if event.kind in (CardEventKind.SERVICE_LOST, CardEventKind.SERVICE_BACK,
-                          CardEventKind.READERS_CHANGED):
+        if event.kind in (
+            CardEventKind.SERVICE_LOST,
+            CardEventKind.SERVICE_BACK,
+            CardEventKind.READERS_CHANGED,
+        ):
             return Slot.SERVICE
         if event.reader and event.reader == self.professional_reader:
             return Slot.PROFESSIONAL

@@ -24,8 +24,9 @@ SERVICE_WAIT_SECONDS = 30
 
 
 class CreationController:
-    def __init__(self, open_service: Callable[[], ServiceBinding],
-                 pending_dir: Path | None = None) -> None:
+    def __init__(
+        self, open_service: Callable[[], ServiceBinding], pending_dir: Path | None = None
+    ) -> None:
         self._open_service = open_service
         self.pending_dir = pending_dir
         self.binding: ServiceBinding | None = None
@@ -47,8 +48,10 @@ class CreationController:
         try:
             await asyncio.wait_for(self._ready.wait(), timeout=SERVICE_WAIT_SECONDS)
         except TimeoutError:
-            raise DomainError("SERVICE_UNAVAILABLE", _(
-                "Le service DMP ne répond pas : vérifiez la connexion puis réessayez.")) from None
+            raise DomainError(
+                "SERVICE_UNAVAILABLE",
+                _("Le service DMP ne répond pas : vérifiez la connexion puis réessayez."),
+            ) from None
         assert self.binding is not None
         return self.binding
 

@@ -28,8 +28,14 @@ log = logging.getLogger(__name__)
 
 
 class PaperController:
-    def __init__(self, receipts_dir: Path, page: str, printer: str | None = None,
-                 auto_print: bool = False, demo: bool = False) -> None:
+    def __init__(
+        self,
+        receipts_dir: Path,
+        page: str,
+        printer: str | None = None,
+        auto_print: bool = False,
+        demo: bool = False,
+    ) -> None:
         self.receipts_dir = receipts_dir
         self.page = page
         self.printer = printer
@@ -56,7 +62,9 @@ class PaperController:
             log_unexpected(log, "receipt not saved")
             return preview, _(
                 "L'accusé de création n'a pas pu être enregistré dans {dir} : vérifiez les "
-                "droits et l'espace disque.", dir=self.receipts_dir)
+                "droits et l'espace disque.",
+                dir=self.receipts_dir,
+            )
         return preview, ""
 
     def _save(self, receipt: CreationReceipt) -> Path:
@@ -90,13 +98,17 @@ class PaperController:
             job = print_pdf(pdf, self.printer)
         except OSError:
             log_unexpected(log, "receipt not read for printing")
-            raise DomainError("RECEIPT_UNREADABLE", _(
-                "L'accusé enregistré est illisible : {path}", path=path)) from None
+            raise DomainError(
+                "RECEIPT_UNREADABLE", _("L'accusé enregistré est illisible : {path}", path=path)
+            ) from None
         except DomainError as error:
             if error.code == "NO_RECEIPT":
                 raise
-            where = (_("L'accusé reste enregistré : {path}", path=path) if path
-                     else _("Il n'a pas pu être enregistré non plus."))
+            where = (
+                _("L'accusé reste enregistré : {path}", path=path)
+                if path
+                else _("Il n'a pas pu être enregistré non plus.")
+            )
             raise DomainError(error.code, f"{error.message} {where}") from None
         self.last_job = job
         return job
@@ -113,9 +125,14 @@ class PaperController:
             job = print_pdf(render_secrets(sheet, page=self.page, demo=self.demo), self.printer)
         except DomainError as error:
             # Never offer to save this sheet (HOM 112): the screen is the only fallback.
-            raise DomainError(error.code, _(
-                "{error} La feuille de codes n'est jamais enregistrée : F7 l'affiche à "
-                "l'écran.", error=error.message)) from None
+            raise DomainError(
+                error.code,
+                _(
+                    "{error} La feuille de codes n'est jamais enregistrée : F7 l'affiche à "
+                    "l'écran.",
+                    error=error.message,
+                ),
+            ) from None
         self.last_job = job
         return job
 
@@ -129,9 +146,13 @@ class PaperController:
             return entries(self.receipts_dir)
         except OSError:
             log_unexpected(log, "journal not read")
-            raise DomainError("JOURNAL_UNREADABLE", _(
-                "Le journal des accusés est illisible : vérifiez les droits de {dir}.",
-                dir=self.receipts_dir)) from None
+            raise DomainError(
+                "JOURNAL_UNREADABLE",
+                _(
+                    "Le journal des accusés est illisible : vérifiez les droits de {dir}.",
+                    dir=self.receipts_dir,
+                ),
+            ) from None
 
 
 def _secrets_sheet(request: CreationRequest, result: CreationResult) -> SecretsSheet | None:

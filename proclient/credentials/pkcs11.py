@@ -63,8 +63,14 @@ def cps_unusable() -> DomainError:
 class Pkcs11Credential:
     """An unlocked CPS: the professional, the certificate, and signatures made on the card."""
 
-    def __init__(self, boundary: TokenBoundary, certificate: x509.Certificate,
-                 professional: Professional, key, mechanism) -> None:
+    def __init__(
+        self,
+        boundary: TokenBoundary,
+        certificate: x509.Certificate,
+        professional: Professional,
+        key,
+        mechanism,
+    ) -> None:
         self._boundary = boundary
         self._certificate = certificate
         self._professional = professional
@@ -96,8 +102,13 @@ class Pkcs11Credential:
                     return self._boundary.sign(self._key, data, self._mechanism)
                 digest_info = _SHA256_DIGEST_INFO + hashlib.sha256(data).digest()
                 return self._boundary.sign(self._key, digest_info, self._mechanism)
-            except (pkcs11.DeviceRemoved, pkcs11.TokenNotPresent, pkcs11.SessionClosed,
-                    pkcs11.SessionHandleInvalid, pkcs11.UserNotLoggedIn):
+            except (
+                pkcs11.DeviceRemoved,
+                pkcs11.TokenNotPresent,
+                pkcs11.SessionClosed,
+                pkcs11.SessionHandleInvalid,
+                pkcs11.UserNotLoggedIn,
+            ):
                 raise _session_closed() from None
 
     def close(self) -> None:
@@ -198,8 +209,9 @@ class CpsToken:
         finally:
             wipe(pin)
 
-    def _login(self, boundary: TokenBoundary, certificate: x509.Certificate, cert_id: bytes,
-               pin: bytearray) -> Pkcs11Credential:
+    def _login(
+        self, boundary: TokenBoundary, certificate: x509.Certificate, cert_id: bytes, pin: bytearray
+    ) -> Pkcs11Credential:
         try:
             professional = professional_from_certificate(certificate)
         except ValueError:
@@ -219,8 +231,9 @@ class CpsToken:
         key = _authentication_key(boundary.private_keys(), cert_id)
         if key is None:
             raise cps_unusable()
-        return Pkcs11Credential(boundary, certificate, professional, key,
-                                _mechanism(boundary.mechanisms()))
+        return Pkcs11Credential(
+            boundary, certificate, professional, key, _mechanism(boundary.mechanisms())
+        )
 
 
 def _authentication_certificate(

@@ -181,12 +181,16 @@ class TokenBoundary:
         from pkcs11 import Attribute, CertificateType, ObjectClass
 
         with self.module.lock:
-            found = self.session.get_objects({
-                Attribute.CLASS: ObjectClass.CERTIFICATE,
-                Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
-            })
-            return [(_text(obj, Attribute.LABEL), _raw(obj, Attribute.ID),
-                     bytes(obj[Attribute.VALUE])) for obj in found]
+            found = self.session.get_objects(
+                {
+                    Attribute.CLASS: ObjectClass.CERTIFICATE,
+                    Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
+                }
+            )
+            return [
+                (_text(obj, Attribute.LABEL), _raw(obj, Attribute.ID), bytes(obj[Attribute.VALUE]))
+                for obj in found
+            ]
 
     def private_keys(self) -> list[tuple[str, bytes, object]]:
         """(label, CKA_ID, key object) of the private keys visible in the session."""

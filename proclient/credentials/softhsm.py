@@ -42,7 +42,7 @@ def find_softhsm() -> str | None:
     if shutil.which("softhsm2-util") is None or importlib.util.find_spec("pkcs11") is None:
         return None
     override = os.environ.get("PROCLIENT_SOFTHSM_MODULE")
-    for candidate in ((override,) if override else _MODULE_CANDIDATES):
+    for candidate in (override,) if override else _MODULE_CANDIDATES:
         if Path(candidate).is_file():
             return candidate
     return None
@@ -88,9 +88,21 @@ def create_store(directory: Path, module_path: str) -> SoftHsmStore:
 def init_token(store: SoftHsmStore, label: str, pin: str) -> None:
     """Initialise a new token with the user ``pin`` (the SO code is random and forgotten)."""
     result = subprocess.run(
-        ["softhsm2-util", "--init-token", "--free", "--label", label,
-         "--pin", pin, "--so-pin", secrets.token_hex(8)],
-        env={**os.environ, **store.environment}, capture_output=True, text=True, timeout=30,
+        [
+            "softhsm2-util",
+            "--init-token",
+            "--free",
+            "--label",
+            label,
+            "--pin",
+            pin,
+            "--so-pin",
+            secrets.token_hex(8),
+        ],
+        env={**os.environ, **store.environment},
+        capture_output=True,
+        text=True,
+        timeout=30,
         check=False,
     )
     if result.returncode != 0:
@@ -99,28 +111,40 @@ def init_token(store: SoftHsmStore, label: str, pin: str) -> None:
     store.module().reinitialize()
 
 
-def import_credential(store: SoftHsmStore, label: str, pin: str, key: rsa.RSAPrivateKey,
-                      certificate: x509.Certificate) -> None:
+def import_credential(
+    store: SoftHsmStore, label: str, pin: str, key: rsa.RSAPrivateKey, certificate: x509.Certificate
+) -> None:
     """Put ``key`` and ``certificate`` on the token ``label`` as a CPS holds them."""
     from pkcs11 import Attribute
     from pkcs11.util.rsa import decode_rsa_private_key
     from pkcs11.util.x509 import decode_x509_certificate
 
     key_id = x509.SubjectKeyIdentifier.from_public_key(certificate.public_key()).digest
-    der_key = key.private_bytes(serialization.Encoding.DER,
-                                serialization.PrivateFormat.TraditionalOpenSSL,
-                                serialization.NoEncryption())
+    der_key = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
     key_attributes = decode_rsa_private_key(der_key)
-    key_attributes.update({
-        Attribute.TOKEN: True, Attribute.PRIVATE: True, Attribute.SENSITIVE: True,
-        Attribute.EXTRACTABLE: False, Attribute.LABEL: AUTH_KEY_LABEL, Attribute.ID: key_id,
-    })
-    cert_attributes = decode_x509_certificate(
-        certificate.public_bytes(serialization.Encoding.DER))
-    cert_attributes.update({
-        Attribute.TOKEN: True, Attribute.PRIVATE: False, Attribute.LABEL: AUTH_CERT_LABEL,
-        Attribute.ID: key_id,
-    })
+    key_attributes.update(
+        {
+            Attribute.TOKEN: True,
+            Attribute.PRIVATE: True,
+            Attribute.SENSITIVE: True,
+            Attribute.EXTRACTABLE: False,
+            Attribute.LABEL: AUTH_KEY_LABEL,
+            Attribute.ID: key_id,
+        }
+    )
+    cert_attributes = decode_x509_certificate(certificate.public_bytes(serialization.Encoding.DER))
+    cert_attributes.update(
+        {
+            Attribute.TOKEN: True,
+            Attribute.PRIVATE: False,
+            Attribute.LABEL: AUTH_CERT_LABEL,
+            Attribute.ID: key_id,
+        }
+    )
     module = store.module()
     with module.lock:
         token = module.lib.get_token(token_label=label)
@@ -129,8 +153,14 @@ def import_credential(store: SoftHsmStore, label: str, pin: str, key: rsa.RSAPri
             session.create_object(cert_attributes)
 
 
-def provision_token(directory: Path, module_path: str, label: str, pin: str,
-                    key: rsa.RSAPrivateKey, certificate: x509.Certificate) -> SoftHsmStore:
+def provision_token(
+    directory: Path,
+    module_path: str,
+    label: str,
+    pin: str,
+    key: rsa.RSAPrivateKey,
+    certificate: x509.Certificate,
+) -> SoftHsmStore:
     """A fresh store in ``directory`` with one CPS-like token (anything there is replaced)."""
     shutil.rmtree(directory, ignore_errors=True)
     store = create_store(directory, module_path)
@@ -149,16 +179,18 @@ def token_certificate(store: SoftHsmStore, label: str) -> bytes | None:
         try:
             token = module.lib.get_token(token_label=label)
             with token.open() as session:
-                for cert in session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE,
-                                                 Attribute.LABEL: AUTH_CERT_LABEL}):
+                for cert in session.get_objects(
+                    {Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.LABEL: AUTH_CERT_LABEL}
+                ):
                     return bytes(cert[Attribute.VALUE])
         except pkcs11.PKCS11Error:
             return None
     return None
 
 
-def ensure_demo_token(directory: Path, key_path: Path, cert_path: Path, pin: str,
-                      module_path: str | None = None) -> SoftHsmStore | None:
+def ensure_demo_token(
+    directory: Path, key_path: Path, cert_path: Path, pin: str, module_path: str | None = None
+) -> SoftHsmStore | None:
     """The demo's CPS: a SoftHSM2 token in ``directory`` holding the demo professional's key
     (read from ``key_path``, encrypted with ``pin``) and certificate, with that same code.
     Reused when it already holds that certificate; None when SoftHSM2 is not installed."""
@@ -178,4 +210,3 @@ def ensure_demo_token(directory: Path, key_path: Path, cert_path: Path, pin: str
         if not isinstance(key, rsa.RSAPrivateKey):
             raise ValueError("the demo key is not an RSA key")
         return provision_token(directory, module_path, DEMO_TOKEN_LABEL, pin, key, certificate)
-

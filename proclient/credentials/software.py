@@ -42,8 +42,7 @@ class SoftwareCredential:
         self._professional = professional_from_certificate(certificate)
 
     @classmethod
-    def unlock(cls, key_path: Path, cert_path: Path,
-               pin: str | bytearray) -> SoftwareCredential:
+    def unlock(cls, key_path: Path, cert_path: Path, pin: str | bytearray) -> SoftwareCredential:
         """Read the certificate and decrypt the key with ``pin`` (a bytearray from the PIN
         screen is read in place; the caller wipes it).
 
@@ -59,7 +58,9 @@ class SoftwareCredential:
             ) from None
         invalid = DomainError(
             "CREDENTIAL_INVALID",
-            _("Le certificat ou la clé de démonstration est illisible : relancez la démonstration."),
+            _(
+                "Le certificat ou la clé de démonstration est illisible : relancez la démonstration."
+            ),
         )
         try:
             certificate = x509.load_pem_x509_certificate(cert_pem)

@@ -18,8 +18,14 @@ from proclient.credentials.pin import PinStatus, wipe
 class SoftwareCredentialSource:
     """A software key and its certificate (demo without SoftHSM2, training)."""
 
-    def __init__(self, key_path: Path, cert_path: Path, label: str, hint: str = "",
-                 present: Callable[[], bool] | None = None) -> None:
+    def __init__(
+        self,
+        key_path: Path,
+        cert_path: Path,
+        label: str,
+        hint: str = "",
+        present: Callable[[], bool] | None = None,
+    ) -> None:
         self.key_path, self.cert_path = key_path, cert_path
         self.label, self.hint = label, hint
         self.present = present
@@ -50,15 +56,24 @@ class Pkcs11CredentialSource(SoftwareCredentialSource):
     """The CPS card through a PKCS#11 module (Cryptolib CPS or OpenSC; SoftHSM2 in the demo,
     with its private ``environment``)."""
 
-    def __init__(self, module_path: str, label: str, hint: str = "", *,
-                 token_label: str | None = None, environment: dict[str, str] | None = None,
-                 present: Callable[[], bool] | None = None, boundary=None) -> None:
+    def __init__(
+        self,
+        module_path: str,
+        label: str,
+        hint: str = "",
+        *,
+        token_label: str | None = None,
+        environment: dict[str, str] | None = None,
+        present: Callable[[], bool] | None = None,
+        boundary=None,
+    ) -> None:
         from proclient.credentials.pkcs11 import CpsToken
 
         super().__init__(Path(), Path(), label, hint, present)
         extra = {"boundary": boundary} if boundary is not None else {}
-        self.token = CpsToken(module_path, token_label=token_label, environment=environment,
-                              **extra)
+        self.token = CpsToken(
+            module_path, token_label=token_label, environment=environment, **extra
+        )
 
     def pin_status(self) -> PinStatus:
         self._require_card()

@@ -260,8 +260,10 @@ def secrets_content(sheet: SecretsSheet, demo: bool = False) -> Document:
                     "Ce document est le seul exemplaire de votre mot de passe provisoire : "
                     "il n'est enregistré nulle part. Conservez-le à l'abri."
                 ),
-                _("Respectez les majuscules et les minuscules. Le mot de passe ne contient "
-                  "ni O ni 0, ni I ni l ni 1."),
+                _(
+                    "Respectez les majuscules et les minuscules. Le mot de passe ne contient "
+                    "ni O ni 0, ni I ni l ni 1."
+                ),
                 _("Ne communiquez jamais ce mot de passe, ni par téléphone ni par e-mail."),
             ),
         )

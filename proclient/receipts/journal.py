@@ -114,6 +114,9 @@ def find(directory: Path, wanted: str) -> JournalEntry:
             return entry
     raise DomainError(
         "RECEIPT_NOT_FOUND",
-        _("Aucun accusé « {wanted} » dans le journal : « proclient receipts list » affiche les "
-          "numéros.", wanted=wanted),
+        _(
+            "Aucun accusé « {wanted} » dans le journal : « proclient receipts list » affiche les "
+            "numéros.",
+            wanted=wanted,
+        ),
     )

@@ -226,8 +226,12 @@ class _Qr(Flowable):
         box = self.width / (count + 2 * self._BORDER)
         path = self.canv.beginPath()
         for r, c, length in runs:
-            path.rect((c + self._BORDER) * box, self.height - (r + self._BORDER + 1) * box,
-                      length * box, box)
+            path.rect(
+                (c + self._BORDER) * box,
+                self.height - (r + self._BORDER + 1) * box,
+                length * box,
+                box,
+            )
         self.canv.setFillColor(colors.black)
         self.canv.drawPath(path, stroke=0, fill=1)
 
@@ -242,17 +246,27 @@ def _with_qr(
     caption = Paragraph(escape(url.removeprefix("https://")), st["qr"])
     if lay.roll:  # one column: the code under the sentences, centred
         code = Table([[_qr(url, 24 * mm)], [caption]], colWidths=[lay.width])
-        code.setStyle(TableStyle([("ALIGN", (0, 0), (-1, -1), "CENTER"),
-                                  ("FONT", (0, 0), (-1, -1), REGULAR)]))
+        code.setStyle(
+            TableStyle([("ALIGN", (0, 0), (-1, -1), "CENTER"), ("FONT", (0, 0), (-1, -1), REGULAR)])
+        )
         return [*notes, Spacer(1, 2), code]
     side = 26 * mm
-    table = Table([[notes, [_qr(url, side), caption]]],
-                  colWidths=[lay.width - 42 * mm, 42 * mm], hAlign="LEFT")
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
-                               ("ALIGN", (1, 0), (1, 0), "CENTER"),
-                               ("FONT", (0, 0), (-1, -1), REGULAR),
-                               ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                               ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    table = Table(
+        [[notes, [_qr(url, side), caption]]],
+        colWidths=[lay.width - 42 * mm, 42 * mm],
+        hAlign="LEFT",
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("ALIGN", (1, 0), (1, 0), "CENTER"),
+                ("FONT", (0, 0), (-1, -1), REGULAR),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
     return [table]
 
 

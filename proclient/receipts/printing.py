@@ -24,8 +24,13 @@ _DEFAULT_LINE = re.compile(r"^system default destination: (\S+)")
 _TIMEOUT = 30
 
 # What CUPS' command-line tools say (C locale), mapped to the fix the user can make.
-_NOT_RUNNING = ("scheduler not responding", "unable to connect", "scheduler is not running",
-                "connection refused", "no such file or directory")
+_NOT_RUNNING = (
+    "scheduler not responding",
+    "unable to connect",
+    "scheduler is not running",
+    "connection refused",
+    "no such file or directory",
+)
 _NO_DEFAULT = ("no default destination",)
 _UNKNOWN = ("does not exist", "unknown printer", "invalid destination")
 _REFUSING = ("not accepting jobs",)
@@ -50,8 +55,10 @@ def _tool(name: str) -> str:
     if path is None:
         raise DomainError(
             "PRINTER_MISSING",
-            _("Le système d'impression CUPS n'est pas installé : installez le paquet cups, "
-              "ou conservez l'accusé enregistré."),
+            _(
+                "Le système d'impression CUPS n'est pas installé : installez le paquet cups, "
+                "ou conservez l'accusé enregistré."
+            ),
         )
     return path
 
@@ -59,8 +66,9 @@ def _tool(name: str) -> str:
 def _run(command: list[str], data: bytes | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
     try:
-        return subprocess.run(command, input=data, capture_output=True, timeout=_TIMEOUT,
-                              check=False, env=env)
+        return subprocess.run(
+            command, input=data, capture_output=True, timeout=_TIMEOUT, check=False, env=env
+        )
     except (OSError, subprocess.TimeoutExpired):
         raise DomainError(
             "PRINTER_UNAVAILABLE",
@@ -71,24 +79,43 @@ def _run(command: list[str], data: bytes | None = None) -> subprocess.CompletedP
 def _error(stderr: bytes, printer: str | None) -> DomainError:
     said = stderr.decode("utf-8", "replace").casefold()
     if any(words in said for words in _UNKNOWN):
-        return DomainError("PRINTER_UNKNOWN", _(
-            "L'imprimante « {name} » n'existe pas dans CUPS : choisissez-en une autre dans les "
-            "réglages ([printer] name, voir « proclient receipts printers »).",
-            name=printer or "?"))
+        return DomainError(
+            "PRINTER_UNKNOWN",
+            _(
+                "L'imprimante « {name} » n'existe pas dans CUPS : choisissez-en une autre dans les "
+                "réglages ([printer] name, voir « proclient receipts printers »).",
+                name=printer or "?",
+            ),
+        )
     if any(words in said for words in _NO_DEFAULT):
-        return DomainError("PRINTER_NO_DEFAULT", _(
-            "Aucune imprimante n'est choisie : indiquez-la dans les réglages ([printer] name) "
-            "ou définissez une imprimante par défaut dans CUPS."))
+        return DomainError(
+            "PRINTER_NO_DEFAULT",
+            _(
+                "Aucune imprimante n'est choisie : indiquez-la dans les réglages ([printer] name) "
+                "ou définissez une imprimante par défaut dans CUPS."
+            ),
+        )
     if any(words in said for words in _REFUSING):
-        return DomainError("PRINTER_REFUSING", _(
-            "L'imprimante « {name} » refuse les travaux : réactivez-la (cupsenable, "
-            "cupsaccept) puis réessayez.", name=printer or "?"))
+        return DomainError(
+            "PRINTER_REFUSING",
+            _(
+                "L'imprimante « {name} » refuse les travaux : réactivez-la (cupsenable, "
+                "cupsaccept) puis réessayez.",
+                name=printer or "?",
+            ),
+        )
     if any(words in said for words in _NOT_RUNNING):
-        return DomainError("PRINTER_UNAVAILABLE", _(
-            "CUPS ne répond pas : vérifiez que le service d'impression est démarré."))
-    return DomainError("PRINTER_FAILED", _(
-        "L'imprimante a refusé le document : vérifiez qu'elle est réglée et allumée "
-        "(lpstat -p)."))
+        return DomainError(
+            "PRINTER_UNAVAILABLE",
+            _("CUPS ne répond pas : vérifiez que le service d'impression est démarré."),
+        )
+    return DomainError(
+        "PRINTER_FAILED",
+        _(
+            "L'imprimante a refusé le document : vérifiez qu'elle est réglée et allumée "
+            "(lpstat -p)."
+        ),
+    )
 
 
 def list_printers() -> list[Printer]:
@@ -113,8 +140,9 @@ def list_printers() -> list[Printer]:
     return printers
 
 
-def print_pdf(pdf: bytes, printer: str | None = None, title: str = "proclient",
-              copies: int = 1) -> str:
+def print_pdf(
+    pdf: bytes, printer: str | None = None, title: str = "proclient", copies: int = 1
+) -> str:
     """Send ``pdf`` to ``printer`` (see :func:`printer_choice`) on lp's standard input and
     return the CUPS job id. The title is generic on purpose: CUPS keeps job titles."""
     lp = _tool("lp")

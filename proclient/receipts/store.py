@@ -72,4 +72,3 @@ def save_receipt(
 
         record(directory, target.name, receipt.request.action.value, page)
     return target
-

@@ -112,8 +112,9 @@ class StepScreen(BaseScreen):
     @property
     def where(self) -> str:
         if self.step_number:
-            return _("Étape {n}/4 — {title}", n=self.step_number,
-                     title=_(STEP_TITLES[self.step_number]))
+            return _(
+                "Étape {n}/4 — {title}", n=self.step_number, title=_(STEP_TITLES[self.step_number])
+            )
         return _(self.title_text)
 
     def action_back(self) -> None:

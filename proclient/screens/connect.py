@@ -37,8 +37,7 @@ class ConnectScreen(StepScreen):
 
     def compose_body(self) -> ComposeResult:
         station = self.station
-        yield Static(_("Patient : {name}", name=self.flow.patient.display_name),
-                     classes="section")
+        yield Static(_("Patient : {name}", name=self.flow.patient.display_name), classes="section")
         with Vertical(id="login"):
             yield Static(_("Professionnel : {who}", who=station.credential_label), id="who")
             yield Static(_("Saisissez votre code porteur puis Entrée."))
@@ -83,11 +82,19 @@ class ConnectScreen(StepScreen):
         who = flow.professional.display_name if flow.professional else ""
         lines = [_("Connecté : {who}.", who=who)]
         if flow.dmp_state.status is DmpStatus.ACTIVE:
-            lines.append(_("Ce patient a déjà un DMP actif : il n'y a rien à créer. "
-                           "Échap pour revenir, ou retirez la carte."))
+            lines.append(
+                _(
+                    "Ce patient a déjà un DMP actif : il n'y a rien à créer. "
+                    "Échap pour revenir, ou retirez la carte."
+                )
+            )
         elif flow.action is Action.REACTIVATION:
-            lines.append(_("Le DMP de ce patient est fermé : il peut être réactivé avec son "
-                           "consentement. F8 pour continuer."))
+            lines.append(
+                _(
+                    "Le DMP de ce patient est fermé : il peut être réactivé avec son "
+                    "consentement. F8 pour continuer."
+                )
+            )
         else:
             lines.append(_("Aucun DMP pour ce patient : création possible. F8 pour continuer."))
         self.set_state("\n".join(lines))

@@ -49,8 +49,9 @@ class DoneScreen(StepScreen):
     DoneScreen #preview { margin-top: 1; border: round $panel; padding: 0 1; height: auto; }
     """
 
-    def __init__(self, flow, context, receipt_path: Path | None, preview: str,
-                 has_secrets: bool) -> None:
+    def __init__(
+        self, flow, context, receipt_path: Path | None, preview: str, has_secrets: bool
+    ) -> None:
         super().__init__(flow, context)
         self.receipt_path, self.preview, self.has_secrets = receipt_path, preview, has_secrets
 
@@ -65,8 +66,13 @@ class DoneScreen(StepScreen):
         station = self.station
         printer = station.printer or _("imprimante par défaut de CUPS")
         if station.auto_print:
-            yield Static(_("Accusé envoyé automatiquement à l'imprimante {printer} ; F5 le "
-                           "réimprime.", printer=printer), id="printing")
+            yield Static(
+                _(
+                    "Accusé envoyé automatiquement à l'imprimante {printer} ; F5 le réimprime.",
+                    printer=printer,
+                ),
+                id="printing",
+            )
         else:
             yield Static(_("F5 imprime l'accusé ({printer}).", printer=printer), id="printing")
         web = flow.result.web if flow.result else None

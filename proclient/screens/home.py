@@ -51,8 +51,10 @@ class HomeScreen(BaseScreen):
         yield Static("", id="status")
         if self.station.demo:
             yield Static(
-                _("Démonstration : F2 insère une carte Vitale virtuelle, F3 la retire ; "
-                  "F4 retire ou remet la carte CPS du professionnel."),
+                _(
+                    "Démonstration : F2 insère une carte Vitale virtuelle, F3 la retire ; "
+                    "F4 retire ou remet la carte CPS du professionnel."
+                ),
                 classes="hint",
             )
 
@@ -66,12 +68,17 @@ class HomeScreen(BaseScreen):
 
     def _render_status(self) -> None:
         status = self.status
-        self.query_one("#status", Static).update("\n".join((
-            _("Lecteur : {state}", state=status.reader),
-            _("Service DMP : {state}", state=status.service),
-        )))
+        self.query_one("#status", Static).update(
+            "\n".join(
+                (
+                    _("Lecteur : {state}", state=status.reader),
+                    _("Service DMP : {state}", state=status.service),
+                )
+            )
+        )
         self.query_one("#prompt", Static).update(
-            status.prompt or _("Insérez la carte Vitale du patient"))
+            status.prompt or _("Insérez la carte Vitale du patient")
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "demo_card":

@@ -42,8 +42,10 @@ class JournalScreen(BaseScreen):
         yield Static(_("Lecture du journal…"), id="journal_state")
         yield OptionList(id="journal")
         yield Static(
-            _("Entrée ou F5 : réimprimer l'accusé choisi (sans identifiant ni mot de passe). "
-              "Échap : retour."),
+            _(
+                "Entrée ou F5 : réimprimer l'accusé choisi (sans identifiant ni mot de passe). "
+                "Échap : retour."
+            ),
             classes="hint",
         )
 
@@ -65,9 +67,14 @@ class JournalScreen(BaseScreen):
         options.clear_options()
         options.add_options(
             Option(
-                _("{n:>3}. {date}  {action:<13} {dmp}  {page}", n=entry.number,
-                  date=entry.at.strftime("%d/%m/%Y %H:%M"), action=entry.action_label,
-                  dmp=entry.dmp_id or _("(identifiant masqué)"), page=entry.page_label),
+                _(
+                    "{n:>3}. {date}  {action:<13} {dmp}  {page}",
+                    n=entry.number,
+                    date=entry.at.strftime("%d/%m/%Y %H:%M"),
+                    action=entry.action_label,
+                    dmp=entry.dmp_id or _("(identifiant masqué)"),
+                    page=entry.page_label,
+                ),
                 id=str(entry.number),
             )
             for entry in entries
@@ -75,8 +82,10 @@ class JournalScreen(BaseScreen):
         if error:
             state = error
         elif entries:
-            state = _("{count} accusé(s) enregistré(s), du plus récent au plus ancien.",
-                      count=len(entries))
+            state = _(
+                "{count} accusé(s) enregistré(s), du plus récent au plus ancien.",
+                count=len(entries),
+            )
         else:
             state = _("Aucun accusé enregistré sur ce poste.")
         self.query_one("#journal_state", Static).update(state)

@@ -42,12 +42,21 @@ class LockScreen(Screen):
     def compose(self) -> ComposeResult:
         with Vertical(id="lock-box"):
             yield Static(_("Session verrouillée"), id="lock-title")
-            yield Static(_("Le poste est resté inactif. Saisissez votre code porteur puis "
-                           "Entrée pour reprendre là où vous en étiez."))
+            yield Static(
+                _(
+                    "Le poste est resté inactif. Saisissez votre code porteur puis "
+                    "Entrée pour reprendre là où vous en étiez."
+                )
+            )
             yield PinEntry(unlock=True, id="pin-entry")
             yield Static("", id="lock-error")
-            yield Static(_("Pour changer de professionnel : retirez la carte CPS ou F9 ; "
-                           "les données du patient sont alors effacées."), classes="hint")
+            yield Static(
+                _(
+                    "Pour changer de professionnel : retirez la carte CPS ou F9 ; "
+                    "les données du patient sont alors effacées."
+                ),
+                classes="hint",
+            )
         yield Footer()
 
     @property

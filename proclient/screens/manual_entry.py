@@ -25,16 +25,23 @@ class ManualEntryScreen(StepScreen):
     )
 
     def compose_body(self) -> ComposeResult:
-        yield Static(_("Saisie manuelle de l'identité (d'après la carte Vitale ou une pièce "
-                       "d'identité du patient)."))
+        yield Static(
+            _(
+                "Saisie manuelle de l'identité (d'après la carte Vitale ou une pièce "
+                "d'identité du patient)."
+            )
+        )
         yield Input(placeholder=_("Nom de naissance"), compact=True, id="last_name")
         yield Input(placeholder=_("Prénom"), compact=True, id="first_name")
-        yield Input(placeholder=_("Date de naissance JJ/MM/AAAA (00 si inconnu)"), compact=True,
-                    id="birth")
+        yield Input(
+            placeholder=_("Date de naissance JJ/MM/AAAA (00 si inconnu)"), compact=True, id="birth"
+        )
         yield Input(placeholder=_("NIR : 15 caractères, clé comprise"), compact=True, id="nir")
         yield Static("", id="sex", classes="hint")
-        yield Static(_("Tab passe au champ suivant ; Entrée ou F8 pour continuer, Échap pour "
-                       "annuler."), classes="hint")
+        yield Static(
+            _("Tab passe au champ suivant ; Entrée ou F8 pour continuer, Échap pour annuler."),
+            classes="hint",
+        )
 
     def on_mount(self) -> None:
         patient = self.flow.patient
@@ -51,7 +58,8 @@ class ManualEntryScreen(StepScreen):
 
             sex = sex_from_nir(event.value) if len(compact_nir(event.value)) >= 1 else None
             self.query_one("#sex", Static).update(
-                _("Sexe (d'après le NIR) : {sex}", sex=sex.label) if sex else "")
+                _("Sexe (d'après le NIR) : {sex}", sex=sex.label) if sex else ""
+            )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -65,5 +73,6 @@ class ManualEntryScreen(StepScreen):
 
     def go_on(self) -> None:
         values = {name: self.query_one(f"#{name}", Input).value for name in FIELDS}
-        self.post_message(IdentityTyped(values["last_name"], values["first_name"],
-                                        values["birth"], values["nir"]))
+        self.post_message(
+            IdentityTyped(values["last_name"], values["first_name"], values["birth"], values["nir"])
+        )

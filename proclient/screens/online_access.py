@@ -70,8 +70,10 @@ class OnlineAccessScreen(StepScreen):
         self.action_next()
 
     def go_on(self) -> None:
-        self.post_message(WebAccessChosen(
-            self.query_one("#wanted", Checkbox).value,
-            self.query_one("#email", Input).value,
-            self.query_one("#mobile", Input).value,
-        ))
+        self.post_message(
+            WebAccessChosen(
+                self.query_one("#wanted", Checkbox).value,
+                self.query_one("#email", Input).value,
+                self.query_one("#mobile", Input).value,
+            )
+        )

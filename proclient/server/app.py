@@ -74,8 +74,11 @@ def _document_idempotency_key(app: FastAPI) -> None:
                     for parameter in operation.get("parameters", []):
                         if parameter.get("name") == "Idempotency-Key":
                             parameter["required"] = True
-                            parameter["schema"] = {"type": "string", "minLength": 1,
-                                                   "maxLength": 200}
+                            parameter["schema"] = {
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": 200,
+                            }
             app.openapi_schema = document
         return app.openapi_schema
 
@@ -134,7 +137,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
         return auth.new_challenge()
 
     @app.post(
-        "/v1/auth/session", response_model=SessionOut, responses=_PROBLEMS,
+        "/v1/auth/session",
+        response_model=SessionOut,
+        responses=_PROBLEMS,
         tags=["authentification"],
     )
     def session(body: SessionIn) -> dict:
@@ -147,23 +152,27 @@ def create_app(settings: ServerSettings) -> FastAPI:
         return operations.status(pro, body)
 
     @app.post(
-        "/v1/dmp", status_code=201, response_model=CreationOut, responses=_PROBLEMS,
+        "/v1/dmp",
+        status_code=201,
+        response_model=CreationOut,
+        responses=_PROBLEMS,
         tags=["DMP"],
     )
     def create(body: CreationIn, pro: Pro, key: Key) -> JSONResponse:
         """TD1.1: create the DMP (and the web account when asked)."""
         return _answer(operations.write_dmp(pro, key, body, Action.CREATION))
 
-    @app.post(
-        "/v1/dmp/reactivation", response_model=CreationOut, responses=_PROBLEMS, tags=["DMP"]
-    )
+    @app.post("/v1/dmp/reactivation", response_model=CreationOut, responses=_PROBLEMS, tags=["DMP"])
     def reactivate(body: CreationIn, pro: Pro, key: Key) -> JSONResponse:
         """TD1.2: reactivate a closed DMP, with the consent given again."""
         return _answer(operations.write_dmp(pro, key, body, Action.REACTIVATION))
 
     @app.post(
-        "/v1/dmp/web-access", status_code=201, response_model=WebCredentialsOut,
-        responses=_PROBLEMS, tags=["DMP"],
+        "/v1/dmp/web-access",
+        status_code=201,
+        response_model=WebCredentialsOut,
+        responses=_PROBLEMS,
+        tags=["DMP"],
     )
     def web_access(body: WebAccessRequestIn, pro: Pro, key: Key) -> JSONResponse:
         """TD1.5: open the patient's web access on an active DMP."""
@@ -178,8 +187,9 @@ def openapi_document() -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         ca = create_ca("openapi")
-        settings = ServerSettings(database=Path(tmp) / "openapi.sqlite3",
-                                  trusted_ca_pem=ca.certificate_pem)
+        settings = ServerSettings(
+            database=Path(tmp) / "openapi.sqlite3", trusted_ca_pem=ca.certificate_pem
+        )
         app = create_app(settings)
         try:
             return app.openapi()

@@ -40,7 +40,9 @@ _TYPES: dict[str, dict[str, str]] = {
 # Version 1 is the schema the first release created (without schema_version): a database
 # from that release is recognised by its tables and upgraded from there.
 MIGRATIONS: tuple[tuple[int, str], ...] = (
-    (1, """
+    (
+        1,
+        """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value {blob} NOT NULL);
 CREATE TABLE IF NOT EXISTS challenges (
     id TEXT PRIMARY KEY, nonce {blob} NOT NULL, expires_at {real} NOT NULL, used_at {real});
@@ -74,16 +76,20 @@ CREATE TABLE IF NOT EXISTS idempotency (
 CREATE TABLE IF NOT EXISTS audit (
     id {id_pk}, at TEXT NOT NULL, id_nat TEXT NOT NULL,
     action TEXT NOT NULL, patient_ref TEXT, dmp_id TEXT);
-"""),
+""",
+    ),
     # 2: failed authentications, per certificate fingerprint, for rate limiting shared by
     # every worker; indexes for the audit trail and the consent history.
-    (2, """
+    (
+        2,
+        """
 CREATE TABLE auth_failures (
     id {id_pk}, fingerprint TEXT NOT NULL, at {real} NOT NULL);
 CREATE INDEX auth_failures_by_fingerprint ON auth_failures (fingerprint, at);
 CREATE INDEX audit_by_time ON audit (at);
 CREATE INDEX consents_by_dmp ON consents (dmp_id);
-"""),
+""",
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -197,8 +203,9 @@ class SqliteDatabase(Database):
         if conn is None:
             # check_same_thread=False only so that close() may run from any thread: each
             # connection is used by the thread that made it.
-            raw = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                  check_same_thread=False)
+            raw = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
             raw.execute("PRAGMA synchronous=FULL")
             raw.execute("PRAGMA foreign_keys=ON")
             conn = self._local.conn = Conn(raw, "sqlite")
@@ -230,7 +237,6 @@ class SqliteDatabase(Database):
                 raise
             conn.raw.execute("COMMIT")
 
-
     @contextmanager
     def _write_lock_held(self) -> Iterator[None]:
         with self._write_lock:
@@ -247,8 +253,13 @@ class PostgresDatabase(Database):
         self.integrity_errors = (psycopg.errors.IntegrityError,)
         self._url = url
         self._pool = ConnectionPool(
-            url, min_size=1, max_size=pool_size, open=True, timeout=30,
-            name="proclient-dmp", kwargs={"autocommit": False},
+            url,
+            min_size=1,
+            max_size=pool_size,
+            open=True,
+            timeout=30,
+            name="proclient-dmp",
+            kwargs={"autocommit": False},
         )
 
     def describe(self) -> str:
@@ -284,7 +295,7 @@ def open_database(url: str | Path) -> Database:
         # As SQLAlchemy spells them: sqlite:///relative.db, sqlite:////absolute/path.db
         if not url.lower().startswith("sqlite:///"):
             raise ValueError("sqlite URL without a path")
-        path = unquote(url[len("sqlite:///"):])
+        path = unquote(url[len("sqlite:///") :])
         if not path or path.endswith("/"):
             raise ValueError("sqlite URL without a file name")
         return SqliteDatabase(Path(path))

@@ -197,8 +197,9 @@ class DmpOperations:
         with self._in_flight.claim(pro.id_nat, key):
             return self._commit_claimed(pro, key, request_hash, execute)
 
-    def _commit_claimed(self, pro: Professional, key: str, request_hash: str,
-                        execute: Execute) -> Outcome:
+    def _commit_claimed(
+        self, pro: Professional, key: str, request_hash: str, execute: Execute
+    ) -> Outcome:
         at = self._now_iso()
         with self._storage.transaction() as conn:
             self._storage.lock_key(conn, pro.id_nat, key)
@@ -211,8 +212,7 @@ class DmpOperations:
             )
         return Outcome(status_code, body)
 
-    def _open_account(self, conn: Conn, dmp_id: str, account: _Account,
-                      at: str) -> dict:
+    def _open_account(self, conn: Conn, dmp_id: str, account: _Account, at: str) -> dict:
         login = self._storage.new_id(conn, "web_accounts", "login", new_login)
         self._storage.add_web_account(
             conn, dmp_id, login, account.password_hash, account.email, account.mobile, at
@@ -226,8 +226,14 @@ class DmpOperations:
         ins = self.check_ins(body.ins)
         with self._storage.transaction() as conn:
             row = self._storage.find_dmp(conn, ins, pro.id_nat)
-            self._storage.audit(conn, self._now_iso(), pro.id_nat, "status",
-                                self._storage.patient_ref(ins), row.dmp_id if row else None)
+            self._storage.audit(
+                conn,
+                self._now_iso(),
+                pro.id_nat,
+                "status",
+                self._storage.patient_ref(ins),
+                row.dmp_id if row else None,
+            )
         if row is None:
             return {"status": "not_found", "web_access": False, "authorization": "NON_EXISTE"}
         return {
@@ -242,9 +248,10 @@ class DmpOperations:
         # A replay is found inside the write transaction anyway; looking first only pays
         # when it spares the scrypt of a web account. (The rules below cannot refuse a
         # replay that was accepted: their outcome only changes as a minor comes of age.)
-        if body.web_access is not None and (
-            replay := self._peek(pro, key, request_hash)
-        ) is not None:
+        if (
+            body.web_access is not None
+            and (replay := self._peek(pro, key, request_hash)) is not None
+        ):
             return replay
         ins = self.check_ins(body.patient.ins)
         if not body.consent.creation:
@@ -253,8 +260,11 @@ class DmpOperations:
         if body.legal_representative is not None:
             typed = body.legal_representative
             rep = make_legal_representative(typed.relationship, typed.last_name, typed.first_name)
-            representative = {"relationship": rep.relationship.value,
-                              "last_name": rep.last_name, "first_name": rep.first_name}
+            representative = {
+                "relationship": rep.relationship.value,
+                "last_name": rep.last_name,
+                "first_name": rep.first_name,
+            }
         birth = BirthDate(body.patient.birth_date)
         if representative is None and is_minor(birth, self._today(), self._settings.majority_age):
             raise Problem("PATIENT_MINOR")
@@ -288,14 +298,19 @@ class DmpOperations:
             web = self._open_account(conn, dmp_id, account, at) if account else None
             if web is not None:
                 self._storage.audit(conn, at, pro.id_nat, "web_access", ref, dmp_id)
-            answer = {"dmp_id": dmp_id, "action": action.value, "created_at": at,
-                      "web_access": web}
+            answer = {"dmp_id": dmp_id, "action": action.value, "created_at": at, "web_access": web}
             return (201 if action is Action.CREATION else 200), answer
 
         outcome = self._commit(pro, key, request_hash, execute)
         if not outcome.replayed:
-            log.info("%s of %s by %s (patient %s, web access %s)", action.value,
-                     outcome.body["dmp_id"], pro.id_nat, ref, account is not None)
+            log.info(
+                "%s of %s by %s (patient %s, web access %s)",
+                action.value,
+                outcome.body["dmp_id"],
+                pro.id_nat,
+                ref,
+                account is not None,
+            )
         return outcome
 
     def open_web_access(self, pro: Professional, key: str, body: WebAccessRequestIn) -> Outcome:

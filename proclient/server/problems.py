@@ -62,8 +62,13 @@ class Problem(Exception):
     """A refusal with a stable code; the HTTP status and French text follow from the code
     (domain codes such as NIR_KEY default to 422 and carry their own sentence)."""
 
-    def __init__(self, code: str, detail: str | None = None, status: int | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        detail: str | None = None,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(code)
         self.code = code
         self.headers = headers or {}

@@ -66,43 +66,61 @@ def load_serve_config(paths, **overrides) -> ServeConfig:
     """The [server] table of the settings model (PROCLIENT_SERVER_DATABASE included), then
     ``overrides`` from the command line (None = unset), checked by the same model."""
     table = load_settings(paths).server
-    given = {name: str(value) if isinstance(value, Path) else value
-             for name, value in overrides.items() if value is not None}
+    given = {
+        name: str(value) if isinstance(value, Path) else value
+        for name, value in overrides.items()
+        if value is not None
+    }
     if given:
         try:
             table = ServerTable.model_validate({**table.model_dump(), **given})
         except ValidationError as error:
-            raise _config_error(describe_error(error, _("la ligne de commande"),
-                                               table="server")) from None
+            raise _config_error(
+                describe_error(error, _("la ligne de commande"), table="server")
+            ) from None
 
     def path(value: str | None) -> Path | None:
         return Path(value).expanduser() if value else None
 
     return ServeConfig(
-        database=table.database or default_database(paths), host=table.host, port=table.port,
-        certificate=path(table.certificate), key=path(table.key),
-        trusted_ca=path(table.trusted_ca), mode=table.mode, plain_http=table.plain_http)
+        database=table.database or default_database(paths),
+        host=table.host,
+        port=table.port,
+        certificate=path(table.certificate),
+        key=path(table.key),
+        trusted_ca=path(table.trusted_ca),
+        mode=table.mode,
+        plain_http=table.plain_http,
+    )
 
 
 def check(config: ServeConfig) -> None:
     """Refuse a configuration that cannot serve safely, with one sentence naming the fix."""
     if config.plain_http and not is_loopback(config.host):
-        raise _config_error(_(
-            "Le service sans HTTPS (--plain-http) n'écoute que sur 127.0.0.1 : retirez "
-            "--plain-http ou écoutez sur 127.0.0.1."))
+        raise _config_error(
+            _(
+                "Le service sans HTTPS (--plain-http) n'écoute que sur 127.0.0.1 : retirez "
+                "--plain-http ou écoutez sur 127.0.0.1."
+            )
+        )
     needed = [("trusted_ca", "trusted_ca")]
     if not config.plain_http:
         needed += [("certificate", "certificate"), ("key", "key")]
     for attribute, setting in needed:
         path = getattr(config, attribute)
         if path is None:
-            raise _config_error(_(
-                "Réglage server.{name} manquant : indiquez le fichier dans la section [server] "
-                "du fichier de réglages, ou lancez « proclient serve --init-demo » pour un "
-                "service de démonstration.", name=setting))
+            raise _config_error(
+                _(
+                    "Réglage server.{name} manquant : indiquez le fichier dans la section [server] "
+                    "du fichier de réglages, ou lancez « proclient serve --init-demo » pour un "
+                    "service de démonstration.",
+                    name=setting,
+                )
+            )
         if not path.is_file():
-            raise _config_error(_("Fichier introuvable pour server.{name} : {path}.",
-                                  name=setting, path=path))
+            raise _config_error(
+                _("Fichier introuvable pour server.{name} : {path}.", name=setting, path=path)
+            )
 
 
 # --- demo material ---------------------------------------------------------------------------
@@ -143,7 +161,8 @@ def init_demo(paths, bind_host: str) -> DemoMaterial:
         from cryptography.hazmat.primitives import serialization
 
         ca_key = serialization.load_pem_private_key(
-            (pki.directory / "ca.key").read_bytes(), password=None)
+            (pki.directory / "ca.key").read_bytes(), password=None
+        )
         issued = issue_server_certificate(CertifiedKey(ca_cert, ca_key), hosts)  # type: ignore[arg-type]
         write_private(key_path, issued.key_pem())
         write_private(cert_path, issued.certificate_pem)
@@ -162,16 +181,22 @@ def _server_cert_reusable(cert_path: Path, key_path: Path, ca, hosts: list[str])
     present = {str(n) for n in names.get_values_for_type(x509.DNSName)}
     present |= {str(n) for n in names.get_values_for_type(x509.IPAddress)}
     now = datetime.now(UTC)
-    return (key_path.is_file() and set(hosts) <= present
-            and cert.not_valid_after_utc > now + timedelta(days=7))
+    return (
+        key_path.is_file()
+        and set(hosts) <= present
+        and cert.not_valid_after_utc > now + timedelta(days=7)
+    )
 
 
 def with_demo(config: ServeConfig, material: DemoMaterial) -> ServeConfig:
     """``config`` completed by the demo material where it names nothing of its own."""
     if config.mode != "test":
-        raise _config_error(_(
-            "Le matériel de démonstration ne sert qu'en mode test : retirez --init-demo ou "
-            "choisissez --mode test."))
+        raise _config_error(
+            _(
+                "Le matériel de démonstration ne sert qu'en mode test : retirez --init-demo ou "
+                "choisissez --mode test."
+            )
+        )
     return replace(
         config,
         certificate=config.certificate or material.server_cert,
@@ -186,16 +211,23 @@ def describe_demo(material: DemoMaterial, config: ServeConfig) -> str:
     shown_host = "localhost" if config.host in ("0.0.0.0", "::", "127.0.0.1") else config.host
     lines = [
         _("Matériel de démonstration dans {path} :", path=material.directory),
-        _("  autorité de certification (à copier sur chaque poste) : {path}",
-          path=material.ca_cert),
-        _("  certificat du service : {cert}  clé : {key}", cert=material.server_cert,
-          key=material.server_key),
+        _(
+            "  autorité de certification (à copier sur chaque poste) : {path}",
+            path=material.ca_cert,
+        ),
+        _(
+            "  certificat du service : {cert}  clé : {key}",
+            cert=material.server_cert,
+            key=material.server_key,
+        ),
         _("  professionnels de démonstration (code porteur {pin}) :", pin=pki.default.pin),
     ]
     for demo in pki.professionals:
         person = demo.professional
-        lines.append(f"    {person.last_name} {person.first_name} ({person.id_nat}, "
-                     f"{person.profession}) : {demo.cert_path.name} / {demo.key_path.name}")
+        lines.append(
+            f"    {person.last_name} {person.first_name} ({person.id_nat}, "
+            f"{person.profession}) : {demo.cert_path.name} / {demo.key_path.name}"
+        )
     lines += [
         _("Sur chaque poste, dans config.toml (proclient locate) :"),
         "  [service]",
@@ -215,13 +247,15 @@ def build_app(config: ServeConfig):
     database: str | Path = config.database
     try:
         trusted = config.trusted_ca.read_bytes()  # type: ignore[union-attr]
-        settings = ServerSettings(database=database, trusted_ca_pem=trusted,
-                                  mode=config.mode)  # type: ignore[arg-type]
+        settings = ServerSettings(database=database, trusted_ca_pem=trusted, mode=config.mode)  # type: ignore[arg-type]
         return create_app(settings)
     except ValueError:
-        raise _config_error(_(
-            "Le fichier server.trusted_ca ne contient aucun certificat d'autorité lisible, ou "
-            "l'adresse de la base (server.database) est invalide : corrigez le réglage.")) from None
+        raise _config_error(
+            _(
+                "Le fichier server.trusted_ca ne contient aucun certificat d'autorité lisible, ou "
+                "l'adresse de la base (server.database) est invalide : corrigez le réglage."
+            )
+        ) from None
 
 
 def uvicorn_server(config: ServeConfig, app):
@@ -230,8 +264,13 @@ def uvicorn_server(config: ServeConfig, app):
     import uvicorn
 
     options = dict(
-        host=config.host, port=config.port, log_config=None, access_log=True,
-        server_header=False, lifespan="on", timeout_graceful_shutdown=10,
+        host=config.host,
+        port=config.port,
+        log_config=None,
+        access_log=True,
+        server_header=False,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
     )
     if not config.plain_http:
         options.update(ssl_certfile=str(config.certificate), ssl_keyfile=str(config.key))

@@ -41,8 +41,9 @@ class IdempotentRecord:
 class Storage:
     """Access to the service's database (a SQLite path or a database URL)."""
 
-    def __init__(self, database: str | Path | Database,
-                 pseudonym_secret: bytes | None = None) -> None:
+    def __init__(
+        self, database: str | Path | Database, pseudonym_secret: bytes | None = None
+    ) -> None:
         self.db = database if isinstance(database, Database) else open_database(database)
         self._secret = pseudonym_secret
 
@@ -180,39 +181,78 @@ class Storage:
             if conn.execute(query, (value,)).fetchone() is None:
                 return value
 
-    def insert_dmp(self, conn: Conn, dmp_id: str, ins: Ins, identity: dict,
-                   consent: dict, representative: dict | None, at: str) -> None:
+    def insert_dmp(
+        self,
+        conn: Conn,
+        dmp_id: str,
+        ins: Ins,
+        identity: dict,
+        consent: dict,
+        representative: dict | None,
+        at: str,
+    ) -> None:
         conn.execute(
             "INSERT INTO dmps (dmp_id, ins_value, ins_oid, last_name, first_name, birth_date, "
             "sex, status, consent_creation, samu_access, break_glass_access, "
             "legal_representative, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?)",
-            (dmp_id, ins.value, ins.oid, identity["last_name"], identity["first_name"],
-             identity["birth_date"], identity.get("sex"), int(consent["creation"]),
-             int(consent["samu_access"]), int(consent["break_glass_access"]),
-             json.dumps(representative) if representative else None, at, at),
+            (
+                dmp_id,
+                ins.value,
+                ins.oid,
+                identity["last_name"],
+                identity["first_name"],
+                identity["birth_date"],
+                identity.get("sex"),
+                int(consent["creation"]),
+                int(consent["samu_access"]),
+                int(consent["break_glass_access"]),
+                json.dumps(representative) if representative else None,
+                at,
+                at,
+            ),
         )
 
-    def update_dmp(self, conn: Conn, dmp_id: str, status: str,
-                   consent: dict | None, representative: dict | None, at: str) -> None:
-        conn.execute("UPDATE dmps SET status = ?, updated_at = ? WHERE dmp_id = ?",
-                     (status, at, dmp_id))
+    def update_dmp(
+        self,
+        conn: Conn,
+        dmp_id: str,
+        status: str,
+        consent: dict | None,
+        representative: dict | None,
+        at: str,
+    ) -> None:
+        conn.execute(
+            "UPDATE dmps SET status = ?, updated_at = ? WHERE dmp_id = ?", (status, at, dmp_id)
+        )
         if consent is not None:
             conn.execute(
                 "UPDATE dmps SET consent_creation = ?, samu_access = ?, break_glass_access = ?, "
                 "legal_representative = ? WHERE dmp_id = ?",
-                (int(consent["creation"]), int(consent["samu_access"]),
-                 int(consent["break_glass_access"]),
-                 json.dumps(representative) if representative else None, dmp_id),
+                (
+                    int(consent["creation"]),
+                    int(consent["samu_access"]),
+                    int(consent["break_glass_access"]),
+                    json.dumps(representative) if representative else None,
+                    dmp_id,
+                ),
             )
 
-    def record_consent(self, conn: Conn, dmp_id: str, id_nat: str, action: str,
-                       consent: dict, at: str) -> None:
+    def record_consent(
+        self, conn: Conn, dmp_id: str, id_nat: str, action: str, consent: dict, at: str
+    ) -> None:
         conn.execute(
             "INSERT INTO consents (dmp_id, at, id_nat, action, creation, samu_access, "
             "break_glass_access) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (dmp_id, at, id_nat, action, int(consent["creation"]), int(consent["samu_access"]),
-             int(consent["break_glass_access"])),
+            (
+                dmp_id,
+                at,
+                id_nat,
+                action,
+                int(consent["creation"]),
+                int(consent["samu_access"]),
+                int(consent["break_glass_access"]),
+            ),
         )
 
     def authorize(self, conn: Conn, dmp_id: str, id_nat: str, at: str) -> None:
@@ -223,17 +263,31 @@ class Storage:
             (dmp_id, id_nat, at),
         )
 
-    def add_web_account(self, conn: Conn, dmp_id: str, login: str,
-                        password_hash: str, email: str | None, mobile: str | None,
-                        at: str) -> None:
+    def add_web_account(
+        self,
+        conn: Conn,
+        dmp_id: str,
+        login: str,
+        password_hash: str,
+        email: str | None,
+        mobile: str | None,
+        at: str,
+    ) -> None:
         conn.execute(
             "INSERT INTO web_accounts (dmp_id, login, password_hash, email, mobile, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (dmp_id, login, password_hash, email, mobile, at),
         )
 
-    def audit(self, conn: Conn, at: str, id_nat: str, action: str,
-              patient_ref: str | None = None, dmp_id: str | None = None) -> None:
+    def audit(
+        self,
+        conn: Conn,
+        at: str,
+        id_nat: str,
+        action: str,
+        patient_ref: str | None = None,
+        dmp_id: str | None = None,
+    ) -> None:
         conn.execute(
             "INSERT INTO audit (at, id_nat, action, patient_ref, dmp_id) VALUES (?, ?, ?, ?, ?)",
             (at, id_nat, action, patient_ref, dmp_id),
@@ -241,8 +295,7 @@ class Storage:
 
     # --- idempotency ------------------------------------------------------------------------
 
-    def find_idempotent(self, conn: Conn, id_nat: str, key: str
-                        ) -> IdempotentRecord | None:
+    def find_idempotent(self, conn: Conn, id_nat: str, key: str) -> IdempotentRecord | None:
         row = conn.execute(
             "SELECT request_hash, status_code, response FROM idempotency "
             "WHERE id_nat = ? AND key = ?",
@@ -250,8 +303,16 @@ class Storage:
         ).fetchone()
         return IdempotentRecord(row[0], row[1], json.loads(row[2])) if row else None
 
-    def save_idempotent(self, conn: Conn, id_nat: str, key: str,
-                        request_hash: str, status_code: int, response: dict, at: str) -> None:
+    def save_idempotent(
+        self,
+        conn: Conn,
+        id_nat: str,
+        key: str,
+        request_hash: str,
+        status_code: int,
+        response: dict,
+        at: str,
+    ) -> None:
         conn.execute(
             "INSERT INTO idempotency (id_nat, key, request_hash, status_code, response, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -287,8 +348,14 @@ class Storage:
             for table in ("web_accounts", "consents", "authorizations"):
                 conn.execute(f"DELETE FROM {table} WHERE dmp_id = ?", (row.dmp_id,))  # noqa: S608
             conn.execute("DELETE FROM dmps WHERE dmp_id = ?", (row.dmp_id,))
-            self.audit(conn, datetime.now(UTC).isoformat(timespec="seconds"), "seed",
-                       "seed-remove", self.patient_ref(ins), row.dmp_id)
+            self.audit(
+                conn,
+                datetime.now(UTC).isoformat(timespec="seconds"),
+                "seed",
+                "seed-remove",
+                self.patient_ref(ins),
+                row.dmp_id,
+            )
 
 
 def new_dmp_id() -> str:

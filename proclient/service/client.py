@@ -91,9 +91,13 @@ def creation_body(request: CreationRequest) -> dict:
             "break_glass_access": consent.break_glass_access,
         },
         "legal_representative": (
-            {"relationship": rep.relationship.value, "last_name": rep.last_name,
-             "first_name": rep.first_name}
-            if rep else None
+            {
+                "relationship": rep.relationship.value,
+                "last_name": rep.last_name,
+                "first_name": rep.first_name,
+            }
+            if rep
+            else None
         ),
         "web_access": {"email": web.email, "mobile": web.mobile} if web else None,
     }
@@ -121,14 +125,18 @@ class DmpServiceClient:
         """``verify``: True (system CAs), an SSLContext, or the path of a CA bundle (PEM) that
         replaces the system's; False is refused. Ignored with ``transport``, which then
         decides. ``retry_budget``: seconds for all the attempts of one call."""
-        if verify is False or (isinstance(verify, ssl.SSLContext)
-                               and verify.verify_mode == ssl.CERT_NONE):
+        if verify is False or (
+            isinstance(verify, ssl.SSLContext) and verify.verify_mode == ssl.CERT_NONE
+        ):
             raise ValueError("TLS verification cannot be turned off")
         if isinstance(verify, str):
             # httpx 0.28 deprecates verify=<path>: build the context here.
             verify = ssl.create_default_context(cafile=verify)
         self._http = httpx.AsyncClient(
-            base_url=base_url, transport=transport, verify=verify, timeout=timeout,
+            base_url=base_url,
+            transport=transport,
+            verify=verify,
+            timeout=timeout,
             headers={"Accept": "application/json, application/problem+json"},
         )
         self._retry_budget = retry_budget
@@ -178,8 +186,9 @@ class DmpServiceClient:
 
     # --- transport --------------------------------------------------------------------------
 
-    async def _send_once(self, method: str, path: str, body: dict | None,
-                         headers: dict[str, str] | None) -> httpx.Response:
+    async def _send_once(
+        self, method: str, path: str, body: dict | None, headers: dict[str, str] | None
+    ) -> httpx.Response:
         try:
             return await self._http.request(method, path, json=body, headers=headers)
         except httpx.TimeoutException:
@@ -194,9 +203,15 @@ class DmpServiceClient:
             log.warning("DMP service transport error on %s: %s", path, type(exc).__name__)
             raise _error(SERVICE_UNAVAILABLE) from None
 
-    async def _send(self, method: str, path: str, body: dict | None = None,
-                    headers: dict[str, str] | None = None, *, retry: bool = True
-                    ) -> httpx.Response:
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        headers: dict[str, str] | None = None,
+        *,
+        retry: bool = True,
+    ) -> httpx.Response:
         """Send, retrying what may pass on a second try within the retry budget: failed or
         dropped connections, 503 and 429. Writes carry their Idempotency-Key, so a retry of
         a request the server did receive replays its answer instead of acting twice."""
@@ -247,8 +262,9 @@ class DmpServiceClient:
             raise _error(SERVICE_ERROR, response.status_code)
         return data
 
-    async def _call(self, path: str, body: dict, *, key: str | None = None,
-                    expected: tuple[int, ...] = (200,)) -> dict:
+    async def _call(
+        self, path: str, body: dict, *, key: str | None = None, expected: tuple[int, ...] = (200,)
+    ) -> dict:
         """POST an authenticated request; renew an expired session once."""
         for attempt in (1, 2):
             if self._token is None:
@@ -291,19 +307,26 @@ class DmpServiceClient:
         # A card signature can take a second: keep the event loop (and the screen) free.
         signature = await asyncio.to_thread(credential.sign, nonce)
         # No retry: the challenge may have been used by the lost attempt; a 429 says to wait.
-        response = await self._send("POST", "/v1/auth/session", retry=False, body={
-            "challenge_id": challenge_id,
-            "certificate": credential.certificate_pem.decode("ascii"),
-            "signature": base64.b64encode(signature).decode("ascii"),
-        })
+        response = await self._send(
+            "POST",
+            "/v1/auth/session",
+            retry=False,
+            body={
+                "challenge_id": challenge_id,
+                "certificate": credential.certificate_pem.decode("ascii"),
+                "signature": base64.b64encode(signature).decode("ascii"),
+            },
+        )
         if response.status_code != 200:
             raise self._problem(response)
         session = self._json(response)
         try:
             token, card = session["token"], session["professional"]
             professional = Professional(
-                id_nat=card["id_nat"], last_name=card["last_name"],
-                first_name=card["first_name"], profession_code=card["profession_code"],
+                id_nat=card["id_nat"],
+                last_name=card["last_name"],
+                first_name=card["first_name"],
+                profession_code=card["profession_code"],
                 structure=card.get("structure", ""),
             )
         except (KeyError, TypeError):
@@ -327,8 +350,9 @@ class DmpServiceClient:
         """TD1.1 creation or TD1.2 reactivation per ``request.action``, with the web access
         (TD1.5) in the same call when ``request.web_access`` is set."""
         path = "/v1/dmp" if request.action is Action.CREATION else "/v1/dmp/reactivation"
-        data = await self._call(path, creation_body(request), key=idempotency_key,
-                                expected=(200, 201))
+        data = await self._call(
+            path, creation_body(request), key=idempotency_key, expected=(200, 201)
+        )
         try:
             return CreationResult(
                 action=Action(data["action"]),
@@ -344,8 +368,9 @@ class DmpServiceClient:
     ) -> WebCredentials:
         """TD1.5 on an existing DMP: the patient's login and initial password."""
         body = {"ins": _ins(ins), "email": web.email, "mobile": web.mobile}
-        data = await self._call("/v1/dmp/web-access", body, key=idempotency_key,
-                                expected=(200, 201))
+        data = await self._call(
+            "/v1/dmp/web-access", body, key=idempotency_key, expected=(200, 201)
+        )
         credentials = _web_credentials(data)
         if credentials is None:
             raise _error(SERVICE_ERROR)

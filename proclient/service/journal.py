@@ -46,7 +46,9 @@ class IdempotencyJournal:
 
         canonical = json.dumps(
             {"action": request.action.value, "body": creation_body(request)},
-            sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
         )
         name = hmac.new(self._secret, canonical.encode(), hashlib.sha256).hexdigest()[:40]
         return self.directory / f"{name}.key"

@@ -12,11 +12,16 @@ from proclient.i18n import _
 
 
 def key_lines(screen: Screen) -> list[str]:
-    """The keys active on ``screen`` with what they do, as the footer would name them."""
+    """The application's keys on ``screen`` with what they do: the bindings with an id (the
+    ones ``[keys]`` can remap), not Textual's own (focus, copy, palette)."""
     lines, seen = [], set()
     for active in screen.active_bindings.values():
         binding = active.binding
-        if not binding.description or not active.enabled or binding.description in seen:
+        if active.node not in (screen, screen.app) or not binding.description or not binding.id:
+            continue
+        if not active.enabled or binding.action == "command_palette":
+            continue
+        if binding.description in seen:
             continue
         seen.add(binding.description)
         lines.append(f"{screen.app.get_key_display(binding):>8}  {binding.description}")

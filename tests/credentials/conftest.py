@@ -53,8 +53,9 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> DemoPki:
 def cps_store(softhsm: str, pki: DemoPki, tmp_path: Path) -> SoftHsmStore:
     """A token holding the demo pharmacist's key and certificate, code porteur 1234."""
     user = pki.default
-    store = ensure_demo_token(tmp_path / "softhsm", user.key_path, user.cert_path, user.pin,
-                              module_path=softhsm)
+    store = ensure_demo_token(
+        tmp_path / "softhsm", user.key_path, user.cert_path, user.pin, module_path=softhsm
+    )
     assert store is not None
     return store
 
@@ -99,8 +100,11 @@ class CardStates(TokenBoundary):
 
 def card_states(flags: int = 0, login_result: int | None = None) -> type[CardStates]:
     """A fresh CardStates class (its own login counter)."""
-    return type("CardStatesForTest", (CardStates,),
-                {"extra_flags": flags, "login_result": login_result, "logins": []})
+    return type(
+        "CardStatesForTest",
+        (CardStates,),
+        {"extra_flags": flags, "login_result": login_result, "logins": []},
+    )
 
 
 FINAL_TRY = CKF_USER_PIN_FINAL_TRY

@@ -19,8 +19,9 @@ async def test_the_service_opens_a_session_on_a_signature_made_by_the_token(soft
 
     client, pki = embedded_client(tmp_path / "service")
     user = pki.default
-    store = ensure_demo_token(tmp_path / "softhsm", user.key_path, user.cert_path, user.pin,
-                              module_path=softhsm)
+    store = ensure_demo_token(
+        tmp_path / "softhsm", user.key_path, user.cert_path, user.pin, module_path=softhsm
+    )
     credential = cps_token(store).unlock(bytearray(b"1234"))
     try:
         professional = await client.login(credential)
@@ -46,17 +47,20 @@ async def test_the_service_refuses_a_card_its_ca_did_not_issue(cps_store, tmp_pa
         await client.aclose()
 
 
-def test_the_demo_token_is_reused_then_replaced_when_the_certificate_changes(softhsm, pki,
-                                                                             tmp_path):
+def test_the_demo_token_is_reused_then_replaced_when_the_certificate_changes(
+    softhsm, pki, tmp_path
+):
     pharmacist, nurse = pki.professionals[0], pki.professionals[1]
     directory = tmp_path / "softhsm"
-    store = ensure_demo_token(directory, pharmacist.key_path, pharmacist.cert_path, "1234",
-                              module_path=softhsm)
+    store = ensure_demo_token(
+        directory, pharmacist.key_path, pharmacist.cert_path, "1234", module_path=softhsm
+    )
     first = token_certificate(store, DEMO_TOKEN_LABEL)
     marker = store.tokens_dir / "kept"
     marker.write_text("")
-    ensure_demo_token(directory, pharmacist.key_path, pharmacist.cert_path, "1234",
-                      module_path=softhsm)
+    ensure_demo_token(
+        directory, pharmacist.key_path, pharmacist.cert_path, "1234", module_path=softhsm
+    )
     assert marker.exists()  # reused, not provisioned again
     ensure_demo_token(directory, nurse.key_path, nurse.cert_path, "1234", module_path=softhsm)
     assert not marker.exists()
@@ -73,7 +77,9 @@ def test_the_workstation_uses_the_pkcs11_module_of_its_settings(tmp_path, monkey
     paths.config_dir.mkdir(parents=True)
     paths.config_file.write_text(
         '[credential]\npkcs11_module = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"\n'
-        'token_label = "CPS de Claire"\n[session]\nidle_lock_minutes = 3\n', encoding="utf-8")
+        'token_label = "CPS de Claire"\n[session]\nidle_lock_minutes = 3\n',
+        encoding="utf-8",
+    )
     settings = load_settings(paths)
     assert settings.idle_lock_minutes == 3
     source = configured_credentials(settings)

@@ -108,8 +108,10 @@ def slots(pcscd):
     # The next test starts with empty slots as pcscd sees them (it polls every 0.4 s).
     if pcscd.serving_our_reader():
         for bridge in bridges:
-            wait_present(PATIENT_READER if bridge.port == PATIENT_PORT else PROFESSIONAL_READER,
-                         present=False)
+            wait_present(
+                PATIENT_READER if bridge.port == PATIENT_PORT else PROFESSIONAL_READER,
+                present=False,
+            )
 
 
 def wait_present(reader: str, present: bool = True, timeout: float = 10.0) -> None:
@@ -151,8 +153,9 @@ def pcsc_app(settings, demo_pki_cache, slots):
     if not target.exists():
         shutil.copytree(demo_pki_cache, target)
     wiring = demo_wiring(settings)
-    wiring.readers = PcscReaderBackend({PATIENT: PATIENT_READER, PROFESSIONAL: PROFESSIONAL_READER},
-                                       retry_interval=0.2)
+    wiring.readers = PcscReaderBackend(
+        {PATIENT: PATIENT_READER, PROFESSIONAL: PROFESSIONAL_READER}, retry_interval=0.2
+    )
     wiring.patient_reader, wiring.professional_reader = PATIENT, PROFESSIONAL
     presence = wiring.deck
 

@@ -18,8 +18,14 @@ from tests.pcsc.conftest import PATIENT_READER, wait_present
 
 def proclient(*args: str, home, **kwargs) -> subprocess.CompletedProcess:
     env = {**os.environ, "PROCLIENT_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "proclient", *args], capture_output=True,
-                          text=True, env=env, timeout=60, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "proclient", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        **kwargs,
+    )
 
 
 @pytest.mark.parametrize("key", sorted(EXPECTED_DEMO))
@@ -29,8 +35,10 @@ def test_card_read_json_prints_each_demo_card(slots, tmp_path, key) -> None:
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
     assert document["card"] == {"type": "vitale2", "atr": "3B751300004409EA9000"}
-    rows = [(b["last_name"], b["first_name"], b["birth_date_on_card"], b["nir"])
-            for b in document["beneficiaries"]]
+    rows = [
+        (b["last_name"], b["first_name"], b["birth_date_on_card"], b["nir"])
+        for b in document["beneficiaries"]
+    ]
     assert rows == EXPECTED_DEMO[key]
     for b in document["beneficiaries"]:
         raw = b["birth_date_on_card"]
@@ -44,7 +52,8 @@ def test_card_read_empty_reader_is_one_french_line_and_exit_4(slots, tmp_path) -
     assert done.returncode == 4
     assert done.stdout == "" and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [
-        "Aucune carte dans le lecteur : insérez la carte Vitale du patient."]
+        "Aucune carte dans le lecteur : insérez la carte Vitale du patient."
+    ]
 
 
 def test_card_read_unknown_reader_exits_6(slots, tmp_path) -> None:
@@ -56,7 +65,11 @@ def test_virtual_card_command_inserts_until_ctrl_c(slots, tmp_path) -> None:
     env = {**os.environ, "PROCLIENT_HOME": str(tmp_path)}
     process = subprocess.Popen(
         [sys.executable, "-m", "proclient", "virtual-card", "--card", "casanova"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         assert "insérée" in process.stdout.readline()
         wait_present(PATIENT_READER)

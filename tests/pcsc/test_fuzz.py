@@ -27,8 +27,12 @@ def answer(data: bytes, sw: int) -> bytes:
 
 # Answers that look like a T=0 card's: 61xx chains, 6Cxx corrections, 9000, errors.
 status_words = st.one_of(
-    st.integers(0x6100, 0x61FF), st.integers(0x6C00, 0x6CFF), st.just(0x9000),
-    st.sampled_from([0x6282, 0x6B00, 0x6A82, 0x6700]), st.integers(0, 0xFFFF))
+    st.integers(0x6100, 0x61FF),
+    st.integers(0x6C00, 0x6CFF),
+    st.just(0x9000),
+    st.sampled_from([0x6282, 0x6B00, 0x6A82, 0x6700]),
+    st.integers(0, 0xFFFF),
+)
 answers = st.builds(answer, st.binary(max_size=40), status_words)
 
 

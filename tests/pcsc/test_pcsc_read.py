@@ -157,7 +157,9 @@ def test_reader_held_exclusively_by_another_program_gives_a_message(slots) -> No
     _hr, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
     backend = PcscReaderBackend(sharing_wait=0.3)
     hresult, handle, _protocol = scard.SCardConnect(
-        context, backend.reader_name(PATIENT), scard.SCARD_SHARE_EXCLUSIVE,
+        context,
+        backend.reader_name(PATIENT),
+        scard.SCARD_SHARE_EXCLUSIVE,
         scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1,
     )
     assert hresult == 0

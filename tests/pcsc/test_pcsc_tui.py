@@ -48,13 +48,19 @@ async def test_pcscd_stopped_is_shown_and_monitoring_recovers_without_restart(
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")
             pcscd.stop()
-            await wait_until(pilot, lambda: "pcscd) est arrêté" in screen_text(app),
-                             what="service lost on the home screen")
+            await wait_until(
+                pilot,
+                lambda: "pcscd) est arrêté" in screen_text(app),
+                what="service lost on the home screen",
+            )
             pcscd.start()
             await wait_until(pilot, lambda: "revenu" in screen_text(app), what="service back")
             slots.insert(VitaleEmulator.from_demo("casanova"), settle=False)
-            await wait_until(pilot, lambda: isinstance(app.screen, IdentifyScreen),
-                             what="identify after the restart")
+            await wait_until(
+                pilot,
+                lambda: isinstance(app.screen, IdentifyScreen),
+                what="identify after the restart",
+            )
             await wait_until(pilot, lambda: "CASANOVA" in screen_text(app), what="identity")
     finally:
         if not pcscd.serving_our_reader():
@@ -68,8 +74,9 @@ async def test_vitale1_is_named_and_f6_types_the_identity(pcsc_app, slots):
     app = pcsc_app
     async with app.run_test(size=SIZE) as pilot:
         bridge = slots.insert(VitaleEmulator.from_demo("legoff", atr=VITALE1_ATR), settle=False)
-        await wait_until(pilot, lambda: "première génération" in screen_text(app),
-                         what="Vitale 1 message")
+        await wait_until(
+            pilot, lambda: "première génération" in screen_text(app), what="Vitale 1 message"
+        )
         assert "F6" in screen_text(app)
         await pilot.press("f6")
         await wait_until(pilot, lambda: isinstance(app.screen, ManualEntryScreen), what="entry")

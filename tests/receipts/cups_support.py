@@ -24,8 +24,10 @@ def require_cups() -> tuple[str, Path]:
     if shutil.which("lp") is None or shutil.which("lpstat") is None:
         reason = "CUPS client tools (lp, lpstat) are not installed"
     elif not printer or not out:
-        reason = ("PROCLIENT_TEST_PRINTER / PROCLIENT_TEST_PRINT_DIR unset: "
-                  "source scripts/services/cups.sh")
+        reason = (
+            "PROCLIENT_TEST_PRINTER / PROCLIENT_TEST_PRINT_DIR unset: "
+            "source scripts/services/cups.sh"
+        )
     elif not scheduler_running():
         reason = "the CUPS scheduler is not running"
     if reason:
@@ -64,8 +66,7 @@ def printed_file(out: Path, job_id: str, timeout: float = 30.0) -> Path:
 def pdf_file_text(path: Path) -> str:
     """Text of a PDF on disk (pdftotext when present, else pypdf), whitespace collapsed."""
     if shutil.which("pdftotext"):
-        done = subprocess.run(["pdftotext", "-q", str(path), "-"], capture_output=True,
-                              check=False)
+        done = subprocess.run(["pdftotext", "-q", str(path), "-"], capture_output=True, check=False)
         text = done.stdout.decode("utf-8", "replace")
     else:
         from pypdf import PdfReader

@@ -44,8 +44,12 @@ def _png(pdf: bytes, name: str) -> None:
     if shutil.which("pdftoppm") is None:
         return
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["pdftoppm", "-r", "110", "-png", "-", str(ARTIFACTS / name)], input=pdf,
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "110", "-png", "-", str(ARTIFACTS / name)],
+        input=pdf,
+        check=True,
+        capture_output=True,
+    )
 
 
 def _check(name: str, pdf: bytes) -> None:
@@ -59,15 +63,17 @@ def _check(name: str, pdf: bytes) -> None:
     assert golden.exists(), f"{golden.name} missing: run with PROCLIENT_REGEN_GOLDEN=1"
     assert text == golden.read_text(encoding="utf-8"), (
         f"{name}: the PDF's text changed; if intended, regenerate (PROCLIENT_REGEN_GOLDEN=1) "
-        "and review the diff")
+        "and review the diff"
+    )
 
 
 @pytest.mark.parametrize("web", [False, True], ids=["sans-acces", "acces-en-ligne"])
 @pytest.mark.parametrize("page", PAGES)
 @pytest.mark.parametrize("key", sorted(PATIENTS))
 def test_accuse_text_matches_its_golden_file(key, page, web):
-    _check(f"accuse-{key}-{page}-{'web' if web else 'noweb'}", render_receipt(_receipt(key, web),
-                                                                               page))
+    _check(
+        f"accuse-{key}-{page}-{'web' if web else 'noweb'}", render_receipt(_receipt(key, web), page)
+    )
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -76,6 +82,7 @@ def test_secrets_sheet_text_matches_its_golden_file(page):
 
 
 def test_golden_files_have_no_stray_entries():
-    expected = {f"accuse-{k}-{p}-{w}.txt" for k in PATIENTS for p in PAGES
-                for w in ("web", "noweb")} | {f"secrets-{p}.txt" for p in PAGES}
+    expected = {
+        f"accuse-{k}-{p}-{w}.txt" for k in PATIENTS for p in PAGES for w in ("web", "noweb")
+    } | {f"secrets-{p}.txt" for p in PAGES}
     assert {path.name for path in GOLDEN.glob("*.txt")} == expected

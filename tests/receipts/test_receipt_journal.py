@@ -29,8 +29,12 @@ def test_entries_are_newest_first_with_operation_and_format(tmp_path):
     entries = journal.entries(tmp_path)
     assert [entry.number for entry in entries] == [1, 2, 3, 4]
     # le_goff, durand, casanova, ben_said: saved a minute apart in the other order
-    assert [entry.dmp_id for entry in entries] == ["DMP-000004", "DMP-000003", "DMP-000002",
-                                                   "DMP-000001"]
+    assert [entry.dmp_id for entry in entries] == [
+        "DMP-000004",
+        "DMP-000003",
+        "DMP-000002",
+        "DMP-000001",
+    ]
     by_id = {entry.dmp_id: entry for entry in entries}
     assert by_id["DMP-000001"].action == "reactivation"  # ben_said's closed DMP
     assert by_id["DMP-000004"].action == "creation"
@@ -43,8 +47,12 @@ def test_the_index_names_no_patient(tmp_path):
     index = (tmp_path / journal.INDEX_NAME).read_text(encoding="utf-8").casefold()
     assert index.count("\n") == 4
     for patient in PATIENTS.values():
-        for secret in (patient.last_name, patient.first_name, patient.ins.value,
-                       patient.ins.value[:13]):
+        for secret in (
+            patient.last_name,
+            patient.first_name,
+            patient.ins.value,
+            patient.ins.value[:13],
+        ):
             assert secret.casefold() not in index
 
 
@@ -92,8 +100,7 @@ def test_cli_reprints_a_saved_accuse_through_cups(tmp_path, monkeypatch, capsys)
     monkeypatch.setenv("PROCLIENT_HOME", str(tmp_path))
     monkeypatch.setenv("PROCLIENT_PRINTER", printer)
     receipt = replace(make_receipt("casanova"), dmp_id="DMP-REPRINT-1")
-    save_receipt(render_receipt(receipt, "80mm"), receipt, tmp_path / "data" / "receipts",
-                 "80mm")
+    save_receipt(render_receipt(receipt, "80mm"), receipt, tmp_path / "data" / "receipts", "80mm")
     assert main(["receipts", "print", "DMP-REPRINT-1"]) == 0
     said = capsys.readouterr().out
     job = said.rsplit("tâche ", 1)[1].rstrip(".\n")

@@ -31,8 +31,11 @@ SPOOL = Path("/var/spool/cups")
 def pdf_text_lines(pdf: bytes) -> list[str]:
     from pypdf import PdfReader
 
-    return [line for page in PdfReader(io.BytesIO(pdf)).pages
-            for line in page.extract_text().splitlines()]
+    return [
+        line
+        for page in PdfReader(io.BytesIO(pdf)).pages
+        for line in page.extract_text().splitlines()
+    ]
 
 
 @pytest.fixture
@@ -51,8 +54,15 @@ def test_accuse_printed_through_cups_reads_back(cups, page):
     printed = printed_file(out, job)
     try:
         text = pdf_file_text(printed)
-        for value in ("CASANOVA-ORSINI", "Marie-Ange", format_nir(receipt.patient.ins.value),
-                      "1.2.250.1.213.1.4.10", "DMP-000002", "899700024450", "m***@exemple.fr"):
+        for value in (
+            "CASANOVA-ORSINI",
+            "Marie-Ange",
+            format_nir(receipt.patient.ins.value),
+            "1.2.250.1.213.1.4.10",
+            "DMP-000002",
+            "899700024450",
+            "m***@exemple.fr",
+        ):
             assert value in text, value
         # Every all-ASCII line of the sent PDF comes back from the printed one (a line with
         # an accent loses it, and what follows it, in the PostScript round trip: see

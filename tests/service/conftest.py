@@ -44,8 +44,10 @@ def require_postgres() -> str:
     PROCLIENT_REQUIRE_REAL=1) saying how to get one."""
     if POSTGRES_URL:
         return POSTGRES_URL
-    reason = ("PostgreSQL absent: PROCLIENT_TEST_POSTGRES_URL is not set "
-              "(source scripts/services/postgres.sh)")
+    reason = (
+        "PostgreSQL absent: PROCLIENT_TEST_POSTGRES_URL is not set "
+        "(source scripts/services/postgres.sh)"
+    )
     if os.environ.get("PROCLIENT_REQUIRE_REAL"):
         pytest.fail(reason + " and PROCLIENT_REQUIRE_REAL is set")
     pytest.skip(reason)
@@ -139,8 +141,9 @@ def serve(
     running: list[tuple[uvicorn.Server, threading.Thread]] = []
     apps = []
 
-    def start(*, certificate: tuple[Path, Path] | None = None, wrap=None,
-              **overrides: object) -> RunningServer:
+    def start(
+        *, certificate: tuple[Path, Path] | None = None, wrap=None, **overrides: object
+    ) -> RunningServer:
         """``certificate``: (chain, key) instead of the trustme one; ``wrap``: an ASGI
         middleware factory put in front of the app."""
         clock = FakeClock()

@@ -57,6 +57,4 @@ def creation(
     representative: LegalRepresentative | None = None,
     web: WebAccess | None = None,
 ) -> CreationRequest:
-    return CreationRequest(
-        action, who, consent or Consent(creation=True), representative, web
-    )
+    return CreationRequest(action, who, consent or Consent(creation=True), representative, web)

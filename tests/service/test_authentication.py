@@ -67,8 +67,9 @@ async def test_expired_certificate_is_refused(client, pki, credential):
         (pki.directory / "ca.key").read_bytes(), password=None
     )
     ca = CertifiedKey(x509.load_pem_x509_certificate(pki.ca_pem), ca_key)
-    old = issue_professional(ca, credential.professional, days=1,
-                             now=datetime.now(UTC) - timedelta(days=30))
+    old = issue_professional(
+        ca, credential.professional, days=1, now=datetime.now(UTC) - timedelta(days=30)
+    )
     with pytest.raises(ServiceError) as refused:
         await client.login(SoftwareCredential(old.key, old.certificate))
     assert refused.value.code == "AUTH_CERT_EXPIRED"
@@ -109,7 +110,8 @@ async def test_requests_without_token_are_refused_as_problem_json(server, tls):
             "/v1/dmp/status", json={"ins": {"value": LE_GOFF.ins.value, "oid": LE_GOFF.ins.oid}}
         )
         forged = await http.post(
-            "/v1/dmp/status", json={"ins": {"value": LE_GOFF.ins.value, "oid": LE_GOFF.ins.oid}},
+            "/v1/dmp/status",
+            json={"ins": {"value": LE_GOFF.ins.value, "oid": LE_GOFF.ins.oid}},
             headers={"Authorization": "Bearer forged-token"},
         )
     assert response.status_code == 401
@@ -132,7 +134,8 @@ async def test_expired_session_is_renewed_with_the_same_credential(connected, se
     server.clock.advance(minutes=16)
     async with httpx.AsyncClient(base_url=server.base_url, verify=tls.context) as http:
         stale = await http.post(
-            "/v1/dmp/status", json={"ins": {"value": LE_GOFF.ins.value, "oid": LE_GOFF.ins.oid}},
+            "/v1/dmp/status",
+            json={"ins": {"value": LE_GOFF.ins.value, "oid": LE_GOFF.ins.oid}},
             headers={"Authorization": f"Bearer {token}"},
         )
     assert stale.json()["code"] == "AUTH_SESSION_EXPIRED"
@@ -177,7 +180,6 @@ async def test_service_with_an_unknown_certificate_is_refused(server, credential
         await client.aclose()
 
 
-
 async def test_failed_logins_are_rate_limited_per_certificate(connected, server, tls, pki):
     """Five refusals for one certificate within a minute: the sixth attempt, even a good one,
     is 429 with Retry-After; another professional is not affected; a minute later it passes."""
@@ -191,11 +193,14 @@ async def test_failed_logins_are_rate_limited_per_certificate(connected, server,
     async with httpx.AsyncClient(base_url=server.base_url, verify=tls.context) as http:
         challenge = (await http.post("/v1/auth/challenge")).json()
         signature = pharmacist.sign(base64.b64decode(challenge["nonce"]))
-        limited = await http.post("/v1/auth/session", json={
-            "challenge_id": challenge["challenge_id"],
-            "certificate": pharmacist.certificate_pem.decode(),
-            "signature": base64.b64encode(signature).decode(),
-        })
+        limited = await http.post(
+            "/v1/auth/session",
+            json={
+                "challenge_id": challenge["challenge_id"],
+                "certificate": pharmacist.certificate_pem.decode(),
+                "signature": base64.b64encode(signature).decode(),
+            },
+        )
     assert limited.status_code == 429
     assert limited.headers["content-type"] == "application/problem+json"
     assert limited.json()["code"] == "AUTH_RATE_LIMITED"
@@ -224,7 +229,9 @@ async def test_only_health_and_challenge_answer_without_a_session(server, tls):
 async def test_nul_characters_are_refused_before_the_database(server, tls):
     """PostgreSQL text cannot hold NUL: such a request is a 422, never a server error."""
     async with httpx.AsyncClient(base_url=server.base_url, verify=tls.context) as http:
-        response = await http.post("/v1/auth/session", json={
-            "challenge_id": "a\u0000b", "certificate": "x", "signature": "eA=="})
+        response = await http.post(
+            "/v1/auth/session",
+            json={"challenge_id": "a\u0000b", "certificate": "x", "signature": "eA=="},
+        )
     assert response.status_code == 422
     assert response.json()["code"] == "VALIDATION"

@@ -53,7 +53,9 @@ async def test_creation_without_web_access_makes_the_dmp_active(connected):
     assert abs((result.at - datetime.now(UTC)).total_seconds()) < 60
     after = await connected.status(LE_GOFF.ins)
     assert (after.status, after.web_access, after.authorization) == (
-        DmpStatus.ACTIVE, False, Authorization.VALIDE
+        DmpStatus.ACTIVE,
+        False,
+        Authorization.VALIDE,
     )
 
 
@@ -114,7 +116,8 @@ async def test_same_key_with_another_payload_is_refused(connected):
 async def test_idempotency_key_is_required(server, tls, connected):
     async with httpx.AsyncClient(base_url=server.base_url, verify=tls.context) as http:
         response = await http.post(
-            "/v1/dmp", json=creation_body(creation()),
+            "/v1/dmp",
+            json=creation_body(creation()),
             headers={"Authorization": f"Bearer {connected._token}"},
         )
     assert response.status_code == 400
@@ -168,8 +171,11 @@ async def test_consent_and_representative_are_stored_with_the_dmp(connected, ser
 
 
 async def test_reactivation_of_a_closed_dmp(connected, server):
-    dmp_id = server.storage.seed_dmp(BEN_SAID.ins, {"last_name": "BEN SAÏD", "first_name": "Karim",
-                                             "birth_date": "19550000", "sex": "M"}, "closed")
+    dmp_id = server.storage.seed_dmp(
+        BEN_SAID.ins,
+        {"last_name": "BEN SAÏD", "first_name": "Karim", "birth_date": "19550000", "sex": "M"},
+        "closed",
+    )
     assert (await connected.status(BEN_SAID.ins)).status is DmpStatus.CLOSED
     error = await refused(connected.submit(creation(BEN_SAID), key()))
     assert error.code == "DMPClosed"
@@ -180,7 +186,9 @@ async def test_reactivation_of_a_closed_dmp(connected, server):
     assert result.web.initial_password
     state = await connected.status(BEN_SAID.ins)
     assert (state.status, state.web_access, state.authorization) == (
-        DmpStatus.ACTIVE, True, Authorization.VALIDE
+        DmpStatus.ACTIVE,
+        True,
+        Authorization.VALIDE,
     )
     again = await refused(connected.submit(creation(BEN_SAID, action=Action.REACTIVATION), key()))
     assert again.code == "DMPFound"
@@ -236,9 +244,7 @@ async def test_concurrent_retries_with_one_key_hand_out_one_password(connected):
     )
     answers = [o for o in outcomes if not isinstance(o, BaseException)]
     # A retry that arrives while the first is running is told so (409), never served twice.
-    assert {o.code for o in outcomes if isinstance(o, ServiceError)} <= {
-        "IDEMPOTENCY_IN_PROGRESS"
-    }
+    assert {o.code for o in outcomes if isinstance(o, ServiceError)} <= {"IDEMPOTENCY_IN_PROGRESS"}
     assert len({o.dmp_id for o in answers}) == 1
     assert len([o for o in answers if o.web.initial_password]) == 1
     again = await connected.submit(creation(web=WEB), same)

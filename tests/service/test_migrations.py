@@ -35,8 +35,7 @@ def test_upgrade_from_version_1_keeps_the_data(database_url):
     old = Storage(url)
     old._secret = b"s" * 32  # the release-1 code wrote this row itself
     with old.transaction() as conn:
-        conn.execute("INSERT INTO meta (name, value) VALUES ('pseudonym_secret', ?)",
-                     (b"s" * 32,))
+        conn.execute("INSERT INTO meta (name, value) VALUES ('pseudonym_secret', ?)", (b"s" * 32,))
     settings = ServerSettings(database=url, trusted_ca_pem=b"")
     body = CreationIn.model_validate(creation_body(creation()))
     key = str(uuid.uuid4())
@@ -48,8 +47,12 @@ def test_upgrade_from_version_1_keeps_the_data(database_url):
     try:
         assert upgraded.initialize() == 1
         with upgraded.read() as conn:
-            versions = [row[0] for row in conn.execute(
-                "SELECT version FROM schema_version ORDER BY version").fetchall()]
+            versions = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT version FROM schema_version ORDER BY version"
+                ).fetchall()
+            ]
             assert conn.execute("SELECT COUNT(*) FROM auth_failures").fetchone()[0] == 0
             dmp = upgraded.find_dmp(conn, LE_GOFF.ins, PHARMACIST.id_nat)
             consents = conn.execute("SELECT action FROM consents").fetchall()
@@ -58,8 +61,7 @@ def test_upgrade_from_version_1_keeps_the_data(database_url):
         assert dmp.authorization == "VALIDE"
         assert consents == [("creation",)]
         # The pseudonym secret survived: the same request hashes alike, so it replays.
-        again = DmpOperations(settings, upgraded).write_dmp(
-            PHARMACIST, key, body, Action.CREATION)
+        again = DmpOperations(settings, upgraded).write_dmp(PHARMACIST, key, body, Action.CREATION)
         assert again.replayed and again.body["dmp_id"] == first.body["dmp_id"]
         assert upgraded.initialize() == SCHEMA_VERSION  # nothing left to do
     finally:

@@ -27,8 +27,13 @@ def test_openapi_document_in_the_repository_is_current():
     )
     document = json.loads(DOCUMENT.read_text(encoding="utf-8"))
     assert set(document["paths"]) == {
-        "/v1/health", "/v1/auth/challenge", "/v1/auth/session", "/v1/dmp/status", "/v1/dmp",
-        "/v1/dmp/reactivation", "/v1/dmp/web-access",
+        "/v1/health",
+        "/v1/auth/challenge",
+        "/v1/auth/session",
+        "/v1/dmp/status",
+        "/v1/dmp",
+        "/v1/dmp/reactivation",
+        "/v1/dmp/web-access",
     }
     create = document["paths"]["/v1/dmp"]["post"]
     assert {"name": "Idempotency-Key", "in": "header", "required": True}.items() <= (
@@ -42,11 +47,14 @@ async def login(app, credential) -> str:
     async with httpx.AsyncClient(transport=transport, base_url="http://dmp.test") as http:
         challenge = (await http.post("/v1/auth/challenge")).json()
         signature = credential.sign(base64.b64decode(challenge["nonce"]))
-        session = await http.post("/v1/auth/session", json={
-            "challenge_id": challenge["challenge_id"],
-            "certificate": credential.certificate_pem.decode(),
-            "signature": base64.b64encode(signature).decode(),
-        })
+        session = await http.post(
+            "/v1/auth/session",
+            json={
+                "challenge_id": challenge["challenge_id"],
+                "certificate": credential.certificate_pem.decode(),
+                "signature": base64.b64encode(signature).decode(),
+            },
+        )
     return session.json()["token"]
 
 
@@ -62,8 +70,13 @@ def test_schemathesis_finds_no_server_error(database_url, pki, credential, capsy
             operation = result.ok()
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
-                @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-                          suppress_health_check=list(HealthCheck), derandomize=True)
+                @settings(
+                    max_examples=EXAMPLES_PER_OPERATION,
+                    deadline=None,
+                    database=None,
+                    suppress_health_check=list(HealthCheck),
+                    derandomize=True,
+                )
                 @given(case=operation.as_strategy(generation_mode=mode))
                 def run(case) -> None:
                     headers = {"Authorization": f"Bearer {token}", **(case.headers or {})}

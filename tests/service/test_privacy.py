@@ -15,8 +15,19 @@ from .helpers import LE_GOFF, creation, patient
 
 CASANOVA = patient("291092A00401281", "19910905", "CASANOVA-ORSINI", "Marie-Ange")
 
-TABLES = ("meta", "challenges", "sessions", "dmps", "web_accounts", "consents",
-          "authorizations", "idempotency", "audit", "auth_failures", "schema_version")
+TABLES = (
+    "meta",
+    "challenges",
+    "sessions",
+    "dmps",
+    "web_accounts",
+    "consents",
+    "authorizations",
+    "idempotency",
+    "audit",
+    "auth_failures",
+    "schema_version",
+)
 
 
 def stored_bytes(server) -> bytes:
@@ -32,9 +43,7 @@ def stored_bytes(server) -> bytes:
     return repr(rows).encode()
 
 
-async def test_initial_password_and_token_are_neither_stored_nor_logged(
-    connected, server, caplog
-):
+async def test_initial_password_and_token_are_neither_stored_nor_logged(connected, server, caplog):
     caplog.set_level(logging.DEBUG)
     web = WebAccess(email="gerard.legoff@exemple.fr", mobile="+33612345678")
     key = str(uuid.uuid4())
@@ -55,9 +64,18 @@ async def test_initial_password_and_token_are_neither_stored_nor_logged(
 
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "/v1/dmp" in logged, "the access log was not captured"
-    for secret in (password, opened.initial_password, token, LE_GOFF.ins.value,
-                   format_nir(LE_GOFF.ins.value), CASANOVA.ins.value, LE_GOFF.last_name,
-                   CASANOVA.last_name, "gerard.legoff", "612345678"):
+    for secret in (
+        password,
+        opened.initial_password,
+        token,
+        LE_GOFF.ins.value,
+        format_nir(LE_GOFF.ins.value),
+        CASANOVA.ins.value,
+        LE_GOFF.last_name,
+        CASANOVA.last_name,
+        "gerard.legoff",
+        "612345678",
+    ):
         assert secret not in logged
 
 

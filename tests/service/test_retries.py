@@ -38,9 +38,16 @@ class Overloaded:
             if scope["type"] == "http" and scope["path"] == "/v1/dmp":
                 self.writes += 1
                 if self.writes <= self.busy:
-                    await send({"type": "http.response.start", "status": self.status,
-                                "headers": [(b"retry-after", self.retry_after.encode()),
-                                            (b"content-type", b"text/plain")]})
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": self.status,
+                            "headers": [
+                                (b"retry-after", self.retry_after.encode()),
+                                (b"content-type", b"text/plain"),
+                            ],
+                        }
+                    )
                     await send({"type": "http.response.body", "body": b"busy"})
                     return
             await app(scope, receive, send)
@@ -80,8 +87,7 @@ async def test_a_refusal_is_never_retried(serve, tls, credential):
 async def test_retries_stop_at_the_time_budget(serve, tls, credential):
     front = Overloaded(busy=100, retry_after="1")
     running = serve(wrap=front.wrap)
-    async with DmpServiceClient(running.base_url, verify=tls.context,
-                                retry_budget=2.5) as client:
+    async with DmpServiceClient(running.base_url, verify=tls.context, retry_budget=2.5) as client:
         await client.login(credential)
         try:
             await client.submit(creation(), key())
@@ -119,9 +125,19 @@ class LosesAnswers:
 
 def workstation(running, tls, pki, journal: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.service.workstation", running.base_url,
-         str(tls.ca_bundle), str(pki.directory), str(journal)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tests.service.workstation",
+            running.base_url,
+            str(tls.ca_bundle),
+            str(pki.directory),
+            str(journal),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
 

@@ -36,8 +36,14 @@ def free_port() -> int:
 def proclient(home: Path, *args: str, **popen) -> subprocess.Popen:
     env = {**os.environ, "PROCLIENT_HOME": str(home)}
     env.pop("PROCLIENT_SERVER_DATABASE", None)
-    return subprocess.Popen([sys.executable, "-m", "proclient.cli", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+    return subprocess.Popen(
+        [sys.executable, "-m", "proclient.cli", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
 
 
 def wait_healthy(url: str, ca: Path, process: subprocess.Popen) -> None:
@@ -57,13 +63,20 @@ def wait_healthy(url: str, ca: Path, process: subprocess.Popen) -> None:
     raise AssertionError("proclient serve never answered")
 
 
-async def test_second_workstation_creates_a_dmp_through_proclient_serve(
-    tmp_path, database_url
-):
+async def test_second_workstation_creates_a_dmp_through_proclient_serve(tmp_path, database_url):
     home, port = tmp_path / "server-host", free_port()
     database = str(database_url())
-    server = proclient(home, "serve", "--init-demo", "--host", "127.0.0.1", "--port",
-                       str(port), "--database", database)
+    server = proclient(
+        home,
+        "serve",
+        "--init-demo",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--database",
+        database,
+    )
     try:
         ca = home / "data" / "server" / "demo" / "pki" / "ca.pem"
         url = f"https://127.0.0.1:{port}"
@@ -76,7 +89,8 @@ async def test_second_workstation_creates_a_dmp_through_proclient_serve(
             await client.login(unlock_demo(pki.default))
             assert (await client.status(CASANOVA.ins)).status is DmpStatus.ACTIVE  # seeded
             result = await client.submit(
-                creation(web=WebAccess(email="gerard.legoff@exemple.fr")), str(uuid.uuid4()))
+                creation(web=WebAccess(email="gerard.legoff@exemple.fr")), str(uuid.uuid4())
+            )
             assert result.web.initial_password
             assert (await client.status(LE_GOFF.ins)).status is DmpStatus.ACTIVE
     finally:
@@ -87,8 +101,13 @@ async def test_second_workstation_creates_a_dmp_through_proclient_serve(
     assert "Application shutdown complete" in err
     assert "ca_bundle" in out and str(ca) in out  # --init-demo says where things are
     assert '"POST /v1/dmp HTTP/1.1" 201' in err  # the access log is on…
-    for secret in (LE_GOFF.ins.value, LE_GOFF.last_name, CASANOVA.ins.value, "gerard.legoff",
-                   result.web.initial_password):
+    for secret in (
+        LE_GOFF.ins.value,
+        LE_GOFF.last_name,
+        CASANOVA.ins.value,
+        "gerard.legoff",
+        result.web.initial_password,
+    ):
         assert secret not in err and secret not in out  # …and holds no patient data
 
 

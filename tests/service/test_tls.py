@@ -40,14 +40,19 @@ async def test_certificate_for_another_host_name_is_refused(serve, tls, credenti
 
 async def test_expired_service_certificate_is_refused(serve, tls, credential, tmp_path):
     now = datetime.now(UTC)
-    expired = tls.issue(tmp_path, "127.0.0.1", not_before=now - timedelta(days=30),
-                        not_after=now - timedelta(days=1))
+    expired = tls.issue(
+        tmp_path,
+        "127.0.0.1",
+        not_before=now - timedelta(days=30),
+        not_after=now - timedelta(days=1),
+    )
     running = serve(certificate=expired)
     await login_fails_with_tls(DmpServiceClient(running.base_url, verify=tls.context), credential)
 
 
-async def test_same_service_with_the_right_certificate_is_accepted(serve, tls, credential,
-                                                                   tmp_path):
+async def test_same_service_with_the_right_certificate_is_accepted(
+    serve, tls, credential, tmp_path
+):
     """The control for the three refusals above: only the certificate differs."""
     running = serve(certificate=tls.issue(tmp_path, "127.0.0.1"))
     client = DmpServiceClient(running.base_url, verify=tls.context)
@@ -76,12 +81,18 @@ def settings(tmp_path, url: str, ca: str | None = None) -> Settings:
 
 
 async def test_client_from_settings_uses_the_ca_bundle(server, tls, credential, tmp_path):
-    client = DmpServiceClient.from_settings(settings(tmp_path, server.base_url,
-                                                     str(tls.ca_bundle)))
+    client = DmpServiceClient.from_settings(settings(tmp_path, server.base_url, str(tls.ca_bundle)))
     try:
         assert client._http.timeout == DEFAULT_TIMEOUT  # connect, read, write and pool set
-        assert all(value for value in (DEFAULT_TIMEOUT.connect, DEFAULT_TIMEOUT.read,
-                                       DEFAULT_TIMEOUT.write, DEFAULT_TIMEOUT.pool))
+        assert all(
+            value
+            for value in (
+                DEFAULT_TIMEOUT.connect,
+                DEFAULT_TIMEOUT.read,
+                DEFAULT_TIMEOUT.write,
+                DEFAULT_TIMEOUT.pool,
+            )
+        )
         assert (await client.login(credential)).id_nat == credential.professional.id_nat
     finally:
         await client.aclose()

@@ -27,10 +27,15 @@ async def main(url: str, ca_bundle: str, pki_dir: str, journal_dir: str) -> None
         await client.login(unlock_demo(ensure_demo_pki(Path(pki_dir)).default))
         result = await client.submit(request, key)
     journal.done(request)
-    print(json.dumps({
-        "dmp_id": result.dmp_id,
-        "password_received": bool(result.web and result.web.initial_password),
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "dmp_id": result.dmp_id,
+                "password_received": bool(result.web and result.web.initial_password),
+            }
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -52,9 +52,14 @@ def adjusted(clock=None, states=None):
                 real = binding.credentials
                 assert isinstance(real, Pkcs11CredentialSource)
                 binding.credentials = Pkcs11CredentialSource(
-                    real.token.module_path, real.label, real.hint,
-                    token_label=real.token.token_label, environment=real.token.environment,
-                    present=real.present, boundary=states)
+                    real.token.module_path,
+                    real.label,
+                    real.hint,
+                    token_label=real.token.token_label,
+                    environment=real.token.environment,
+                    present=real.present,
+                    boundary=states,
+                )
                 return binding
 
             wiring.open_service = with_states
@@ -108,8 +113,9 @@ async def test_wrong_code_says_few_tries_left_and_is_not_tried_again(app_factory
     async with app.run_test(size=SIZE) as pilot:
         await to_connect(pilot, app)
         await type_code(pilot, app, "9999")
-        await wait_until(pilot, lambda: "Code porteur incorrect" in screen_text(app),
-                         what="refusal")
+        await wait_until(
+            pilot, lambda: "Code porteur incorrect" in screen_text(app), what="refusal"
+        )
         await pilot.pause(0.3)
         assert states.logins and len(states.logins) == 1  # one Enter, one attempt
         assert "il reste peu d'essais" in screen_text(app)
@@ -262,8 +268,13 @@ async def test_a_card_read_while_locked_stays_behind_the_lock(app_factory):
         app.check_idle_lock()
         await wait_until(pilot, lambda: "Session verrouillée" in screen_text(app), what="lock")
         app.insert_demo_card("casanova")  # someone swaps the Vitale card at the counter
-        await wait_until(pilot, lambda: app.flow.patient is not None
-                         and app.flow.patient.last_name == "CASANOVA-ORSINI", what="read")
+        await wait_until(
+            pilot,
+            lambda: (
+                app.flow.patient is not None and app.flow.patient.last_name == "CASANOVA-ORSINI"
+            ),
+            what="read",
+        )
         await pilot.pause(0.2)
         assert isinstance(app.screen, LockScreen)
         assert "CASANOVA" not in screen_text(app)

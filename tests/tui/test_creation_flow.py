@@ -132,8 +132,7 @@ async def test_online_access_warns_and_issues_a_secrets_sheet_never_stored(
         assert password not in receipt
         # No file holds the password: not the data dir, not the temp dir, not the log.
         assert files_containing(password.encode(), settings.paths.data_dir, since=started) == []
-        assert files_containing(password.encode(), Path(tempfile.gettempdir()),
-                                since=started) == []
+        assert files_containing(password.encode(), Path(tempfile.gettempdir()), since=started) == []
         await pilot.press("f7")
         await wait_until(pilot, lambda: password in screen_text(app), what="secrets shown")
         await pilot.press("escape")
@@ -232,8 +231,14 @@ async def test_no_patient_data_reaches_the_log(app_factory, caplog):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
         await create_for(pilot, app, "bensaid", email="k.bensaid@exemple.fr")
-    for secret in ("155009935000780", "1 55 00 99 350 007 80", "BEN SAÏD", "Karim", "1234",
-                   "bensaid@"):
+    for secret in (
+        "155009935000780",
+        "1 55 00 99 350 007 80",
+        "BEN SAÏD",
+        "Karim",
+        "1234",
+        "bensaid@",
+    ):
         assert secret not in caplog.text
 
 

@@ -1,0 +1,244 @@
+"""Snapshots of every screen at 80×24, for the demo card LE GOFF (and the DURAND family card).
+
+Each screen is shown by a tiny host App, not the real one: the screens take the creation flow
+and a ScreenContext and never call the App, so no service, no card and no clock are involved.
+The intents the screens post bubble up to the host, which ignores them; the results the real
+App would send back (HomeStatus, Connected, PinStatusRead, JournalLoaded) are posted by the
+test itself. Everything is fixed (dates, paths, values) so that the SVGs do not move.
+
+Regenerate after a deliberate change of the screens:
+    .venv/bin/python -m pytest tests/snapshots -p no:cacheprovider --snapshot-update
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from textual.app import App
+
+from proclient.app import ProclientApp
+from proclient.cardreader.demo_cards import DEMO_CARDS
+from proclient.cardreader.demo_deck import demo_choices
+from proclient.credentials.pin import PinStatus
+from proclient.domain import (
+    OID_INS_NIR_TEST,
+    Action,
+    Consent,
+    CreationResult,
+    DmpState,
+    DmpStatus,
+    Professional,
+    SecretsSheet,
+    VitaleCard,
+    WebAccess,
+    WebCredentials,
+)
+from proclient.flow import CreationFlow
+from proclient.messages import Connected, HomeStatus, JournalLoaded, PinStatusRead
+from proclient.receipts.journal import JournalEntry
+from proclient.screens.base import ScreenContext
+from proclient.screens.connect import ConnectScreen
+from proclient.screens.consent import ConsentScreen
+from proclient.screens.done import DoneScreen, SecretsModal
+from proclient.screens.home import DemoCardPicker, HomeScreen
+from proclient.screens.identify import IdentifyScreen
+from proclient.screens.journal import JournalScreen
+from proclient.screens.lock import LockScreen
+from proclient.screens.manual_entry import ManualEntryScreen
+from proclient.screens.online_access import OnlineAccessScreen
+from proclient.screens.summary import SummaryScreen
+
+SIZE = (80, 24)
+TODAY = date(2026, 11, 28)
+AT = datetime(2026, 11, 28, 10, 42, tzinfo=UTC)
+ATR = "3B7513000047"
+LEGOFF = VitaleCard(ATR, DEMO_CARDS["legoff"].beneficiaries)
+DURAND = VitaleCard(ATR, DEMO_CARDS["durand"].beneficiaries)
+PHARMACIST = Professional("899700024450", "MARTIN", "Claire", "21", "Pharmacie de la Gare")
+CONTEXT = ScreenContext(
+    demo=True,
+    credential_label="Claire MARTIN, Pharmacien",
+    credential_hint="Code porteur de démonstration : 1234",
+    demo_cards=demo_choices(),
+)
+RECEIPT = Path("/srv/proclient/receipts/accuse.pdf")
+PREVIEW = "\n".join(
+    (
+        "ACCUSÉ DE CRÉATION DU DMP",
+        "Patient : LE GOFF Gérard, né le 14/03/1952",
+        "DMP créé le 28/11/2026 à 11:42",
+        "Professionnel : Claire MARTIN, Pharmacie de la Gare",
+    )
+)
+
+
+class Host(App):
+    """Shows the screens it is given, one over the other; ignores every intent."""
+
+    BINDINGS = list(ProclientApp.BINDINGS)  # F3 and F4 in the footer, as in the demo
+
+    def __init__(self, *screens) -> None:
+        super().__init__()
+        self._screens = screens  # callables, so that the screens are made inside the app
+
+    def on_mount(self) -> None:
+        for make in self._screens:
+            self.push_screen(make())
+
+    def action_remove_demo_card(self) -> None:
+        pass
+
+    def action_toggle_demo_cps(self) -> None:
+        pass
+
+
+# --- the flow, walked to each step ------------------------------------------------------------
+
+
+def at_identify(card=LEGOFF) -> CreationFlow:
+    flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
+    flow.card_read(card)
+    return flow
+
+
+def at_connect(card=LEGOFF, index=0) -> CreationFlow:
+    flow = at_identify(card)
+    flow.choose_beneficiary(index)
+    flow.confirm_identity()
+    return flow
+
+
+def connected(card=LEGOFF, index=0) -> CreationFlow:
+    flow = at_connect(card, index)
+    flow.connected(PHARMACIST, DmpState(DmpStatus.NOT_FOUND))
+    return flow
+
+
+def at_consent(card=LEGOFF, index=0) -> CreationFlow:
+    flow = connected(card, index)
+    flow.confirm_connection()
+    return flow
+
+
+def at_online_access() -> CreationFlow:
+    flow = at_consent()
+    flow.set_consent(Consent(creation=True))
+    return flow
+
+
+def at_summary() -> CreationFlow:
+    flow = at_online_access()
+    flow.set_web_access(WebAccess.from_input("gerard.legoff@exemple.fr", "06 12 34 56 78"))
+    return flow
+
+
+def at_done() -> CreationFlow:
+    flow = at_summary()
+    flow.request()
+    flow.completed(
+        CreationResult(
+            Action.CREATION,
+            "DMP-0000000000042",
+            AT,
+            WebCredentials("GLEGOFF-4821", "Provisoire-7F3K"),
+        )
+    )
+    return flow
+
+
+def manual_entry() -> CreationFlow:
+    flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
+    flow.start_manual_entry()
+    return flow
+
+
+def done_screen() -> DoneScreen:
+    return DoneScreen(at_done(), CONTEXT, RECEIPT, PREVIEW, has_secrets=True)
+
+
+SHEET = SecretsSheet(
+    "LE GOFF Gérard",
+    "GLEGOFF-4821",
+    "Provisoire-7F3K",
+    email_masked="g***@exemple.fr",
+    mobile_masked="06 ** ** ** 78",
+    at=AT,
+)
+
+JOURNAL = [
+    JournalEntry(
+        1,
+        Path("/srv/proclient/receipts/2026-11-28_1042_creation.pdf"),
+        datetime(2026, 11, 28, 10, 42),
+        "DMP-0000000000042",
+        "creation",
+        "a4",
+    ),
+    JournalEntry(
+        2,
+        Path("/srv/proclient/receipts/2026-11-27_1615_reactivation.pdf"),
+        datetime(2026, 11, 27, 16, 15),
+        "",
+        "reactivation",
+        "80mm",
+    ),
+]
+
+
+# --- what the real App would send to the screen -------------------------------------------------
+
+
+def posting(*messages, keys=()):
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        for message in messages:
+            pilot.app.screen.post_message(message)
+            await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+        await pilot.pause()
+
+    return run_before
+
+
+HOME_STATUS = HomeStatus("lecteur patient prêt (démonstration)", "connecté (démonstration)")
+
+
+CASES = {
+    "home": ((lambda: HomeScreen(CONTEXT),), posting(HOME_STATUS)),
+    "home_demo_card_picker": (
+        (lambda: HomeScreen(CONTEXT), lambda: DemoCardPicker(CONTEXT.demo_cards)),
+        None,
+    ),
+    "identify_legoff": ((lambda: IdentifyScreen(at_identify(), CONTEXT),), None),
+    "identify_durand_family": ((lambda: IdentifyScreen(at_identify(DURAND), CONTEXT),), None),
+    "manual_entry": ((lambda: ManualEntryScreen(manual_entry(), CONTEXT),), None),
+    "connect": (
+        (lambda: ConnectScreen(at_connect(), CONTEXT),),
+        posting(PinStatusRead(PinStatus())),
+    ),
+    "connect_connected": (
+        (lambda: ConnectScreen(connected(), CONTEXT),),
+        posting(PinStatusRead(PinStatus()), Connected()),
+    ),
+    "consent": ((lambda: ConsentScreen(at_consent(), CONTEXT),), None),
+    "consent_minor_durand_lea": ((lambda: ConsentScreen(at_consent(DURAND, 1), CONTEXT),), None),
+    "consent_help_f1": ((lambda: ConsentScreen(at_consent(), CONTEXT),), posting(keys=("f1",))),
+    "online_access_ticked": (
+        (lambda: OnlineAccessScreen(at_online_access(), CONTEXT),),
+        posting(keys=("space",)),
+    ),
+    "summary": ((lambda: SummaryScreen(at_summary(), CONTEXT),), None),
+    "done": ((done_screen,), None),
+    "done_secrets_modal": ((done_screen, lambda: SecretsModal(SHEET)), None),
+    "journal": ((lambda: JournalScreen(CONTEXT),), posting(JournalLoaded(JOURNAL))),
+    "lock": ((LockScreen,), posting(PinStatusRead(PinStatus()))),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_screen(name, snap_compare):
+    screens, run_before = CASES[name]
+    assert snap_compare(Host(*screens), terminal_size=SIZE, run_before=run_before)

@@ -1,0 +1,56 @@
+"""Keys as data: the [keys] table remaps a binding by its id; F1 opens the screen's help; the
+command palette lists the application's own actions in French."""
+
+from __future__ import annotations
+
+from proclient.screens.home import HomeScreen
+from proclient.screens.journal import JournalScreen
+from proclient.settings import Paths, load_settings
+from proclient.widgets.help import HelpModal
+from tests.tui_support import SIZE, screen_text, wait_until
+
+
+async def test_keys_table_remaps_a_binding_by_its_id(app_factory, settings):
+    settings.paths.config_dir.mkdir(parents=True, exist_ok=True)
+    settings.paths.config_file.write_text('[keys]\njournal = "f11"\n', encoding="utf-8")
+    remapped = load_settings(Paths.resolve())
+    assert remapped.keys == {"journal": "f11"}
+
+    def adjust(wiring):
+        wiring.keymap = dict(remapped.keys)
+
+    app = app_factory(adjust)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")
+        await pilot.press("f9")  # no longer the journal
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("f11")
+        await wait_until(pilot, lambda: isinstance(app.screen, JournalScreen), what="journal")
+
+
+async def test_f1_opens_the_help_of_the_current_screen(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpModal), what="help")
+        text = screen_text(app)
+        assert "Aide — Accueil" in text and "Journal" in text
+        assert "Focus Next" not in text  # Textual's own keys are not the screen's help
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="home again")
+
+
+async def test_command_palette_lists_the_applications_actions_in_french(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Journal des accusés" in titles and "Saisie manuelle de l'identité" in titles
+        assert "Keys" not in titles and "Screenshot" not in titles
+        journal = next(
+            c for c in app.get_system_commands(app.screen) if c.title == "Journal des accusés"
+        )
+        await journal.callback()
+        await wait_until(pilot, lambda: isinstance(app.screen, JournalScreen), what="journal")
