@@ -100,16 +100,11 @@ class ConnectScreen(StepScreen):
         self.set_state("\n".join(lines))
 
     def on_job_failed(self, failure: JobFailed) -> None:
-        if failure.job == "pin-status":
-            self.entry.show_problem(failure.message)
+        if self.entry.refused(failure):
             return
         self.show_error(failure.message)
-        locked = failure.code == "PIN_LOCKED"
         self.set_state("")
         self.query_one("#login").display = True
-        self.entry.failed(locked=locked)
-        if not locked:
-            self.post_message(PinStatusRequested())  # the flags may have changed
 
     def go_on(self) -> None:
         self.post_message(ConnectionConfirmed())

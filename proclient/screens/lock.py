@@ -73,14 +73,8 @@ class LockScreen(Screen):
         self.entry.show_status(message.status)
 
     def on_job_failed(self, failure: JobFailed) -> None:
-        if failure.job == "pin-status":
-            self.entry.show_problem(failure.message)
-            return
-        self.show_error(failure.message)
-        locked = failure.code == "PIN_LOCKED"
-        self.entry.failed(locked=locked)
-        if not locked:
-            self.post_message(PinStatusRequested())
+        if not self.entry.refused(failure):
+            self.show_error(failure.message)
 
     def show_error(self, message: str) -> None:
         self.query_one("#lock-error", Static).update(message)

@@ -18,7 +18,7 @@ from textual.widgets import Static
 
 from proclient.credentials.pin import PIN_MAX_LENGTH, PinStatus, wipe
 from proclient.i18n import _
-from proclient.messages import PinEntered
+from proclient.messages import JobFailed, PinEntered, PinStatusRequested
 
 
 class PinField(Widget, can_focus=True):
@@ -119,7 +119,7 @@ class PinEntry(Vertical):
     class Empty(Message):
         """Enter with no code typed."""
 
-    def show_status(self, status: PinStatus, holder_shown=None) -> None:
+    def show_status(self, status: PinStatus) -> None:
         """What the card says about its code, before typing."""
         self.query_one("#pin-status", Static).update(status.warning)
         self.field.disabled = status.locked
@@ -134,6 +134,19 @@ class PinEntry(Vertical):
         self.field.disabled = locked
         if not locked:
             self.field.focus()
+
+    def refused(self, failure: JobFailed) -> bool:
+        """Take a failure meant for this entry: the card could not be asked (True, nothing
+        more to show), or the attempt was refused (False: the screen shows the sentence);
+        after a refusal the card's flags are asked again, unless it is blocked."""
+        if failure.job == "pin-status":
+            self.show_problem(failure.message)
+            return True
+        locked = failure.code == "PIN_LOCKED"
+        self.failed(locked=locked)
+        if not locked:
+            self.post_message(PinStatusRequested())  # the flags may have changed
+        return False
 
     def succeeded(self) -> None:
         self.busy = False
