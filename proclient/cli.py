@@ -13,7 +13,7 @@ import sys
 from proclient import __version__
 from proclient.commands import COMMAND_MODULES, EXIT_ERROR, EXIT_NOT_CONFIGURED, EXIT_OK
 from proclient.i18n import _
-from proclient.logsafe import log_unexpected
+from proclient.logsafe import log_unexpected, private_log_handler
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict]:
@@ -32,12 +32,11 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
 
 
 def _setup_logging(settings) -> None:
-    """A file log for technical detail. Health data never goes there: messages carry codes
-    and exception types, not patients."""
+    """A file log for technical detail, private to the user (0600) and rotated (1 MB, five
+    kept). Health data never goes there: messages carry codes and exception types."""
     log_dir = settings.paths.log_dir
     try:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(log_dir / "proclient.log", encoding="utf-8")
+        handler = private_log_handler(log_dir / "proclient.log")
     except OSError:
         return
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))

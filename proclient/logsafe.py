@@ -7,8 +7,11 @@ and the traceback's frames (file, line, source) are written, never its text.
 from __future__ import annotations
 
 import logging
+import logging.handlers
+import os
 import sys
 import traceback
+from pathlib import Path
 
 # What the user reads when something unexpected failed (pass it through `_()`).
 UNEXPECTED = (
@@ -24,3 +27,27 @@ def log_unexpected(logger: logging.Logger, what: str) -> None:
         return
     frames = "".join(traceback.format_tb(error.__traceback__))
     logger.error("%s: %s\n%s", what, type(error).__qualname__, frames.rstrip())
+
+
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log file readable by its owner only (0600), the old ones too.
+
+    The log holds no health data by design, but it names professionals and DMP ids and says
+    when the workstation worked: nobody else on the machine reads it. A file left 0644 by an
+    earlier version is tightened when opened."""
+
+    def _open(self):  # type: ignore[override]
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
+def private_log_handler(
+    path: Path, max_bytes: int = 1_000_000, backups: int = 5
+) -> logging.Handler:
+    """The workstation's log file: ``path`` (0600) rotated at ``max_bytes``, ``backups`` kept,
+    in a directory only its owner may enter."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return PrivateRotatingFileHandler(
+        path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8", delay=False
+    )

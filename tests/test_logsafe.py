@@ -13,3 +13,30 @@ def test_unexpected_error_is_logged_without_its_message(caplog):
     assert "card read failed: ValueError" in caplog.text
     assert "test_logsafe.py" in caplog.text  # where it happened is kept
     assert nir not in caplog.text
+
+
+def test_the_log_file_is_private_and_rotated(tmp_path):
+    import logging
+    import stat
+
+    from proclient.logsafe import private_log_handler
+
+    path = tmp_path / "log" / "proclient.log"
+    path.parent.mkdir()
+    path.write_text("old line from a 0644 version\n")
+    path.chmod(0o644)
+    handler = private_log_handler(path, max_bytes=200, backups=2)
+    logger = logging.getLogger("proclient.test.rotation")
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        for n in range(40):
+            logger.warning("line %d of the technical log", n)
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    files = sorted(p.name for p in path.parent.iterdir())
+    assert files == ["proclient.log", "proclient.log.1", "proclient.log.2"]
+    for name in files:
+        mode = stat.S_IMODE((path.parent / name).stat().st_mode)
+        assert mode == 0o600, (name, oct(mode))
