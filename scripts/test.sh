@@ -5,10 +5,13 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh server,test
 # The layering (pyproject.toml [tool.importlinter]) holds before any test runs.
 .venv/bin/lint-imports --no-cache
-.venv/bin/ruff format --check --quiet proclient tests benchmarks fuzz
-.venv/bin/ruff check --quiet proclient tests benchmarks fuzz
+.venv/bin/ruff format --check --quiet proclient tests benchmarks fuzz probe
+.venv/bin/ruff check --quiet proclient tests benchmarks fuzz probe
 # Each scripts/services/*.sh starts one real service for the tests (pcscd, PostgreSQL, CUPS…)
-# and exports what the tests need to find it.
+# and exports what the tests need to find it. Each also starts a watchdog that stops what it
+# started once this shell's PID ends: pytest keeps that PID through exec, so the services stop
+# when pytest ends, passed or failed, and even when it is killed (a trap here could not run
+# after exec, nor survive a SIGKILL of this shell). scripts/check_nothing_left.sh checks it.
 for service in scripts/services/*.sh; do
   [ -e "$service" ] || continue
   # shellcheck source=/dev/null

@@ -1,9 +1,13 @@
 """The vpcd bridge: one of the project's virtual cards in a real pcscd slot (vsmartcard vpcd).
 
 The card is the TCP client of the reader (DOMAIN.md §3): connecting inserts it, closing the
-socket removes it. Frames both ways are a 2-byte big-endian length and a payload; a 1-byte
-message from the reader is a control code (power off, power on, reset, get ATR), anything
-longer is an APDU whose answer (data + SW) goes back in one frame.
+socket removes it. The card binds no socket: vpcd 3.3 listens (on every interface unless
+pcscd runs with tests/pcsc/vpcd_loopback.c, see the README) and its reverse mode, where vpcd
+would connect to a listening card, makes pcscd abort when no card answers.
+
+Frames both ways are a 2-byte big-endian length and a payload; a 1-byte message from the
+reader is a control code (power off, power on, reset, get ATR), anything longer is an APDU
+whose answer (data + SW) goes back in one frame.
 
 Debian's vpcd waits for delayed TCP acknowledgements (~44 ms an APDU) unless the card asks for
 an immediate ack before every ``recv`` (TCP_QUICKACK is reset by the kernel after use).
@@ -23,7 +27,7 @@ from proclient.logsafe import log_unexpected
 
 log = logging.getLogger(__name__)
 
-DEFAULT_HOST = "127.0.0.1"  # pcscd's vpcd listens on every interface: stay on loopback
+DEFAULT_HOST = "127.0.0.1"  # the vpcd slots of the pcscd on this machine
 PATIENT_PORT = 35963
 PROFESSIONAL_PORT = 35964
 

@@ -3,8 +3,11 @@
 # cups-pdf writes what it "prints").
 #
 # What it sets, and why:
-# - cupsd is used if it already answers (lpstat -r); otherwise it is started directly
-#   (`cupsd`: containers have no systemd), and this script waits for /run/cups/cups.sock.
+# - cupsd is used if it already answers (lpstat -r), and left running afterwards; otherwise it
+#   is started directly (`cupsd -f` in the background: containers have no systemd, and its pid
+#   is known), this script waits for /run/cups/cups.sock, and a watchdog stops that cupsd when
+#   the test run ends (the shell that sourced this file, $BASHPID, see postgres.sh). The queue
+#   below stays configured either way.
 # - `PreserveJobFiles No` in cupsd.conf (through cupsctl): CUPS' default keeps each printed
 #   document in /var/spool/cups for a day, which would keep the patient's secrets sheet on
 #   disk. A real installation must set the same (see the README).
@@ -36,12 +39,21 @@ _proclient_cups_start() {
     return 0
   fi
   if ! LC_ALL=C lpstat -r 2>/dev/null | grep -q "scheduler is running"; then
-    $sudo /usr/sbin/cupsd >/dev/null 2>&1 || {
-      echo "cups.sh: cupsd n'a pas démarré" >&2
-      return 0
-    }
+    $sudo /usr/sbin/cupsd -f </dev/null >/dev/null 2>&1 &
+    local started=$! watched=$BASHPID # read here: after "&" it would be the watchdog's own
+    # Stop the cupsd started here when the test run ends (kill: sudo passes it on).
+    setsid bash -c '
+      trap "" HUP INT TERM
+      while kill -0 "$1" 2>/dev/null; do sleep 1; done
+      case "$(cat "/proc/$2/comm" 2>/dev/null)" in cupsd | sudo) kill "$2" ;; esac' \
+      _ "$watched" "$started" </dev/null >/dev/null 2>&1 &
+    disown 2>/dev/null || true
     local i
     for i in $(seq 1 100); do
+      if ! kill -0 "$started" 2>/dev/null; then
+        echo "cups.sh: cupsd n'a pas démarré" >&2
+        return 0
+      fi
       if [ -S /run/cups/cups.sock ] && LC_ALL=C lpstat -r 2>/dev/null | grep -q "scheduler is running"; then
         break
       fi

@@ -1,9 +1,12 @@
 # Sourced by scripts/test.sh: a throw-away PostgreSQL cluster for the service tests.
 # initdb in a temp dir, listening on 127.0.0.1 on a free port (and a socket in that dir),
 # trust authentication for the local user "postgres" only. Exports PROCLIENT_TEST_POSTGRES_URL.
-# A watchdog stops the cluster and removes the dir when the test run (this shell's PID, which
-# pytest inherits through exec) ends. PostgreSQL refuses to run as root: as root, the cluster
-# runs as the "postgres" system user.
+# A watchdog stops the cluster and removes the dir when the test run ends: the shell that
+# sourced this file ($BASHPID: scripts/test.sh, whose PID pytest keeps through exec, or the
+# subshell a tool runs `source …; pytest` in; $$ would be the parent of such a subshell and may
+# live on). The watchdog runs in its own session and ignores HUP, INT and TERM, so that a
+# signal to the run's process group (Ctrl+C, a CI timeout) ends pytest but not the cleanup.
+# PostgreSQL refuses to run as root: as root, the cluster runs as the "postgres" system user.
 # Sourced under `set -euo pipefail`: failures here must not end the caller's shell, so every
 # step is checked and a missing PostgreSQL only leaves the variable unset (the tests then
 # skip, or fail under PROCLIENT_REQUIRE_REAL=1).
@@ -41,14 +44,17 @@ _proclient_pg_start() {
     return 0
   fi
   export PROCLIENT_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$port/postgres"
-  # Stop the cluster when the test run ends (exec keeps this PID for pytest).
-  local watched=$$
-  (
-    trap '' HUP INT
-    while kill -0 "$watched" 2>/dev/null; do sleep 2; done
-    "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast stop >/dev/null 2>&1
-    rm -rf "$dir"
-  ) </dev/null >/dev/null 2>&1 &
+  # Stop the cluster when the test run ends (exec keeps this PID for pytest). $BASHPID is read
+  # here: after "&" it would be the watchdog's own.
+  local watched=$BASHPID
+  setsid bash -c '
+    trap "" HUP INT TERM
+    while kill -0 "$1" 2>/dev/null; do sleep 1; done
+    shift
+    dir="$1"
+    shift
+    "$@" -D "$dir/data" -m fast stop
+    rm -rf "$dir"' _ "$watched" "$dir" "${run[@]}" "$bin/pg_ctl" </dev/null >/dev/null 2>&1 &
   disown 2>/dev/null || true
   echo "postgres.sh: PostgreSQL de test sur 127.0.0.1:$port ($dir)" >&2
 }

@@ -1,15 +1,16 @@
 """The real PC/SC stack for these tests: pyscard → pcscd → vpcd → the project's virtual cards.
 
 One pcscd per machine (its socket is a fixed path): the session fixture takes a lock file,
-reuses the daemon started by scripts/services/pcscd.sh when it serves our vpcd reader, or
-starts its own (stopping any other by its pid). Tests that stop or restart pcscd use
-``pcscd.restart()``. Without pcscd the tests skip with the reason, and fail instead when
-PROCLIENT_REQUIRE_REAL=1.
+reuses the daemon started by scripts/services/pcscd.sh when it serves our vpcd reader on
+loopback only, or starts its own (stopping any other by its pid). Tests that stop or restart
+pcscd use ``pcscd.restart()``, in scripts/services/pcscd.sh's directory when it started one
+(PROCLIENT_PCSCD_DIR: its watchdog stops whatever pcscd runs from there when the run ends);
+otherwise the session stops the pcscd it started. Without pcscd the tests skip with the
+reason, and fail instead when PROCLIENT_REQUIRE_REAL=1.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import sys
 import time
@@ -40,8 +41,13 @@ class Pcscd:
         self.directory = directory
 
     def serving_our_reader(self) -> bool:
+        """Our vpcd reader is there, its slots listening on loopback only."""
         from proclient.cardreader.pcsc import PcscReaderBackend
 
+        if not all(
+            pcscd_control.on_loopback_only(port) for port in (PATIENT_PORT, PROFESSIONAL_PORT)
+        ):
+            return False  # not there, or an older pcscd listening on every interface
         try:
             return PATIENT_READER in PcscReaderBackend().list_readers()
         except Exception:  # noqa: BLE001 (no daemon, or not ours)
@@ -64,24 +70,23 @@ def pcscd(tmp_path_factory) -> Pcscd:
         pcscd_control.check_tools()
     except pcscd_control.Unavailable as error:
         unavailable(str(error))
-    lock = open(pcscd_control.LOCK_FILE, "a+")  # noqa: SIM115 (held for the session)
-    deadline = time.monotonic() + 600
-    while True:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                unavailable("another test run holds pcscd for too long")
-            time.sleep(0.5)
-    daemon = Pcscd(tmp_path_factory.mktemp("pcscd"))
-    if not daemon.serving_our_reader():
-        try:
-            daemon.start()
-        except pcscd_control.Unavailable as error:
-            unavailable(str(error))
-    yield daemon
-    lock.close()
+    try:
+        lock = pcscd_control.acquire_lock()  # held for the session
+    except pcscd_control.Unavailable as error:
+        unavailable(str(error))
+    shared = os.environ.get("PROCLIENT_PCSCD_DIR")  # scripts/services/pcscd.sh's, watched
+    daemon = Pcscd(Path(shared) if shared else tmp_path_factory.mktemp("pcscd"))
+    try:
+        if not daemon.serving_our_reader():
+            try:
+                daemon.start()
+            except pcscd_control.Unavailable as error:
+                unavailable(str(error))
+        yield daemon
+    finally:
+        if not shared:
+            pcscd_control.stop_ours(daemon.directory)  # the run leaves no pcscd behind
+        lock.close()
 
 
 @pytest.fixture
