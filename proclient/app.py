@@ -45,6 +45,7 @@ from proclient.messages import (
     JournalRequested,
     ManualEntryRequested,
     NextPatientRequested,
+    PasswordReissueRequested,
     PinEntered,
     PinStatusRead,
     PinStatusRequested,
@@ -630,12 +631,14 @@ class ProclientApp(App):
 
         preview, error = issued
         self.creating = False
+        lost = self.creation.password_error
         done = DoneScreen(
             self.flow,
             self._screen_context(),
             self.paper.receipt_path,
             preview,
             self.paper.secrets is not None,
+            password_error=lost.message if lost is not None and not self.paper.secrets else "",
         )
         self.switch_screen(done)
         if error:
@@ -670,6 +673,29 @@ class ProclientApp(App):
             ),
             failed=self._print_failed,
         )
+
+    def on_password_reissue_requested(self, message: PasswordReissueRequested) -> None:
+        """F9 on the done screen: the initial password again, when its reissue after a lost
+        answer failed (controllers/creation.py). The new one only goes to the secrets sheet."""
+        from proclient.screens.done import DoneScreen
+
+        screen, result = self.screen, self.flow.result
+        if not isinstance(screen, DoneScreen) or result is None or self.paper.receipt is None:
+            return
+        request = self.paper.receipt.request
+
+        async def reissue():
+            return await self.creation.reissue_password(request, result)
+
+        def reissued(new) -> None:
+            self.flow.result = new
+            if self.paper.issue_secrets(new) and screen.is_attached:
+                screen.password_issued()
+                self.notify(
+                    _("Nouveau mot de passe provisoire obtenu : F6 imprime la feuille de codes.")
+                )
+
+        self.jobs.run("reissue-password", reissue, owner=screen, done=reissued)
 
     def on_secrets_show_requested(self, message: SecretsShowRequested) -> None:
         from proclient.screens.done import SecretsModal

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import calendar
 import enum
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from proclient.i18n import _
+from proclient.problems import problem_message
 
 # INS OIDs (Interop-Sante FRCorePatientINSProfile).
 OID_INS_NIR = "1.2.250.1.213.1.4.8"
@@ -25,6 +28,9 @@ OID_LABELS = {
     OID_INS_NIR_TEST: "INS-NIR TEST",
     OID_INS_NIR_DEMO: "INS-NIR DÉMO",
 }
+# Test and demo cards map to the TEST and DEMO OIDs; real people to NIR and NIA (HOM 6).
+TEST_INS_OIDS = frozenset({OID_INS_NIR_TEST, OID_INS_NIR_DEMO})
+REAL_INS_OIDS = frozenset({OID_INS_NIR, OID_INS_NIA})
 
 MAJORITY_AGE = 18
 
@@ -38,6 +44,26 @@ class DomainError(Exception):
         self.message = message
 
 
+def refusal(code: str) -> DomainError:
+    """The DomainError for ``code`` with its one sentence from :mod:`proclient.problems`, the
+    same on the client and in the service's problem+json answers."""
+    return DomainError(code, problem_message(code) or code)
+
+
+# --- Text typed by people -------------------------------------------------------------------
+
+# Control characters (C0, C1), format characters (bidi overrides and isolates, zero-width
+# spaces and joiners, the BOM), line and paragraph separators, private use, surrogates and
+# unassigned code points: nothing a person's name, an email or a phone number needs, and all
+# able to hide text or move a terminal's cursor.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def has_hidden_characters(text: str) -> bool:
+    """True when ``text`` holds a control or invisible character (see _HIDDEN_CATEGORIES)."""
+    return any(unicodedata.category(ch) in _HIDDEN_CATEGORIES for ch in text)
+
+
 # --- NIR and INS ----------------------------------------------------------------------------
 
 
@@ -47,21 +73,23 @@ def compact_nir(value: str) -> str:
 
 
 def validate_nir(value: str) -> str:
-    """Return the compact NIR, or raise DomainError when its length, digits or key are wrong."""
+    """Return the compact NIR, or raise DomainError when its length, digits or key are wrong.
+
+    The NIA (numéro identifiant d'attente, INS-NIA) has the NIR's shape and key rule: this
+    checks both. After compaction (spaces, dots, dashes dropped; upper case): 15 ASCII
+    characters, all digits but the département 2A/2B of Corsica, and the key."""
     from stdnum import exceptions as stdnum_exceptions
     from stdnum.fr import nir as stdnum_nir
 
     nir = compact_nir(value)
+    if len(nir) != 15 or not nir.isascii():
+        raise refusal("NIR_FORMAT")
     try:
         return stdnum_nir.validate(nir)
     except stdnum_exceptions.InvalidChecksum:
-        raise DomainError(
-            "NIR_KEY", _("La clé du NIR ne correspond pas : vérifiez les 15 caractères.")
-        ) from None
+        raise refusal("NIR_KEY") from None
     except stdnum_exceptions.ValidationError:
-        raise DomainError(
-            "NIR_FORMAT", _("Le NIR doit compter 15 caractères (13 chiffres et la clé).")
-        ) from None
+        raise refusal("NIR_FORMAT") from None
 
 
 def format_nir(nir: str) -> str:
@@ -101,6 +129,61 @@ class Ins:
     @property
     def label(self) -> str:
         return OID_LABELS.get(self.oid, self.oid)
+
+
+def validate_ins(value: str, oid: str) -> Ins:
+    """The INS for a typed or received value and OID: a known INS OID (INS_OID_UNKNOWN
+    otherwise) and a value with the NIR's shape and key, NIA included (NIR_FORMAT, NIR_KEY).
+    Which OIDs a service accepts (test or real) is the service's mode, checked by it."""
+    if oid not in TEST_INS_OIDS | REAL_INS_OIDS:
+        raise refusal("INS_OID_UNKNOWN")
+    return Ins(validate_nir(value), oid)
+
+
+def person_key(ins: Ins) -> str:
+    """One name for one person whichever INS OID names them: the 15 characters under the NIR
+    and the NIA OIDs are one real person (``real:…``), under the TEST and DEMO OIDs one test
+    person (``test:…``). Test and real people never share a key, even with the same digits.
+
+    Across the INS history (a person whose INS changed, e.g. a NIA replaced by the NIR, as
+    INSi reports it) is not handled here yet: the INSi issue will map every matricule of a
+    person's history to the key of the first one (a lookup in the service's store, not a
+    function of the value alone); the service's storage is where that lookup plugs in."""
+    realm = "test" if ins.oid in TEST_INS_OIDS else "real"
+    return f"{realm}:{compact_nir(ins.value)}"
+
+
+# --- Names (identity vigilance, RNIV) -------------------------------------------------------
+
+# RNIV: a name holds letters (accented ones included), spaces, hyphens and apostrophes. Letters
+# are Latin ones (names are written in the Latin alphabet in French identity documents and
+# INSi traits); the typographic apostrophe (U+2019) is taken for the plain one.
+NAME_PUNCTUATION = frozenset(" -'")
+_APOSTROPHES = str.maketrans({"\u2019": "'"})
+
+
+def _is_latin_letter(ch: str) -> bool:
+    return unicodedata.category(ch).startswith("L") and unicodedata.name(ch, "").startswith(
+        "LATIN "
+    )
+
+
+def normalize_name(value: str, *, required: bool = True) -> str:
+    """A person's name (birth or used name, given names) as the service and the client keep
+    it: NFC, typographic apostrophes made plain, runs of spaces made one, no leading or
+    trailing space. Refused with NAME_CHARSET: a character other than Latin letters, space,
+    hyphen and apostrophe (digits, symbols, control and invisible characters such as ANSI
+    escapes, CR/LF, tabs, bidi overrides, zero-width spaces, other scripts), no letter at all,
+    or only spaces. An empty value is refused too unless not ``required`` (then "")."""
+    if value == "" and not required:
+        return ""
+    text = unicodedata.normalize("NFC", value).translate(_APOSTROPHES)
+    name = " ".join(part for part in text.split(" ") if part)
+    if not any(_is_latin_letter(ch) for ch in name) or not all(
+        ch in NAME_PUNCTUATION or _is_latin_letter(ch) for ch in name
+    ):
+        raise refusal("NAME_CHARSET")
+    return name
 
 
 # --- Birth dates, lunar ones included -------------------------------------------------------
@@ -309,14 +392,10 @@ def make_legal_representative(code: str, last_name: str, first_name: str) -> Leg
     try:
         relationship = Relationship(code)
     except ValueError:
-        raise DomainError(
-            "RELATIONSHIP", _("Choisissez le lien du représentant légal avec le patient.")
-        ) from None
-    last, first = " ".join(last_name.split()), " ".join(first_name.split())
-    if not last or not first:
-        raise DomainError(
-            "REPRESENTATIVE_NAME", _("Saisissez le nom et le prénom du représentant légal.")
-        )
+        raise refusal("RELATIONSHIP") from None
+    if not last_name.strip(" ") or not first_name.strip(" "):
+        raise refusal("REPRESENTATIVE_NAME")
+    last, first = normalize_name(last_name), normalize_name(first_name)
     return LegalRepresentative(relationship, last.upper(), first)
 
 
@@ -344,39 +423,72 @@ class Consent:
         return tuple(codes)
 
 
+# RFC 5321 (4.5.3.1): a local part of at most 64 octets, a path of at most 256 octets with its
+# angle brackets, so an address of at most 254.
+EMAIL_LOCAL_MAX = 64
+EMAIL_MAX = 254
+
+
 def normalize_email(value: str) -> str:
-    """A syntactically valid email address, normalised; DomainError otherwise."""
+    """A syntactically valid email address, normalised (the domain in lower case); refused
+    with EMAIL otherwise: control or invisible characters, a local part over 64 octets or an
+    address over 254 (UTF-8, the domain counted in its longer form, A-label or not)."""
     from email_validator import EmailNotValidError, validate_email
 
+    text = value.strip(" ")
+    if has_hidden_characters(text):
+        raise refusal("EMAIL")
     try:
-        return validate_email(value.strip(), check_deliverability=False).normalized
+        checked = validate_email(text, check_deliverability=False)
     except EmailNotValidError:
-        raise DomainError(
-            "EMAIL", _("L'adresse e-mail n'est pas valide (exemple : prenom.nom@exemple.fr).")
-        ) from None
+        raise refusal("EMAIL") from None
+    local = len(checked.local_part.encode())
+    domain = max(len(checked.domain.encode()), len(checked.ascii_domain or ""))
+    if local > EMAIL_LOCAL_MAX or local + 1 + domain > EMAIL_MAX:
+        raise refusal("EMAIL")
+    return checked.normalized
+
+
+# Mobiles: metropolitan France (+33) and the overseas départements, whose numbers have their
+# own country codes: Guadeloupe +590 (Saint-Barthélemy and Saint-Martin share its plan),
+# Martinique +596, Guyane +594, La Réunion and Mayotte +262. ../shared/DOMAIN.md says nothing
+# of mobiles: this is the choice of issue 10 (the SMS that carries access codes goes to French
+# numbers); phonenumbers' metadata says which numbers are mobiles. Other overseas collectivities
+# (+508, +681, +687, +689) and foreign numbers are refused with MOBILE.
+MOBILE_COUNTRY_CODES = frozenset({33, 262, 590, 594, 596})
+# A number typed in national form (06…, 0690…) is read in the plan of these regions in turn:
+# France first, then the overseas départements (RE covers Mayotte's 0639).
+_MOBILE_REGIONS = ("FR", "GP", "MQ", "GF", "RE")
+_MOBILE_CHARS = re.compile(r"[0-9 +().-]{1,32}")
 
 
 def normalize_mobile(value: str) -> str:
-    """A French mobile number in E.164 (``+33612345678``); DomainError otherwise."""
+    """A French mobile number (metropolitan France or an overseas département) in E.164
+    (``+33612345678``, ``+590690123456``); MOBILE when it is not a number of those (foreign
+    numbers included), MOBILE_NOT_MOBILE when it is a French landline or service number."""
     import phonenumbers
 
-    error = DomainError(
-        "MOBILE", _("Le numéro de mobile n'est pas valide (exemple : 06 12 34 56 78).")
-    )
+    text = value.strip(" ")
+    if not _MOBILE_CHARS.fullmatch(text):
+        raise refusal("MOBILE")
     try:
-        number = phonenumbers.parse(value.strip(), "FR")
+        number = phonenumbers.parse(text, "FR", keep_raw_input=True)
     except phonenumbers.NumberParseException:
-        raise error from None
-    if not phonenumbers.is_valid_number(number):
-        raise error
+        raise refusal("MOBILE") from None
+    national = number.country_code_source == phonenumbers.CountryCodeSource.FROM_DEFAULT_COUNTRY
+    if national and not phonenumbers.is_valid_number(number):
+        for region in _MOBILE_REGIONS[1:]:
+            candidate = phonenumbers.parse(text, region)
+            if phonenumbers.is_valid_number(candidate):
+                number = candidate
+                break
+    if number.country_code not in MOBILE_COUNTRY_CODES or not phonenumbers.is_valid_number(number):
+        raise refusal("MOBILE")
     if phonenumbers.number_type(number) not in (
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     ):
-        raise DomainError(
-            "MOBILE_NOT_MOBILE",
-            _("Ce numéro n'est pas un mobile : les codes d'accès partent par SMS."),
-        )
+        raise refusal("MOBILE_NOT_MOBILE")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -389,12 +501,9 @@ class WebAccess:
 
     @classmethod
     def from_input(cls, email: str, mobile: str) -> WebAccess:
-        email, mobile = email.strip(), mobile.strip()
+        email, mobile = email.strip(" "), mobile.strip(" ")
         if not email and not mobile:
-            raise DomainError(
-                "MISSING_CHANNEL",
-                _("Saisissez une adresse e-mail ou un numéro de mobile pour l'accès en ligne."),
-            )
+            raise refusal("MISSING_CHANNEL")
         return cls(
             email=normalize_email(email) if email else None,
             mobile=normalize_mobile(mobile) if mobile else None,
@@ -408,9 +517,15 @@ def mask_email(email: str) -> str:
 
 
 def mask_mobile(mobile: str) -> str:
-    """``+33 6 ** ** ** 78``."""
-    digits = mobile.removeprefix("+33")
-    return f"+33 {digits[:1]} ** ** ** {digits[-2:]}" if len(digits) >= 3 else "***"
+    """``+33 6 ** ** ** 78``; overseas: ``+590 690 ** ** 56``."""
+    if mobile.startswith("+33"):
+        digits = mobile.removeprefix("+33")
+        return f"+33 {digits[:1]} ** ** ** {digits[-2:]}" if len(digits) >= 3 else "***"
+    code = mobile[:4]
+    digits = mobile[4:]
+    if code[1:] in {str(c) for c in MOBILE_COUNTRY_CODES} and len(digits) >= 5:
+        return f"{code} {digits[:3]} ** ** {digits[-2:]}"
+    return "***"
 
 
 # --- The professional and the service -------------------------------------------------------

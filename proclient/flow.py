@@ -30,12 +30,11 @@ from proclient.domain import (
     Professional,
     VitaleCard,
     WebAccess,
+    normalize_name,
     sex_from_nir,
     validate_nir,
 )
 from proclient.i18n import _
-
-_NAME_CHARS = frozenset(" -'")
 
 
 class Step(enum.IntEnum):
@@ -226,18 +225,12 @@ class CreationFlow:
             raise DomainError("STEP", _("Cette action n'est pas possible à cette étape."))
 
 
-def _typed_name(value: str, what: str) -> str:
-    name = " ".join(value.split())
-    if not name or not all(ch.isalpha() or ch in _NAME_CHARS for ch in name):
-        raise DomainError(
-            "TYPED_NAME",
-            _(
-                "Saisissez le {what} du patient en lettres (espaces, traits d'union et "
-                "apostrophes admis).",
-                what=what,
-            ),
-        )
-    return name
+def _typed_name(value: str) -> str:
+    # The rule the service applies too (domain.normalize_name), with its sentence.
+    try:
+        return normalize_name(value)
+    except DomainError as error:
+        raise DomainError("TYPED_NAME", error.message) from None
 
 
 def typed_patient(
@@ -245,8 +238,8 @@ def typed_patient(
 ) -> Patient:
     """The patient from a typed identity: names, birth date JJ/MM/AAAA (lunar dates such as
     00/00/1955 are accepted as written), the NIR with its key; the sex comes from the NIR."""
-    last = _typed_name(last_name, _("nom")).upper()
-    first = _typed_name(first_name, _("prénom"))
+    last = _typed_name(last_name).upper()
+    first = _typed_name(first_name)
     parts = birth.strip().split("/")
     if (
         len(parts) != 3

@@ -138,6 +138,12 @@ class SecretsShowRequested(Intent):
     """Show the secrets sheet on screen."""
 
 
+@dataclass
+class PasswordReissueRequested(Intent):
+    """Ask the service again for the patient's initial password (the first answer was lost
+    and the reissue after it failed)."""
+
+
 # --- results (App → the screen that asked) ----------------------------------------------------
 
 

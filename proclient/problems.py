@@ -56,6 +56,18 @@ def problem_message(code: str) -> str | None:
         "DMPPatientAccessAlreadyExists": _(
             "Ce patient a déjà un accès en ligne à son DMP : ses identifiants restent valables."
         ),
+        "DMPPatientAccessNotFound": _(
+            "Ce patient n'a pas d'accès en ligne à son DMP : ouvrez-le d'abord, il n'y a pas de "
+            "mot de passe à renouveler."
+        ),
+        "DMP_NOT_AUTHORIZED": _(
+            "Vous n'êtes pas autorisé sur le DMP de ce patient : seul un professionnel autorisé "
+            "(celui qui l'a créé ou réactivé) peut ouvrir son accès en ligne ou lui remettre un "
+            "nouveau mot de passe."
+        ),
+        "PASSWORD_NOT_ISSUED": _(
+            "Le service DMP n'a pas remis de nouveau mot de passe provisoire : réessayez."
+        ),
         # Rules of a creation
         "PATIENT_MINOR": _("Le patient est mineur : saisissez son représentant légal."),
         "CONSENT_MISSING": _(
@@ -73,6 +85,23 @@ def problem_message(code: str) -> str | None:
             "carte de test."
         ),
         "INS_OID_UNKNOWN": _("Type d'INS inconnu : seul un INS-NIR ou un INS-NIA est accepté."),
+        # Identity and contact rules, the same on both sides (proclient.domain)
+        "NIR_FORMAT": _("Le NIR doit compter 15 caractères (13 chiffres et la clé)."),
+        "NIR_KEY": _("La clé du NIR ne correspond pas : vérifiez les 15 caractères."),
+        "NAME_CHARSET": _(
+            "Les noms et prénoms s'écrivent en lettres (accents admis), espaces, traits d'union "
+            "et apostrophes, sans autre signe ni caractère invisible : corrigez la saisie."
+        ),
+        "RELATIONSHIP": _("Choisissez le lien du représentant légal avec le patient."),
+        "REPRESENTATIVE_NAME": _("Saisissez le nom et le prénom du représentant légal."),
+        "EMAIL": _("L'adresse e-mail n'est pas valide (exemple : prenom.nom@exemple.fr)."),
+        "MOBILE": _(
+            "Le numéro de mobile n'est pas valide : seuls les mobiles de France métropolitaine "
+            "et des départements d'outre-mer sont acceptés (exemple : 06 12 34 56 78)."
+        ),
+        "MOBILE_NOT_MOBILE": _(
+            "Ce numéro n'est pas un mobile : les codes d'accès partent par SMS."
+        ),
         # Protocol
         "IDEMPOTENCY_KEY_REQUIRED": _(
             "La demande n'a pas de clé d'idempotence : mettez proclient à jour."
@@ -88,6 +117,21 @@ def problem_message(code: str) -> str | None:
             "La demande est incomplète ou mal formée : vérifiez les informations saisies."
         ),
         "NOT_FOUND": _("Adresse inconnue sur le service DMP : vérifiez l'adresse du service."),
+        "REQUEST_TOO_LARGE": _(
+            "La demande est trop volumineuse pour le service DMP : vérifiez les informations "
+            "saisies ; si cela persiste, mettez proclient à jour."
+        ),
+        "REQUEST_TOO_COMPLEX": _(
+            "La demande contient trop de champs ou trop d'imbrications pour le service DMP : "
+            "mettez proclient à jour."
+        ),
+        "REQUEST_TIMEOUT": _(
+            "La demande est arrivée trop lentement au service DMP : vérifiez la connexion puis "
+            "réessayez."
+        ),
+        "SERVICE_BUSY": _(
+            "Le service DMP a trop de connexions ouvertes : réessayez dans quelques secondes."
+        ),
         "METHOD_NOT_ALLOWED": _(
             "Le service DMP ne connaît pas cette opération : mettez proclient à jour."
         ),

@@ -133,6 +133,20 @@ class ServerTable(_Table):
     trusted_ca: str | None = None
     mode: Literal["test", "production"] = "test"
     plain_http: bool = False  # only on a loopback host, behind a TLS proxy
+    pseudonym_key: str | None = None  # unset: next to the TLS key (server/serving.py)
+    workers: int = Field(default=1, ge=1, le=32)  # service processes on one socket
+    # What one client may ask (server/limits.py; README "Limits"); sizes in bytes, times in s.
+    max_auth_body_bytes: int = Field(default=32 * 1024, ge=4 * 1024, le=1024 * 1024)
+    max_body_bytes: int = Field(default=64 * 1024, ge=4 * 1024, le=16 * 1024 * 1024)
+    max_json_depth: int = Field(default=8, ge=4, le=64)
+    max_json_items: int = Field(default=256, ge=32, le=100_000)
+    header_timeout: float = Field(default=10.0, gt=0, le=600)
+    body_timeout: float = Field(default=20.0, gt=0, le=600)
+    keep_alive_timeout: float = Field(default=5.0, gt=0, le=600)
+    max_connections: int = Field(default=500, ge=1, le=100_000)
+    max_connections_per_address: int = Field(default=50, ge=0, le=100_000)  # 0: no cap
+    # Addresses whose X-Forwarded-For is believed (a TLS proxy: "127.0.0.1"); unset: none.
+    trusted_proxies: str | None = None
 
 
 class UiTable(_Table):
@@ -165,6 +179,7 @@ KEY_IDS: frozenset[str] = frozenset(
         "print_receipt",
         "print_secrets",
         "show_secrets",
+        "reissue_password",
         "close_secrets",
         # proclient/screens/journal.py
         "reprint",

@@ -5,26 +5,35 @@ from datetime import date
 import pytest
 
 from proclient.domain import (
+    OID_INS_NIA,
+    OID_INS_NIR,
+    OID_INS_NIR_DEMO,
     OID_INS_NIR_TEST,
     Beneficiary,
     BirthDate,
     Consent,
     DomainError,
+    Ins,
     Patient,
     Relationship,
     Sex,
     WebAccess,
     age_on,
     format_nir,
+    has_hidden_characters,
     is_minor,
     make_legal_representative,
     mask_email,
     mask_mobile,
     normalize_email,
     normalize_mobile,
+    normalize_name,
+    person_key,
     sex_from_nir,
+    validate_ins,
     validate_nir,
 )
+from proclient.problems import problem_message
 
 TODAY = date(2026, 11, 23)
 
@@ -178,3 +187,204 @@ def test_online_access_needs_at_least_one_channel():
 def test_channels_are_masked_on_paper():
     assert mask_email("jean.dupont@exemple.fr") == "j***@exemple.fr"
     assert mask_mobile("+33612345678") == "+33 6 ** ** ** 78"
+
+
+# --- The rules the client and the service share (issue 10, point 5) --------------------------
+
+
+@pytest.mark.parametrize("value", ["<script>alert(1)</script>", "ABCDEFGHIJKLMNOP", "9" * 32])
+def test_an_nia_has_the_nir_shape(value):
+    with pytest.raises(DomainError) as caught:
+        validate_ins(value, OID_INS_NIA)
+    assert caught.value.code == "NIR_FORMAT"
+    assert caught.value.message == problem_message("NIR_FORMAT")
+
+
+def test_an_nia_has_the_nir_key():
+    assert validate_ins("1 52 03 35 238 045 87", OID_INS_NIA) == Ins("152033523804587", OID_INS_NIA)
+    with pytest.raises(DomainError) as caught:
+        validate_ins("152033523804588", OID_INS_NIA)
+    assert caught.value.code == "NIR_KEY"
+
+
+@pytest.mark.parametrize(
+    "value", ["１５２０３３５２３８０４５８７", "1520335238045８7", "15203352380458\u200b7"]
+)
+def test_nir_digits_are_ascii_digits(value):
+    with pytest.raises(DomainError) as caught:
+        validate_nir(value)
+    assert caught.value.code == "NIR_FORMAT"
+
+
+def test_an_unknown_oid_is_no_ins():
+    with pytest.raises(DomainError) as caught:
+        validate_ins("152033523804587", "1.2.3")
+    assert caught.value.code == "INS_OID_UNKNOWN"
+
+
+def test_one_person_key_across_nir_and_nia_and_across_test_and_demo():
+    nir = "152033523804587"
+    assert person_key(Ins(nir, OID_INS_NIR)) == person_key(Ins(nir, OID_INS_NIA))
+    assert person_key(Ins(nir, OID_INS_NIR_TEST)) == person_key(Ins(nir, OID_INS_NIR_DEMO))
+    # A test person is never a real one, whatever the digits.
+    assert person_key(Ins(nir, OID_INS_NIR)) != person_key(Ins(nir, OID_INS_NIR_TEST))
+    assert person_key(Ins(nir, OID_INS_NIR)) == "real:152033523804587"
+
+
+@pytest.mark.parametrize(
+    "typed, kept",
+    [
+        ("LE GOFF", "LE GOFF"),
+        ("  Marie-Ange   Zoé ", "Marie-Ange Zoé"),
+        ("D\u2019ARTAGNAN", "D'ARTAGNAN"),
+        ("e\u0301lodie", "\u00e9lodie"),  # NFC
+        ("BEN SAÏD", "BEN SAÏD"),
+        ("Łukasz Nguyễn", "Łukasz Nguyễn"),
+        ("Œdipe", "Œdipe"),
+    ],
+)
+def test_names_keep_letters_spaces_hyphens_and_apostrophes(typed, kept):
+    assert normalize_name(typed) == kept
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "\x1b[31mDUPONT\x1b[0m",
+        "DUPONT\r\nMARTIN",
+        "DUPONT\tX",
+        "DUPONT\u202eTNOPUD",
+        "DU\u200bPONT",
+        "DUPONT\u2066X",
+        "\ufeffDUPONT",
+        "DUPONT\x85",
+        "DUPONT\u00a0X",
+        "   ",
+        "",
+        "-'",
+        "K4rim",
+        "DUPONT.",
+        "Иван",
+        "ＤＵＰＯＮＴ",
+        "a\u0308\u0308\u0308",
+    ],
+)
+def test_names_refuse_other_characters_with_one_code(value):
+    with pytest.raises(DomainError) as caught:
+        normalize_name(value)
+    assert caught.value.code == "NAME_CHARSET"
+    assert caught.value.message == problem_message("NAME_CHARSET")
+
+
+def test_an_optional_name_may_be_empty_but_not_blank():
+    assert normalize_name("", required=False) == ""
+    with pytest.raises(DomainError):
+        normalize_name("   ", required=False)
+
+
+def test_legal_representative_names_follow_the_name_rule():
+    rep = make_legal_representative("MTH", "d\u2019arc", "Jeanne  Marie")
+    assert (rep.last_name, rep.first_name) == ("D'ARC", "Jeanne Marie")
+    with pytest.raises(DomainError) as caught:
+        make_legal_representative("MTH", "DUPONT\r\nX", "Anne")
+    assert caught.value.code == "NAME_CHARSET"
+    with pytest.raises(DomainError) as caught:
+        make_legal_representative("MTH", "DUPONT", "   ")
+    assert caught.value.code == "REPRESENTATIVE_NAME"
+
+
+def test_hidden_characters_are_found():
+    assert not has_hidden_characters("Jean-Pierre d'Été")
+    for ch in ("\x00", "\x1b", "\x7f", "\x9b", "\u200b", "\u200d", "\u202e", "\u2028", "\ufeff"):
+        assert has_hidden_characters(f"a{ch}b"), repr(ch)
+
+
+@pytest.mark.parametrize(
+    "typed, e164",
+    [
+        ("06 12 34 56 78", "+33612345678"),
+        ("+33 6 12 34 56 78", "+33612345678"),
+        ("0033 6 12 34 56 78", "+33612345678"),
+        ("0690 12 34 56", "+590690123456"),  # Guadeloupe, typed in national form
+        ("+596 696 12 34 56", "+596696123456"),  # Martinique
+        ("0694 20 12 34", "+594694201234"),  # Guyane
+        ("+262 692 12 34 56", "+262692123456"),  # La Réunion
+        ("0639 40 12 34", "+262639401234"),  # Mayotte
+    ],
+)
+def test_mobiles_of_france_and_its_overseas_departments_are_kept(typed, e164):
+    assert normalize_mobile(typed) == e164
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "+1 202 555 0143",
+        "+44 7911 123456",
+        "+49 151 12345678",
+        "0044 7911 123456",
+        "+508 55 12 34",  # Saint-Pierre-et-Miquelon: not an overseas département
+        "+687 75 12 34",  # New Caledonia
+        "\u202e0612345678",
+        "06 12 34 56 78\x1b",
+        "06 12 34 56 78 ext 12",
+    ],
+)
+def test_foreign_and_odd_mobiles_are_refused(value):
+    with pytest.raises(DomainError) as caught:
+        normalize_mobile(value)
+    assert caught.value.code == "MOBILE"
+    assert caught.value.message == problem_message("MOBILE")
+
+
+def test_a_french_landline_is_not_a_mobile():
+    with pytest.raises(DomainError) as caught:
+        normalize_mobile("01 23 45 67 89")
+    assert caught.value.code == "MOBILE_NOT_MOBILE"
+
+
+def test_overseas_mobiles_are_masked_on_paper():
+    assert mask_mobile("+590690123456") == "+590 690 ** ** 56"
+    assert mask_mobile("+262639401234") == "+262 639 ** ** 34"
+
+
+def test_email_follows_rfc_5321_limits():
+    assert normalize_email("a" * 64 + "@exemple.fr") == "a" * 64 + "@exemple.fr"
+    domain = ".".join(["d" * 63] * 3) + ".fr"  # 194 characters
+    longest = "a" * (254 - 1 - len(domain)) + "@" + domain
+    assert normalize_email(longest) == longest
+    for bad in (
+        "a" * 65 + "@exemple.fr",
+        "é" * 33 + "@exemple.fr",  # 66 octets in UTF-8
+        "a" + longest,
+    ):
+        with pytest.raises(DomainError) as caught:
+            normalize_email(bad)
+        assert caught.value.code == "EMAIL"
+        assert caught.value.message == problem_message("EMAIL")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["jean\u200b@exemple.fr", "jean\x1b@exemple.fr", "jean@exemple.fr\n", "je\u202ean@x.fr"],
+)
+def test_email_refuses_control_and_invisible_characters(value):
+    with pytest.raises(DomainError) as caught:
+        normalize_email(value)
+    assert caught.value.code == "EMAIL"
+
+
+@pytest.mark.parametrize("value", ["DUPONT\r\nMARTIN", "\x1b[31mDUPONT", "DU\u200bPONT", "   "])
+def test_manual_entry_refuses_what_the_service_refuses_with_the_same_sentence(value):
+    from proclient.flow import typed_patient
+
+    with pytest.raises(DomainError) as caught:
+        typed_patient(value, "Karim", "00/00/1955", "155009935000780", OID_INS_NIR_TEST, TODAY)
+    assert caught.value.code == "TYPED_NAME"
+    assert caught.value.message == problem_message("NAME_CHARSET")
+    assert (
+        typed_patient(
+            "d\u2019artagnan", "Zoé", "00/00/1955", "155009935000780", OID_INS_NIR_TEST, TODAY
+        ).last_name
+        == "D'ARTAGNAN"
+    )

@@ -3,6 +3,9 @@
 Settings: the [server] table of config.toml (see proclient/server/serving.py), overridden by
 the options below. ``--init-demo`` makes the demo CA, professionals and a TLS certificate,
 says where, and serves with them; ``--openapi`` writes the OpenAPI document and stops.
+``--workers N`` (N > 1) serves with N processes on one socket under a supervisor: this
+process checks the settings, migrates the schema and makes the demo material (with
+``--init-demo``) once, then spawns the workers (serving.serve_workers).
 """
 
 from __future__ import annotations
@@ -39,6 +42,12 @@ def configure(parser) -> None:
         help=_("sans HTTPS, seulement sur 127.0.0.1 (derrière un relais TLS)"),
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help=_("nombre de processus de service sur la même adresse (défaut : 1)"),
+    )
+    parser.add_argument(
         "--init-demo",
         action="store_true",
         help=_(
@@ -53,17 +62,6 @@ def configure(parser) -> None:
         const="-",
         help=_("écrit le document OpenAPI (- : sortie standard) et s'arrête"),
     )
-
-
-def _log_to_console() -> None:
-    import logging
-    import sys
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
 
 
 def run(args, settings) -> int:
@@ -93,30 +91,44 @@ def run(args, settings) -> int:
         trusted_ca=args.trusted_ca,
         mode=args.mode,
         plain_http=args.plain_http or None,
+        workers=args.workers,
     )
     if args.init_demo:
         material = serving.init_demo(settings.paths, config.host)
         config = serving.with_demo(config, material)
         print(serving.describe_demo(material, config), flush=True)
     serving.check(config)
-    _log_to_console()
+    serving.console_logging(with_pid=config.workers > 1)
     app = serving.build_app(config)
     if args.init_demo:
         from proclient.server.demo import seed_demo_dmps
 
-        seed_demo_dmps(config.database)
+        seed_demo_dmps(config.database, pseudonym_secret=app.state.settings.pseudonym_secret)
     database = app.state.storage.db.describe()
-    print(
-        _(
-            "Service DMP ({mode}) sur {scheme}://{host}:{port} — base {database}",
-            mode=config.mode,
-            scheme=config.scheme,
-            host=config.host,
-            port=config.port,
-            database=database,
-        ),
-        flush=True,
+    banner = _(
+        "Service DMP ({mode}) sur {scheme}://{host}:{port} — base {database}",
+        mode=config.mode,
+        scheme=config.scheme,
+        host=config.host,
+        port=config.port,
+        database=database,
     )
+    if config.workers > 1:
+        banner += _(" — {count} processus", count=config.workers)
+    print(banner, flush=True)
+    if config.workers > 1:
+        # Each worker builds its own app: this one only checked the settings and the schema.
+        app.state.storage.close()
+        if serving.serve_workers(config):
+            return EXIT_OK
+        print(
+            _(
+                "Le service n'a pas pu démarrer ses processus : la raison est dans le journal "
+                "ci-dessus."
+            ),
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     server = serving.uvicorn_server(config, app)
     server.run()
     return EXIT_OK if server.started else EXIT_ERROR

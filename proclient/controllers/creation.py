@@ -5,22 +5,39 @@ real wiring) the key is saved on disk *before* the request leaves (service/journ
 answer is lost after the service committed, the same request made again is sent with the same
 key and the service replays its first answer instead of refusing a second DMP. The key depends
 on the request's content: a request changed after going back is a new request, a new key.
+
+The replay of a lost answer carries no initial password (the service hands it out once and
+keeps only its hash). When the request asked for online access, a replay means the patient
+never got the secrets sheet (it is never stored): the controller then asks the service for a
+new password for the same login (the old one becomes void) and returns it as if it had come
+with the first answer, so that the sheet is printed as after any creation. It stays in memory
+only. When that reissue fails (service down), the creation still stands: the result has no
+password, :attr:`CreationController.password_error` says why, and the done screen offers
+:meth:`CreationController.reissue_password` again (F9) while the patient is there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from proclient.domain import CreationRequest, CreationResult, DmpState, DomainError, Ins
 from proclient.i18n import _
 from proclient.ports import ServiceBinding
+from proclient.problems import problem_message
+
+log = logging.getLogger(__name__)
 
 # Errors after which the service may have committed: the key stays for the next attempt.
 KEEP_PENDING = frozenset({"SERVICE_UNAVAILABLE", "SERVICE_ERROR", "IDEMPOTENCY_IN_PROGRESS"})
 SERVICE_WAIT_SECONDS = 30
+# Reissues in a row whose own answer may come back as a replay without password (the
+# client resent the same key after a dropped connection): each new try has a new key.
+REISSUE_ATTEMPTS = 3
 
 
 class CreationController:
@@ -33,6 +50,9 @@ class CreationController:
         self.submitting = False
         self._ready = asyncio.Event()
         self._keys: dict[str, str] = {}  # without a pending folder: in memory only
+        # Why the last submission's initial password could not be issued (None: it was, or
+        # none was asked for). The creation itself is done either way.
+        self.password_error: DomainError | None = None
 
     # --- the service ---------------------------------------------------------------------------
 
@@ -87,7 +107,11 @@ class CreationController:
     # --- the creation ----------------------------------------------------------------------------
 
     async def submit(self, request: CreationRequest) -> CreationResult:
+        """Create or reactivate; with online access, the result carries the patient's initial
+        password, reissued when the answer was a replay (see the module's docstring). When
+        the reissue fails, the result has none and :attr:`password_error` says why."""
         self.submitting = True
+        self.password_error = None
         try:
             binding = await self.service()
             key = await asyncio.to_thread(self.key_for, request)
@@ -98,9 +122,41 @@ class CreationController:
                     await asyncio.to_thread(self.forget, request)
                 raise
             await asyncio.to_thread(self.forget, request)
+            if password_lost(request, result):
+                log.info("the answer was a replay without the initial password: reissuing it")
+                try:
+                    result = await self.reissue_password(request, result)
+                except DomainError as error:
+                    log.warning("initial password not reissued (%s)", error.code)
+                    self.password_error = error
             return result
         finally:
             self.submitting = False
+
+    async def reissue_password(
+        self, request: CreationRequest, result: CreationResult
+    ) -> CreationResult:
+        """``result`` with a new initial password for its web login (the previous one is void
+        on the service). Each try has a new idempotency key, kept in memory only: a reissue
+        lost on its way is harmless, the next one voids it. Raises DomainError (the service's
+        or PASSWORD_NOT_ISSUED); :attr:`password_error` is cleared on success."""
+        binding = await self.service()
+        for _attempt in range(REISSUE_ATTEMPTS):
+            web = await binding.client.reissue_password(request.patient.ins, str(uuid.uuid4()))
+            if web.initial_password:
+                self.password_error = None
+                return replace(result, web=web)
+        raise DomainError("PASSWORD_NOT_ISSUED", problem_message("PASSWORD_NOT_ISSUED") or "")
+
+
+def password_lost(request: CreationRequest, result: CreationResult) -> bool:
+    """Online access was asked and opened, but the answer carries no password: it was the
+    replay of an answer that never arrived, so the patient has not had the sheet."""
+    return (
+        request.web_access is not None
+        and result.web is not None
+        and not result.web.initial_password
+    )
 
 
 def _fingerprint(request: CreationRequest) -> str:

@@ -74,6 +74,14 @@ class PaperController:
         pdf = render_receipt(receipt, page=self.page)
         return save_receipt(pdf, receipt, self.receipts_dir, self.page)
 
+    def issue_secrets(self, result: CreationResult) -> bool:
+        """The secrets sheet for a password issued after the accusé (a reissue on the done
+        screen); True when there is one now."""
+        if self.receipt is None:
+            return False
+        self.secrets = _secrets_sheet(self.receipt.request, result)
+        return self.secrets is not None
+
     def clear(self) -> None:
         """The next patient: the sheet and the accusé leave memory."""
         self.secrets = None

@@ -5,6 +5,10 @@ The accusé is saved first, then printed: by itself when a printer is named in t
 
 The secrets sheet (login and initial password) is printed through lp's standard input or
 shown on screen, never written to a file (HOM 112); it leaves memory with the next patient.
+
+When the service's answer was lost and the new password asked for after it could not be had
+(controllers/creation.py), the screen says that the DMP and its online access exist but the
+patient has no password yet, and F9 asks for it again.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from proclient.domain import Action, SecretsSheet
 from proclient.i18n import _
 from proclient.messages import (
     NextPatientRequested,
+    PasswordReissueRequested,
     ReceiptPrintRequested,
     SecretsPrintRequested,
     SecretsShowRequested,
@@ -33,7 +38,8 @@ class DoneScreen(StepScreen):
     HELP_TEXT = (
         "Le DMP existe et l'accusé est enregistré. F5 imprime l'accusé. Avec un accès en "
         "ligne, F6 imprime la feuille de codes à remettre au patient et F7 l'affiche : elle "
-        "n'est enregistrée nulle part et disparaît au patient suivant (Entrée)."
+        "n'est enregistrée nulle part et disparaît au patient suivant (Entrée). Si le "
+        "mot de passe provisoire n'a pas pu être obtenu, F9 le redemande au service DMP."
     )
 
     BINDINGS = [
@@ -41,6 +47,7 @@ class DoneScreen(StepScreen):
         Binding("f5", "print_receipt", _("Imprimer l'accusé"), id="print_receipt"),
         Binding("f6", "print_secrets", _("Imprimer la feuille de codes"), id="print_secrets"),
         Binding("f7", "show_secrets", _("Afficher la feuille de codes"), id="show_secrets"),
+        Binding("f9", "reissue_password", _("Redemander le mot de passe"), id="reissue_password"),
     ]
 
     DEFAULT_CSS = """
@@ -50,10 +57,19 @@ class DoneScreen(StepScreen):
     """
 
     def __init__(
-        self, flow, context, receipt_path: Path | None, preview: str, has_secrets: bool
+        self,
+        flow,
+        context,
+        receipt_path: Path | None,
+        preview: str,
+        has_secrets: bool,
+        password_error: str = "",
     ) -> None:
+        """``password_error``: why the initial password could not be issued after a lost
+        answer ("" when it was, or none was asked for)."""
         super().__init__(flow, context)
         self.receipt_path, self.preview, self.has_secrets = receipt_path, preview, has_secrets
+        self.password_error = password_error
 
     def compose_body(self) -> ComposeResult:
         flow = self.flow
@@ -77,14 +93,9 @@ class DoneScreen(StepScreen):
             yield Static(_("F5 imprime l'accusé ({printer}).", printer=printer), id="printing")
         web = flow.result.web if flow.result else None
         if self.has_secrets:
-            yield Static(
-                _(
-                    "Accès en ligne ouvert. F6 imprime la feuille de codes (identifiant et mot de "
-                    "passe provisoire) à remettre au patient ; F7 l'affiche. Elle n'est "
-                    "enregistrée nulle part et disparaît au patient suivant."
-                ),
-                id="secrets",
-            )
+            yield Static(_SECRETS_READY, id="secrets")
+        elif self.password_error:
+            yield Static(_password_missing(self.password_error), id="secrets")
         elif web is not None:
             yield Static(
                 _(
@@ -99,7 +110,20 @@ class DoneScreen(StepScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("print_secrets", "show_secrets"):
             return self.has_secrets
+        if action == "reissue_password":
+            return bool(self.password_error) and not self.has_secrets
         return True
+
+    def password_issued(self) -> None:
+        """The App got the password on F9: the sheet can be printed now."""
+        self.has_secrets, self.password_error = True, ""
+        self.query_one("#secrets", Static).update(_SECRETS_READY)
+        self.clear_error()
+        self.refresh_bindings()
+
+    def action_reissue_password(self) -> None:
+        self.clear_error()
+        self.post_message(PasswordReissueRequested())
 
     def action_print_receipt(self) -> None:
         self.post_message(ReceiptPrintRequested())
@@ -115,6 +139,24 @@ class DoneScreen(StepScreen):
 
     def action_back(self) -> None:
         self.post_message(NextPatientRequested())
+
+
+_SECRETS_READY = _(
+    "Accès en ligne ouvert. F6 imprime la feuille de codes (identifiant et mot de passe "
+    "provisoire) à remettre au patient ; F7 l'affiche. Elle n'est enregistrée nulle part et "
+    "disparaît au patient suivant."
+)
+
+
+def _password_missing(reason: str) -> str:
+    return _(
+        "Accès en ligne ouvert, mais le patient n'a pas encore de mot de passe provisoire : la "
+        "réponse du service DMP s'est perdue et le nouveau mot de passe demandé ensuite n'a "
+        "pas pu être obtenu. {reason} Appuyez sur F9 pour le redemander, puis sur F6 pour "
+        "imprimer la feuille de codes, avant de passer au patient suivant : ce poste ne pourra "
+        "plus le demander ensuite.",
+        reason=reason.strip(),
+    )
 
 
 class SecretsModal(ModalScreen[None]):

@@ -15,11 +15,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Header
+from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
 from proclient.domain import Action, Professional
 from proclient.server.auth import Authenticator
+from proclient.server.limits import RequestLimits
 from proclient.server.operations import DmpOperations, Outcome
 from proclient.server.pki import load_certificates
 from proclient.server.problems import Problem, install_problem_handlers
@@ -32,6 +33,7 @@ from proclient.server.schemas import (
     SessionOut,
     StatusIn,
     StatusOut,
+    WebAccessReissueIn,
     WebAccessRequestIn,
     WebCredentialsOut,
 )
@@ -44,6 +46,12 @@ API_VERSION = "1.0.0"
 _PROBLEMS = {
     status: {"model": ProblemOut, "content": {"application/problem+json": {}}}
     for status in (400, 401, 404, 409, 422, 429)
+}
+
+# Web access and its password: a professional authorised on the DMP only.
+_AUTHORIZED_PROBLEMS = {
+    **_PROBLEMS,
+    403: {"model": ProblemOut, "content": {"application/problem+json": {}}},
 }
 
 
@@ -85,6 +93,11 @@ def _document_idempotency_key(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _client_address(request: Request) -> str:
+    """The TCP peer's address, which the rate limits count by (server/auth.py)."""
+    return request.client.host if request.client else "unknown"
+
+
 def _answer(outcome: Outcome) -> JSONResponse:
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
     return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
@@ -120,6 +133,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         redoc_url=None,
     )
     install_problem_handlers(app)
+    app.add_middleware(RequestLimits, limits=settings.limits)  # body size, JSON shape
     _document_idempotency_key(app)
     app.state.settings = settings
     app.state.storage = storage
@@ -131,10 +145,15 @@ def create_app(settings: ServerSettings) -> FastAPI:
     def health() -> dict:
         return {"status": "ok", "mode": settings.mode}
 
-    @app.post("/v1/auth/challenge", response_model=ChallengeOut, tags=["authentification"])
-    def challenge() -> dict:
+    @app.post(
+        "/v1/auth/challenge",
+        response_model=ChallengeOut,
+        responses={429: _PROBLEMS[429]},
+        tags=["authentification"],
+    )
+    def challenge(request: Request) -> dict:
         """A random nonce for the professional's card to sign."""
-        return auth.new_challenge()
+        return auth.new_challenge(_client_address(request))
 
     @app.post(
         "/v1/auth/session",
@@ -142,9 +161,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
         responses=_PROBLEMS,
         tags=["authentification"],
     )
-    def session(body: SessionIn) -> dict:
+    def session(body: SessionIn, request: Request) -> dict:
         """A session token for the certificate's professional, once the signature checks."""
-        return auth.open_session(body.challenge_id, body.certificate, body.signature)
+        return auth.open_session(
+            body.challenge_id, body.certificate, body.signature, _client_address(request)
+        )
 
     @app.post("/v1/dmp/status", response_model=StatusOut, responses=_PROBLEMS, tags=["DMP"])
     def status(body: StatusIn, pro: Pro) -> dict:
@@ -171,12 +192,29 @@ def create_app(settings: ServerSettings) -> FastAPI:
         "/v1/dmp/web-access",
         status_code=201,
         response_model=WebCredentialsOut,
-        responses=_PROBLEMS,
+        responses=_AUTHORIZED_PROBLEMS,
         tags=["DMP"],
     )
     def web_access(body: WebAccessRequestIn, pro: Pro, key: Key) -> JSONResponse:
-        """TD1.5: open the patient's web access on an active DMP."""
+        """TD1.5: open the patient's web access on an active DMP (a professional authorised
+        on the DMP only: 403 DMP_NOT_AUTHORIZED otherwise)."""
         return _answer(operations.open_web_access(pro, key, body))
+
+    @app.post(
+        "/v1/dmp/web-access/password",
+        status_code=201,
+        response_model=WebCredentialsOut,
+        responses=_AUTHORIZED_PROBLEMS,
+        tags=["DMP"],
+    )
+    def reissue_password(body: WebAccessReissueIn, pro: Pro, key: Key) -> JSONResponse:
+        """A new initial password for the patient's web account (same login) when the first
+        one never reached the patient, e.g. its answer was lost and the replay carries none.
+        The old password is void from then on; the new one is handed out once (a replay of
+        the same Idempotency-Key carries none). Only a professional authorised on the DMP
+        (403 DMP_NOT_AUTHORIZED), on an active DMP with a web account (404
+        DMPPatientAccessNotFound)."""
+        return _answer(operations.reissue_password(pro, key, body))
 
     return app
 

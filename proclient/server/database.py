@@ -90,6 +90,46 @@ CREATE INDEX audit_by_time ON audit (at);
 CREATE INDEX consents_by_dmp ON consents (dmp_id);
 """,
     ),
+    # 3: rate limits per client address (failed authentications per certificate and address,
+    # challenges per address) and the purge of expired challenges, sessions and failures.
+    (
+        3,
+        """
+ALTER TABLE auth_failures ADD COLUMN address TEXT NOT NULL DEFAULT '';
+DROP INDEX auth_failures_by_fingerprint;
+CREATE INDEX auth_failures_by_address ON auth_failures (address, at);
+CREATE INDEX auth_failures_by_pair ON auth_failures (address, fingerprint, at);
+CREATE INDEX auth_failures_by_time ON auth_failures (at);
+ALTER TABLE challenges ADD COLUMN address TEXT NOT NULL DEFAULT '';
+ALTER TABLE challenges ADD COLUMN created_at {real} NOT NULL DEFAULT 0;
+CREATE INDEX challenges_by_address ON challenges (address, created_at);
+CREATE INDEX challenges_by_expiry ON challenges (expires_at);
+CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+""",
+    ),
+    # 4: one DMP per person across INS OIDs. ``person_key`` is proclient.domain.person_key:
+    # 'real:' (NIR and NIA OIDs) or 'test:' (TEST and DEMO OIDs) and the compact value (as
+    # stored in ins_value), under a unique index. Back-filled; where older data already holds
+    # several DMPs for one person (the same value under two OIDs), the migration does not
+    # fail: one keeps the key (an active DMP before a closed one, then the oldest, then the
+    # smallest dmp_id) and the others are set aside with a NULL key: kept with their consents
+    # and web accounts for an administrator to merge (SELECT ... WHERE person_key IS NULL),
+    # no longer found by the service. New DMPs always get a key (storage.insert_dmp).
+    (
+        4,
+        """
+ALTER TABLE dmps ADD COLUMN person_key TEXT;
+UPDATE dmps SET person_key = (CASE WHEN ins_oid IN ('1.2.250.1.213.1.4.10',
+    '1.2.250.1.213.1.4.11') THEN 'test:' ELSE 'real:' END) || ins_value;
+UPDATE dmps SET person_key = NULL WHERE dmp_id IN (
+    SELECT d.dmp_id FROM dmps d JOIN dmps k
+    ON k.person_key = d.person_key AND k.dmp_id <> d.dmp_id
+    WHERE (k.status = 'active' AND d.status <> 'active')
+    OR (k.status = d.status AND (k.created_at < d.created_at
+        OR (k.created_at = d.created_at AND k.dmp_id < d.dmp_id))));
+CREATE UNIQUE INDEX dmps_by_person ON dmps (person_key);
+""",
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -113,15 +113,18 @@ def demo_patient_ins(nir: str) -> Ins:
     return Ins(nir, OID_INS_NIR_TEST)
 
 
-def seed_demo_dmps(db_path: Path | str, *, reset: bool = False) -> None:
+def seed_demo_dmps(
+    db_path: Path | str, *, reset: bool = False, pseudonym_secret: bytes | None = None
+) -> None:
     """The demo patients' seeded DMPs (``DemoPerson.dmp``): BEN SAÏD Karim's closed,
     CASANOVA-ORSINI Marie-Ange's active, so that the demo shows the reactivation and the
     'already exists' paths. Idempotent: those are put back in their seeded state on each call.
     With ``reset``, the other demo patients' DMPs (LE GOFF, DURAND) are removed so that the
-    demo's creations can be replayed."""
+    demo's creations can be replayed. ``pseudonym_secret``: the service's pseudonymisation
+    key (seeding writes audit lines)."""
     from proclient.server.storage import Storage
 
-    storage = Storage(db_path)  # a SQLite path or a database URL
+    storage = Storage(db_path, pseudonym_secret)  # a SQLite path or a database URL
     try:
         storage.initialize()
         for person in demo_people():

@@ -1,4 +1,5 @@
-"""The DMP transactions: TD0.2 status, TD1.1 creation, TD1.2 reactivation, TD1.5 web access.
+"""The DMP transactions: TD0.2 status, TD1.1 creation, TD1.2 reactivation, TD1.5 web access,
+and the reissue of an initial password whose answer was lost.
 
 Each write is idempotent per (professional, Idempotency-Key): the same payload replays the
 first answer, without the initial password, which is handed out once; another payload under
@@ -24,30 +25,34 @@ from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from proclient.domain import (
-    OID_INS_NIA,
-    OID_INS_NIR,
-    OID_INS_NIR_DEMO,
-    OID_INS_NIR_TEST,
+    REAL_INS_OIDS,
+    TEST_INS_OIDS,
     Action,
     BirthDate,
     Ins,
     Professional,
     WebAccess,
-    compact_nir,
     is_minor,
     make_legal_representative,
-    validate_nir,
+    normalize_name,
+    validate_ins,
 )
 from proclient.server.database import Conn
 from proclient.server.problems import Problem
-from proclient.server.schemas import CreationIn, InsIn, StatusIn, WebAccessRequestIn
+from proclient.server.schemas import (
+    CreationIn,
+    InsIn,
+    StatusIn,
+    WebAccessReissueIn,
+    WebAccessRequestIn,
+)
 from proclient.server.settings import ServerSettings
-from proclient.server.storage import Storage, new_dmp_id
+from proclient.server.storage import DmpRow, Storage, new_dmp_id
 
 log = logging.getLogger("proclient.server")
 
-TEST_OIDS = frozenset({OID_INS_NIR_TEST, OID_INS_NIR_DEMO})
-REAL_OIDS = frozenset({OID_INS_NIR, OID_INS_NIA})
+TEST_OIDS = TEST_INS_OIDS
+REAL_OIDS = REAL_INS_OIDS
 
 # No O/0, I/l/1: the password is read on paper and typed by the patient.
 PASSWORD_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
@@ -166,17 +171,18 @@ class DmpOperations:
         return self._settings.clock().isoformat(timespec="seconds")
 
     def check_ins(self, ins: InsIn) -> Ins:
-        """The INS if its OID suits this service's mode (HOM 6) and its NIR is well formed."""
+        """The INS if its OID suits this service's mode (HOM 6) and its value has the NIR's
+        shape and key, for an INS-NIA as for an INS-NIR (proclient.domain.validate_ins)."""
         if ins.oid not in TEST_OIDS | REAL_OIDS:
             raise Problem("INS_OID_UNKNOWN")
         if self._settings.mode == "production" and ins.oid in TEST_OIDS:
             raise Problem("INS_TEST_ON_PRODUCTION")
         if self._settings.mode == "test" and ins.oid in REAL_OIDS:
             raise Problem("INS_REAL_ON_TEST")
-        value = compact_nir(ins.value) if ins.oid == OID_INS_NIA else validate_nir(ins.value)
-        return Ins(value, ins.oid)
+        return validate_ins(ins.value, ins.oid)
 
     def _account(self, email: str | None, mobile: str | None) -> _Account:
+        # The client's rules (proclient.domain): French mobiles only, RFC 5321 email limits.
         web = WebAccess.from_input(email or "", mobile or "")
         password = new_password()
         return _Account(web.email, web.mobile, password, hash_password(password))
@@ -256,6 +262,9 @@ class DmpOperations:
         ins = self.check_ins(body.patient.ins)
         if not body.consent.creation:
             raise Problem("CONSENT_MISSING")
+        # The names as the client keeps them (RNIV characters, NFC), stored that way.
+        last_name = normalize_name(body.patient.last_name)
+        first_name = normalize_name(body.patient.first_name, required=False)
         representative = None
         if body.legal_representative is not None:
             typed = body.legal_representative
@@ -272,7 +281,11 @@ class DmpOperations:
         if body.web_access is not None:
             account = self._account(body.web_access.email, body.web_access.mobile)
         consent = body.consent.model_dump()
-        identity = body.patient.model_dump(exclude={"ins"})
+        identity = {
+            **body.patient.model_dump(exclude={"ins"}),
+            "last_name": last_name,
+            "first_name": first_name,
+        }
         ref = self._storage.patient_ref(ins)
 
         def execute(conn: Conn, at: str) -> tuple[int, dict]:
@@ -329,6 +342,7 @@ class DmpOperations:
                 raise Problem("DMPNotFound")
             if row.status == "closed":
                 raise Problem("DMPClosed")
+            _require_authorization(row)
             if row.web_access:
                 raise Problem("DMPPatientAccessAlreadyExists")
             web = self._open_account(conn, row.dmp_id, account, at)
@@ -339,3 +353,45 @@ class DmpOperations:
         if not outcome.replayed:
             log.info("web access opened by %s (patient %s)", pro.id_nat, ref)
         return outcome
+
+    def reissue_password(self, pro: Professional, key: str, body: WebAccessReissueIn) -> Outcome:
+        """A new initial password for the patient's existing web account (same login), when
+        the first one never reached the patient (its answer was lost: a replay carries no
+        password). The old hash is replaced, so the old password is void; the new one is
+        handed out once, like the first (a replay of this key carries none). Only a
+        professional authorised on the DMP may ask (:func:`_require_authorization`)."""
+        request_hash = self._storage.request_hash(
+            "web_access_reissue", body.model_dump(mode="json")
+        )
+        if (replay := self._peek(pro, key, request_hash)) is not None:
+            return replay
+        ins = self.check_ins(body.ins)
+        password = new_password()
+        password_hash = hash_password(password)  # scrypt: before the write transaction
+        ref = self._storage.patient_ref(ins)
+
+        def execute(conn: Conn, at: str) -> tuple[int, dict]:
+            self._storage.lock_patient(conn, ins)
+            row = self._storage.find_dmp(conn, ins, pro.id_nat)
+            if row is None:
+                raise Problem("DMPNotFound")
+            if row.status == "closed":
+                raise Problem("DMPClosed")
+            _require_authorization(row)
+            login = self._storage.replace_password(conn, row.dmp_id, password_hash)
+            if login is None:
+                raise Problem("DMPPatientAccessNotFound")
+            self._storage.audit(conn, at, pro.id_nat, "web_access_reissue", ref, row.dmp_id)
+            return 201, {"login": login, "initial_password": password, "already_issued": False}
+
+        outcome = self._commit(pro, key, request_hash, execute)
+        if not outcome.replayed:
+            log.info("initial password reissued by %s (patient %s)", pro.id_nat, ref)
+        return outcome
+
+
+def _require_authorization(row: DmpRow) -> None:
+    """Web access and its password are for a professional authorised on the DMP (status
+    VALIDE: whoever created or reactivated it, or was granted access); others get 403."""
+    if row.authorization != "VALIDE":
+        raise Problem("DMP_NOT_AUTHORIZED")

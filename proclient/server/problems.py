@@ -8,6 +8,8 @@ shared with the client; their HTTP statuses are here.
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Mapping, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -36,6 +38,8 @@ STATUS = {
     "DMPClosed": 409,
     "DMPPatientAccessAlreadyExists": 409,
     "DMPNotFound": 404,
+    "DMPPatientAccessNotFound": 404,
+    "DMP_NOT_AUTHORIZED": 403,
     "IDEMPOTENCY_KEY_REQUIRED": 400,
     "IDEMPOTENCY_KEY_REUSED": 422,
     "IDEMPOTENCY_IN_PROGRESS": 409,
@@ -43,6 +47,25 @@ STATUS = {
     "NOT_FOUND": 404,
     "METHOD_NOT_ALLOWED": 405,
     "INTERNAL": 500,
+    "REQUEST_TOO_LARGE": 413,
+    "REQUEST_TOO_COMPLEX": 422,
+    "REQUEST_TIMEOUT": 408,
+    "SERVICE_BUSY": 503,
+    # Identity and contact rules (proclient.domain), the same on the client
+    "INS_OID_UNKNOWN": 422,
+    "INS_TEST_ON_PRODUCTION": 422,
+    "INS_REAL_ON_TEST": 422,
+    "NIR_FORMAT": 422,
+    "NIR_KEY": 422,
+    "NAME_CHARSET": 422,
+    "RELATIONSHIP": 422,
+    "REPRESENTATIVE_NAME": 422,
+    "EMAIL": 422,
+    "MOBILE": 422,
+    "MOBILE_NOT_MOBILE": 422,
+    "MISSING_CHANNEL": 422,
+    "PATIENT_MINOR": 422,
+    "CONSENT_MISSING": 422,
 }
 
 
@@ -50,11 +73,16 @@ def _title(status: int) -> str:
     return {
         400: _("Demande incomplète"),
         401: _("Authentification refusée"),
+        403: _("Action non autorisée sur ce DMP"),
         404: _("Introuvable"),
         405: _("Opération inconnue"),
         409: _("Conflit avec l'état du DMP"),
         422: _("Demande refusée"),
         429: _("Trop de tentatives"),
+        408: _("Demande trop lente"),
+        413: _("Demande trop volumineuse"),
+        431: _("Demande trop volumineuse"),
+        503: _("Service occupé"),
     }.get(status, _("Erreur du service DMP"))
 
 
@@ -98,6 +126,52 @@ def problem_response(problem: Problem) -> JSONResponse:
     )
 
 
+# A validation answer names at most this many fields: the body stays a few hundred bytes
+# whatever the request held (server/limits.py bounds the request itself).
+NAMED_FIELDS = 3
+# A field of the schema (``patient``, ``idempotency-key``) or a list index; anything else (a
+# 15-digit NIR, a name) is not quoted.
+_FIELD_PART = re.compile(r"[a-z_][a-z0-9_-]{0,39}|[0-9]{1,4}")
+
+
+def _field_name(loc: Sequence[object]) -> str | None:
+    """``patient.ins.value`` for a field of the schema; None when a part is not a plain
+    field name (a key the client made up could be a NIR or a name)."""
+    parts = [str(part) for part in loc[1:]]  # loc[0] is "body", "header"...
+    if not parts or not all(_FIELD_PART.fullmatch(part) for part in parts):
+        return None
+    return ".".join(parts)
+
+
+def validation_problem(errors: Sequence[Mapping[str, object]]) -> Problem:
+    """One VALIDATION problem for pydantic's ``errors``: the fields of the schema at fault (at
+    most :data:`NAMED_FIELDS`, then how many more), never a value, never a key the schema
+    does not have (those are counted as unknown fields)."""
+    named: set[str] = set()
+    unknown = 0
+    for error in errors:
+        kind = error.get("type")
+        if kind == "json_invalid":
+            continue
+        if kind == "extra_forbidden":
+            unknown += 1
+            continue
+        loc = error.get("loc", ())
+        name = _field_name(loc) if isinstance(loc, (tuple, list)) else None
+        if name is not None:
+            named.add(name)
+    fields = sorted(named)
+    detail = problem_message("VALIDATION") or ""
+    if fields:
+        shown = ", ".join(fields[:NAMED_FIELDS])
+        if len(fields) > NAMED_FIELDS:
+            shown += " " + _("et {count} autre(s)", count=len(fields) - NAMED_FIELDS)
+        detail += " " + _("Champs en cause : {fields}.", fields=shown)
+    if unknown:
+        detail += " " + _("Champs inconnus : {count}.", count=unknown)
+    return Problem("VALIDATION", detail=detail, status=422)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)
@@ -108,20 +182,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(Problem.from_domain(exc))
 
     async def on_validation(_request: Request, exc: Exception) -> JSONResponse:
-        # Name the fields at fault, never their values.
         assert isinstance(exc, RequestValidationError)
-        fields = sorted(
-            {
-                ".".join(str(part) for part in error.get("loc", ())[1:])
-                for error in exc.errors()
-                if error.get("type") != "json_invalid"
-            }
-            - {""}
-        )
-        detail = problem_message("VALIDATION") or ""
-        if fields:
-            detail += " " + _("Champs en cause : {fields}.", fields=", ".join(fields))
-        return problem_response(Problem("VALIDATION", detail=detail, status=422))
+        return problem_response(validation_problem(exc.errors()))
 
     async def on_http(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)

@@ -69,6 +69,10 @@ class WebAccessRequestIn(_Strict):
     mobile: str | None = Field(default=None, max_length=32)
 
 
+class WebAccessReissueIn(_Strict):
+    ins: InsIn
+
+
 class SessionIn(_Strict):
     challenge_id: str = Field(min_length=1, max_length=100)
     certificate: str = Field(min_length=1, max_length=20000, description="certificat PEM")

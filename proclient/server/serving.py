@@ -11,6 +11,8 @@ Settings come from the ``[server]`` table of the same config.toml as the worksta
     key = "/etc/proclient/server.key"
     trusted_ca = "/etc/proclient/cps-ca.pem"    # CA(s) of the professionals' certificates
     mode = "production"         # or "test": which INS the service accepts (HOM 6)
+    pseudonym_key = "/etc/proclient/dmp-pseudonym.key"  # default: next to the TLS key
+    workers = 4                 # service processes on one socket (default 1)
 
 ``PROCLIENT_SERVER_DATABASE`` overrides ``database`` (keeps a PostgreSQL password out of the
 file). HTTPS always, except ``--plain-http`` on a loopback address (a reverse proxy on the
@@ -23,12 +25,14 @@ import socket
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
 from proclient.domain import DomainError
 from proclient.i18n import _
 from proclient.netutil import is_loopback
+from proclient.server.settings import ServerLimits
 from proclient.settings import ServerTable, describe_error, load_settings
 
 DEFAULT_PORT = 8443
@@ -48,6 +52,11 @@ class ServeConfig:
     trusted_ca: Path | None = None
     mode: str = "test"
     plain_http: bool = False
+    workers: int = 1  # service processes sharing the listening socket (serve_workers)
+    pseudonym_key: Path | None = None  # unset: pseudonym_key_path() chooses
+    trusted_proxies: str | None = None  # whose X-Forwarded-For is believed
+    data_dir: Path | None = None  # the service's data folder (server_dir)
+    limits: ServerLimits = ServerLimits()  # body, JSON, timeouts, connections (limits.py)
 
     @property
     def scheme(self) -> str:
@@ -91,6 +100,20 @@ def load_serve_config(paths, **overrides) -> ServeConfig:
         trusted_ca=path(table.trusted_ca),
         mode=table.mode,
         plain_http=table.plain_http,
+        workers=table.workers,
+        pseudonym_key=path(table.pseudonym_key),
+        trusted_proxies=table.trusted_proxies,
+        data_dir=server_dir(paths),
+        limits=_limits(table),
+    )
+
+
+def _limits(table: ServerTable) -> ServerLimits:
+    """The [server] table's limits (same names as :class:`ServerLimits`' fields)."""
+    from dataclasses import fields
+
+    return ServerLimits(
+        **{field.name: getattr(table, field.name) for field in fields(ServerLimits)}
     )
 
 
@@ -240,14 +263,51 @@ def describe_demo(material: DemoMaterial, config: ServeConfig) -> str:
 # --- running -------------------------------------------------------------------------------
 
 
+def pseudonym_key_path(config: ServeConfig) -> Path:
+    """Where the pseudonymisation key file is: ``server.pseudonym_key``, else next to the TLS
+    key, else (``--plain-http`` without a key) next to the SQLite file or in the service's
+    data folder."""
+    from proclient.server.database import open_database
+    from proclient.server.pseudonym_key import KEY_FILE_NAME
+
+    if config.pseudonym_key is not None:
+        return config.pseudonym_key
+    if config.key is not None:
+        return config.key.parent / KEY_FILE_NAME
+    if urlsplit(config.database).scheme.lower() not in ("postgresql", "postgres"):
+        try:
+            database = open_database(config.database)
+        except ValueError:
+            database = None  # build_app says the address is invalid
+        if database is not None:
+            database.close()
+            return database.path.parent / KEY_FILE_NAME  # type: ignore[attr-defined]
+    if config.data_dir is None:
+        raise _config_error(
+            _(
+                "Réglage server.pseudonym_key manquant : indiquez où garder la clé de "
+                "pseudonymisation du journal d'audit."
+            )
+        )
+    return config.data_dir / KEY_FILE_NAME
+
+
 def build_app(config: ServeConfig):
     from proclient.server.app import create_app
+    from proclient.server.pseudonym_key import load_pseudonym_key
     from proclient.server.settings import ServerSettings
 
     database: str | Path = config.database
     try:
         trusted = config.trusted_ca.read_bytes()  # type: ignore[union-attr]
-        settings = ServerSettings(database=database, trusted_ca_pem=trusted, mode=config.mode)  # type: ignore[arg-type]
+        secret = load_pseudonym_key(pseudonym_key_path(config), database)
+        settings = ServerSettings(
+            database=database,
+            trusted_ca_pem=trusted,
+            mode=config.mode,  # type: ignore[arg-type]
+            pseudonym_secret=secret,
+            limits=config.limits,
+        )
         return create_app(settings)
     except ValueError:
         raise _config_error(
@@ -260,8 +320,13 @@ def build_app(config: ServeConfig):
 
 def uvicorn_server(config: ServeConfig, app):
     """The uvicorn server for ``app``: access log on (paths and statuses only; request
-    bodies are never logged and no URL carries a NIR), no Server header."""
+    bodies are never logged and no URL carries a NIR), no Server header. Its HTTP protocol
+    enforces ``config.limits`` on connections (head and body deadlines, connections per
+    address and in all) and its TLS is restricted to AEAD suites (server/limits.py); no
+    WebSocket (the service has none)."""
     import uvicorn
+
+    from proclient.server import limits
 
     options = dict(
         host=config.host,
@@ -271,7 +336,121 @@ def uvicorn_server(config: ServeConfig, app):
         server_header=False,
         lifespan="on",
         timeout_graceful_shutdown=10,
+        http=limits.protocol_class(),
+        ws="none",
+        timeout_keep_alive=config.limits.keep_alive_timeout,
+        h11_max_incomplete_event_size=limits.MAX_HEAD_BYTES,
+        # The limits and the login counters are per client address: a forwarded address is
+        # believed only from a proxy named in server.trusted_proxies (uvicorn's default
+        # believes any process on 127.0.0.1, which could then pick its own address).
+        proxy_headers=bool(config.trusted_proxies),
+        forwarded_allow_ips=config.trusted_proxies or "",
     )
     if not config.plain_http:
-        options.update(ssl_certfile=str(config.certificate), ssl_keyfile=str(config.key))
-    return uvicorn.Server(uvicorn.Config(app, **options))
+        options.update(
+            ssl_certfile=str(config.certificate),
+            ssl_keyfile=str(config.key),
+            ssl_context_factory=limits.tls_context,
+        )
+    return uvicorn.Server(limits.LimitedConfig(app, config.limits, **options))
+
+
+# --- several worker processes (server.workers, --workers N) ----------------------------------
+
+
+def console_logging(*, with_pid: bool = False) -> None:
+    """Log records to stderr at INFO. With several processes each line names its process,
+    so that an access line can be traced to the worker that answered."""
+    import logging
+    import sys
+
+    process = " [%(process)d]" if with_pid else ""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter(f"%(asctime)s %(levelname)s %(name)s{process} %(message)s")
+    )
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def _end_with_supervisor(supervisor: int) -> None:
+    """Linux: have the kernel send SIGTERM to this worker when the supervisor dies, even by
+    SIGKILL, so that no orphan keeps serving (and holding the port) after it."""
+    import os
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGTERM))
+    except (OSError, AttributeError):  # no libc prctl: the supervisor's SIGTERM still works
+        return
+    if os.getppid() != supervisor:  # it died before prctl: nobody will send the signal
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+@dataclass(frozen=True)
+class WorkerApp:
+    """The app factory each worker process calls (uvicorn's ``factory``), with the settings
+    the supervisor resolved. Workers are spawned, not forked: this object reaches them
+    pickled through multiprocessing's private pipe, with uvicorn's config, so the database
+    URL (and its password) never goes through argv, the environment or a file."""
+
+    config: ServeConfig
+    supervisor: int  # the supervisor's pid
+
+    def __call__(self):
+        import logging
+        import sys
+
+        from uvicorn.config import STARTUP_FAILURE
+
+        from proclient.logsafe import log_unexpected
+
+        console_logging(with_pid=True)
+        _end_with_supervisor(self.supervisor)
+        log = logging.getLogger("proclient.server")
+        try:
+            return build_app(self.config)
+        except DomainError as error:  # a sentence for the operator, without secrets
+            log.error("worker start-up refused (%s): %s", error.code, error.message)
+        except Exception:
+            log_unexpected(log, "worker start-up failed")
+        # uvicorn's supervisor stops, rather than restarting in a loop, on this exit status.
+        sys.exit(STARTUP_FAILURE)
+
+
+def serve_workers(config: ServeConfig) -> bool:
+    """Serve with ``config.workers`` processes on one listening socket, under uvicorn's
+    supervisor (this process): it binds the socket, spawns the workers, replaces one that
+    dies, replaces them one by one on SIGHUP, and on SIGTERM or SIGINT stops them all (each
+    finishes its requests first, as a single process does) before returning.
+
+    Each worker builds its own app (its own database pool) from :class:`WorkerApp`; the
+    database is what they share: idempotency records, the per-patient and per-key locks, the
+    failed-authentication counts and the sessions. The caller has already built the app once
+    (schema migrated, settings checked). False when the socket could not be bound or a
+    worker could not start."""
+    import os
+
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
+
+    options = uvicorn_server(config, WorkerApp(config, os.getpid())).config
+    options.workers = config.workers
+    options.factory = True
+    try:
+        sock = options.bind_socket()
+    except SystemExit:  # uvicorn logged why (address in use, no permission)
+        return False
+    supervisor = Multiprocess(options, sockets=[sock])
+    try:
+        supervisor.run()
+    finally:
+        sock.close()
+    return all(process.exitcode != STARTUP_FAILURE for process in supervisor.processes)

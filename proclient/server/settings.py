@@ -13,6 +13,26 @@ from proclient.domain import MAJORITY_AGE
 Mode = Literal["test", "production"]
 
 
+@dataclass(frozen=True)
+class ServerLimits:
+    """What one client may ask of the service; ``[server]`` in config.toml sets each one
+    (README, "Limits"). Requests (server/limits.py's middleware, in every app): body bytes,
+    per path, and the JSON's depth and item count. Connections (``proclient serve``'s
+    protocol): seconds to send the request head, then its body; seconds a kept-alive
+    connection may stay idle; connections at once in all and per client address (0: no
+    per-address cap, for a proxy on the same host)."""
+
+    max_auth_body_bytes: int = 32 * 1024  # /v1/auth/*: a certificate chain (up to 20 000 chars)
+    max_body_bytes: int = 64 * 1024  # every other route
+    max_json_depth: int = 8
+    max_json_items: int = 256  # keys and array items, in all
+    header_timeout: float = 10.0
+    body_timeout: float = 20.0
+    keep_alive_timeout: float = 5.0
+    max_connections: int = 500
+    max_connections_per_address: int = 50
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -21,9 +41,14 @@ def utc_now() -> datetime:
 class ServerSettings:
     """``mode`` "test" accepts only the TEST and DEMO INS OIDs, "production" refuses them
     (HOM 6). ``clock`` returns an aware datetime; tests inject their own.
-    ``pseudonym_secret`` keys the HMAC that names patients in the audit trail; when None, a
-    random secret is created once and kept in the database. ``auth_failure_limit`` failed
-    authentications per certificate within ``auth_failure_window`` make the next ones 429."""
+    ``pseudonym_secret`` keys the HMAC that names patients in the audit trail; it lives
+    outside the database (server/pseudonym_key.py keeps it in a file) and the database never
+    holds it; when None (tests, throw-away apps), a random secret is kept in memory only.
+    Rate limits (server/auth.py): ``auth_failure_limit`` failed authentications per
+    (certificate, client address) and ``auth_address_failure_limit`` per client address
+    within ``auth_failure_window``; ``challenge_limit`` challenges per client address within
+    ``challenge_window``. Expired challenges and sessions, and failures older than the window,
+    are purged at most once per ``purge_interval`` (piggy-backed on challenge creation)."""
 
     database: Path | str  # a SQLite file, sqlite:///path or postgresql://…
     trusted_ca_pem: bytes
@@ -35,6 +60,11 @@ class ServerSettings:
     pseudonym_secret: bytes | None = None
     auth_failure_limit: int = 5
     auth_failure_window: timedelta = timedelta(minutes=1)
+    auth_address_failure_limit: int = 20
+    challenge_limit: int = 30
+    challenge_window: timedelta = timedelta(minutes=1)
+    purge_interval: timedelta = timedelta(minutes=1)
+    limits: ServerLimits = ServerLimits()  # body, JSON and connection limits
 
     def __post_init__(self) -> None:
         if self.mode not in ("test", "production"):

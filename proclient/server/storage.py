@@ -4,6 +4,13 @@ authorisations, idempotency records, failed authentications and the audit trail.
 SQLite or PostgreSQL (see database.py for how each serialises writers). The store never holds
 a session token (only its SHA-256), a patient's initial password (only a scrypt hash), nor an
 answer carrying one (idempotency records keep the answer without the password).
+
+Nor does it hold the pseudonymisation key (the HMAC key naming patients in the audit trail):
+that lives in a file (server/pseudonym_key.py), so that a copy of the database alone links no
+audit line to a patient. The database keeps only a check value of the key (an HMAC under it),
+so that a service started with another key, or without its file, refuses to start instead of
+writing references that match nothing. A database from before the key file held the key
+itself in ``meta``: it is read once to write the file, then deleted.
 """
 
 from __future__ import annotations
@@ -16,11 +23,29 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from proclient.domain import Ins
+from proclient.domain import DomainError, Ins, person_key
+from proclient.i18n import _
 from proclient.server.database import Conn, Database, open_database
 
 # Unambiguous characters for ids read aloud or typed (no O/0, I/1/l).
 ID_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+# meta rows: the key itself as releases before the key file kept it, and the key's check value.
+LEGACY_SECRET = "pseudonym_secret"
+KEY_CHECK = "pseudonym_key_check"
+
+
+def pseudonym_key_check(key: bytes) -> bytes:
+    """What the database keeps to recognise its pseudonymisation key (never the key)."""
+    return hmac.new(key, b"proclient pseudonym key check", hashlib.sha256).digest()
+
+
+class PseudonymKeyError(DomainError):
+    """The pseudonymisation key given does not belong to this database, or none was given for
+    a database that has one."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("SERVER_CONFIG", message)
 
 
 @dataclass(frozen=True)
@@ -55,19 +80,75 @@ class Storage:
     # --- connections ------------------------------------------------------------------------
 
     def initialize(self) -> int:
-        """Create or upgrade the schema and the pseudonym secret; return the schema version
-        found before (0 for a new database)."""
+        """Create or upgrade the schema and check the pseudonymisation key; return the schema
+        version found before (0 for a new database).
+
+        With a key: a key left in ``meta`` by an older release must be this one (then it is
+        deleted), and so must the database's check value (written on first use). Without
+        one (tests, throw-away stores): the key an older release left in ``meta`` when there
+        is one (read, never written), else a random key kept in memory only; a database that
+        has a check value refuses, as its audit references need its key."""
         found = self.db.migrate()
+        removed = False
         with self.db.transaction() as conn:
-            conn.execute(
-                "INSERT INTO meta (name, value) VALUES ('pseudonym_secret', ?) "
-                "ON CONFLICT (name) DO NOTHING",
-                (secrets.token_bytes(32),),
-            )
+            conn.lock("proclient-pseudonym-key")
+            legacy, check = self._meta(conn, LEGACY_SECRET), self._meta(conn, KEY_CHECK)
             if self._secret is None:
-                row = conn.execute("SELECT value FROM meta WHERE name = 'pseudonym_secret'")
-                self._secret = bytes(row.fetchone()[0])
+                if check is not None:
+                    raise PseudonymKeyError(
+                        _(
+                            "Cette base du service DMP a une clé de pseudonymisation, qui n'a "
+                            "pas été fournie : démarrez le service avec son fichier de clé."
+                        )
+                    )
+                self._secret = legacy if legacy is not None else secrets.token_bytes(32)
+                return found
+            if (legacy is not None and not hmac.compare_digest(legacy, self._secret)) or (
+                check is not None
+                and not hmac.compare_digest(check, pseudonym_key_check(self._secret))
+            ):
+                raise PseudonymKeyError(
+                    _(
+                        "La clé de pseudonymisation fournie n'est pas celle de cette base du "
+                        "service DMP : reprenez le fichier de clé qui a servi avec cette base."
+                    )
+                )
+            if check is None:
+                conn.execute(
+                    "INSERT INTO meta (name, value) VALUES (?, ?)",
+                    (KEY_CHECK, pseudonym_key_check(self._secret)),
+                )
+            if legacy is not None:
+                self._delete_legacy_secret(conn)
+                removed = True
+        if removed and self.db.dialect == "sqlite":
+            # The deleted row's old page images stay in the WAL until a checkpoint.
+            with self.read() as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return found
+
+    @staticmethod
+    def _meta(conn: Conn, name: str) -> bytes | None:
+        row = conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return bytes(row[0]) if row is not None else None
+
+    def _delete_legacy_secret(self, conn: Conn) -> None:
+        if conn.dialect != "sqlite":
+            conn.execute("DELETE FROM meta WHERE name = ?", (LEGACY_SECRET,))
+            return
+        # Zero the deleted bytes in the file, not only unlink the row (many builds do by
+        # default, not all); then put the connection's setting back.
+        previous = int(conn.execute("PRAGMA secure_delete").fetchone()[0])
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.execute("DELETE FROM meta WHERE name = ?", (LEGACY_SECRET,))
+        conn.execute(f"PRAGMA secure_delete = {previous}")
+
+    def pseudonym_state(self) -> tuple[bytes | None, bytes | None]:
+        """(the key an older release left in ``meta``, the key's check value), each or None;
+        the schema is created or upgraded first."""
+        self.db.migrate()
+        with self.read() as conn:
+            return self._meta(conn, LEGACY_SECRET), self._meta(conn, KEY_CHECK)
 
     def read(self):
         return self.db.read()
@@ -96,14 +177,34 @@ class Storage:
 
     # --- challenges and sessions ------------------------------------------------------------
 
-    def add_challenge(self, challenge_id: str, nonce: bytes, expires_at: float, now: float) -> None:
+    def add_challenge(
+        self,
+        challenge_id: str,
+        nonce: bytes,
+        expires_at: float,
+        now: float,
+        address: str,
+        since: float,
+        limit: int,
+    ) -> float | None:
+        """Record a challenge for ``address`` unless it already has ``limit`` created after
+        ``since``: then nothing is recorded and the answer is the creation time of the
+        ``limit``-th most recent (one more is allowed once it leaves the window)."""
         with self.transaction() as conn:
-            conn.execute("DELETE FROM challenges WHERE expires_at < ?", (now - 3600,))
-            conn.execute("DELETE FROM sessions WHERE expires_at < ?", (now - 3600,))
+            conn.lock(f"challenge|{address}")
+            row = conn.execute(
+                "SELECT created_at FROM challenges WHERE address = ? AND created_at > ? "
+                "ORDER BY created_at DESC LIMIT 1 OFFSET ?",
+                (address, since, limit - 1),
+            ).fetchone()
+            if row is not None:
+                return row[0]
             conn.execute(
-                "INSERT INTO challenges (id, nonce, expires_at) VALUES (?, ?, ?)",
-                (challenge_id, nonce, expires_at),
+                "INSERT INTO challenges (id, nonce, expires_at, address, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (challenge_id, nonce, expires_at, address, now),
             )
+        return None
 
     def consume_challenge(self, challenge_id: str, now: float) -> tuple[bytes, float] | str:
         """Mark a challenge used and return (nonce, expires_at), or the refusal code."""
@@ -121,21 +222,50 @@ class Storage:
 
     # --- failed authentications (rate limiting) ----------------------------------------------
 
-    def count_failures(self, fingerprint: str, since: float) -> tuple[int, float | None]:
-        """How many failures for ``fingerprint`` since ``since``, and the oldest one's time."""
+    def nth_recent_failure(
+        self, address: str, fingerprint: str | None, since: float, n: int
+    ) -> float | None:
+        """The time of the ``n``-th most recent failure after ``since`` from ``address`` (for
+        ``fingerprint`` only, when given), or None when there are fewer than ``n``."""
+        query = "SELECT at FROM auth_failures WHERE address = ? AND at > ? "
+        params: tuple = (address, since)
+        if fingerprint is not None:
+            query += "AND fingerprint = ? "
+            params += (fingerprint,)
         with self.read() as conn:
             row = conn.execute(
-                "SELECT COUNT(*), MIN(at) FROM auth_failures WHERE fingerprint = ? AND at > ?",
-                (fingerprint, since),
+                query + "ORDER BY at DESC LIMIT 1 OFFSET ?", (*params, n - 1)
             ).fetchone()
-        return int(row[0]), row[1]
+        return row[0] if row is not None else None
 
-    def add_failure(self, fingerprint: str, at: float) -> None:
+    def add_failure(self, fingerprint: str, address: str, at: float) -> None:
+        """A refused authentication: ``fingerprint`` is the certificate's ("" when it could
+        not be parsed), ``address`` the client's."""
         with self.transaction() as conn:
-            conn.execute("DELETE FROM auth_failures WHERE at < ?", (at - 3600,))
             conn.execute(
-                "INSERT INTO auth_failures (fingerprint, at) VALUES (?, ?)", (fingerprint, at)
+                "INSERT INTO auth_failures (fingerprint, address, at) VALUES (?, ?, ?)",
+                (fingerprint, address, at),
             )
+
+    def purge(self, now: float, failure_window: float, challenge_window: float) -> dict[str, int]:
+        """Delete expired challenges (once out of the per-address challenge window too),
+        expired sessions and failures out of the failure window; return the counts. Safe to
+        run from several processes at once (they take turns)."""
+        with self.transaction() as conn:
+            conn.lock("proclient-purge")
+            deleted = {
+                "challenges": conn.execute(
+                    "DELETE FROM challenges WHERE expires_at < ? AND created_at <= ?",
+                    (now, now - challenge_window),
+                ).rowcount,
+                "sessions": conn.execute(
+                    "DELETE FROM sessions WHERE expires_at < ?", (now,)
+                ).rowcount,
+                "auth_failures": conn.execute(
+                    "DELETE FROM auth_failures WHERE at <= ?", (now - failure_window,)
+                ).rowcount,
+            }
+        return deleted
 
     def add_session(self, token_hash: str, id_nat: str, professional: dict, expires_at: float):
         with self.transaction() as conn:
@@ -156,18 +286,24 @@ class Storage:
     # --- DMPs -------------------------------------------------------------------------------
 
     def find_dmp(self, conn: Conn, ins: Ins, id_nat: str) -> DmpRow | None:
+        """The person's DMP whichever OID ``ins`` names them by (domain.person_key: NIR and
+        NIA are one person, TEST and DEMO one test person).
+
+        Across the INS history (INSi issue): a person whose INS changed will be found by
+        mapping ``ins`` to the person key of their first INS here, before the query."""
         row = conn.execute(
             "SELECT d.dmp_id, d.status, w.login IS NOT NULL, a.status FROM dmps d "
             "LEFT JOIN web_accounts w ON w.dmp_id = d.dmp_id "
             "LEFT JOIN authorizations a ON a.dmp_id = d.dmp_id AND a.id_nat = ? "
-            "WHERE d.ins_value = ? AND d.ins_oid = ?",
-            (id_nat, ins.value, ins.oid),
+            "WHERE d.person_key = ?",
+            (id_nat, person_key(ins)),
         ).fetchone()
         return DmpRow(row[0], row[1], bool(row[2]), row[3]) if row else None
 
     def lock_patient(self, conn: Conn, ins: Ins) -> None:
-        """Serialise writes about one patient until the transaction ends (PostgreSQL)."""
-        conn.lock(f"patient|{ins.oid}|{ins.value}")
+        """Serialise writes about one person (every OID of theirs) until the transaction ends
+        (PostgreSQL); the unique index on ``dmps.person_key`` stands behind it."""
+        conn.lock(f"person|{person_key(ins)}")
 
     def lock_key(self, conn: Conn, id_nat: str, key: str) -> None:
         """Serialise requests under one idempotency key until the transaction ends."""
@@ -192,14 +328,15 @@ class Storage:
         at: str,
     ) -> None:
         conn.execute(
-            "INSERT INTO dmps (dmp_id, ins_value, ins_oid, last_name, first_name, birth_date, "
-            "sex, status, consent_creation, samu_access, break_glass_access, "
+            "INSERT INTO dmps (dmp_id, ins_value, ins_oid, person_key, last_name, first_name, "
+            "birth_date, sex, status, consent_creation, samu_access, break_glass_access, "
             "legal_representative, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?)",
             (
                 dmp_id,
                 ins.value,
                 ins.oid,
+                person_key(ins),
                 identity["last_name"],
                 identity["first_name"],
                 identity["birth_date"],
@@ -278,6 +415,16 @@ class Storage:
             "VALUES (?, ?, ?, ?, ?, ?)",
             (dmp_id, login, password_hash, email, mobile, at),
         )
+
+    def replace_password(self, conn: Conn, dmp_id: str, password_hash: str) -> str | None:
+        """Put a new initial password's hash on the DMP's web account (the old password is
+        void from the commit on); the account's login, or None when the DMP has none. When
+        it happened is the audit trail's (``web_access_reissue``)."""
+        row = conn.execute(
+            "UPDATE web_accounts SET password_hash = ? WHERE dmp_id = ? RETURNING login",
+            (password_hash, dmp_id),
+        ).fetchone()
+        return row[0] if row is not None else None
 
     def audit(
         self,

@@ -376,5 +376,21 @@ class DmpServiceClient:
             raise _error(SERVICE_ERROR)
         return credentials
 
+    async def reissue_password(self, ins: Ins, idempotency_key: str) -> WebCredentials:
+        """A new initial password for the patient's existing web account (same login); the
+        previous one is void. For a password that never reached the patient: an answer lost,
+        then replayed without it. ``initial_password`` is None when this call's own answer
+        was a replay (its first answer was lost too): ask again with a new key."""
+        data = await self._call(
+            "/v1/dmp/web-access/password",
+            {"ins": _ins(ins)},
+            key=idempotency_key,
+            expected=(200, 201),
+        )
+        credentials = _web_credentials(data)
+        if credentials is None:
+            raise _error(SERVICE_ERROR)
+        return credentials
+
 
 __all__ = ["DmpServiceClient", "ServiceError", "creation_body"]

@@ -35,3 +35,25 @@ def test_the_key_is_on_disk_before_sending_and_gone_once_answered(tmp_path):
     assert any(key in path.read_text() for path in (tmp_path / "pending").glob("*.key"))
     again.forget(request)
     assert list((tmp_path / "pending").glob("*.key")) == []
+
+
+def test_only_a_replay_without_password_for_online_access_asks_for_a_new_one():
+    from datetime import UTC, datetime
+
+    from proclient.controllers.creation import password_lost
+    from proclient.domain import CreationResult, WebCredentials
+
+    flow = flow_at_consent()
+    flow.set_consent(Consent(creation=True))
+    flow.set_web_access(WebAccess(email="a@exemple.fr"))
+    online = flow.request()
+    now = datetime.now(UTC)
+
+    def result(web):
+        return CreationResult(online.action, "DMP-AAAA-BBBB-CCCC", now, web)
+
+    assert password_lost(online, result(WebCredentials("P0123456789", None)))
+    assert not password_lost(online, result(WebCredentials("P0123456789", "Abcdefgh2345")))
+    flow.back()
+    flow.set_web_access(None)
+    assert not password_lost(flow.request(), result(None))

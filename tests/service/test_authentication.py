@@ -181,8 +181,10 @@ async def test_service_with_an_unknown_certificate_is_refused(server, credential
 
 
 async def test_failed_logins_are_rate_limited_per_certificate(connected, server, tls, pki):
-    """Five refusals for one certificate within a minute: the sixth attempt, even a good one,
-    is 429 with Retry-After; another professional is not affected; a minute later it passes."""
+    """Five refusals for one certificate from one address within a minute: the next refusal
+    is 429 with Retry-After instead of the 401 saying why, while a valid signature still
+    passes (server/auth.py says why); another professional is not affected; a minute later
+    a refusal says why again."""
     pharmacist = unlock_demo(pki.default)
     bad = SigningWrapper(pharmacist, tamper=True)
     for _ in range(5):
@@ -192,13 +194,12 @@ async def test_failed_logins_are_rate_limited_per_certificate(connected, server,
 
     async with httpx.AsyncClient(base_url=server.base_url, verify=tls.context) as http:
         challenge = (await http.post("/v1/auth/challenge")).json()
-        signature = pharmacist.sign(base64.b64decode(challenge["nonce"]))
         limited = await http.post(
             "/v1/auth/session",
             json={
                 "challenge_id": challenge["challenge_id"],
                 "certificate": pharmacist.certificate_pem.decode(),
-                "signature": base64.b64encode(signature).decode(),
+                "signature": base64.b64encode(pharmacist.sign(b"not the nonce")).decode(),
             },
         )
     assert limited.status_code == 429
@@ -206,14 +207,17 @@ async def test_failed_logins_are_rate_limited_per_certificate(connected, server,
     assert limited.json()["code"] == "AUTH_RATE_LIMITED"
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
     with pytest.raises(ServiceError) as refused:
-        await connected.login(pharmacist)
+        await connected.login(bad)
     assert (refused.value.code, refused.value.status) == ("AUTH_RATE_LIMITED", 429)
     assert "attendez" in refused.value.message
 
+    assert (await connected.login(pharmacist)).id_nat == pharmacist.professional.id_nat
     nurse = unlock_demo(pki.professionals[1])
     assert (await connected.login(nurse)).id_nat == nurse.professional.id_nat
     server.clock.advance(seconds=61)
-    assert (await connected.login(pharmacist)).id_nat == pharmacist.professional.id_nat
+    with pytest.raises(ServiceError) as refused:
+        await connected.login(bad)
+    assert refused.value.code == "AUTH_BAD_SIGNATURE"
 
 
 async def test_only_health_and_challenge_answer_without_a_session(server, tls):

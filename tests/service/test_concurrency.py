@@ -127,7 +127,8 @@ def test_two_service_processes_on_one_database_create_one_dmp(database_url):
     """Two services (two workers, two hosts) on one database: no in-process lock helps
     there, only the database's."""
     url = database_url()
-    stores = [Storage(url) for _ in range(2)]
+    key = uuid.uuid4().bytes * 2  # one service's pseudonymisation key file, read by both
+    stores = [Storage(url, key) for _ in range(2)]
     for store in stores:
         store.initialize()
     try:

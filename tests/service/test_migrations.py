@@ -10,12 +10,49 @@ from proclient.server.database import MIGRATIONS, SCHEMA_VERSION, _statements, o
 from proclient.server.operations import DmpOperations
 from proclient.server.schemas import CreationIn
 from proclient.server.settings import ServerSettings
-from proclient.server.storage import Storage
+from proclient.server.storage import DmpRow, Storage
 from proclient.service.client import creation_body
 
 from .helpers import LE_GOFF, creation
 
 PHARMACIST = Professional("899700024450", "MARTIN", "Claire", "21", "Pharmacie de la Gare")
+
+
+class Release1Storage(Storage):
+    """The DMP lookups and insert as release 1 wrote them (no ``person_key``, migration 4):
+    the rest of the operations only use version-1 columns."""
+
+    def find_dmp(self, conn, ins, id_nat):
+        row = conn.execute(
+            "SELECT d.dmp_id, d.status, w.login IS NOT NULL, a.status FROM dmps d "
+            "LEFT JOIN web_accounts w ON w.dmp_id = d.dmp_id "
+            "LEFT JOIN authorizations a ON a.dmp_id = d.dmp_id AND a.id_nat = ? "
+            "WHERE d.ins_value = ? AND d.ins_oid = ?",
+            (id_nat, ins.value, ins.oid),
+        ).fetchone()
+        return DmpRow(row[0], row[1], bool(row[2]), row[3]) if row else None
+
+    def insert_dmp(self, conn, dmp_id, ins, identity, consent, representative, at):
+        conn.execute(
+            "INSERT INTO dmps (dmp_id, ins_value, ins_oid, last_name, first_name, birth_date, "
+            "sex, status, consent_creation, samu_access, break_glass_access, "
+            "legal_representative, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, NULL, ?, ?)",
+            (
+                dmp_id,
+                ins.value,
+                ins.oid,
+                identity["last_name"],
+                identity["first_name"],
+                identity["birth_date"],
+                identity.get("sex"),
+                int(consent["creation"]),
+                int(consent["samu_access"]),
+                int(consent["break_glass_access"]),
+                at,
+                at,
+            ),
+        )
 
 
 def make_version_1(url) -> None:
@@ -32,7 +69,7 @@ def make_version_1(url) -> None:
 def test_upgrade_from_version_1_keeps_the_data(database_url):
     url = database_url()
     make_version_1(url)
-    old = Storage(url)
+    old = Release1Storage(url)
     old._secret = b"s" * 32  # the release-1 code wrote this row itself
     with old.transaction() as conn:
         conn.execute("INSERT INTO meta (name, value) VALUES ('pseudonym_secret', ?)", (b"s" * 32,))

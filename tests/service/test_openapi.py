@@ -34,6 +34,7 @@ def test_openapi_document_in_the_repository_is_current():
         "/v1/dmp",
         "/v1/dmp/reactivation",
         "/v1/dmp/web-access",
+        "/v1/dmp/web-access/password",
     }
     create = document["paths"]["/v1/dmp"]["post"]
     assert {"name": "Idempotency-Key", "in": "header", "required": True}.items() <= (

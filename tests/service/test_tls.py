@@ -119,3 +119,55 @@ async def test_plain_http_is_accepted_on_loopback_only(tmp_path):
         assert str(client._http.base_url) == "http://127.0.0.1:8080"
     finally:
         await client.aclose()
+
+
+# --- the service's side: `proclient serve`'s TLS (server/limits.py) ------------------------
+
+
+def tls12_client(tls, ciphers: str):
+    """A TLS 1.2-only client trusting the test CA and offering only ``ciphers``."""
+    import ssl
+
+    context = ssl.create_default_context(cafile=str(tls.ca_bundle))
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(ciphers)
+    return context
+
+
+def handshake(port: int, context):
+    """(TLS version, cipher) of a handshake with the service on ``port``."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with context.wrap_socket(raw, server_hostname="127.0.0.1") as sock:
+            return sock.version(), sock.cipher()[0]
+
+
+@pytest.fixture
+def production(tmp_path, pki, tls):
+    from .production_server import production_service
+
+    with production_service(tmp_path / "dmp.sqlite3", pki.ca_pem, tls) as service:
+        yield service
+
+
+def test_the_service_refuses_a_tls12_client_offering_only_cbc_suites(production, tls):
+    import ssl
+
+    cbc = tls12_client(tls, "ECDHE+AES:!AESGCM:!AESCCM")  # AES-CBC with SHA-256/384 MACs
+    offered = [c for c in cbc.get_ciphers() if c["protocol"] == "TLSv1.2"]
+    assert offered and not any(c["aead"] for c in offered)
+    with pytest.raises(ssl.SSLError):
+        handshake(production.port, cbc)
+
+
+@pytest.mark.parametrize("suites", ["ECDHE+AESGCM", "ECDHE+CHACHA20"])
+def test_the_service_accepts_a_tls12_client_offering_aead_suites(production, tls, suites):
+    version, cipher = handshake(production.port, tls12_client(tls, suites))
+    assert version == "TLSv1.2"
+    assert cipher.startswith("ECDHE-") and ("GCM" in cipher or "CHACHA20" in cipher)
+
+
+def test_the_service_prefers_tls13(production, tls):
+    version, _cipher = handshake(production.port, tls.context)
+    assert version == "TLSv1.3"
