@@ -9,8 +9,10 @@ when it is asked to (it reads the dataclasses as they are: this module never imp
 a typo is one French sentence naming ``table.key`` and the file, never a silently ignored line.
 An empty string for a name or a path means "unset", as if the line were absent.
 
-Validating needs pydantic (some 55 ms to import it and build the validator): with no file and
-no override, the defaults are made without it.
+Start-up speed: validating needs pydantic (some 55 ms to import it and build the validator).
+After a file and its environment overrides were accepted once, their digest is kept
+(``Paths.validated_digest``); while it matches, the dataclasses are built from the TOML
+without pydantic. No file and no override: the defaults, without pydantic either.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+from proclient import __version__
 from proclient.domain import DomainError
+from proclient.fileutil import write_private
 from proclient.i18n import _
 
 if TYPE_CHECKING:
@@ -51,6 +55,12 @@ class Paths:
     @property
     def demo_dir(self) -> Path:
         return self.data_dir / "demo"
+
+    @property
+    def validated_digest(self) -> Path:
+        """The digest of the last settings the model accepted (see ``load_settings``): in the
+        per-user state folder that holds the log folder (~/.local/state/proclient)."""
+        return self.log_dir.parent / "settings-validated.sha256"
 
     @classmethod
     def resolve(cls) -> Paths:
@@ -349,8 +359,12 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
 
 
 def load_settings(paths: Paths | None = None) -> Settings:
-    """Read the settings file (absent is fine) and apply environment overrides, both
-    validated by the model."""
+    """Read the settings file (absent is fine) and apply environment overrides.
+
+    Both are validated by the model, unless the very same file and overrides were accepted
+    before by this very model (``Paths.validated_digest``): then the dataclasses are built
+    directly from the TOML, which strict validation proved to hold the right types already.
+    """
     paths = paths or Paths.resolve()
     try:
         text = paths.config_file.read_bytes()
@@ -364,16 +378,26 @@ def load_settings(paths: Paths | None = None) -> Settings:
     if text is None and not overrides:
         return Settings(paths=paths)
     raw = _parse(text, paths) if text is not None else {}
-    config = validate_config(raw, paths.config_file)
-    for variable, value in overrides.items():
-        name, key = ENVIRONMENT[variable]
-        table = getattr(config, name)
-        checked = validate_table(
-            type(table),
-            {**dataclasses.asdict(table), key: value},
-            _("la variable d'environnement {variable}", variable=variable),
-        )
-        config = dataclasses.replace(config, **{name: checked})
+    digest = _digest(text, overrides)
+    if digest is not None and _validated_digest(paths) == digest:
+        merged = _blank_means_unset(raw)
+        for variable, value in overrides.items():
+            table, key = ENVIRONMENT[variable]
+            merged[table] = {**merged.get(table, {}), key: value}
+        config = _build(ConfigFile, merged)
+    else:
+        config = validate_config(raw, paths.config_file)
+        for variable, value in overrides.items():
+            name, key = ENVIRONMENT[variable]
+            table = getattr(config, name)
+            checked = validate_table(
+                type(table),
+                {**dataclasses.asdict(table), key: value},
+                _("la variable d'environnement {variable}", variable=variable),
+            )
+            config = dataclasses.replace(config, **{name: checked})
+        if digest is not None:
+            _remember(paths, digest)
     return Settings(paths=paths, **{name: getattr(config, name) for name in TABLES})
 
 
@@ -445,8 +469,71 @@ def _blank_means_unset(raw: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+def _build(model: type[T], values: dict[str, Any]) -> T:
+    """``model`` from values that passed strict validation: a table becomes its dataclass,
+    everything else is already of its type (strict mode converts nothing). A field whose
+    validation would convert (a Path, a float given an int) needs its case here; the test of
+    a second start compares both ways on the README's example, which shows every field."""
+    types = _types(model)
+    return model(
+        **{
+            name: _build(types[name], value)
+            if isinstance(value, dict) and _is_model(types[name])
+            else value
+            for name, value in values.items()
+        }
+    )
+
+
 def _is_model(kind: Any) -> bool:
     return isinstance(kind, type) and dataclasses.is_dataclass(kind)
+
+
+# --- the digest of the last settings accepted --------------------------------------------
+#
+# Why trusting it is safe: the digest file sits in the user's own state folder, written 0600
+# by the same user who owns config.toml and the environment. Whoever can write it can write
+# config.toml too, so a forged digest gives nobody a power they did not already have; and an
+# honest one cannot match settings other than those validated (it covers the file's bytes,
+# the overrides and this module). It holds no setting, only a SHA-256; as that hash also
+# covers PROCLIENT_SERVER_DATABASE, which may carry a password that a guess could be checked
+# against, the file stays private like the log.
+
+
+def _digest(text: bytes | None, overrides: dict[str, str]) -> str | None:
+    """What was validated, or None when this module's source cannot be read (then every
+    start validates)."""
+    import hashlib
+
+    try:
+        model = Path(__file__).read_bytes()
+    except OSError:
+        return None
+    digest = hashlib.sha256()
+    for part in (
+        __version__.encode(),
+        model,
+        b"" if text is None else b"file:" + text,
+        repr(sorted(overrides.items())).encode(),
+    ):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def _validated_digest(paths: Paths) -> str | None:
+    try:
+        return paths.validated_digest.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _remember(paths: Paths, digest: str) -> None:
+    try:
+        paths.validated_digest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_private(paths.validated_digest, f"{digest}\n".encode("ascii"))
+    except OSError:
+        pass  # a read-only home validates at every start, that is all
 
 
 # --- one French sentence per mistake -------------------------------------------------------
