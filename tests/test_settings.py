@@ -4,13 +4,18 @@ every mistake one French sentence naming ``table.key`` and the file."""
 from __future__ import annotations
 
 import ast
+import dataclasses
+import os
 import re
+import subprocess
+import sys
 import tomllib
+import typing
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel
 
+from proclient import settings as settings_module
 from proclient.domain import DomainError
 from proclient.settings import (
     ENVIRONMENT,
@@ -21,6 +26,7 @@ from proclient.settings import (
     Paths,
     Settings,
     load_settings,
+    validate_config,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,12 +46,12 @@ def _toml_blocks(text: str) -> list[str]:
     return re.findall(r"```toml\n(.*?)```", text, flags=re.S)
 
 
-def _table_models() -> dict[str, type[BaseModel] | None]:
+def _table_models() -> dict[str, type | None]:
     """Table name → its model (None for [keys], a free table of binding ids)."""
     tables = {}
     for name in TABLES:
-        annotation = ConfigFile.model_fields[name].annotation
-        is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+        annotation = typing.get_type_hints(ConfigFile)[name]
+        is_model = isinstance(annotation, type) and dataclasses.is_dataclass(annotation)
         tables[name] = annotation if is_model else None
     return tables
 
@@ -100,7 +106,7 @@ def test_every_toml_example_of_the_readme_is_a_valid_settings_file():
     blocks = _toml_blocks(README)
     assert len(blocks) >= 3  # settings reference, CPS, server
     for block in blocks:
-        ConfigFile.model_validate(tomllib.loads(block))  # an unknown key fails here
+        validate_config(tomllib.loads(block), "README.md")  # an unknown key fails here
 
 
 def test_the_readme_settings_reference_shows_every_setting_of_the_model():
@@ -111,7 +117,7 @@ def test_the_readme_settings_reference_shows_every_setting_of_the_model():
         if model is None:
             assert documented[table], f"[{table}] has no example line"
             continue
-        missing = set(model.model_fields) - set(documented[table])
+        missing = {field.name for field in dataclasses.fields(model)} - set(documented[table])
         assert not missing, f"[{table}] {sorted(missing)} missing from the README"
 
 
@@ -134,7 +140,7 @@ def test_key_ids_are_the_ids_of_the_apps_bindings():
 
 
 def test_the_example_printed_to_an_unconfigured_workstation_is_valid():
-    ConfigFile.model_validate(tomllib.loads(EXAMPLE_CONFIG))
+    validate_config(tomllib.loads(EXAMPLE_CONFIG), "EXAMPLE_CONFIG")
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -184,7 +190,7 @@ def test_nested_tables_and_flat_names_agree(paths, write):
 
 def test_settings_are_read_only(paths):
     settings = load_settings(paths)
-    with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen error
+    with pytest.raises(dataclasses.FrozenInstanceError):
         settings.printer.name = "other"
 
 
@@ -339,3 +345,126 @@ def test_serve_takes_the_server_table_and_checks_the_command_line(paths, write, 
         serving.load_serve_config(paths, port=70000)
     assert "server.port" in caught.value.message
     assert "ligne de commande" in caught.value.message
+
+
+# --- settings validated once are not validated again (start-up without pydantic) ----------
+
+
+def _start(home: Path) -> tuple[bool, str]:
+    """A fresh interpreter reading the settings under ``home``: was pydantic imported, and
+    what did it read."""
+    environment = {k: v for k, v in os.environ.items() if k not in ENVIRONMENT}
+    environment["PROCLIENT_HOME"] = str(home)
+    environment["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT), environment.get("PYTHONPATH")])
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from proclient.settings import load_settings; "
+            "settings = load_settings(); print('pydantic' in sys.modules); print(settings)",
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    imported, settings = done.stdout.splitlines()
+    return imported == "True", settings
+
+
+def test_a_second_start_with_the_same_file_does_not_import_pydantic(tmp_path):
+    (tmp_path / "config").mkdir()
+    (block,) = _toml_blocks(SETTINGS_SECTION)
+    (tmp_path / "config" / "config.toml").write_text(block, encoding="utf-8")
+    _, validated = _start(tmp_path)
+    imported, remembered = _start(tmp_path)
+    assert not imported
+    assert remembered == validated  # the same settings, built without pydantic
+
+
+def test_no_file_and_no_override_give_the_defaults_without_pydantic(tmp_path):
+    imported, _ = _start(tmp_path)
+    assert not imported
+
+
+@pytest.fixture
+def validations(monkeypatch) -> list[type]:
+    """The models validated by pydantic from now on."""
+    done: list[type] = []
+    adapter = settings_module._adapter
+
+    def counting(model):
+        done.append(model)
+        return adapter(model)
+
+    monkeypatch.setattr(settings_module, "_adapter", counting)
+    return done
+
+
+def test_the_same_file_is_validated_once(paths, write, validations):
+    write('[printer]\nname = "comptoir"\nauto = false\n[keys]\nnext = "f8"\n')
+    first = load_settings(paths)
+    assert validations == [ConfigFile]
+    assert load_settings(paths) == first
+    assert validations == [ConfigFile]  # the second reading trusted the digest
+
+
+def test_the_digest_is_private_and_holds_no_setting(paths, write):
+    write('[service]\nurl = "https://dmp.test"\n')
+    load_settings(paths)
+    digest = paths.validated_digest
+    assert digest.stat().st_mode & 0o777 == 0o600
+    assert re.fullmatch(r"[0-9a-f]{64}\n", digest.read_text(encoding="ascii"))
+
+
+def test_an_edited_file_is_validated_again(paths, write):
+    write("[printer]\nauto = false\n")
+    assert load_settings(paths).printer_auto is False
+    message = refusal(paths, write, '[printer]\nauto = "non"\n')
+    assert message.startswith("Réglage printer.auto dans ")
+    assert str(paths.config_file) in message
+
+
+def test_a_changed_environment_override_is_validated_again(paths, write, monkeypatch):
+    # An override of a number (none today) shows the check: "8443" is a text, not a number.
+    monkeypatch.setitem(ENVIRONMENT, "PROCLIENT_TEST_PORT", ("server", "port"))
+    monkeypatch.delenv("PROCLIENT_TEST_PORT", raising=False)
+    write("[server]\nport = 9443\n")
+    assert load_settings(paths).server.port == 9443
+    monkeypatch.setenv("PROCLIENT_TEST_PORT", "8443")
+    with pytest.raises(DomainError) as caught:
+        load_settings(paths)
+    assert caught.value.code == "CONFIG"
+    assert caught.value.message.startswith("Réglage server.port dans ")
+    assert "PROCLIENT_TEST_PORT" in caught.value.message and "nombre entier" in caught.value.message
+
+
+def test_an_override_is_validated_then_remembered(paths, write, monkeypatch, validations):
+    write('[printer]\nname = "file"\n')
+    load_settings(paths)
+    monkeypatch.setenv("PROCLIENT_PRINTER", "comptoir-2")
+    assert load_settings(paths).printer_name == "comptoir-2"
+    assert validations == [ConfigFile, ConfigFile, settings_module.PrinterTable]
+    assert load_settings(paths).printer_name == "comptoir-2"
+    assert len(validations) == 3
+
+
+@pytest.mark.parametrize("digest", ["", "not a digest\n", "0" * 64])
+def test_a_wrong_or_unreadable_digest_means_validating(paths, write, validations, digest):
+    write("[printer]\nauto = false\n")
+    paths.validated_digest.parent.mkdir(parents=True, exist_ok=True)
+    paths.validated_digest.write_text(digest, encoding="ascii")
+    assert load_settings(paths).printer_auto is False
+    assert validations == [ConfigFile]
+    assert paths.validated_digest.read_text(encoding="ascii") != digest  # refreshed
+
+
+def test_another_version_of_proclient_validates_again(paths, write, monkeypatch, validations):
+    write("[printer]\nauto = false\n")
+    load_settings(paths)
+    monkeypatch.setattr(settings_module, "__version__", "0.0.0-other")
+    load_settings(paths)
+    assert validations == [ConfigFile, ConfigFile]

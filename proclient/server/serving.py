@@ -22,18 +22,16 @@ same host terminating TLS).
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
-
-from pydantic import ValidationError
 
 from proclient.domain import DomainError
 from proclient.i18n import _
 from proclient.netutil import is_loopback
 from proclient.server.settings import ServerLimits
-from proclient.settings import ServerTable, describe_error, load_settings
+from proclient.settings import ServerTable, load_settings, validate_table
 
 DEFAULT_PORT = 8443
 
@@ -81,12 +79,12 @@ def load_serve_config(paths, **overrides) -> ServeConfig:
         if value is not None
     }
     if given:
-        try:
-            table = ServerTable.model_validate({**table.model_dump(), **given})
-        except ValidationError as error:
-            raise _config_error(
-                describe_error(error, _("la ligne de commande"), table="server")
-            ) from None
+        table = validate_table(
+            ServerTable,
+            {**asdict(table), **given},
+            _("la ligne de commande"),
+            code="SERVER_CONFIG",
+        )
 
     def path(value: str | None) -> Path | None:
         return Path(value).expanduser() if value else None
