@@ -1156,15 +1156,17 @@ class OutsideProbe:
                 case.expect(
                     len(answer.body) < SMALL_ERROR_BODY, f"error body of {len(answer.body)} bytes"
                 )
-                case.expect(
-                    sent.elapsed < BIG_BODY_ANSWER_LIMIT, f"answer after {sent.elapsed:.2f} s"
-                )
                 case.expect(not health.failures, f"health failed: {Counter(health.failures)}")
-                case.expect(
-                    bool(health.latencies)
-                    and statistics.median(health.latencies) < HEALTH_LATENCY_LIMIT,
-                    f"health median {median_ms(health.latencies)}",
-                )
+                case.expect(bool(health.latencies), "no health check answered meanwhile")
+                if self.args.timing:  # figures always; verdicts on speed only when asked
+                    case.expect(
+                        sent.elapsed < BIG_BODY_ANSWER_LIMIT, f"answer after {sent.elapsed:.2f} s"
+                    )
+                    case.expect(
+                        statistics.median(health.latencies or [float("inf")])
+                        < HEALTH_LATENCY_LIMIT,
+                        f"health median {median_ms(health.latencies)}",
+                    )
                 growth = after.get("VmHWM", 0) - before.get("VmHWM", 0)
                 case.expect(
                     growth < RSS_GROWTH_LIMIT_KB, f"service peak memory +{growth // 1024} MB"
@@ -1506,6 +1508,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--service-root", help="run the proclient of this checkout")
     parser.add_argument("--only", help="comma-separated families to run")
     parser.add_argument("--seed", type=int, help="seed of the fictitious patients")
+    parser.add_argument(
+        "--no-timing",
+        dest="timing",
+        action="store_false",
+        help="print the speed figures without judging them (the test suite: shared machines)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory and database")
     return parser.parse_args(argv)
 

@@ -20,10 +20,10 @@ from fastapi.responses import JSONResponse
 
 from proclient.domain import Action, Professional
 from proclient.server.auth import Authenticator
-from proclient.server.limits import RequestLimits
 from proclient.server.operations import DmpOperations, Outcome
 from proclient.server.pki import load_certificates
 from proclient.server.problems import Problem, install_problem_handlers
+from proclient.server.request_limits import RequestLimits
 from proclient.server.schemas import (
     ChallengeOut,
     CreationIn,

@@ -1,10 +1,6 @@
 """The DMP service's own limits against hostile input and load.
 
-Requests (:class:`RequestLimits`, an ASGI middleware that ``create_app`` puts in front of
-every route, so the embedded service and every test server have it too): a body larger than
-its route's limit is refused with 413 as soon as its ``Content-Length`` is read, or as soon as
-a chunked body passes the limit, without reading the rest; a JSON body deeper or with more
-keys and items than allowed is refused with 422 before pydantic sees it.
+Requests (body size, JSON shape): :mod:`proclient.server.request_limits`.
 
 Connections (``proclient serve``, :func:`protocol_class`): uvicorn's HTTP/1.1 protocols
 subclassed, because uvicorn has no setting for these. A connection must send its request
@@ -29,7 +25,6 @@ French ``detail``, and never quotes the request.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import ssl
 import weakref
@@ -45,11 +40,11 @@ from uvicorn.protocols.utils import get_remote_addr
 from uvicorn.server import ServerState
 
 from proclient.server.problems import Problem, problem_response
+from proclient.server.request_limits import CLOSE
 from proclient.server.settings import ServerLimits
 
 log = logging.getLogger("proclient.server")
 
-AUTH_PREFIX = "/v1/auth/"
 # A request line and headers larger than this are refused (h11's own default bound).
 MAX_HEAD_BYTES = 16 * 1024
 # ECDHE key exchange, AEAD ciphers only, for TLS 1.2 (TLS 1.3 suites are all AEAD).
@@ -61,118 +56,11 @@ GOODBYE = 1.0
 REFUSED_GOODBYE = 0.1
 REFUSALS_REPORT = 10.0  # seconds between two log lines about refused connections
 
-_CLOSE = {"Connection": "close"}
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Any]
 Send = Callable[[Message], Any]
-
-
-# --- requests: body size and JSON shape ---------------------------------------------------------
-
-
-class _JsonObject(list):
-    """A JSON object as its (key, value) pairs: duplicate keys count too."""
-
-
-def json_too_complex(body: bytes, max_depth: int, max_items: int) -> bool:
-    """True when ``body`` is JSON nested deeper than ``max_depth`` containers or holding more
-    than ``max_items`` keys and array items in all. Not JSON at all: False (the route's
-    own validation answers that)."""
-    try:
-        document = json.loads(body, object_pairs_hook=_JsonObject)
-    except RecursionError:  # nesting deeper than the parser's own bound
-        return True
-    except ValueError:  # UnicodeDecodeError included
-        return False
-    items = 0
-    pending: list[tuple[object, int]] = [(document, 1)]
-    while pending:
-        value, depth = pending.pop()
-        if isinstance(value, _JsonObject):
-            children = [child for _key, child in value]
-        elif isinstance(value, list):
-            children = value
-        else:
-            continue
-        items += len(children)
-        if depth > max_depth or items > max_items:
-            return True
-        pending.extend((child, depth + 1) for child in children)
-    return False
-
-
-def _declared_length(headers: list[tuple[bytes, bytes]]) -> tuple[int | None, bool]:
-    """(Content-Length or None, chunked?) from the request's headers (the HTTP parser has
-    already refused a malformed or doubled Content-Length)."""
-    length: int | None = None
-    chunked = False
-    for name, value in headers:
-        if name == b"content-length":
-            try:
-                length = int(value)
-            except ValueError:
-                length = -1
-        elif name == b"transfer-encoding":
-            chunked = True
-    return length, chunked
-
-
-class RequestLimits:
-    """ASGI middleware: request bodies within their route's size, JSON within its depth and
-    item count (``settings.limits``), before the app reads them."""
-
-    def __init__(self, app: Callable[..., Any], limits: ServerLimits) -> None:
-        self.app = app
-        self.limits = limits
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = (
-            self.limits.max_auth_body_bytes
-            if scope["path"].startswith(AUTH_PREFIX)
-            else self.limits.max_body_bytes
-        )
-        length, chunked = _declared_length(scope["headers"])
-        if length is not None and (length > limit or length < 0):
-            # Refused before a byte of the body is read; the connection closes after it.
-            await _refuse(scope, receive, send, Problem("REQUEST_TOO_LARGE", headers=_CLOSE))
-            return
-        if not chunked and not length:  # no body
-            await self.app(scope, receive, send)
-            return
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away: nobody to answer
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                await _refuse(scope, receive, send, Problem("REQUEST_TOO_LARGE", headers=_CLOSE))
-                return
-            chunks.append(chunk)
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
-        if body and json_too_complex(body, self.limits.max_json_depth, self.limits.max_json_items):
-            await _refuse(scope, receive, send, Problem("REQUEST_TOO_COMPLEX"))
-            return
-        replay: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
-
-        async def receive_body() -> Message:
-            return replay.pop() if replay else await receive()
-
-        await self.app(scope, receive_body, send)
-
-
-async def _refuse(scope: Scope, receive: Receive, send: Send, problem: Problem) -> None:
-    log.info("request refused (%s): %s %s", problem.code, scope["method"], scope["path"])
-    await problem_response(problem)(scope, receive, send)
 
 
 # --- connections: deadlines and counts -----------------------------------------------------------
@@ -344,7 +232,7 @@ class _Guard:
             return
         log.info("connection closed: request %s not received in time", phase)
         if phase == _BODY:
-            self._close(Problem("REQUEST_TIMEOUT", headers=_CLOSE))
+            self._close(Problem("REQUEST_TIMEOUT", headers=CLOSE))
         else:
             self._close(None)
 
@@ -410,7 +298,7 @@ class GuardedH11Protocol(_Guard, H11Protocol):
         if state is h11.SEND_BODY:
             if self.phase != _BODY:
                 self._head_done(with_body=True)
-        elif state is not h11.IDLE:  # DONE, MUST_CLOSE, CLOSED, ERROR
+        elif state is not h11.IDLE:  # DONE, MUSTCLOSE, CLOSED, ERROR
             if self.phase is not None:
                 self._body_done()
 

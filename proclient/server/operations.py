@@ -326,6 +326,18 @@ class DmpOperations:
             )
         return outcome
 
+    def _authorised_active_dmp(self, conn: Conn, ins: Ins, pro: Professional):
+        """The patient's active DMP, locked for this transaction, on which ``pro`` is
+        authorised; a problem otherwise (not found, closed, not authorised)."""
+        self._storage.lock_patient(conn, ins)
+        row = self._storage.find_dmp(conn, ins, pro.id_nat)
+        if row is None:
+            raise Problem("DMPNotFound")
+        if row.status == "closed":
+            raise Problem("DMPClosed")
+        _require_authorization(row)
+        return row
+
     def open_web_access(self, pro: Professional, key: str, body: WebAccessRequestIn) -> Outcome:
         """TD1.5: the patient's web account on an active DMP."""
         request_hash = self._storage.request_hash("web_access", body.model_dump(mode="json"))
@@ -336,13 +348,7 @@ class DmpOperations:
         ref = self._storage.patient_ref(ins)
 
         def execute(conn: Conn, at: str) -> tuple[int, dict]:
-            self._storage.lock_patient(conn, ins)
-            row = self._storage.find_dmp(conn, ins, pro.id_nat)
-            if row is None:
-                raise Problem("DMPNotFound")
-            if row.status == "closed":
-                raise Problem("DMPClosed")
-            _require_authorization(row)
+            row = self._authorised_active_dmp(conn, ins, pro)
             if row.web_access:
                 raise Problem("DMPPatientAccessAlreadyExists")
             web = self._open_account(conn, row.dmp_id, account, at)
@@ -371,13 +377,7 @@ class DmpOperations:
         ref = self._storage.patient_ref(ins)
 
         def execute(conn: Conn, at: str) -> tuple[int, dict]:
-            self._storage.lock_patient(conn, ins)
-            row = self._storage.find_dmp(conn, ins, pro.id_nat)
-            if row is None:
-                raise Problem("DMPNotFound")
-            if row.status == "closed":
-                raise Problem("DMPClosed")
-            _require_authorization(row)
+            row = self._authorised_active_dmp(conn, ins, pro)
             login = self._storage.replace_password(conn, row.dmp_id, password_hash)
             if login is None:
                 raise Problem("DMPPatientAccessNotFound")

@@ -50,7 +50,9 @@ def run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_outside_probe_finds_no_failure(backend):
-    result = run("outside_probe.py", "--quick", "--database", backend, "--mode", MODE[backend])
+    result = run(
+        "outside_probe.py", "--quick", "--no-timing", "--database", backend, "--mode", MODE[backend]
+    )
     lines = result.stdout.splitlines()
     verdicts = [line for line in lines if re.match(r"(PASS|FAIL|SKIP) ", line)]
     failures = [line for line in verdicts if not line.startswith("PASS")]
