@@ -13,8 +13,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from typing import TYPE_CHECKING
+
 from proclient.i18n import _
 from proclient.problems import problem_message
+
+if TYPE_CHECKING:
+    from proclient.identity import IdentityCheck
 
 # INS OIDs (Interop-Sante FRCorePatientINSProfile).
 OID_INS_NIR = "1.2.250.1.213.1.4.8"
@@ -266,6 +271,7 @@ def is_minor(birth: BirthDate, today: date, majority: int = MAJORITY_AGE) -> boo
 class IdentitySource(enum.StrEnum):
     CARD = "card"
     TYPED = "typed"
+    INSI = "insi"  # INSi's reference traits (proclient.identity)
 
 
 @dataclass(frozen=True)
@@ -590,6 +596,8 @@ class CreationRequest:
     consent: Consent
     legal_representative: LegalRepresentative | None = None
     web_access: WebAccess | None = None
+    identity: IdentityCheck | None = None
+    """Identity vigilance: INSi's identity, the document seen, the RNIV status."""
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,52 @@ def problem_message(code: str) -> str | None:
         "MOBILE_NOT_MOBILE": _(
             "Ce numéro n'est pas un mobile : les codes d'accès partent par SMS."
         ),
+        # Identity vigilance (proclient.identity; ../shared/DOMAIN.md §5)
+        "INSI_REQUIRED": _(
+            "Cet INS n'a pas été obtenu de l'INSi par vous depuis moins d'une heure : "
+            "interrogez l'INSi avant de créer ou réactiver le DMP."
+        ),
+        "INSI_TRAITS_MISMATCH": _(
+            "L'identité envoyée n'est pas celle que l'INSi a donnée pour cet INS : le DMP se "
+            "crée avec les traits de l'INSi, sans retouche."
+        ),
+        "IDENTITY_STATUS": _(
+            "Le statut de l'identité ne correspond pas à la pièce d'identité indiquée : "
+            "« qualifiée » avec une pièce vue, « récupérée » sans."
+        ),
+        "DOCUMENT_MINORS_ONLY": _(
+            "L'acte de naissance et le livret de famille ne valent que pour un mineur : "
+            "choisissez la pièce d'identité du patient."
+        ),
+        "DOCUMENT_MISSING": _(
+            "Indiquez la pièce d'identité vue (ou « aucune ») avant de continuer."
+        ),
+        "INSI_MISSING": _(
+            "L'INSi n'a pas encore confirmé l'identité du patient : pas de DMP sans INS "
+            "vérifié."
+        ),
+        "INSI_NONE_CARD": _(
+            "L'INSi ne trouve aucune identité pour cette carte : vérifiez les traits avec le "
+            "patient et cherchez par les traits (F6), ou arrêtez là (Échap) : pas de DMP sans "
+            "identité vérifiée."
+        ),
+        "INSI_NONE": _(
+            "L'INSi ne trouve aucune identité avec ces traits : vérifiez-les sur une pièce "
+            "d'identité et corrigez-les, ou arrêtez là (Échap) : pas de DMP sans identité "
+            "vérifiée."
+        ),
+        "INSI_SEVERAL": _(
+            "L'INSi trouve plusieurs identités avec ces traits : précisez le lieu de naissance "
+            "(code INSEE), ou arrêtez là (Échap) : pas de DMP sur une identité douteuse."
+        ),
+        "TRAITS_INCOMPLETE": _(
+            "Pour interroger l'INSi par les traits, il faut le nom de naissance, le premier "
+            "prénom, le sexe et la date de naissance."
+        ),
+        "BIRTHPLACE": _(
+            "Le lieu de naissance est un code INSEE de 5 caractères (exemple : 75056 ; 99 et "
+            "le code du pays pour l'étranger)."
+        ),
         # Protocol
         "IDEMPOTENCY_KEY_REQUIRED": _(
             "La demande n'a pas de clé d'idempotence : mettez proclient à jour."

@@ -27,14 +27,24 @@ from proclient.credentials.base import Credential
 from proclient.domain import (
     Action,
     Authorization,
+    BirthDate,
     CreationRequest,
     CreationResult,
     DmpState,
     DmpStatus,
     Ins,
     Professional,
+    Sex,
     WebAccess,
     WebCredentials,
+)
+from proclient.identity import (
+    CardQuery,
+    InsiAnswer,
+    InsiCode,
+    InsiIdentity,
+    InsiTraits,
+    TraitsQuery,
 )
 from proclient.netutil import is_loopback
 from proclient.problems import SERVICE_ERROR, SERVICE_TLS, SERVICE_UNAVAILABLE, problem_message
@@ -74,10 +84,18 @@ def _ins(ins: Ins) -> dict:
 
 
 def creation_body(request: CreationRequest) -> dict:
-    """The JSON body of TD1.1 / TD1.2 for ``request``."""
+    """The JSON body of TD1.1 / TD1.2 for ``request``: the patient as INSi gave them, and the
+    identity's status with the document seen (``identity``; absent: récupérée, none)."""
     patient, consent = request.patient, request.consent
     rep, web = request.legal_representative, request.web_access
+    check = request.identity
+    identity = (
+        {"status": check.status.value, "document": check.document.value}
+        if check is not None and check.status is not None and check.document is not None
+        else None
+    )
     return {
+        "identity": identity,
         "patient": {
             "ins": _ins(patient.ins),
             "last_name": patient.last_name,
@@ -101,6 +119,47 @@ def creation_body(request: CreationRequest) -> dict:
         ),
         "web_access": {"email": web.email, "mobile": web.mobile} if web else None,
     }
+
+
+def card_query_body(query: CardQuery) -> dict:
+    return {
+        "last_name": query.last_name,
+        "first_name": query.first_name,
+        "birth_date": query.birth_date.raw,
+        "nir": query.nir,
+        "rank": query.rank,
+    }
+
+
+def traits_query_body(query: TraitsQuery) -> dict:
+    return {
+        "birth_name": query.birth_name,
+        "first_given_name": query.first_given_name,
+        "sex": query.sex.value,
+        "birth_date": query.birth_date.raw,
+        "birthplace": query.birthplace,
+    }
+
+
+def insi_answer(data: dict, by_card: bool) -> InsiAnswer:
+    """An INSi answer from its JSON (``/v1/insi/card``, ``/v1/insi/traits``)."""
+    code = InsiCode(data["code"])
+    found = data.get("identity") if code is InsiCode.FOUND else None
+    identity = None
+    if found is not None:
+        traits = found["traits"]
+        identity = InsiIdentity(
+            ins=Ins(found["ins"]["value"], found["ins"]["oid"]),
+            traits=InsiTraits(
+                birth_name=traits["birth_name"],
+                given_names=tuple(traits["given_names"]),
+                sex=Sex(traits["sex"]),
+                birth_date=BirthDate(traits["birth_date"]),
+                birthplace=traits.get("birthplace"),
+            ),
+            history=tuple(Ins(old["value"], old["oid"]) for old in found.get("history", ())),
+        )
+    return InsiAnswer(code, identity, by_card=by_card)
 
 
 def _web_credentials(data: dict | None) -> WebCredentials | None:
@@ -345,6 +404,36 @@ class DmpServiceClient:
             )
         except (KeyError, ValueError):
             raise _error(SERVICE_ERROR) from None
+
+    async def _insi(self, path: str, body: dict, by_card: bool) -> InsiAnswer:
+        data = await self._call(path, body)
+        try:
+            return insi_answer(data, by_card)
+        except (KeyError, TypeError, ValueError):
+            raise _error(SERVICE_ERROR) from None
+
+    async def insi_by_card(self, query: CardQuery) -> InsiAnswer:
+        """INSi look-up by the Carte Vitale's beneficiary: 00 (one identity), 01, 02."""
+        return await self._insi("/v1/insi/card", card_query_body(query), True)
+
+    async def insi_by_traits(self, query: TraitsQuery) -> InsiAnswer:
+        """INSi look-up by traits (birth name, first given name, sex, birth date, birthplace)."""
+        return await self._insi("/v1/insi/traits", traits_query_body(query), False)
+
+    async def insi_verify(self, ins: Ins, traits: InsiTraits) -> bool:
+        """INSi verification: is ``ins`` with these traits still the person's valid INS?"""
+        body = {
+            "ins": _ins(ins),
+            "birth_name": traits.birth_name,
+            "given_names": list(traits.given_names),
+            "sex": traits.sex.value,
+            "birth_date": traits.birth_date.raw,
+        }
+        data = await self._call("/v1/insi/verification", body)
+        valid = data.get("valid")
+        if not isinstance(valid, bool):
+            raise _error(SERVICE_ERROR)
+        return valid
 
     async def submit(self, request: CreationRequest, idempotency_key: str) -> CreationResult:
         """TD1.1 creation or TD1.2 reactivation per ``request.action``, with the web access
