@@ -25,7 +25,7 @@ from proclient.controllers.creation import CreationController
 from proclient.controllers.paper import PaperController
 from proclient.controllers.session import SessionController
 from proclient.domain import CreationReceipt, DomainError, VitaleCard, make_legal_representative
-from proclient.flow import CreationFlow, Step, typed_patient
+from proclient.flow import CreationFlow, Step, typed_birth_date, typed_identity, typed_sex
 from proclient.i18n import _
 from proclient.jobs import JobRunner
 from proclient.messages import (
@@ -37,8 +37,11 @@ from proclient.messages import (
     ConsentGiven,
     CreateRequested,
     DemoCardInsertRequested,
+    DocumentChosen,
     HomeStatus,
     IdentityTyped,
+    InsiRetryRequested,
+    InsiTraitsGiven,
     JobFailed,
     JournalLoaded,
     JournalLoadRequested,
@@ -125,6 +128,7 @@ class ProclientApp(App):
         self.home_prompt = ""
         self.creating = False  # from Enter on the summary until the accusé is saved
         self._step_behind_lock = False  # the flow moved while locked (a card pulled, read)
+        self._insi_query = None  # the last INSi look-up asked, for F5 after a failure
         if wiring.keymap:
             self.set_keymap(dict(wiring.keymap))
 
@@ -436,15 +440,16 @@ class ProclientApp(App):
         flow = self.flow
 
         def change() -> None:
-            patient = typed_patient(
+            held = typed_identity(
                 message.last_name,
                 message.first_name,
                 message.birth,
                 message.nir,
-                flow.ins_oid,
                 flow.today,
+                sex=message.sex,
+                birthplace=message.birthplace,
             )
-            flow.identity_typed(patient)
+            flow.identity_typed(held)
             flow.confirm_identity()
 
         self._apply(self.screen, change)
@@ -501,43 +506,105 @@ class ProclientApp(App):
         return await self.session.login(binding.credentials, binding.client, pin)
 
     def _connect(self, pin: bytearray) -> None:
-        """One login attempt with ``pin`` (wiped afterwards), then the existence test."""
+        """One login attempt with ``pin`` (wiped afterwards), then INSi and the existence test."""
         screen = self.screen
 
         async def connect():
             professional = await self._login(pin)
-            return professional, await self._status_for(screen)
+            return professional, *(await self._identify_for(screen))
 
         self.jobs.run(
-            "connect", connect, owner=screen, done=lambda answer: self._connected(screen, *answer)
-        )
-
-    async def _status_for(self, screen):
-        patient = self.flow.patient
-        if patient is None or screen is not self.screen:
-            return None
-        return await self.creation.status(patient.ins)
-
-    def _check_status(self, screen) -> None:
-        def failed(failure: JobFailed) -> None:
-            if failure.code.startswith("AUTH"):
-                self.session.authenticated = False
-
-        async def status():
-            return self.session.professional, await self._status_for(screen)
-
-        self.jobs.run(
-            "status",
-            status,
+            "connect",
+            connect,
             owner=screen,
-            failed=failed,
+            failed=self._identification_failed,
             done=lambda answer: self._connected(screen, *answer),
         )
 
-    def _connected(self, screen, professional, state) -> None:
-        if state is None or self.flow.step is not Step.CONNECT or screen is not self.screen:
+    def _identification_failed(self, failure: JobFailed) -> None:
+        """Before the screen hears of it: whether the professional is still signed in (the
+        login passed and INSi or the status failed) or not (the login or the session did)."""
+        if failure.code.startswith("AUTH"):
+            self.session.authenticated = False
+        if self.flow.step is Step.CONNECT:
+            session = self.session
+            self.flow.professional = session.professional if session.authenticated else None
+
+    async def _identify_for(self, screen, query=None):
+        """(INSi's answer or None, the DMP's state or None) for the patient on ``screen``.
+
+        With an identity already checked (back from step 3, a lock undone), only the existence
+        test runs again; otherwise INSi is asked first (``query``, or the flow's first look-up:
+        by the card, or by the traits) and the existence test follows for the INS it found. A
+        card without the beneficiary's NIR gives no sex: then nothing is asked, the screen
+        shows the traits form."""
+        flow = self.flow
+        if flow.held is None or screen is not self.screen:
+            return None, None
+        if query is None and flow.identity is not None and flow.patient is not None:
+            return None, await self.creation.status(flow.patient.ins)
+        if query is None:
+            try:
+                query = flow.insi_query()
+            except DomainError as error:
+                if error.code == "TRAITS_INCOMPLETE":
+                    return None, None
+                raise
+        self._insi_query = query
+        return await self.creation.identify(query)
+
+    def _check_status(self, screen, query=None, job: str = "status") -> None:
+        async def identify():
+            return self.session.professional, *(await self._identify_for(screen, query))
+
+        self.jobs.run(
+            job,
+            identify,
+            owner=screen,
+            failed=self._identification_failed,
+            done=lambda answer: self._connected(screen, *answer),
+        )
+
+    def _connected(self, screen, professional, answer, state) -> None:
+        if self.flow.step is not Step.CONNECT or screen is not self.screen:
             return
-        self.flow.connected(professional, state)
+        if answer is not None:
+            self.flow.insi_answered(answer)
+        if state is not None:
+            self.flow.connected(professional, state)
+        else:
+            self.flow.professional = professional
+        screen.post_message(Connected())
+
+    def on_insi_traits_given(self, message: InsiTraitsGiven) -> None:
+        """The traits form: ask INSi by these traits."""
+        from proclient.identity import traits_query
+
+        screen, flow = self.screen, self.flow
+        try:
+            query = traits_query(
+                message.birth_name,
+                message.first_name,
+                typed_sex(message.sex),
+                typed_birth_date(message.birth, flow.today),
+                message.birthplace,
+            )
+        except DomainError as error:
+            screen.post_message(JobFailed("insi", error.code, error.message))
+            return
+        self._check_status(screen, query, job="insi")
+
+    def on_insi_retry_requested(self, message: InsiRetryRequested) -> None:
+        """F5 after INSi (or the service) could not be reached: the same question again."""
+        self._check_status(self.screen, self._insi_query if self.flow.identity is None else None)
+
+    def on_document_chosen(self, message: DocumentChosen) -> None:
+        screen = self.screen
+        try:
+            self.flow.document_seen(message.document)
+        except DomainError as error:
+            screen.post_message(JobFailed("document", error.code, error.message))
+            return
         screen.post_message(Connected())
 
     def _unlock(self, pin: bytearray) -> None:

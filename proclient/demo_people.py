@@ -93,7 +93,7 @@ def _training_households() -> tuple[DemoHousehold, ...]:
     return (
         DemoHousehold(
             "moreau",
-            _("Cas d'école : MOREAU Tom, enfant sans NIR propre sur la carte de sa mère"),
+            _("INSi : MOREAU Tom, enfant sans NIR propre"),
             (
                 DemoPerson("MOREAU", "Julie", "19881102", "288116912307827", "F"),
                 DemoPerson("MOREAU", "Tom", "20180412", None, "M"),
@@ -101,27 +101,27 @@ def _training_households() -> tuple[DemoHousehold, ...]:
         ),
         DemoHousehold(
             "robert",
-            _("Cas d'école : ROBERT Jean, deux prénoms à l'INSi, un seul sur la carte"),
+            _("INSi : ROBERT Jean, un seul des deux prénoms"),
             (DemoPerson("ROBERT", "Jean", "19750220", "175023306311210", "M"),),
         ),
         DemoHousehold(
             "leroy",
-            _("Cas d'école : LEROY Nathalie, nom d'usage sur la carte, née FONTAINE"),
+            _("INSi : LEROY Nathalie, née FONTAINE"),
             (DemoPerson("LEROY", "Nathalie", "19690830", "269085935002747", "F"),),
         ),
         DemoHousehold(
             "okafor",
-            _("Cas d'école : OKAFOR Chidi, né à l'étranger, INS-NIA"),
+            _("INSi : OKAFOR Chidi, né à l'étranger, INS-NIA"),
             (DemoPerson("OKAFOR", "Chidi", "19900715", "190079933600464", "M"),),
         ),
         DemoHousehold(
             "garnier",
-            _("Cas d'école : GARNIER Paul, ancien matricule sur la carte"),
+            _("INSi : GARNIER Paul, ancien matricule"),
             (DemoPerson("GARNIER", "Paul", "19621005", "162104410901073", "M"),),
         ),
         DemoHousehold(
             "martin",
-            _("Cas d'école : MARTIN Marie, homonymes (l'INSi en trouve deux)"),
+            _("INSi : MARTIN Marie, homonymes"),
             (
                 DemoPerson("MARTIN", "Pierre", "19680303", "168031305504453", "M"),
                 DemoPerson("MARTIN", "Marie", "19700101", None, "F"),
@@ -129,7 +129,7 @@ def _training_households() -> tuple[DemoHousehold, ...]:
         ),
         DemoHousehold(
             "bernard",
-            _("Cas d'école : BERNARD Lucas et Louis, jumeaux sans NIR propre"),
+            _("INSi : BERNARD Lucas et Louis, jumeaux"),
             (
                 DemoPerson("BERNARD", "Claire", "19900606", "290066748206609", "F"),
                 DemoPerson("BERNARD", "Lucas", "20200315", None, "M"),
@@ -138,7 +138,7 @@ def _training_households() -> tuple[DemoHousehold, ...]:
         ),
         DemoHousehold(
             "dupont",
-            _("Cas d'école : DUPONT Michel, inconnu de l'INSi"),
+            _("INSi : DUPONT Michel, inconnu de l'INSi"),
             (DemoPerson("DUPONT", "Michel", "19580600", "158069205032177", "M"),),
         ),
     )

@@ -12,7 +12,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
-
 from typing import TYPE_CHECKING
 
 from proclient.i18n import _
@@ -318,26 +317,6 @@ class Patient:
     @property
     def display_name(self) -> str:
         return f"{self.last_name} {self.first_name}".strip()
-
-    @classmethod
-    def from_beneficiary(cls, beneficiary: Beneficiary, oid: str) -> Patient:
-        """The patient for a beneficiary; refused when the card carries no NIR of their own."""
-        if not beneficiary.nir:
-            raise DomainError(
-                "NIR_ABSENT",
-                _(
-                    "La carte ne porte pas le NIR propre de ce bénéficiaire : saisissez son identité."
-                ),
-            )
-        nir = validate_nir(beneficiary.nir)
-        return cls(
-            ins=Ins(nir, oid),
-            last_name=beneficiary.last_name,
-            first_name=beneficiary.first_name,
-            birth_date=beneficiary.birth_date,
-            sex=sex_from_nir(nir),
-            source=IdentitySource.CARD,
-        )
 
     def is_minor(self, today: date, majority: int = MAJORITY_AGE) -> bool:
         return is_minor(self.birth_date, today, majority)

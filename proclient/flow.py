@@ -24,17 +24,33 @@ from proclient.domain import (
     DmpStatus,
     DomainError,
     IdentitySource,
-    Ins,
     LegalRepresentative,
     Patient,
     Professional,
+    Sex,
     VitaleCard,
     WebAccess,
     normalize_name,
+    refusal,
     sex_from_nir,
     validate_nir,
 )
 from proclient.i18n import _
+from proclient.identity import (
+    CardQuery,
+    Document,
+    HeldIdentity,
+    IdentityCheck,
+    InsiAnswer,
+    InsiCode,
+    TraitsQuery,
+    differences,
+    documents_for,
+    identity_status,
+    insi_refusal,
+    normalize_birthplace,
+    traits_query,
+)
 
 
 class Step(enum.IntEnum):
@@ -49,7 +65,13 @@ class Step(enum.IntEnum):
 
 @dataclass
 class CreationFlow:
-    """One patient's creation, from the card read to the receipt."""
+    """One patient's creation, from the card read to the receipt.
+
+    Identity vigilance (proclient.identity): the card or the typed entry gives the *held*
+    identity; at step 2, once the professional is connected, INSi answers (by the card, or by
+    the traits); with one identity found, the professional sees the differences and says which
+    document they saw. Only then is there a ``patient``: INSi's INS and traits, never the
+    card's spelling, and the existence test (TD0.2) is for that INS."""
 
     today: date
     ins_oid: str
@@ -57,6 +79,9 @@ class CreationFlow:
     step: Step = Step.HOME
     card: VitaleCard | None = None
     beneficiary_index: int | None = None
+    held: HeldIdentity | None = None
+    insi: InsiAnswer | None = None
+    identity: IdentityCheck | None = None
     patient: Patient | None = None
     professional: Professional | None = None
     dmp_state: DmpState | None = None
@@ -77,14 +102,28 @@ class CreationFlow:
         if len(card.beneficiaries) == 1:
             self.choose_beneficiary(0)
 
-    def choose_beneficiary(self, index: int) -> Patient:
+    def choose_beneficiary(self, index: int) -> HeldIdentity:
+        """The beneficiary at ``index`` becomes the identity held. A beneficiary without
+        their own NIR on the card is allowed: INSi is then asked by the traits."""
         self._expect(Step.IDENTIFY)
         assert self.card is not None
         if not 0 <= index < len(self.card.beneficiaries):
             raise DomainError("BENEFICIARY", _("Choisissez un bénéficiaire dans la liste."))
-        patient = Patient.from_beneficiary(self.card.beneficiaries[index], self.ins_oid)
-        self.beneficiary_index, self.patient = index, patient
-        return patient
+        person = self.card.beneficiaries[index]
+        nir = validate_nir(person.nir) if person.nir else None
+        held = HeldIdentity(
+            last_name=person.last_name,
+            first_name=person.first_name,
+            birth_date=person.birth_date,
+            sex=sex_from_nir(nir) if nir else None,
+            nir=nir,
+            source=IdentitySource.CARD,
+            rank=index + 1,
+        )
+        if held != self.held:
+            self._forget_identity()
+        self.beneficiary_index, self.held = index, held
+        return held
 
     @property
     def typed(self) -> bool:
@@ -96,18 +135,74 @@ class CreationFlow:
         self.reset()
         self.step = Step.IDENTIFY
 
-    def identity_typed(self, patient: Patient) -> None:
-        """The typed identity (see ``typed_patient``) becomes the patient of this creation."""
+    def identity_typed(self, held: HeldIdentity) -> None:
+        """The typed identity (see ``typed_identity``) becomes the identity held."""
         self._expect(Step.IDENTIFY)
-        if self.card is not None or patient.source is not IdentitySource.TYPED:
+        if self.card is not None or held.source is not IdentitySource.TYPED:
             raise DomainError("STEP", _("Cette action n'est pas possible à cette étape."))
-        self.beneficiary_index, self.patient = None, patient
+        if held != self.held:
+            self._forget_identity()
+        self.beneficiary_index, self.held = None, held
 
     def confirm_identity(self) -> None:
         self._expect(Step.IDENTIFY)
-        if self.patient is None:
+        if self.held is None:
             raise DomainError("BENEFICIARY", _("Choisissez un bénéficiaire dans la liste."))
         self.step = Step.CONNECT
+
+    @property
+    def display_name(self) -> str:
+        """Who the creation is for, as far as it is known: INSi's traits once they came."""
+        if self.patient is not None:
+            return self.patient.display_name
+        return self.held.display_name if self.held is not None else ""
+
+    # --- step 2: identity vigilance (INSi, the document seen) ----------------------------------
+
+    def _forget_identity(self) -> None:
+        self.insi = self.identity = self.patient = self.dmp_state = None
+
+    def insi_query(self) -> CardQuery | TraitsQuery:
+        """The look-up to make first: by the card when it carries the beneficiary's own NIR,
+        by the traits otherwise (TRAITS_INCOMPLETE when the sex is unknown: a card without
+        the beneficiary's NIR does not carry it; the professional then gives it)."""
+        held = self.held
+        if held is None:
+            raise refusal("INSI_MISSING")
+        if held.by_card:
+            assert held.nir is not None
+            return CardQuery(
+                held.last_name, held.first_name, held.birth_date, held.nir, held.rank or 1
+            )
+        return traits_query(
+            held.last_name, held.first_name, held.sex, held.birth_date, held.birthplace
+        )
+
+    def insi_answered(self, answer: InsiAnswer) -> None:
+        """INSi answered: with one identity, compare it with the identity held; with none
+        or several, there is no patient (no DMP on a doubtful identity)."""
+        self._expect(Step.CONNECT)
+        assert self.held is not None
+        self._forget_identity()
+        self.insi = answer
+        if answer.code is InsiCode.FOUND and answer.identity is not None:
+            self.identity = IdentityCheck(
+                answer.identity, self.held, differences(self.held, answer.identity)
+            )
+            self.patient = self.identity.patient
+
+    @property
+    def documents(self) -> tuple[Document, ...]:
+        """The documents offered for this patient (a minor's included when they are one)."""
+        return documents_for(self.patient is not None and self.needs_legal_representative)
+
+    def document_seen(self, document: Document) -> None:
+        """The high-trust document the professional saw (or none): the identity's status."""
+        self._expect(Step.CONNECT)
+        if self.identity is None or self.patient is None:
+            raise refusal("INSI_MISSING")
+        status = identity_status(document, self.patient.birth_date, self.today, self.majority)
+        self.identity = replace(self.identity, document=document, status=status)
 
     # --- step 2: connect and existence test (TD0.2) -----------------------------------------
 
@@ -128,7 +223,13 @@ class CreationFlow:
 
     def confirm_connection(self) -> None:
         self._expect(Step.CONNECT)
-        if self.dmp_state is None or self.professional is None:
+        if self.professional is None:
+            raise DomainError("NOT_CONNECTED", _("Connectez-vous au service DMP pour continuer."))
+        if self.identity is None:
+            raise (insi_refusal(self.insi) if self.insi else None) or refusal("INSI_MISSING")
+        if self.identity.status is None:
+            raise refusal("DOCUMENT_MISSING")
+        if self.dmp_state is None:
             raise DomainError("NOT_CONNECTED", _("Connectez-vous au service DMP pour continuer."))
         if self.dmp_state.status is DmpStatus.ACTIVE:
             raise DomainError(
@@ -189,6 +290,7 @@ class CreationFlow:
             consent=self.consent,
             legal_representative=self.legal_representative,
             web_access=self.web_access,
+            identity=self.identity,
         )
 
     def completed(self, result: CreationResult) -> None:
@@ -233,13 +335,8 @@ def _typed_name(value: str) -> str:
         raise DomainError("TYPED_NAME", error.message) from None
 
 
-def typed_patient(
-    last_name: str, first_name: str, birth: str, nir: str, oid: str, today: date
-) -> Patient:
-    """The patient from a typed identity: names, birth date JJ/MM/AAAA (lunar dates such as
-    00/00/1955 are accepted as written), the NIR with its key; the sex comes from the NIR."""
-    last = _typed_name(last_name).upper()
-    first = _typed_name(first_name)
+def typed_birth_date(birth: str, today: date) -> BirthDate:
+    """A birth date typed JJ/MM/AAAA (lunar dates such as 00/00/1955 accepted as written)."""
     parts = birth.strip().split("/")
     if (
         len(parts) != 3
@@ -261,17 +358,60 @@ def typed_patient(
             "TYPED_BIRTH",
             _("La date de naissance est impossible : vérifiez-la sur une pièce d'identité."),
         )
-    value = validate_nir(nir)
-    if value[1:3] != parts[2][2:]:
-        raise DomainError(
-            "TYPED_NIR_YEAR",
-            _("Le NIR ne correspond pas à l'année de naissance : vérifiez l'un et l'autre."),
-        )
-    return Patient(
-        ins=Ins(value, oid),
+    return birth_date
+
+
+def typed_sex(value: str) -> Sex | None:
+    """F or M as typed (féminin/masculin in full too); None when left empty; SEX otherwise."""
+    text = value.strip().upper()
+    if not text:
+        return None
+    if text in ("F", "FÉMININ", "FEMININ"):
+        return Sex.FEMALE
+    if text in ("M", "MASCULIN"):
+        return Sex.MALE
+    raise DomainError("SEX", _("Le sexe s'écrit F (féminin) ou M (masculin)."))
+
+
+def typed_identity(
+    last_name: str,
+    first_name: str,
+    birth: str,
+    nir: str,
+    today: date,
+    sex: str = "",
+    birthplace: str = "",
+) -> HeldIdentity:
+    """The identity typed from a document (Vitale 1, forgotten card): birth name, first
+    name(s), birth date JJ/MM/AAAA, sex F/M, optionally the birthplace's INSEE code and the
+    NIR with its key. With a NIR, the sex is the NIR's (a typed sex must agree). INSi is then
+    asked by the traits; the NIR, when given, is compared with the INS INSi returns."""
+    last = _typed_name(last_name).upper()
+    first = _typed_name(first_name)
+    birth_date = typed_birth_date(birth, today)
+    typed = typed_sex(sex)
+    value = None
+    if nir.strip():
+        value = validate_nir(nir)
+        if value[1:3] != birth.strip()[-2:]:
+            raise DomainError(
+                "TYPED_NIR_YEAR",
+                _("Le NIR ne correspond pas à l'année de naissance : vérifiez l'un et l'autre."),
+            )
+        from_nir = sex_from_nir(value)
+        if typed is not None and from_nir is not None and typed is not from_nir:
+            raise DomainError(
+                "TYPED_SEX_NIR", _("Le sexe saisi ne correspond pas au NIR : vérifiez-les.")
+            )
+        typed = typed or from_nir
+    if typed is None:
+        raise DomainError("SEX", _("Le sexe s'écrit F (féminin) ou M (masculin)."))
+    return HeldIdentity(
         last_name=last,
         first_name=first,
         birth_date=birth_date,
-        sex=sex_from_nir(value),
+        sex=typed,
+        nir=value,
         source=IdentitySource.TYPED,
+        birthplace=normalize_birthplace(birthplace),
     )

@@ -44,6 +44,7 @@ _LIGATURES = str.maketrans(
         "Æ": "AE",
         "æ": "AE",
         "ß": "SS",
+        "ẞ": "SS",
         "Ø": "O",
         "ø": "O",
         "Đ": "D",
@@ -147,7 +148,7 @@ def traits_query(
 
     if sex is None or not birth_name.strip() or not first_given_name.strip():
         raise refusal("TRAITS_INCOMPLETE")
-    if birth_date.year is None or len(birth_date.raw) != 8:
+    if not birth_date.year or len(birth_date.raw) != 8:
         raise refusal("TRAITS_INCOMPLETE")
     first = normalize_name(first_given_name).split(" ")[0]
     return TraitsQuery(
@@ -291,9 +292,7 @@ def differences(held: HeldIdentity, identity: InsiIdentity) -> tuple[Difference,
     if held.nir:
         nir = compact_nir(held.nir)
         if nir != identity.ins.value:
-            found.append(
-                Difference.INS_CHANGED if identity.known_as(nir) else Difference.NIR_OTHER
-            )
+            found.append(Difference.INS_CHANGED if identity.known_as(nir) else Difference.NIR_OTHER)
     elif held.source is IdentitySource.CARD:
         found.append(Difference.NO_OWN_NIR)
     return tuple(found)

@@ -76,6 +76,31 @@ class IdentityTyped(Intent):
     first_name: str
     birth: str
     nir: str
+    sex: str = ""
+    birthplace: str = ""
+
+
+@dataclass
+class InsiTraitsGiven(Intent):
+    """Ask INSi by these traits (a card without the beneficiary's NIR, after a 01 or a 02)."""
+
+    birth_name: str
+    first_name: str
+    sex: str
+    birth: str  # JJ/MM/AAAA
+    birthplace: str = ""
+
+
+@dataclass
+class InsiRetryRequested(Intent):
+    """F5 after INSi could not be reached: the same look-up again."""
+
+
+@dataclass
+class DocumentChosen(Intent):
+    """The high-trust document the professional saw (proclient.identity.Document), or none."""
+
+    document: Any
 
 
 @dataclass
@@ -168,7 +193,8 @@ class PinStatusRead(Result):
 
 @dataclass
 class Connected(Result):
-    """The professional is authenticated and the existence test has answered (see the flow)."""
+    """The professional is authenticated; INSi and the existence test have answered, or the
+    traits are needed to ask INSi (see the flow: ``insi``, ``identity``, ``dmp_state``)."""
 
 
 @dataclass

@@ -9,12 +9,10 @@ from proclient.domain import (
     OID_INS_NIR,
     OID_INS_NIR_DEMO,
     OID_INS_NIR_TEST,
-    Beneficiary,
     BirthDate,
     Consent,
     DomainError,
     Ins,
-    Patient,
     Relationship,
     Sex,
     WebAccess,
@@ -118,21 +116,6 @@ def test_lunar_date_in_doubt_counts_as_minor():
 
 def test_unreadable_year_counts_as_minor():
     assert is_minor(BirthDate("????0101"), TODAY)
-
-
-def test_patient_from_beneficiary_carries_test_ins_and_sex():
-    b = Beneficiary("LE GOFF", "Gérard", BirthDate("19520314"), "152033523804587")
-    patient = Patient.from_beneficiary(b, OID_INS_NIR_TEST)
-    assert patient.ins.value == "152033523804587"
-    assert patient.ins.label == "INS-NIR TEST"
-    assert patient.sex is Sex.MALE
-
-
-def test_beneficiary_without_own_nir_cannot_become_a_patient():
-    b = Beneficiary("DURAND", "Léa", BirthDate("20150603"), None)
-    with pytest.raises(DomainError) as caught:
-        Patient.from_beneficiary(b, OID_INS_NIR_TEST)
-    assert caught.value.code == "NIR_ABSENT"
 
 
 def test_consent_to_creation_is_unchecked_and_emergencies_authorised_by_default():
@@ -376,15 +359,13 @@ def test_email_refuses_control_and_invisible_characters(value):
 
 @pytest.mark.parametrize("value", ["DUPONT\r\nMARTIN", "\x1b[31mDUPONT", "DU\u200bPONT", "   "])
 def test_manual_entry_refuses_what_the_service_refuses_with_the_same_sentence(value):
-    from proclient.flow import typed_patient
+    from proclient.flow import typed_identity
 
     with pytest.raises(DomainError) as caught:
-        typed_patient(value, "Karim", "00/00/1955", "155009935000780", OID_INS_NIR_TEST, TODAY)
+        typed_identity(value, "Karim", "00/00/1955", "155009935000780", TODAY)
     assert caught.value.code == "TYPED_NAME"
     assert caught.value.message == problem_message("NAME_CHARSET")
     assert (
-        typed_patient(
-            "d\u2019artagnan", "Zoé", "00/00/1955", "155009935000780", OID_INS_NIR_TEST, TODAY
-        ).last_name
+        typed_identity("d\u2019artagnan", "Zoé", "00/00/1955", "155009935000780", TODAY).last_name
         == "D'ARTAGNAN"
     )

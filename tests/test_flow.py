@@ -20,6 +20,14 @@ from proclient.domain import (
     make_legal_representative,
 )
 from proclient.flow import CreationFlow, Step
+from proclient.identity import (
+    Document,
+    IdentityStatus,
+    InsiAnswer,
+    InsiCode,
+    InsiIdentity,
+    InsiTraits,
+)
 
 TODAY = date(2026, 11, 23)
 PHARMACIST = Professional("899700024450", "MARTIN", "Claire", "21", "Pharmacie de la Gare")
@@ -36,11 +44,39 @@ DURAND = VitaleCard(
 )
 
 
+def register_answer(nir: str) -> InsiAnswer:
+    """INSi's 00 answer for the demo register's person whose INS is ``nir``."""
+    from proclient.demo_people import DEMO_REGISTER
+    from proclient.domain import Ins, Sex
+
+    entry = next(e for e in DEMO_REGISTER if e.ins == nir)
+    identity = InsiIdentity(
+        Ins(entry.ins, entry.oid),
+        InsiTraits(
+            entry.birth_name,
+            entry.given_names,
+            Sex(entry.sex),
+            BirthDate(entry.birth_date),
+            entry.birthplace,
+        ),
+        tuple(Ins(v, o) for v, o in entry.history),
+    )
+    return InsiAnswer(InsiCode.FOUND, identity)
+
+
+def checked(flow: CreationFlow, nir: str, document=Document.PASSPORT) -> CreationFlow:
+    """Step 2's identity vigilance: INSi's answer for ``nir``, the document seen."""
+    flow.insi_answered(register_answer(nir))
+    flow.document_seen(document)
+    return flow
+
+
 def flow_at_consent(card=LEGOFF, index=0, status=DmpStatus.NOT_FOUND) -> CreationFlow:
     flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
     flow.card_read(card)
     flow.choose_beneficiary(index)
     flow.confirm_identity()
+    checked(flow, card.beneficiaries[index].nir)
     flow.connected(PHARMACIST, DmpState(status))
     flow.confirm_connection()
     return flow
@@ -50,17 +86,17 @@ def test_single_beneficiary_is_preselected():
     flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
     flow.card_read(LEGOFF)
     assert flow.step is Step.IDENTIFY
-    assert flow.patient.last_name == "LE GOFF"
+    assert flow.held.last_name == "LE GOFF" and flow.patient is None  # INSi has not answered
 
 
 def test_family_card_waits_for_a_choice():
     flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
     flow.card_read(DURAND)
-    assert flow.patient is None
+    assert flow.held is None
     with pytest.raises(DomainError):
         flow.confirm_identity()
     flow.choose_beneficiary(2)
-    assert flow.patient.first_name == "Hugo"
+    assert flow.held.first_name == "Hugo"
     flow.confirm_identity()
     assert flow.step is Step.CONNECT
 
@@ -85,6 +121,7 @@ def test_active_dmp_stops_the_flow():
     flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
     flow.card_read(LEGOFF)
     flow.confirm_identity()
+    checked(flow, "152033523804587")
     flow.connected(PHARMACIST, DmpState(DmpStatus.ACTIVE))
     with pytest.raises(DomainError) as caught:
         flow.confirm_connection()
@@ -159,6 +196,7 @@ def test_online_access_is_refused_when_the_patient_already_has_one():
     flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
     flow.card_read(LEGOFF)
     flow.confirm_identity()
+    checked(flow, "152033523804587")
     flow.connected(PHARMACIST, DmpState(DmpStatus.CLOSED, web_access=True))
     flow.confirm_connection()
     flow.set_consent(Consent(creation=True))
@@ -172,10 +210,10 @@ def test_online_access_is_refused_when_the_patient_already_has_one():
 # --- manual entry (Vitale 1, forgotten card) ---------------------------------------------------
 
 
-def typed(last="ben saïd", first="Karim", birth="00/00/1955", nir="1 55 00 99 350 007 80"):
-    from proclient.flow import typed_patient
+def typed(last="ben saïd", first="Karim", birth="00/00/1955", nir="1 55 00 99 350 007 80", sex=""):
+    from proclient.flow import typed_identity
 
-    return typed_patient(last, first, birth, nir, OID_INS_NIR_TEST, TODAY)
+    return typed_identity(last, first, birth, nir, TODAY, sex=sex)
 
 
 def test_typed_identity_goes_on_to_connection_and_says_it_was_typed():
@@ -187,19 +225,34 @@ def test_typed_identity_goes_on_to_connection_and_says_it_was_typed():
     flow.identity_typed(typed())
     flow.confirm_identity()
     assert flow.step is Step.CONNECT
-    patient = flow.patient
-    assert patient.source is IdentitySource.TYPED
-    assert (patient.last_name, patient.sex, patient.birth_date.raw) == (
+    held = flow.held
+    assert held.source is IdentitySource.TYPED
+    assert (held.last_name, held.sex, held.birth_date.raw, held.nir) == (
         "BEN SAÏD",
         Sex.MALE,
         "19550000",
+        "155009935000780",
     )
-    assert patient.ins.value == "155009935000780"
+    # A typed identity asks INSi by the traits, in INSi's form.
+    query = flow.insi_query()
+    assert (query.birth_name, query.first_given_name, query.sex) == ("BEN SAID", "KARIM", Sex.MALE)
+    checked(flow, "155009935000780")
+    assert flow.patient.source is IdentitySource.INSI
+    assert flow.patient.last_name == "BEN SAID"
 
 
 def test_typed_lunar_birth_date_is_kept_as_written():
-    patient = typed(birth="00/13/1955")
-    assert patient.birth_date.raw == "19551300" and patient.birth_date.is_lunar
+    held = typed(birth="00/13/1955")
+    assert held.birth_date.raw == "19551300" and held.birth_date.is_lunar
+
+
+def test_typed_identity_without_nir_needs_the_sex():
+    from proclient.domain import Sex
+
+    with pytest.raises(DomainError) as caught:
+        typed(nir="")
+    assert caught.value.code == "SEX"
+    assert typed(nir="", sex="f").sex is Sex.FEMALE
 
 
 @pytest.mark.parametrize(
@@ -212,6 +265,8 @@ def test_typed_lunar_birth_date_is_kept_as_written():
         ("birth", "14/03/1960", "TYPED_NIR_YEAR"),
         ("last", "  ", "TYPED_NAME"),
         ("first", "K4rim", "TYPED_NAME"),
+        ("sex", "X", "SEX"),
+        ("sex", "F", "TYPED_SEX_NIR"),
     ],
 )
 def test_typed_identity_mistakes_are_named(field, value, code):
@@ -228,4 +283,108 @@ def test_a_card_identity_cannot_pass_as_typed_and_back_forgets_it():
         flow.identity_typed(typed())  # a card was read: its identity wins
     flow.start_manual_entry()
     flow.identity_typed(typed())
-    assert flow.back() is Step.HOME and flow.patient is None and not flow.typed
+    assert flow.back() is Step.HOME and flow.held is None and not flow.typed
+
+
+# --- identity vigilance at step 2 ----------------------------------------------------------------
+
+
+def at_connect(card=LEGOFF, index=0) -> CreationFlow:
+    flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
+    flow.card_read(card)
+    flow.choose_beneficiary(index)
+    flow.confirm_identity()
+    return flow
+
+
+def test_no_creation_without_insi_or_without_the_document():
+    flow = at_connect()
+    flow.connected(PHARMACIST, DmpState(DmpStatus.NOT_FOUND))
+    with pytest.raises(DomainError) as caught:
+        flow.confirm_connection()
+    assert caught.value.code == "INSI_MISSING"
+    flow.insi_answered(register_answer("152033523804587"))
+    flow.connected(PHARMACIST, DmpState(DmpStatus.NOT_FOUND))
+    with pytest.raises(DomainError) as caught:
+        flow.confirm_connection()
+    assert caught.value.code == "DOCUMENT_MISSING"
+    flow.document_seen(Document.NONE)
+    flow.confirm_connection()
+    assert flow.step is Step.CONSENT
+    assert flow.identity.status is IdentityStatus.RETRIEVED
+
+
+@pytest.mark.parametrize(
+    "code, by_card, refusal",
+    [
+        (InsiCode.NONE, True, "INSI_NONE_CARD"),
+        (InsiCode.NONE, False, "INSI_NONE"),
+        (InsiCode.SEVERAL, False, "INSI_SEVERAL"),
+    ],
+)
+def test_none_or_several_identities_stop_the_flow(code, by_card, refusal):
+    flow = at_connect()
+    flow.insi_answered(InsiAnswer(code, None, by_card=by_card))
+    flow.professional = PHARMACIST
+    assert flow.patient is None and flow.identity is None
+    with pytest.raises(DomainError) as caught:
+        flow.confirm_connection()
+    assert caught.value.code == refusal
+    with pytest.raises(DomainError):
+        flow.document_seen(Document.PASSPORT)
+
+
+def test_the_dmp_is_made_with_insi_traits_not_the_card_spelling():
+    flow = flow_at_consent()
+    flow.set_consent(Consent(creation=True))
+    flow.set_web_access(None)
+    request = flow.request()
+    patient = request.patient
+    assert (patient.last_name, patient.first_name) == ("LE GOFF", "GERARD")  # card: Gérard
+    assert request.identity.status is IdentityStatus.QUALIFIED
+    assert request.identity.document is Document.PASSPORT
+
+
+def test_a_beneficiary_without_own_nir_is_asked_by_traits_once_the_sex_is_known():
+    from proclient.domain import Sex
+    from proclient.identity import Difference, TraitsQuery
+
+    moreau = VitaleCard(
+        "3B7513000047",
+        (
+            Beneficiary("MOREAU", "Julie", BirthDate("19881102"), "288116912307827"),
+            Beneficiary("MOREAU", "Tom", BirthDate("20180412"), None),
+        ),
+    )
+    flow = at_connect(moreau, 1)
+    assert not flow.held.by_card and flow.held.rank == 2
+    with pytest.raises(DomainError) as caught:
+        flow.insi_query()
+    assert caught.value.code == "TRAITS_INCOMPLETE"
+    flow.insi_answered(register_answer("118046912304533"))
+    assert flow.identity.differences == (Difference.NO_OWN_NIR,)
+    assert flow.documents[-3:] == (Document.BIRTH_CERTIFICATE, Document.FAMILY_BOOK, Document.NONE)
+    flow.document_seen(Document.FAMILY_BOOK)
+    assert flow.identity.status is IdentityStatus.QUALIFIED
+    assert isinstance(at_connect().insi_query(), TraitsQuery) is False
+    assert Sex.MALE is flow.patient.sex
+
+
+def test_an_adult_cannot_be_qualified_by_a_family_book():
+    flow = at_connect()
+    flow.insi_answered(register_answer("152033523804587"))
+    assert Document.FAMILY_BOOK not in flow.documents
+    with pytest.raises(DomainError) as caught:
+        flow.document_seen(Document.FAMILY_BOOK)
+    assert caught.value.code == "DOCUMENT_MINORS_ONLY"
+    assert flow.identity.status is None
+
+
+def test_choosing_another_beneficiary_forgets_insi_answer():
+    flow = at_connect(DURAND, 0)
+    checked(flow, "285077505612370")
+    flow.back()
+    flow.choose_beneficiary(0)  # the same one: kept
+    assert flow.identity is not None
+    flow.choose_beneficiary(2)
+    assert flow.identity is None and flow.insi is None and flow.patient is None

@@ -90,13 +90,23 @@ async def insert(pilot, app, key: str) -> None:
     await wait_until(pilot, lambda: isinstance(app.screen, IdentifyScreen), what="identify")
 
 
-async def connect(pilot, app, pin: str = "1234") -> None:
+async def connect(pilot, app, pin: str = "1234", document: int | None = 0) -> None:
+    """Step 2 by keyboard: the code porteur, INSi's answer, the document seen (``document``:
+    its place in the list, arrows then Enter; None: leave it unchosen), the status."""
     from proclient.screens.connect import ConnectScreen
 
     await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="connect")
     if not app.authenticated:
         await pilot.press(*pin, "enter")
     await wait_until(pilot, lambda: app.flow.dmp_state is not None, what="status")
+    if document is not None and app.flow.identity.status is None:
+        await choose_document(pilot, app, document)
+
+
+async def choose_document(pilot, app, index: int = 0) -> None:
+    """Arrows down to the ``index``-th document offered, then Enter."""
+    await pilot.press(*(["down"] * index), "enter")
+    await wait_until(pilot, lambda: app.flow.identity.status is not None, what="document")
 
 
 async def through_consent_and_online(pilot, app, *, refuse_samu=False, email="", mobile=""):

@@ -10,7 +10,7 @@ from proclient.domain import VitaleCard
 
 # Codes after which typing the identity is the way on (the card cannot be read here).
 MANUAL_ENTRY_CODES = frozenset(
-    {"VITALE1_UNREADABLE", "NOT_VITALE", "NO_BENEFICIARY", "MALFORMED", "STATUS_WORD", "NIR_ABSENT"}
+    {"VITALE1_UNREADABLE", "NOT_VITALE", "NO_BENEFICIARY", "MALFORMED", "STATUS_WORD"}
 )
 
 

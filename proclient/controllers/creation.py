@@ -27,6 +27,7 @@ from pathlib import Path
 
 from proclient.domain import CreationRequest, CreationResult, DmpState, DomainError, Ins
 from proclient.i18n import _
+from proclient.identity import CardQuery, InsiAnswer, InsiCode, TraitsQuery
 from proclient.ports import ServiceBinding
 from proclient.problems import problem_message
 
@@ -82,6 +83,22 @@ class CreationController:
     async def status(self, ins: Ins) -> DmpState:
         binding = await self.service()
         return await binding.client.status(ins)
+
+    async def insi(self, query: CardQuery | TraitsQuery) -> InsiAnswer:
+        """Ask INSi (through the service, in the professional's session): by the card or by
+        the traits. A read: asked again as it is after a failure, nothing to keep."""
+        binding = await self.service()
+        if isinstance(query, CardQuery):
+            return await binding.client.insi_by_card(query)
+        return await binding.client.insi_by_traits(query)
+
+    async def identify(self, query: CardQuery | TraitsQuery) -> tuple[InsiAnswer, DmpState | None]:
+        """INSi's answer and, when it found one identity, the existence test (TD0.2) for the
+        INS it returned."""
+        answer = await self.insi(query)
+        if answer.code is not InsiCode.FOUND or answer.identity is None:
+            return answer, None
+        return answer, await self.status(answer.identity.ins)
 
     # --- the idempotency key -------------------------------------------------------------------
 

@@ -1,21 +1,34 @@
-"""Step 2: the professional authenticates (CPS + code porteur), then the existence test (TD0.2).
+"""Step 2: the professional authenticates (CPS + code porteur), INSi gives the patient's INS,
+the professional checks it against the person, then the existence test (TD0.2).
 
 The code is typed into :class:`~proclient.widgets.pin.PinEntry`, which hands it to the App in
 a bytearray wiped after the one attempt (proclient/credentials/pin.py says how far that goes).
 The card's flags are shown before typing: few tries left, last try, or blocked.
+
+Identity vigilance (../shared/DOMAIN.md §5): INSi's traits are shown beside the card's (or
+the typed ones), every difference in words; the professional says which high-trust document
+they saw (or none): the status is *qualifiée* or *récupérée*. INSi's traits cannot be edited.
+With no identity (01) or several (02), the traits form asks INSi again; Échap stops: no DMP on
+a doubtful identity.
 """
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import Static
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
 
-from proclient.domain import Action, DmpStatus
+from proclient.domain import Action, DmpStatus, format_nir
 from proclient.i18n import _
+from proclient.identity import Document, InsiCode, insi_refusal
 from proclient.messages import (
     Connected,
     ConnectionConfirmed,
+    DocumentChosen,
+    InsiRetryRequested,
+    InsiTraitsGiven,
     JobFailed,
     PinEntered,
     PinStatusRead,
@@ -26,24 +39,95 @@ from proclient.widgets.pin import PinEntry, PinField
 
 __all__ = ["ConnectScreen", "PinField"]
 
+TRAIT_FIELDS = ("birth_name", "first_name", "sex", "birth", "birthplace")
+
+
+def _birth_display(raw: str) -> str:
+    return f"{raw[6:8]}/{raw[4:6]}/{raw[:4]}" if len(raw) == 8 else raw
+
 
 class ConnectScreen(StepScreen):
     step_number = 2
     HELP_TEXT = (
         "Saisissez le code porteur de votre carte CPS puis Entrée : un seul essai par Entrée, "
-        "jamais d'essai automatique. Après trois codes faux la carte se bloque. Le service dit "
-        "ensuite si le patient a déjà un DMP."
+        "jamais d'essai automatique. Après trois codes faux la carte se bloque. L'INSi donne "
+        "ensuite l'INS du patient et ses traits de référence : comparez-les avec la carte, "
+        "choisissez la pièce d'identité vue (ou « aucune ») avec les flèches puis Entrée. F6 "
+        "cherche par les traits, F5 interroge l'INSi à nouveau. Le service dit enfin si le "
+        "patient a déjà un DMP."
     )
+
+    BINDINGS = [
+        Binding("f5", "insi_retry", _("INSi"), id="insi_retry"),
+        Binding("f6", "insi_traits", _("Traits"), id="insi_traits"),
+    ]
+
+    DEFAULT_CSS = """
+    ConnectScreen #identity, ConnectScreen #traits { height: auto; display: none; }
+    ConnectScreen #documents { height: auto; max-height: 6; border: none; padding: 0; }
+    ConnectScreen #documents:focus { border: none; }
+    ConnectScreen .trait { height: 1; }
+    ConnectScreen .trait Static { width: 19; }
+    ConnectScreen .trait Input { width: 1fr; max-width: 50; }
+    """
+
+    def __init__(self, flow, context) -> None:
+        super().__init__(flow, context)
+        self._retry_possible = False
+
+    @property
+    def retry_possible(self) -> bool:
+        """F5 asks INSi again: after a failure once signed in."""
+        return self._retry_possible
+
+    @retry_possible.setter
+    def retry_possible(self, value: bool) -> None:
+        self._retry_possible = value
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """F5 and F6 are shown when they can act: F5 after a failure, F6 once signed in."""
+        if action == "insi_retry":
+            return self._retry_possible
+        if action == "insi_traits":
+            return self.flow.professional is not None or self.station.authenticated
+        return super().check_action(action, parameters)
 
     def compose_body(self) -> ComposeResult:
         station = self.station
-        yield Static(_("Patient : {name}", name=self.flow.patient.display_name), classes="section")
+        yield Static(
+            _("Patient : {name}", name=self.flow.display_name), classes="section", id="patient"
+        )
         with Vertical(id="login"):
             yield Static(_("Professionnel : {who}", who=station.credential_label), id="who")
             yield Static(_("Saisissez votre code porteur puis Entrée."))
             yield PinEntry(id="pin-entry")
             if station.credential_hint:
                 yield Static(station.credential_hint, classes="hint")
+        with Vertical(id="identity"):
+            yield Static("", id="compare")
+            yield Static("", id="differences")
+            yield Static(
+                _("Pièce d'identité vue (flèches puis Entrée) :"), classes="section", id="seen"
+            )
+            yield OptionList(id="documents")
+            yield Static("", id="status")
+        with Vertical(id="traits"):
+            yield Static(_("Recherche INSi par les traits (d'après une pièce d'identité) :"))
+            for name, label, hint in (
+                ("birth_name", _("Nom de naissance"), ""),
+                ("first_name", _("Premier prénom"), ""),
+                ("sex", _("Sexe"), _("F ou M")),
+                ("birth", _("Né(e) le"), _("JJ/MM/AAAA (00 si inconnu)")),
+                ("birthplace", _("Lieu (code INSEE)"), _("facultatif, ex. 75056")),
+            ):
+                with Horizontal(classes="trait"):
+                    yield Static(label)
+                    yield Input(placeholder=hint, compact=True, id=name)
+            yield Static(
+                _("Tab passe au champ suivant ; Entrée sur le dernier interroge l'INSi."),
+                classes="hint",
+            )
         yield Static("", id="state")
 
     @property
@@ -52,7 +136,8 @@ class ConnectScreen(StepScreen):
 
     def on_mount(self) -> None:
         if self.station.authenticated:
-            self.query_one("#login").display = False  # the App checks the status by itself
+            self.query_one("#login").display = False  # the App asks INSi and the status itself
+            self.set_state(_("Interrogation de l'INSi…"))
         else:
             self.entry.field.focus()
             self.post_message(PinStatusRequested())
@@ -63,7 +148,7 @@ class ConnectScreen(StepScreen):
     def on_pin_entered(self, event: PinEntered) -> None:
         # On its way up to the App: say what is happening meanwhile.
         self.clear_error()
-        self.set_state(_("Connexion au service DMP…"))
+        self.set_state(_("Connexion au service DMP, puis interrogation de l'INSi…"))
 
     def on_pin_status_read(self, message: PinStatusRead) -> None:
         status = message.status
@@ -74,13 +159,143 @@ class ConnectScreen(StepScreen):
     def set_state(self, text: str) -> None:
         self.query_one("#state", Static).update(text)
 
+    # --- what INSi and the service said ---------------------------------------------------------
+
     def on_connected(self, message: Connected) -> None:
-        """The existence test has answered: say what can be done."""
+        """INSi and the existence test have answered, or INSi needs the traits."""
         self.entry.succeeded()
         flow = self.flow
+        self.retry_possible = False  # refreshes the footer's keys too
         self.query_one("#login").display = False
-        who = flow.professional.display_name if flow.professional else ""
-        lines = [_("Connecté : {who}.", who=who)]
+        patient = flow.patient
+        self.query_one("#patient", Static).update(
+            _(
+                "Patient : {name} — INS {nir} ({label})",
+                name=flow.display_name,
+                nir=format_nir(patient.ins.value),
+                label=patient.ins.label,
+            )
+            if patient is not None
+            else _("Patient : {name}", name=flow.display_name)
+        )
+        if flow.identity is None:
+            self._no_identity()
+            return
+        self.query_one("#traits").display = False
+        self._show_identity()
+        self._show_dmp_state()
+
+    def _no_identity(self) -> None:
+        flow = self.flow
+        self.query_one("#identity").display = False
+        refusal = insi_refusal(flow.insi) if flow.insi is not None else None
+        if refusal is not None:
+            self.show_error(refusal.message)
+        if flow.insi is not None and flow.insi.code is InsiCode.NONE and flow.insi.by_card:
+            self.set_state(_("F6 pour chercher par les traits ; Échap pour arrêter."))
+            return
+        self.set_state(
+            _(
+                "La carte ne porte pas le NIR de ce bénéficiaire : l'INSi est interrogé par les traits."
+            )
+            if flow.insi is None
+            else _("Corrigez ou complétez les traits ; Échap pour arrêter : pas de DMP.")
+        )
+        self.show_traits(focus="birthplace" if flow.insi is not None else None)
+
+    def show_traits(self, focus: str | None = None) -> None:
+        """The traits form, filled with what is known (the card, the typed identity)."""
+        held = self.flow.held
+        form = self.query_one("#traits")
+        if not form.display and held is not None:
+            values = {
+                "birth_name": held.last_name,
+                "first_name": held.first_name.split(" ")[0],
+                "sex": held.sex.value if held.sex else "",
+                "birth": held.birth_date.display,
+                "birthplace": held.birthplace or "",
+            }
+            for name, value in values.items():
+                field = self.query_one(f"#{name}", Input)
+                if not field.value:
+                    field.value = value
+        form.display = True
+        if focus is None:
+            focus = next(
+                (n for n in TRAIT_FIELDS[:4] if not self.query_one(f"#{n}", Input).value),
+                "birthplace",
+            )
+        self.query_one(f"#{focus}", Input).focus()
+
+    def _show_identity(self) -> None:
+        flow = self.flow
+        check = flow.identity
+        assert check is not None
+        traits, held = check.identity.traits, check.held
+        card = _("Carte") if flow.card is not None else _("Saisie")
+        width = 24
+        rows = [
+            ("", _("INSi"), card),
+            (_("Nom de naissance"), traits.birth_name, held.last_name),
+            (_("Prénom(s)"), traits.given_names_text, held.first_name),
+            (_("Sexe"), traits.sex.label, held.sex.label if held.sex else "—"),
+            (
+                _("Né(e) le"),
+                _birth_display(traits.birth_date.raw),
+                held.birth_date.display,
+            ),
+            (_("Lieu de naissance"), traits.birthplace or "—", held.birthplace or "—"),
+        ]
+        lines = [f"{label:<18} {insi:<{width}} {mine}" for label, insi, mine in rows]
+        for old in check.identity.history:
+            lines.append(
+                _(
+                    "  ancien matricule : {nir} ({label})",
+                    nir=format_nir(old.value),
+                    label=old.label,
+                )
+            )
+        self.query_one("#compare", Static).update("\n".join(lines))
+        if check.differences:
+            text = (
+                _("Différences à vérifier avec le patient :")
+                + "\n"
+                + "\n".join(f"  • {d.label}" for d in check.differences)
+            )
+        else:
+            text = (
+                _("Aucune différence avec la carte.")
+                if flow.card
+                else _("Aucune différence avec la saisie.")
+            )
+        self.query_one("#differences", Static).update(text)
+        documents = self.query_one("#documents", OptionList)
+        if documents.option_count != len(flow.documents):
+            documents.clear_options()
+            documents.add_options(Option(d.label, id=d.value) for d in flow.documents)
+            documents.highlighted = 0
+        for index, document in enumerate(flow.documents):
+            mark = "(•)" if check.document is document else "( )"
+            documents.replace_option_prompt_at_index(index, f"{mark} {document.label}")
+        self.query_one("#identity").display = True
+        self._show_status()
+        if check.document is None:
+            documents.focus()
+
+    def _show_status(self) -> None:
+        check = self.flow.identity
+        if check is None or check.status is None:
+            text = _("Statut de l'identité : choisissez la pièce vue.")
+        else:
+            text = _("Statut de l'identité : {status}.", status=check.status.label)
+        self.query_one("#status", Static).update(text)
+
+    def _show_dmp_state(self) -> None:
+        flow = self.flow
+        if flow.dmp_state is None:
+            self.set_state("")
+            return
+        lines = []
         if flow.dmp_state.status is DmpStatus.ACTIVE:
             lines.append(
                 _(
@@ -99,12 +314,74 @@ class ConnectScreen(StepScreen):
             lines.append(_("Aucun DMP pour ce patient : création possible. F8 pour continuer."))
         self.set_state("\n".join(lines))
 
-    def on_job_failed(self, failure: JobFailed) -> None:
-        if self.entry.refused(failure):
+    # --- what the professional does -------------------------------------------------------------
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option_list.id == "documents" and event.option.id:
+            self.clear_error()
+            self.post_message(DocumentChosen(Document(event.option.id)))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        name = event.input.id or "birthplace"
+        index = TRAIT_FIELDS.index(name)
+        if index < len(TRAIT_FIELDS) - 1:
+            self.query_one(f"#{TRAIT_FIELDS[index + 1]}", Input).focus()
             return
+        self.ask_by_traits()
+
+    def ask_by_traits(self) -> None:
+        values = {name: self.query_one(f"#{name}", Input).value for name in TRAIT_FIELDS}
+        self.clear_error()
+        self.set_state(_("Interrogation de l'INSi par les traits…"))
+        self.post_message(
+            InsiTraitsGiven(
+                values["birth_name"],
+                values["first_name"],
+                values["sex"],
+                values["birth"],
+                values["birthplace"],
+            )
+        )
+
+    def action_insi_traits(self) -> None:
+        if self.flow.professional is None and not self.station.authenticated:
+            self.show_error(_("Connectez-vous d'abord avec votre carte CPS."))
+            return
+        self.query_one("#identity").display = False
+        self.show_traits()
+
+    def action_insi_retry(self) -> None:
+        if not self.retry_possible:
+            return
+        self.retry_possible = False
+        self.clear_error()
+        self.set_state(_("Nouvelle interrogation de l'INSi…"))
+        self.post_message(InsiRetryRequested())
+
+    def on_job_failed(self, failure: JobFailed) -> None:
+        if failure.job == "document":
+            self.show_error(failure.message)
+            return
+        if self.flow.professional is None:  # the login itself failed (or the session ended)
+            if self.entry.refused(failure):
+                return
+            self.show_error(failure.message)
+            self.set_state("")
+            self.query_one("#login").display = True
+            return
+        # Signed in: INSi or the existence test failed; what was typed stays.
         self.show_error(failure.message)
-        self.set_state("")
-        self.query_one("#login").display = True
+        self.retry_possible = failure.code.startswith("SERVICE") or failure.code in (
+            "IDEMPOTENCY_IN_PROGRESS",
+            "UNEXPECTED",
+        )
+        self.set_state(
+            _("F5 pour interroger l'INSi à nouveau ; rien de ce qui est saisi n'est perdu.")
+            if self.retry_possible
+            else ""
+        )
 
     def go_on(self) -> None:
         self.post_message(ConnectionConfirmed())

@@ -68,12 +68,13 @@ class JournalScreen(BaseScreen):
         options.add_options(
             Option(
                 _(
-                    "{n:>3}. {date}  {action:<13} {dmp}  {page}",
+                    "{n:>3}. {date} {action:<12} {dmp:<20} {page:<5} {status}",
                     n=entry.number,
                     date=entry.at.strftime("%d/%m/%Y %H:%M"),
                     action=entry.action_label,
                     dmp=entry.dmp_id or _("(identifiant masqué)"),
                     page=entry.page_label,
+                    status=entry.status_label,
                 ),
                 id=str(entry.number),
             )

@@ -1,7 +1,9 @@
 """Step 1 without a readable card (Vitale 1, forgotten card): the identity is typed.
 
-The receipt then says the identity was typed, not read (IdentitySource.TYPED). The NIR's key
-is checked and the sex comes from the NIR; a lunar birth date is typed as written (00/00/1955).
+INSi is then asked by these traits (step 2), and the DMP is created with INSi's traits. The
+NIR is optional (when typed, its key is checked, the sex must agree with it, and it is
+compared with the INS INSi returns); a lunar birth date is typed as written (00/00/1955); the
+birthplace's INSEE code is optional and splits homonyms.
 """
 
 from __future__ import annotations
@@ -13,15 +15,16 @@ from proclient.i18n import _
 from proclient.messages import IdentityTyped
 from proclient.screens.base import StepScreen
 
-FIELDS = ("last_name", "first_name", "birth", "nir")
+FIELDS = ("last_name", "first_name", "sex", "birth", "birthplace", "nir")
 
 
 class ManualEntryScreen(StepScreen):
     step_number = 1
     HELP_TEXT = (
-        "Saisissez l'identité d'après la carte Vitale ou une pièce d'identité : nom de "
-        "naissance, prénom, date de naissance (00 pour un jour ou un mois inconnu) et NIR avec "
-        "sa clé. Le sexe est déduit du NIR."
+        "Saisissez l'identité d'après une pièce d'identité : nom de naissance, prénom, sexe "
+        "(F ou M), date de naissance (00 pour un jour ou un mois inconnu), et si vous les avez "
+        "le code INSEE du lieu de naissance et le NIR avec sa clé. L'INSi est ensuite "
+        "interrogé par ces traits."
     )
 
     def compose_body(self) -> ComposeResult:
@@ -33,38 +36,39 @@ class ManualEntryScreen(StepScreen):
         )
         yield Input(placeholder=_("Nom de naissance"), compact=True, id="last_name")
         yield Input(placeholder=_("Prénom"), compact=True, id="first_name")
+        yield Input(placeholder=_("Sexe : F ou M"), compact=True, id="sex")
         yield Input(
             placeholder=_("Date de naissance JJ/MM/AAAA (00 si inconnu)"), compact=True, id="birth"
         )
-        yield Input(placeholder=_("NIR : 15 caractères, clé comprise"), compact=True, id="nir")
-        yield Static("", id="sex", classes="hint")
+        yield Input(
+            placeholder=_("Lieu de naissance : code INSEE (facultatif)"),
+            compact=True,
+            id="birthplace",
+        )
+        yield Input(
+            placeholder=_("NIR : 15 caractères, clé comprise (facultatif)"), compact=True, id="nir"
+        )
         yield Static(
             _("Tab passe au champ suivant ; Entrée ou F8 pour continuer, Échap pour annuler."),
             classes="hint",
         )
 
     def on_mount(self) -> None:
-        patient = self.flow.patient
-        if patient is not None:  # back from step 2: what was typed is kept
-            self.query_one("#last_name", Input).value = patient.last_name
-            self.query_one("#first_name", Input).value = patient.first_name
-            self.query_one("#birth", Input).value = patient.birth_date.display
-            self.query_one("#nir", Input).value = patient.ins.value
+        held = self.flow.held
+        if held is not None:  # back from step 2: what was typed is kept
+            self.query_one("#last_name", Input).value = held.last_name
+            self.query_one("#first_name", Input).value = held.first_name
+            self.query_one("#sex", Input).value = held.sex.value if held.sex else ""
+            self.query_one("#birth", Input).value = held.birth_date.display
+            self.query_one("#birthplace", Input).value = held.birthplace or ""
+            self.query_one("#nir", Input).value = held.nir or ""
         self.query_one("#last_name", Input).focus()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "nir":
-            from proclient.domain import compact_nir, sex_from_nir
-
-            sex = sex_from_nir(event.value) if len(compact_nir(event.value)) >= 1 else None
-            self.query_one("#sex", Static).update(
-                _("Sexe (d'après le NIR) : {sex}", sex=sex.label) if sex else ""
-            )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         index = FIELDS.index(event.input.id or "nir")
-        if index < len(FIELDS) - 1 and not event.value.strip():
+        optional = event.input.id in ("birthplace", "nir")
+        if index < len(FIELDS) - 1 and not event.value.strip() and not optional:
             return
         if index < len(FIELDS) - 1:
             self.query_one(f"#{FIELDS[index + 1]}", Input).focus()
@@ -74,5 +78,12 @@ class ManualEntryScreen(StepScreen):
     def go_on(self) -> None:
         values = {name: self.query_one(f"#{name}", Input).value for name in FIELDS}
         self.post_message(
-            IdentityTyped(values["last_name"], values["first_name"], values["birth"], values["nir"])
+            IdentityTyped(
+                values["last_name"],
+                values["first_name"],
+                values["birth"],
+                values["nir"],
+                sex=values["sex"],
+                birthplace=values["birthplace"],
+            )
         )

@@ -24,6 +24,17 @@ def summary_lines(flow: CreationFlow) -> list[str]:
             birth=patient.birth_date.display,
         ),
         _("INS : {nir} ({label})", nir=format_nir(patient.ins.value), label=patient.ins.label),
+    ]
+    check = flow.identity
+    if check is not None and check.status is not None and check.document is not None:
+        lines.append(
+            _(
+                "Identité : traits de l'INSi, {status} ({document})",
+                status=check.status.label,
+                document=check.document.label,
+            )
+        )
+    lines += [
         _(
             "Action : {what}",
             what=_("réactivation du DMP fermé")

@@ -20,7 +20,7 @@ async def test_insertion_drives_identify_and_removal_clears_the_patient(pcsc_app
         await wait_until(pilot, lambda: "DURAND Hugo" in screen_text(app), what="beneficiaries")
         await pilot.press("down", "enter")  # Léa, the second beneficiary
         await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="connect")
-        assert app.flow.patient.first_name == "Léa"
+        assert app.flow.held.first_name == "Léa"
         bridge.remove()
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")
         await wait_until(pilot, lambda: "pas de carte" in screen_text(app), what="reader state")
@@ -80,11 +80,57 @@ async def test_vitale1_is_named_and_f6_types_the_identity(pcsc_app, slots):
         assert "F6" in screen_text(app)
         await pilot.press("f6")
         await wait_until(pilot, lambda: isinstance(app.screen, ManualEntryScreen), what="entry")
-        await pilot.press(*"Le Goff", "enter", *"Gérard", "enter", *"14/03/1952", "enter")
+        await pilot.press(*"Le Goff", "enter", *"Gérard", "enter", "M", "enter")
+        await pilot.press(*"14/03/1952", "enter", "enter")  # no birthplace code
         await pilot.press(*"152033523804588", "enter")  # a wrong key first
         await wait_until(pilot, lambda: "clé du NIR" in screen_text(app), what="key refused")
         bridge.remove()  # the Vitale 1 leaves the reader: what was typed stays
         await pilot.press(*["backspace"] * 15, *"152033523804587", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="connect")
-        patient = app.flow.patient
-        assert patient.source is IdentitySource.TYPED and patient.last_name == "LE GOFF"
+        held = app.flow.held
+        assert held.source is IdentitySource.TYPED and held.last_name == "LE GOFF"
+
+
+async def test_beneficiary_without_own_nir_gets_a_dmp_with_the_ins_found_by_traits(pcsc_app, slots):
+    """The MOREAU card through pcscd: Tom has no NIR of his own on his mother's card; INSi is
+    asked by the traits (his sex given at the counter) and the DMP is created with the INS it
+    returned, never a number from the card."""
+    from proclient.screens.consent import ConsentScreen
+    from proclient.screens.online_access import OnlineAccessScreen
+    from proclient.screens.summary import SummaryScreen
+    from tests.tui_support import choose_document, create, pdf_text
+
+    app = pcsc_app
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.binding is not None, what="service ready")
+        slots.insert(VitaleEmulator.from_demo("moreau"), settle=False)
+        await wait_until(pilot, lambda: "MOREAU Tom" in screen_text(app), what="beneficiaries")
+        assert "NIR absent" in screen_text(app)
+        await pilot.press("down", "enter")  # Tom
+        await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="connect")
+        await pilot.press(*"1234", "enter")
+        await wait_until(
+            pilot, lambda: app.screen.query_one("#traits").display, what="the traits form"
+        )
+        await pilot.press("M", "enter", "enter", "enter")
+        await wait_until(pilot, lambda: app.flow.dmp_state is not None, what="INSi and status")
+        await choose_document(pilot, app, 3)  # birth certificate (a minor)
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen), what="consent")
+        await pilot.press("space")
+        app.screen.query_one("#relationship").value = "MTH"
+        app.screen.query_one("#rep_last").focus()
+        await pilot.press(*"Moreau", "tab", *"Julie", "f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, OnlineAccessScreen), what="online")
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen), what="summary")
+        done = await create(pilot, app)
+        patient = app.paper.receipt.request.patient
+        assert (patient.ins.value, patient.last_name, patient.first_name) == (
+            "118046912304533",
+            "MOREAU",
+            "TOM",
+        )
+        state = await app.binding.client.status(patient.ins)
+        assert state.status.value == "active"
+        assert "1 18 04 69 123 045 33" in pdf_text(done.receipt_path)

@@ -36,6 +36,7 @@ from proclient.domain import (
     WebCredentials,
 )
 from proclient.flow import CreationFlow
+from proclient.identity import Document, InsiAnswer, InsiCode
 from proclient.messages import Connected, HomeStatus, JournalLoaded, PinStatusRead
 from proclient.receipts.journal import JournalEntry
 from proclient.screens.base import ScreenContext
@@ -49,6 +50,7 @@ from proclient.screens.lock import LockScreen
 from proclient.screens.manual_entry import ManualEntryScreen
 from proclient.screens.online_access import OnlineAccessScreen
 from proclient.screens.summary import SummaryScreen
+from tests.test_flow import register_answer
 
 SIZE = (80, 24)
 TODAY = date(2026, 11, 28)
@@ -56,6 +58,8 @@ AT = datetime(2026, 11, 28, 10, 42, tzinfo=UTC)
 ATR = "3B7513000047"
 LEGOFF = VitaleCard(ATR, DEMO_CARDS["legoff"].beneficiaries)
 DURAND = VitaleCard(ATR, DEMO_CARDS["durand"].beneficiaries)
+MOREAU = VitaleCard(ATR, DEMO_CARDS["moreau"].beneficiaries)
+LEROY = VitaleCard(ATR, DEMO_CARDS["leroy"].beneficiaries)
 PHARMACIST = Professional("899700024450", "MARTIN", "Claire", "21", "Pharmacie de la Gare")
 CONTEXT = ScreenContext(
     demo=True,
@@ -110,9 +114,26 @@ def at_connect(card=LEGOFF, index=0) -> CreationFlow:
     return flow
 
 
-def connected(card=LEGOFF, index=0) -> CreationFlow:
+def insi_checked(card=LEGOFF, index=0, document=Document.PASSPORT) -> CreationFlow:
     flow = at_connect(card, index)
+    flow.insi_answered(register_answer(card.beneficiaries[index].nir))
+    if document is not None:
+        flow.document_seen(document)
+    return flow
+
+
+def connected(card=LEGOFF, index=0, document=Document.PASSPORT) -> CreationFlow:
+    flow = insi_checked(card, index, document)
     flow.connected(PHARMACIST, DmpState(DmpStatus.NOT_FOUND))
+    return flow
+
+
+def insi_said(card, index, code: InsiCode, by_card: bool) -> CreationFlow:
+    """INSi found no identity (01) or several (02) for the beneficiary."""
+    flow = at_connect(card, index)
+    flow.professional = PHARMACIST
+    if code is not None:
+        flow.insi_answered(InsiAnswer(code, None, by_card=by_card))
     return flow
 
 
@@ -175,6 +196,7 @@ JOURNAL = [
         "DMP-0000000000042",
         "creation",
         "a4",
+        "qualifiee",
     ),
     JournalEntry(
         2,
@@ -183,6 +205,7 @@ JOURNAL = [
         "",
         "reactivation",
         "80mm",
+        "recuperee",
     ),
 ]
 
@@ -221,6 +244,18 @@ CASES = {
     ),
     "connect_connected": (
         (lambda: ConnectScreen(connected(), CONTEXT),),
+        posting(PinStatusRead(PinStatus()), Connected()),
+    ),
+    "connect_insi_differences_leroy": (
+        (lambda: ConnectScreen(connected(LEROY, 0, None), CONTEXT),),
+        posting(PinStatusRead(PinStatus()), Connected()),
+    ),
+    "connect_traits_form_moreau_tom": (
+        (lambda: ConnectScreen(insi_said(MOREAU, 1, None, False), CONTEXT),),
+        posting(PinStatusRead(PinStatus()), Connected()),
+    ),
+    "connect_insi_several": (
+        (lambda: ConnectScreen(insi_said(MOREAU, 1, InsiCode.SEVERAL, False), CONTEXT),),
         posting(PinStatusRead(PinStatus()), Connected()),
     ),
     "consent": ((lambda: ConsentScreen(at_consent(), CONTEXT),), None),

@@ -24,7 +24,7 @@ from proclient.screens.lock import LockScreen
 from proclient.screens.online_access import OnlineAccessScreen
 from proclient.screens.summary import SummaryScreen
 from tests.credentials.conftest import card_states, require_softhsm
-from tests.tui_support import SIZE, screen_text, wait_until
+from tests.tui_support import SIZE, choose_document, screen_text, wait_until
 
 
 class FakeClock:
@@ -88,7 +88,10 @@ async def signed_in(pilot, app) -> None:
 
 
 async def connected(pilot, app) -> None:
+    """INSi and the existence test answered; the passport seen."""
     await wait_until(pilot, lambda: app.flow.dmp_state is not None, what="status")
+    if app.flow.identity.status is None:
+        await choose_document(pilot, app, 0)
 
 
 async def test_right_code_unlocks_the_cps_token_and_connects(app_factory):
@@ -196,7 +199,7 @@ async def test_idle_time_locks_the_screen_and_the_code_unlocks_it(app_factory):
         await type_code(pilot, app, "1234")
         await wait_until(pilot, lambda: app.screen is connect_screen, what="unlocked")
         assert app.authenticated and app.binding.client.connected and not app.locked
-        assert app.flow.patient.last_name == "LE GOFF"
+        assert app.flow.held.last_name == "LE GOFF"
         assert app.flow.professional.id_nat == "899700024450"
         await pilot.press("f8")
         await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen), what="consent")
@@ -270,9 +273,7 @@ async def test_a_card_read_while_locked_stays_behind_the_lock(app_factory):
         app.insert_demo_card("casanova")  # someone swaps the Vitale card at the counter
         await wait_until(
             pilot,
-            lambda: (
-                app.flow.patient is not None and app.flow.patient.last_name == "CASANOVA-ORSINI"
-            ),
+            lambda: app.flow.held is not None and app.flow.held.last_name == "CASANOVA-ORSINI",
             what="read",
         )
         await pilot.pause(0.2)

@@ -29,15 +29,17 @@ REISSUE = "/v1/dmp/web-access/password"
 
 
 class Outage:
-    """While ``down``, the reissue route answers 503 (the client gives up within its budget)."""
+    """While ``down``, the route ``path`` (the reissue by default) answers 503 (the client
+    gives up within its budget)."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: str = REISSUE) -> None:
         self.down = True
-        self.reissues = 0
+        self.reissues = 0  # requests that reached ``path``
+        self.path = path
 
     def wrap(self, app):
         async def middleware(scope, receive, send):
-            if scope["type"] == "http" and scope["path"] == REISSUE:
+            if scope["type"] == "http" and scope["path"] == self.path:
                 self.reissues += 1
                 if self.down:
                     await send({"type": "http.response.start", "status": 503, "headers": []})
