@@ -30,24 +30,40 @@ from proclient.domain import (
     Sex,
     WebAccess,
 )
+from proclient.identity import (
+    Document,
+    HeldIdentity,
+    IdentityCheck,
+    IdentityStatus,
+    InsiIdentity,
+    InsiTraits,
+)
 from proclient.receipts.fonts import REGULAR, register_fonts
 from proclient.receipts.pdf import render_receipt
 
 RUNS = 30
 
+# The worst case: a minor, qualified on the family book, with online access.
+CHECK = IdentityCheck(
+    InsiIdentity(
+        Ins("215067511203450", OID_INS_NIR_TEST),
+        InsiTraits("DURAND", ("LEA",), Sex.FEMALE, BirthDate("20150603"), "75112"),
+    ),
+    HeldIdentity("DURAND", "Léa", BirthDate("20150603"), Sex.FEMALE, "215067511203450"),
+    (),
+    Document.FAMILY_BOOK,
+    IdentityStatus.QUALIFIED,
+)
+PATIENT: Patient = CHECK.patient
+
 RECEIPT = CreationReceipt(
     request=CreationRequest(
         Action.CREATION,
-        Patient(
-            Ins("215067511203450", OID_INS_NIR_TEST),
-            "DURAND",
-            "Léa",
-            BirthDate("20150603"),
-            Sex.FEMALE,
-        ),
+        PATIENT,
         Consent(creation=True, samu_access=False),
         LegalRepresentative(Relationship.MTH, "DURAND", "Sophie"),
         WebAccess(email="sophie.durand@exemple.fr", mobile="+33612345678"),
+        identity=CHECK,
     ),
     professional=Professional("899700024450", "MARTIN", "Claire", "21", "Pharmacie de la Gare"),
     dmp_id="DMP-000001",

@@ -11,6 +11,7 @@ COMMAND_MODULES = (
     "proclient.commands.receipts",
     "proclient.commands.serve",
     "proclient.commands.card",
+    "proclient.commands.ins",
     "proclient.commands.doctor",
     "proclient.commands.virtual_card",
 )
@@ -23,3 +24,7 @@ EXIT_NOT_CONFIGURED = 3
 EXIT_NO_CARD = 4  # card read: no card in the reader
 EXIT_CARD_UNREADABLE = 5  # card read: not a Vitale 2, Vitale 1, pulled, or unreadable data
 EXIT_NO_READER = 6  # no reader, reader busy, or pcscd not running
+EXIT_INSI_NONE = 7  # ins lookup: INSi found no identity (01)
+EXIT_INSI_SEVERAL = 8  # ins lookup: INSi found several identities (02): refine the traits
+EXIT_SERVICE = 9  # the DMP service unreachable, or it refused the request or the session
+EXIT_CREDENTIAL = 10  # the professional's card or key: wrong or blocked code, card absent

@@ -53,26 +53,33 @@ def beneficiary_json(beneficiary) -> dict:
     }
 
 
+def read_card(reader: str | None, settings):
+    """(ATR, VitaleCard) of the Carte Vitale in the patient reader (``reader``: part of its
+    name; default the ``readers.patient`` setting, else the first reader). Raises CardError."""
+    from proclient.cardreader.apdu import T0Transport
+    from proclient.cardreader.pcsc import PATIENT, PcscReaderBackend
+    from proclient.cardreader.vitale import read_vitale
+
+    pattern = reader if reader is not None else (settings.reader_patient or "")
+    connection = PcscReaderBackend({PATIENT: pattern}).connect(PATIENT)
+    try:
+        atr = bytes(connection.atr)
+        return atr, read_vitale(connection, transport=T0Transport(connection))
+    finally:
+        connection.disconnect()
+
+
 def run(args, settings) -> int:
     import json
     import sys
 
-    from proclient.cardreader.apdu import T0Transport
     from proclient.cardreader.errors import CardError
-    from proclient.cardreader.pcsc import PATIENT, PcscReaderBackend
-    from proclient.cardreader.vitale import card_type_from_atr, read_vitale
+    from proclient.cardreader.vitale import card_type_from_atr
     from proclient.commands import EXIT_OK
     from proclient.domain import format_nir
 
-    pattern = args.reader if args.reader is not None else (settings.reader_patient or "")
-    backend = PcscReaderBackend({PATIENT: pattern})
     try:
-        connection = backend.connect(PATIENT)
-        try:
-            atr = bytes(connection.atr)
-            card = read_vitale(connection, transport=T0Transport(connection))
-        finally:
-            connection.disconnect()
+        atr, card = read_card(args.reader, settings)
     except CardError as error:
         print(error.message, file=sys.stderr)
         return exit_code_for(error)

@@ -1,8 +1,9 @@
 """`proclient receipts`: the journal of saved accusés, reprinting one, and the CUPS printers.
 
-`list` shows date, operation, DMP id and format (no name); `print ID` sends a saved accusé to
-the printer again (ID: the number from `list`, the DMP id or the file name); `printers` lists
-the CUPS queues. A reprint never involves the secrets sheet: it is never saved (HOM 112).
+`list` shows date, operation, DMP id, format and the identity's status (no name); `print ID`
+sends a saved accusé to the printer again (ID: the number from `list`, the DMP id or the file
+name); `printers` lists the CUPS queues. A reprint never involves the secrets sheet: it is
+never saved (HOM 112).
 """
 
 from __future__ import annotations
@@ -39,11 +40,11 @@ def run(args, settings) -> int:
         if not found:
             print(_("Aucun accusé enregistré dans {dir}.", dir=directory))
             return EXIT_OK
-        print(_("  n°  date              opération     DMP                    format"))
+        print(_("  n°  date              opération     DMP                    format  identité"))
         for entry in found:
             print(
                 f"{entry.number:>4}  {entry.at:%d/%m/%Y %H:%M}  {entry.action_label:<13} "
-                f"{entry.dmp_id or _('(masqué)'):<22} {entry.page_label}"
+                f"{entry.dmp_id or _('(masqué)'):<22} {entry.page_label:<7} {entry.status_label}"
             )
         return EXIT_OK
     if action == "printers":

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from proclient.domain import (
     Action,
     CreationReceipt,
+    CreationRequest,
     IdentitySource,
     SecretsSheet,
     format_nir,
@@ -20,6 +21,7 @@ from proclient.domain import (
     mask_mobile,
 )
 from proclient.i18n import _
+from proclient.identity import Document as IdentityDocument
 
 PARIS = ZoneInfo("Europe/Paris")
 # The patient's portal: public, the same for everyone; the only thing worth a QR code here.
@@ -83,35 +85,52 @@ def _yes_no_access(allowed: bool) -> str:
     return _("autorisé") if allowed else _("refusé")
 
 
+def _patient_section(request: CreationRequest) -> Section:
+    """Who the DMP is for. Today that is INSi's identity (birth name, given names, sex, birth
+    date), its INS with the OID's label, the RNIV status and the kind of document seen (never
+    its number). An older request (journal, outbox) has no identity check: those lines are
+    left out and the identity says where it came from (card or typed)."""
+    patient = request.patient
+    insi = patient.source is IdentitySource.INSI
+    birth = patient.birth_date.display
+    if patient.birth_date.is_lunar:
+        birth = (
+            _("{date} (date lunaire, telle que donnée par l'INSi)", date=birth)
+            if insi
+            else _("{date} (date lunaire, telle que lue)", date=birth)
+        )
+    source = {
+        IdentitySource.INSI: _("traits de l'INSi"),
+        IdentitySource.CARD: _("lue sur la carte Vitale"),
+        IdentitySource.TYPED: _("saisie par le professionnel"),
+    }[patient.source]
+    rows = [
+        Row(_("Nom de naissance") if insi else _("Nom"), patient.last_name),
+        Row(_("Prénom(s)"), patient.first_name),
+        Row(_("Date de naissance"), birth),
+        Row(_("Sexe"), patient.sex.label if patient.sex else _("non renseigné")),
+        Row(_("INS ({label})", label=patient.ins.label), format_nir(patient.ins.value)),
+        Row(_("OID de l'INS"), patient.ins.oid),
+        Row(_("Identité"), source),
+    ]
+    check = request.identity
+    if check is not None and check.status is not None:
+        rows.append(Row(_("Statut de l'identité"), check.status.label))
+    if check is not None and check.document is not None:
+        if check.document is IdentityDocument.NONE:
+            rows.append(Row(_("Pièce d'identité"), check.document.label))
+        else:
+            rows.append(Row(_("Pièce d'identité vue"), check.document.label))
+    return Section(_("Patient"), tuple(rows))
+
+
 def receipt_content(receipt: CreationReceipt) -> Document:
     """The accusé de création (or de réactivation) as sections of labelled values."""
     request = receipt.request
-    patient = receipt.patient
     reactivation = request.action is Action.REACTIVATION
     title = _("Accusé de réactivation du DMP") if reactivation else _("Accusé de création du DMP")
 
-    birth = patient.birth_date.display
-    if patient.birth_date.is_lunar:
-        birth = _("{date} (date lunaire, telle que lue)", date=birth)
-    source = (
-        _("lue sur la carte Vitale")
-        if patient.source is IdentitySource.CARD
-        else _("saisie par le professionnel")
-    )
-    identity = Section(
-        _("Patient"),
-        (
-            Row(_("Nom"), patient.last_name),
-            Row(_("Prénom(s)"), patient.first_name),
-            Row(_("Date de naissance"), birth),
-            Row(_("Sexe"), patient.sex.label if patient.sex else _("non renseigné")),
-            Row(_("INS ({label})", label=patient.ins.label), format_nir(patient.ins.value)),
-            Row(_("OID de l'INS"), patient.ins.oid),
-            Row(_("Identité"), source),
-        ),
-    )
-
-    sections = [identity]
+    sections = [_patient_section(request)]
     representative = request.legal_representative
     if representative is not None:
         sections.append(

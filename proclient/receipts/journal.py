@@ -1,10 +1,11 @@
 """The journal of accusés: the saved PDFs themselves, plus a name-free index.
 
 The receipts directory is the journal. Each saved accusé adds one line to ``journal.jsonl``
-with what its file name cannot say: the operation (creation or reactivation) and the page
-format. The index holds no name, no NIR and no secret: the file name (date, time, DMP id or a
-random token) plus those two words. A PDF without an index line (copied in, or saved by an
-older version) is still listed from its file name. Reprinting sends the saved bytes again:
+with what its file name cannot say: the operation (creation or reactivation), the page
+format and the identity's RNIV status (qualifiée, récupérée). The index holds no name, no NIR
+and no secret: the file name (date, time, DMP id or a random token) plus those three words. A
+PDF without an index line (copied in, or saved by an older version) is still listed from its
+file name; a line written before the status was recorded reads as status unknown. Reprinting sends the saved bytes again:
 the accusé never carries the login or the password, so a reprint cannot leak them.
 """
 
@@ -20,11 +21,13 @@ from pathlib import Path
 
 from proclient.domain import DomainError
 from proclient.i18n import _
+from proclient.identity import IdentityStatus
 
 INDEX_NAME = "journal.jsonl"
 _FILE = re.compile(r"accuse-(\d{8})-(\d{6})-([A-Za-z0-9_-]*)\.pdf")
 _ACTIONS = ("creation", "reactivation")
 _PAGES = ("a4", "80mm")
+_STATUSES = frozenset(status.value for status in IdentityStatus)
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class JournalEntry:
     dmp_id: str  # "" when the file name carries a random token instead
     action: str | None  # "creation", "reactivation", or None when unknown
     page: str | None  # "a4", "80mm", or None when unknown
+    status: str | None = None  # the RNIV status ("qualifiee", "recuperee"…), None when unknown
 
     @property
     def action_label(self) -> str:
@@ -50,10 +54,21 @@ class JournalEntry:
     def page_label(self) -> str:
         return {"a4": "A4", "80mm": "80 mm"}.get(self.page or "", "?")
 
+    @property
+    def status_label(self) -> str:
+        """The identity's status in French ("qualifiée"), "?" when the entry does not say."""
+        return IdentityStatus(self.status).label if self.status in _STATUSES else "?"
 
-def record(directory: Path, filename: str, action: str, page: str) -> None:
-    """Append one name-free line for ``filename`` to the index (private, append-only)."""
-    line = json.dumps({"file": filename, "action": action, "page": page}) + "\n"
+
+def record(
+    directory: Path, filename: str, action: str, page: str, status: str | None = None
+) -> None:
+    """Append one name-free line for ``filename`` to the index (private, append-only):
+    the operation, the page format and the identity's status (when the request had one)."""
+    item = {"file": filename, "action": action, "page": page}
+    if status is not None:
+        item["status"] = status
+    line = json.dumps(item) + "\n"
     fd = os.open(Path(directory) / INDEX_NAME, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         os.write(fd, line.encode("utf-8"))
@@ -95,11 +110,12 @@ def entries(directory: Path) -> list[JournalEntry]:
         item = known.get(path.name, {})
         action = item.get("action") if item.get("action") in _ACTIONS else None
         page = item.get("page") if item.get("page") in _PAGES else None
-        found.append((at, path.name, path, dmp_id, action, page))
+        status = item.get("status") if item.get("status") in _STATUSES else None
+        found.append((at, path.name, path, dmp_id, action, page, status))
     found.sort(reverse=True)
     return [
-        JournalEntry(number, path, at, dmp_id, action, page)
-        for number, (at, _name, path, dmp_id, action, page) in enumerate(found, start=1)
+        JournalEntry(number, path, at, dmp_id, action, page, status)
+        for number, (at, _name, path, dmp_id, action, page, status) in enumerate(found, start=1)
     ]
 
 

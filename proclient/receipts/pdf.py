@@ -60,7 +60,7 @@ class _Layout:
         return self.size[0] - 2 * self.margin_x
 
 
-_A4 = _Layout(A4, 18 * mm, 14 * mm, 17, 9.5, 8.5, 22, roll=False)
+_A4 = _Layout(A4, 18 * mm, 12 * mm, 17, 9.5, 8.5, 22, roll=False)
 _ROLL = _Layout((_ROLL_WIDTH, _PROBE_HEIGHT), 4 * mm, 5 * mm, 13, 8.5, 7.5, 15, roll=True)
 
 
@@ -98,7 +98,7 @@ def _styles(lay: _Layout) -> dict[str, ParagraphStyle]:
             fontName=BOLD,
             fontSize=lay.body * 1.1,
             leading=lay.body * 1.4,
-            spaceBefore=lay.body * 0.9,
+            spaceBefore=lay.body * 0.75,
             spaceAfter=1,
         ),
         "label": ParagraphStyle(

@@ -53,8 +53,8 @@ def save_receipt(
 ) -> Path:
     """Write the accusé ``pdf`` into ``directory`` and return its path.
 
-    With ``page`` ("a4" or "80mm"), the journal's name-free index gets a line too (operation
-    and format: see :mod:`proclient.receipts.journal`).
+    With ``page`` ("a4" or "80mm"), the journal's name-free index gets a line too (operation,
+    format and identity status: see :mod:`proclient.receipts.journal`).
 
     Atomic: a temporary file in the same directory, flushed to disk, then ``os.replace``; a
     reader never sees half a PDF. The file is private to the user (mode 0600). Saving the same
@@ -70,5 +70,7 @@ def save_receipt(
     if page is not None:
         from proclient.receipts.journal import record
 
-        record(directory, target.name, receipt.request.action.value, page)
+        check = receipt.request.identity
+        status = check.status.value if check is not None and check.status is not None else None
+        record(directory, target.name, receipt.request.action.value, page, status)
     return target

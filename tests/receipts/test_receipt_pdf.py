@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 import pytest
 from pypdf import PdfReader
 from receipt_samples import (
+    CHECKS,
     DMP_IDS,
     PATIENTS,
     PHARMACIST,
     SECRETS,
     WEB,
+    legacy_receipt,
     make_receipt,
     pdf_text,
     squash,
@@ -46,8 +48,8 @@ def test_identity_ins_and_oid_are_printed(key, page):
     assert patient.first_name in text
     assert patient.birth_date.display in text
     assert format_nir(patient.ins.value) in text
-    assert "INS-NIR TEST" in text
-    assert "1.2.250.1.213.1.4.10" in text
+    assert f"INS ({patient.ins.label})" in text
+    assert patient.ins.oid in text
     assert patient.sex is not None and patient.sex.label in text
     assert DMP_IDS[key] in text
     assert "MARTIN" in text and "Pharmacien" in text and "899700024450" in text
@@ -70,7 +72,7 @@ def test_every_row_of_the_content_model_reaches_the_pdf(key, page):
 @pytest.mark.parametrize("page", PAGES)
 def test_accents_ligatures_and_eszett_print(page):
     texts = " ".join(pdf_text(rendered(key, page)) for key in KEYS)
-    for word in ("Gérard", "Léa", "BEN SAÏD", "CASANOVA-ORSINI", "Marie-Ange", "Zoé"):
+    for word in ("Zoé", "Accusé", "Représentant légal", "CASANOVA-ORSINI", "MARIE-ANGE"):
         assert word in texts
     assert "Pharmacie du Cœur de Straße" in texts
     assert "DÉMONSTRATION — sans valeur" in texts
@@ -93,11 +95,66 @@ def test_emergency_choices_authorised_and_refused(page):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_identity_source_typed_or_read_from_card(page):
-    typed = pdf_text(rendered("ben_said", page))
-    assert "saisie par le professionnel" in typed and "carte Vitale" not in typed
-    read = pdf_text(rendered("le_goff", page))
-    assert "lue sur la carte Vitale" in read and "saisie" not in read
+@pytest.mark.parametrize("key", KEYS)
+def test_the_identity_is_insi_traits_never_the_card_spelling(key, page):
+    """Card read or typed, the patient on the accusé is INSi's: birth name and given names in
+    INSi's form (upper case, no accents), "traits de l'INSi"."""
+    text = pdf_text(rendered(key, page)).replace(" :", "")
+    held = CHECKS[key].held
+    assert "Identité traits de l'INSi" in text
+    assert f"Nom de naissance {PATIENTS[key].last_name}" in text
+    assert "lue sur la carte Vitale" not in text and "saisie par le professionnel" not in text
+    if held.first_name != held.first_name.upper():
+        assert held.first_name not in text  # Gérard, Léa, Marie-Ange, Karim, Chidi
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_an_older_request_without_identity_check_says_where_the_identity_came_from(page):
+    """A request made before identity vigilance (no check): no status nor document line, and
+    the identity is the card's or the typed one, as it was."""
+    read = pdf_text(render_receipt(legacy_receipt("le_goff"), page))
+    assert "lue sur la carte Vitale" in read and "Gérard" in read
+    assert "Statut de l'identité" not in read and "Pièce d'identité" not in read
+    assert "traits de l'INSi" not in read
+    typed = pdf_text(render_receipt(legacy_receipt("ben_said"), page))
+    assert "saisie par le professionnel" in typed and "BEN SAÏD" in typed
+    assert "00/00/1955 (date lunaire, telle que lue)" in typed
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_status_and_document_seen_qualifiee_and_recuperee(page):
+    qualified = pdf_text(rendered("le_goff", page)).replace(" :", "")
+    assert "Statut de l'identité qualifiée" in qualified
+    assert "Pièce d'identité vue Passeport" in qualified
+    assert "récupérée" not in qualified and "Aucune pièce" not in qualified
+    retrieved = pdf_text(rendered("ben_said", page)).replace(" :", "")
+    assert "Statut de l'identité récupérée" in retrieved
+    assert "Aucune pièce d'identité vue" in retrieved
+    assert "qualifiée" not in retrieved and "Passeport" not in retrieved
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_minor_identified_by_the_family_book(page):
+    text = pdf_text(rendered("durand", page)).replace(" :", "")
+    assert "Statut de l'identité qualifiée" in text
+    assert "Pièce d'identité vue Livret de famille, avec la pièce d'identité du parent" in text
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_an_nia_patient_shows_ins_nia(page):
+    text = pdf_text(rendered("okafor", page)).replace(" :", "")
+    assert f"INS (INS-NIA) {format_nir('190079933600464')}" in text
+    assert "1.2.250.1.213.1.4.9" in text and "INS-NIR" not in text
+    assert "Pièce d'identité vue Titre de séjour permanent" in text
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_the_document_number_is_never_asked_nor_printed(page):
+    """The accusé names the kind of document seen, never a number: the check holds none."""
+    for key in KEYS:
+        check = CHECKS[key]
+        assert check.document is not None
+        assert check.document.label in pdf_text(rendered(key, page))
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -105,7 +162,7 @@ def test_reactivation_title_and_lunar_birth_date(page):
     text = pdf_text(rendered("ben_said", page))
     assert "Accusé de réactivation du DMP" in text
     assert "Accusé de création" not in text
-    assert "00/00/1955 (date lunaire, telle que lue)" in text
+    assert "00/00/1955 (date lunaire, telle que donnée par l'INSi)" in text
     assert "Accusé de création du DMP" in pdf_text(rendered("le_goff", page))
 
 

@@ -56,7 +56,7 @@ def test_accuse_printed_through_cups_reads_back(cups, page):
         text = pdf_file_text(printed)
         for value in (
             "CASANOVA-ORSINI",
-            "Marie-Ange",
+            "MARIE-ANGE",  # INSi's traits, not the card's spelling
             format_nir(receipt.patient.ins.value),
             "1.2.250.1.213.1.4.10",
             "DMP-000002",

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from receipt_samples import PATIENTS, PHARMACIST, SECRETS, make_receipt, squash
+from receipt_samples import (
+    PATIENTS,
+    PHARMACIST,
+    SECRETS,
+    legacy_receipt,
+    make_receipt,
+    squash,
+)
 
 from proclient.domain import format_nir
 from proclient.receipts.content import Document, Row, Section, receipt_content
@@ -46,9 +53,10 @@ def test_every_row_of_the_content_model_is_in_the_text(key):
 def test_patient_facts():
     text = squash(receipt_text(make_receipt("ben_said")))
     assert text.count("Accusé de réactivation du DMP") == 1
-    assert "00/00/1955 (date lunaire, telle que lue)" in text
+    assert "00/00/1955 (date lunaire, telle que donnée par l'INSi)" in text
     assert format_nir("155009935000780") in text and "INS-NIR TEST" in text
-    assert "Identité saisie par le professionnel" in text
+    assert "Nom de naissance BEN SAID" in text and "Prénom(s) KARIM" in text
+    assert "Identité traits de l'INSi" in text
     assert "Accès d'urgence par le médecin du SAMU (centre 15) refusé" in text
     assert "Accès en bris de glace (urgence vitale) autorisé" in text
     assert "*** DÉMONSTRATION — sans valeur ***" in text
@@ -77,3 +85,74 @@ def test_render_text_handles_any_document():
         "",
         "Fin.",
     ]
+
+
+QUALIFIED_A4 = """\
+PATIENT
+-------
+  Nom de naissance          LE GOFF
+  Prénom(s)                 GERARD
+  Date de naissance         14/03/1952
+  Sexe                      Masculin
+  INS (INS-NIR TEST)        1 52 03 35 238 045 87
+  OID de l'INS              1.2.250.1.213.1.4.10
+  Identité                  traits de l'INSi
+  Statut de l'identité      qualifiée
+  Pièce d'identité vue      Passeport
+"""
+
+RETRIEVED_ROLL = """\
+PATIENT
+-------
+Nom de naissance : BEN SAID
+Prénom(s) : KARIM
+Date de naissance : 00/00/1955 (date
+  lunaire, telle que donnée par l'INSi)
+Sexe : Masculin
+INS (INS-NIR TEST) : 1 55 00 99 350 007 80
+OID de l'INS : 1.2.250.1.213.1.4.10
+Identité : traits de l'INSi
+Statut de l'identité : récupérée
+Pièce d'identité : Aucune pièce d'identité
+  vue
+"""
+
+
+def _patient_block(text: str) -> str:
+    start = text.index("PATIENT\n")
+    return text[start : text.index("\n\n", start) + 1]
+
+
+def test_qualified_identity_patient_block_a4():
+    assert _patient_block(receipt_text(make_receipt("le_goff"), "a4")) == QUALIFIED_A4
+
+
+def test_retrieved_identity_patient_block_80mm():
+    assert _patient_block(receipt_text(make_receipt("ben_said"), "80mm")) == RETRIEVED_ROLL
+
+
+@pytest.mark.parametrize("page", ["a4", "80mm"])
+def test_qualified_and_retrieved_in_both_shapes(page):
+    qualified = squash(receipt_text(make_receipt("casanova"), page)).replace(" :", "")
+    assert "Identité traits de l'INSi" in qualified
+    assert "Statut de l'identité qualifiée" in qualified
+    assert "Pièce d'identité vue Carte nationale d'identité" in qualified
+    retrieved = squash(receipt_text(make_receipt("ben_said"), page)).replace(" :", "")
+    assert "Statut de l'identité récupérée" in retrieved
+    assert "Pièce d'identité Aucune pièce d'identité vue" in retrieved
+
+
+@pytest.mark.parametrize("page", ["a4", "80mm"])
+def test_minor_with_the_family_book_and_nia(page):
+    minor = squash(receipt_text(make_receipt("durand"), page)).replace(" :", "")
+    assert "Pièce d'identité vue Livret de famille, avec la pièce d'identité du parent" in minor
+    assert "Prénom(s) LEA" in minor
+    nia = squash(receipt_text(make_receipt("okafor"), page)).replace(" :", "")
+    assert "INS (INS-NIA) 1 90 07 99 336 004 64" in nia
+
+
+@pytest.mark.parametrize("page", ["a4", "80mm"])
+def test_no_status_lines_without_an_identity_check(page):
+    text = squash(receipt_text(legacy_receipt("le_goff"), page)).replace(" :", "")
+    assert "Identité lue sur la carte Vitale" in text and "Gérard" in text
+    assert "Statut" not in text and "Pièce d'identité" not in text
