@@ -96,6 +96,9 @@ def test_demo_under_tmux_creates_a_dmp_and_saves_the_receipt(tmp_path):
         term.wait_for("code porteur")
         term.keys("1", "2", "3", "4", "Enter")
         term.wait_for("Aucun DMP pour ce patient")
+        assert "GERARD" in term.screen()  # INSi's traits beside the card's
+        term.keys("Enter")  # the passport seen, first in the list
+        term.wait_for("qualifiée")
         term.keys("F8")
         term.wait_for("Étape 3/4")
         term.keys("Space", "F8")
