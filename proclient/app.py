@@ -109,7 +109,7 @@ class ProclientApp(App):
     def __init__(self, wiring: Wiring) -> None:
         super().__init__()
         self.wiring = wiring
-        self.flow = CreationFlow(today=wiring.today(), ins_oid=wiring.ins_oid)
+        self.flow = CreationFlow(today=wiring.today())
         self.cards = CardController(
             wiring.readers, wiring.patient_reader, wiring.professional_reader
         )

@@ -74,7 +74,6 @@ class CreationFlow:
     card's spelling, and the existence test (TD0.2) is for that INS."""
 
     today: date
-    ins_oid: str
     majority: int = 18
     step: Step = Step.HOME
     card: VitaleCard | None = None
@@ -318,7 +317,7 @@ class CreationFlow:
         """Forget the patient entirely (card removed, flow ended). The professional's session
         is not patient data and survives."""
         professional = self.professional
-        fresh = CreationFlow(today=self.today, ins_oid=self.ins_oid, majority=self.majority)
+        fresh = CreationFlow(today=self.today, majority=self.majority)
         self.__dict__.update(replace(fresh).__dict__)
         self.professional = professional
 

@@ -32,7 +32,6 @@ class Wiring:
     demo: bool
     readers: ReaderBackend
     patient_reader: str
-    ins_oid: str
     receipts_dir: Path
     receipt_format: str
     open_service: Callable[[], ServiceBinding]

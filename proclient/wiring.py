@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from proclient.domain import OID_INS_NIR_TEST, DomainError
+from proclient.domain import DomainError
 from proclient.i18n import _
 from proclient.logsafe import log_unexpected
 from proclient.ports import ServiceBinding, Wiring
@@ -98,7 +98,6 @@ def demo_wiring(settings: Settings) -> Wiring:
         readers=readers,
         patient_reader=PATIENT_READER,
         professional_reader=PROFESSIONAL_READER,
-        ins_oid=OID_INS_NIR_TEST,
         **_workstation_fields(settings),
         open_service=open_service,
         deck=deck,
@@ -214,9 +213,6 @@ def configured_wiring(settings: Settings) -> Wiring:
         readers=readers,
         patient_reader=PATIENT,
         professional_reader=PROFESSIONAL,
-        # Test cards and the project's service: production INS (OID_INS_NIR) comes with the
-        # test-card/real-card check (HOM 6), not decided here.
-        ins_oid=OID_INS_NIR_TEST,
         **_workstation_fields(settings),
         open_service=open_service,
     )

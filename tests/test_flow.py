@@ -5,7 +5,6 @@ from datetime import UTC, date, datetime
 import pytest
 
 from proclient.domain import (
-    OID_INS_NIR_TEST,
     Action,
     Beneficiary,
     BirthDate,
@@ -72,7 +71,7 @@ def checked(flow: CreationFlow, nir: str, document=Document.PASSPORT) -> Creatio
 
 
 def flow_at_consent(card=LEGOFF, index=0, status=DmpStatus.NOT_FOUND) -> CreationFlow:
-    flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
+    flow = CreationFlow(today=TODAY)
     flow.card_read(card)
     flow.choose_beneficiary(index)
     flow.confirm_identity()
@@ -83,14 +82,14 @@ def flow_at_consent(card=LEGOFF, index=0, status=DmpStatus.NOT_FOUND) -> Creatio
 
 
 def test_single_beneficiary_is_preselected():
-    flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
+    flow = CreationFlow(today=TODAY)
     flow.card_read(LEGOFF)
     assert flow.step is Step.IDENTIFY
     assert flow.held.last_name == "LE GOFF" and flow.patient is None  # INSi has not answered
 
 
 def test_family_card_waits_for_a_choice():
-    flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
+    flow = CreationFlow(today=TODAY)
     flow.card_read(DURAND)
     assert flow.held is None
     with pytest.raises(DomainError):
@@ -102,7 +101,7 @@ def test_family_card_waits_for_a_choice():
 
 
 def test_choosing_outside_the_list_is_refused():
-    flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
+    flow = CreationFlow(today=TODAY)
     flow.card_read(DURAND)
     with pytest.raises(DomainError):
         flow.choose_beneficiary(3)
@@ -118,7 +117,7 @@ def test_closed_dmp_leads_to_reactivation():
 
 
 def test_active_dmp_stops_the_flow():
-    flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
+    flow = CreationFlow(today=TODAY)
     flow.card_read(LEGOFF)
     flow.confirm_identity()
     checked(flow, "152033523804587")
@@ -185,7 +184,7 @@ def test_done_after_result_and_reset_forgets_the_patient_but_not_the_professiona
 
 
 def test_actions_out_of_order_are_refused():
-    flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
+    flow = CreationFlow(today=TODAY)
     with pytest.raises(DomainError):
         flow.set_consent(Consent(creation=True))
     with pytest.raises(DomainError):
@@ -193,7 +192,7 @@ def test_actions_out_of_order_are_refused():
 
 
 def test_online_access_is_refused_when_the_patient_already_has_one():
-    flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
+    flow = CreationFlow(today=TODAY)
     flow.card_read(LEGOFF)
     flow.confirm_identity()
     checked(flow, "152033523804587")
@@ -219,7 +218,7 @@ def typed(last="ben saïd", first="Karim", birth="00/00/1955", nir="1 55 00 99 3
 def test_typed_identity_goes_on_to_connection_and_says_it_was_typed():
     from proclient.domain import IdentitySource, Sex
 
-    flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
+    flow = CreationFlow(today=TODAY)
     flow.start_manual_entry()
     assert flow.step is Step.IDENTIFY and flow.typed
     flow.identity_typed(typed())
@@ -277,7 +276,7 @@ def test_typed_identity_mistakes_are_named(field, value, code):
 
 
 def test_a_card_identity_cannot_pass_as_typed_and_back_forgets_it():
-    flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
+    flow = CreationFlow(today=TODAY)
     flow.card_read(LEGOFF)
     with pytest.raises(DomainError):
         flow.identity_typed(typed())  # a card was read: its identity wins
@@ -290,7 +289,7 @@ def test_a_card_identity_cannot_pass_as_typed_and_back_forgets_it():
 
 
 def at_connect(card=LEGOFF, index=0) -> CreationFlow:
-    flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
+    flow = CreationFlow(today=TODAY)
     flow.card_read(card)
     flow.choose_beneficiary(index)
     flow.confirm_identity()

@@ -142,12 +142,12 @@ def _card_query(args, settings, today):
     from dataclasses import replace
 
     from proclient.commands import EXIT_CARD_UNREADABLE, EXIT_USAGE
-    from proclient.domain import OID_INS_NIR_TEST, DomainError
+    from proclient.domain import DomainError
     from proclient.flow import CreationFlow, typed_sex
     from proclient.identity import CardQuery, normalize_birthplace, traits_query
 
     card = _read_card(args, settings)
-    flow = CreationFlow(today=today, ins_oid=OID_INS_NIR_TEST)
+    flow = CreationFlow(today=today)
     try:
         flow.card_read(card)
     except DomainError as error:

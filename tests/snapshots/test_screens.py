@@ -23,7 +23,6 @@ from proclient.cardreader.demo_cards import DEMO_CARDS
 from proclient.cardreader.demo_deck import demo_choices
 from proclient.credentials.pin import PinStatus
 from proclient.domain import (
-    OID_INS_NIR_TEST,
     Action,
     Consent,
     CreationResult,
@@ -102,7 +101,7 @@ class Host(App):
 
 
 def at_identify(card=LEGOFF) -> CreationFlow:
-    flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
+    flow = CreationFlow(today=TODAY)
     flow.card_read(card)
     return flow
 
@@ -170,7 +169,7 @@ def at_done() -> CreationFlow:
 
 
 def manual_entry() -> CreationFlow:
-    flow = CreationFlow(today=TODAY, ins_oid=OID_INS_NIR_TEST)
+    flow = CreationFlow(today=TODAY)
     flow.start_manual_entry()
     return flow
 
