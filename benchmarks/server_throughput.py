@@ -2,8 +2,11 @@
 concurrent workstations, on SQLite and on PostgreSQL.
 
 Target: 170 creations/s = the 2019 national weekly volume (100 300 DMPs created) replayed in
-under 10 minutes. Each creation is one TD1.1 without web access (scrypt, for the initial
-password, is only paid when the patient asks for online access). p50/p99 are per request.
+under 10 minutes. Each creation is what a workstation sends for one patient: the INSi look-up
+by card (the service requires a recent one) then one TD1.1 without web access (scrypt, for the
+initial password, is only paid when the patient asks for online access). The patients are in
+an INSi register file given to `proclient serve --insi-register`. p50/p99 are per creation
+(both requests).
 
     .venv/bin/python benchmarks/server_throughput.py [--clients 16] [--creations 2000]
         [--backend sqlite|postgresql|both]
@@ -40,6 +43,7 @@ from proclient.domain import (
     Patient,
     Sex,
 )
+from proclient.identity import CardQuery
 from proclient.server.demo import ensure_demo_pki
 from proclient.service.client import DmpServiceClient
 
@@ -51,11 +55,42 @@ def nir(serial: int) -> str:
     return body + f"{97 - int(body) % 97:02d}"
 
 
-def request(serial: int) -> CreationRequest:
-    patient = Patient(
-        Ins(nir(serial), OID_INS_NIR_TEST), "BENCH", "Patient", BirthDate("19800101"), Sex.MALE
+def patient(serial: int) -> Patient:
+    """A benchmark patient, with INSi's traits."""
+    return Patient(
+        Ins(nir(serial), OID_INS_NIR_TEST), "BENCH", "PATIENT", BirthDate("19800101"), Sex.MALE
     )
-    return CreationRequest(Action.CREATION, patient, Consent(creation=True))
+
+
+def request(serial: int) -> CreationRequest:
+    return CreationRequest(Action.CREATION, patient(serial), Consent(creation=True))
+
+
+def card(serial: int) -> CardQuery:
+    who = patient(serial)
+    return CardQuery(who.last_name, who.first_name, who.birth_date, who.ins.value)
+
+
+def write_register(path: Path, serials: list[int]) -> Path:
+    """The INSi register file naming every benchmark patient."""
+    import json
+
+    identities = [
+        {
+            "ins": {"value": nir(serial), "oid": OID_INS_NIR_TEST},
+            "history": [],
+            "traits": {
+                "birth_name": "BENCH",
+                "given_names": ["PATIENT"],
+                "sex": "M",
+                "birth_date": "19800101",
+                "birthplace": "75056",
+            },
+        }
+        for serial in serials
+    ]
+    path.write_text(json.dumps(identities), encoding="utf-8")
+    return path
 
 
 def free_port() -> int:
@@ -64,7 +99,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(home: Path, database: str) -> tuple[subprocess.Popen, str, Path]:
+def start_server(home: Path, database: str, register: Path) -> tuple[subprocess.Popen, str, Path]:
     port = free_port()
     env = {**os.environ, "PROCLIENT_HOME": str(home)}
     process = subprocess.Popen(
@@ -80,6 +115,8 @@ def start_server(home: Path, database: str) -> tuple[subprocess.Popen, str, Path
             str(port),
             "--database",
             database,
+            "--insi-register",
+            str(register),
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -87,7 +124,7 @@ def start_server(home: Path, database: str) -> tuple[subprocess.Popen, str, Path
     )
     ca = home / "data" / "server" / "demo" / "pki" / "ca.pem"
     url = f"https://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # the register is loaded first
     while time.monotonic() < deadline:
         try:
             context = ssl.create_default_context(cafile=str(ca))
@@ -108,6 +145,7 @@ async def workstation(
         await client.login(credential)
         for serial in serials:
             started = time.perf_counter()
+            await client.insi_by_card(card(serial))
             await client.submit(request(serial), str(uuid.uuid4()))
             latencies.append(time.perf_counter() - started)
 
@@ -153,9 +191,10 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     args = parser.parse_args()
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
+    warm_up = min(200, args.creations)
     print(
         f"target: {TARGET:.0f} creations/s (100 300 in 10 min); {args.clients} clients, "
-        f"{args.creations} creations, {os.cpu_count()} CPUs"
+        f"{args.creations} creations (each an INSi look-up then TD1.1), {os.cpu_count()} CPUs"
     )
     for backend in backends:
         with tempfile.TemporaryDirectory() as tmp:
@@ -167,9 +206,11 @@ def main() -> None:
                 if database is None:
                     print("postgresql: skipped (PROCLIENT_TEST_POSTGRES_URL is not set)")
                     continue
-            process, url, ca = start_server(home, database)
+            serials = [*range(args.creations), *range(9_000_000, 9_000_000 + warm_up)]
+            register = write_register(home / "insi-register.json", serials)
+            process, url, ca = start_server(home, database, register)
             try:
-                asyncio.run(run(url, ca, args.clients, min(200, args.creations), 9_000_000))
+                asyncio.run(run(url, ca, args.clients, warm_up, 9_000_000))
                 server_cpu, client_cpu = cpu_seconds(process.pid), time.process_time()
                 rate, p50, p99 = asyncio.run(run(url, ca, args.clients, args.creations, 0))
                 server_cpu = cpu_seconds(process.pid) - server_cpu

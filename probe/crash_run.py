@@ -2,10 +2,12 @@
 nothing acknowledged lost.
 
 Starts `proclient serve` (a subprocess, the probe's own CA and certificates) on a fresh
-SQLite file or PostgreSQL schema; several client threads, each from its own loopback address,
-create DMPs for fictitious patients (one in three with web access). When an answer is lost
-(the connection dies with the service), the client sends the same request again under the
-same Idempotency-Key until it gets one, as the workstation does. Meanwhile the service is
+SQLite file or PostgreSQL schema, with an INSi register file of ``--people`` fictitious
+patients (loaded on the first start; the database keeps it); several client threads, each
+from its own loopback address, ask INSi for a patient by card, then create their DMP (one in
+three with web access), as the workstation does. When an answer is lost (the connection dies
+with the service), the client sends the same request again (the creation under the same
+Idempotency-Key) until it gets one. Meanwhile the service is
 killed with SIGKILL at random moments, ``--kills`` times, and restarted at once on the same
 database. At the end:
 
@@ -54,6 +56,7 @@ from probe_kit import (
     Pki,
     Service,
     ServiceDatabase,
+    write_register,
 )
 
 REISSUE_PATH = "/v1/dmp/web-access/password"
@@ -96,6 +99,8 @@ class CrashRun:
         self.args = args
         self.rng = random.Random(args.seed)
         self.people = People(args.seed)
+        self.pool: list[Person] = []  # the INSi register's people not used yet
+        self.pool_used_up = False
         self.people_lock = threading.Lock()
         self.creations: list[Creation] = []
         self.creations_lock = threading.Lock()
@@ -105,9 +110,13 @@ class CrashRun:
         self.kills_done = 0
         self.worker_errors: list[str] = []
 
-    def person(self) -> Person:
+    def person(self) -> Person | None:
+        """A person of the INSi register not used yet; None once all were."""
         with self.people_lock:
-            return self.people.person()
+            if not self.pool:
+                self.pool_used_up = True
+                return None
+            return self.pool.pop()
 
     # --- clients ----------------------------------------------------------------------------
 
@@ -128,9 +137,10 @@ class CrashRun:
             self.login(client)
             count = 0
             while not self.stop.is_set():
-                creation = Creation(
-                    self.person(), count % self.args.web_every == 0, str(uuid.uuid4())
-                )
+                person = self.person()
+                if person is None:
+                    return
+                creation = Creation(person, count % self.args.web_every == 0, str(uuid.uuid4()))
                 count += 1
                 self.complete(client, creation)
                 with self.creations_lock:
@@ -140,12 +150,40 @@ class CrashRun:
         finally:
             client.close()
 
+    def look_up(self, client: Client, creation: Creation, deadline: float) -> bool:
+        """INSi look-up by card until INSi answers (a 00: the patient is in the register);
+        False when it did not in time, or answered otherwise (``creation.final`` says)."""
+        while time.monotonic() < deadline:
+            try:
+                answer = client.look_up(creation.person)
+            except httpx.TransportError:
+                creation.lost_answers += 1
+                time.sleep(RETRY_PAUSE)
+                continue
+            if answer.status == 401:
+                self.login(client)
+                continue
+            if answer.status >= 500:
+                creation.server_errors += 1
+                time.sleep(RETRY_PAUSE)
+                continue
+            code = (answer.json() or {}).get("code") if answer.status == 200 else None
+            if code != "00":
+                creation.final = f"INSi look-up {answer.brief()}"
+                return False
+            return True
+        creation.final = "unanswered"
+        return False
+
     def complete(self, client: Client, creation: Creation) -> None:
-        """Send the creation until an answer arrives, under the same key every time."""
+        """Ask INSi, then send the creation until an answer arrives, under the same key every
+        time."""
         person = creation.person
         web = person.web() if creation.web else None
         body = person.creation(OID_TEST, web)
         deadline = time.monotonic() + GIVE_UP_AFTER
+        if not self.look_up(client, creation, deadline):
+            return
         while True:
             if time.monotonic() > deadline:
                 creation.final = "unanswered"
@@ -189,12 +227,15 @@ class CrashRun:
         self.context = pki.client_context()
         self.db = ServiceDatabase.fresh(args.database, self.workdir, args.postgres_url)
         root = Path(args.service_root).resolve() if args.service_root else None
-        self.service = Service(self.workdir / "home", self.db.url, "test", pki)
+        self.pool = self.people.pool(args.people or 300 + 200 * args.kills)
+        register = write_register(self.workdir / "insi-register.json", self.pool, OID_TEST)
+        self.service = Service(self.workdir / "home", self.db.url, "test", pki, register=register)
         if root is not None:
             self.service.root = root
         started = time.monotonic()
         try:
-            self.service.start()
+            self.service.start(timeout=300)  # loading the register comes first
+            self.service.register = None  # the database keeps it: restarts load nothing
             workers = [
                 threading.Thread(target=self.worker, args=(index,), daemon=True)
                 for index in range(args.clients)
@@ -309,6 +350,14 @@ class CrashRun:
             f"initial passwords lost: {len(lost_passwords)}; recovered by reissue: "
             f"{recovered}{reissue_state}"
         )
+        print(
+            f"INSi register: {len(sent)} people used of {len(sent) + len(self.pool)}"
+            + (
+                " (all used: the clients stopped early; raise --people)"
+                if self.pool_used_up
+                else ""
+            )
+        )
         for error in self.worker_errors:
             print(f"client error: {error}")
         failed = bool(
@@ -332,6 +381,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=4, help="client threads (4)")
     parser.add_argument(
         "--web-every", type=int, default=3, help="one creation in N asks web access"
+    )
+    parser.add_argument(
+        "--people",
+        type=int,
+        help="patients in the INSi register file (default 300 + 200 per kill)",
     )
     parser.add_argument("--min-gap", type=float, default=0.2, help="seconds, after a restart")
     parser.add_argument("--max-gap", type=float, default=1.5, help="seconds, after a restart")

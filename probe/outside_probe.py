@@ -12,8 +12,11 @@ exit status 1 when a case failed.
 
 The families (probe/README.md says more): request bodies (size, keys, nesting), half-sent
 requests and connection floods, the login rate limit, the initial password and its reissue,
-the service's own rules on INS, channels and names, authorisation, challenge flooding and TLS
-versions, and the generic part: malformed requests, idempotency, routes, tokens. Every answer
+the service's own rules on INS, channels and names, authorisation, INSi (the look-ups and the
+creation gate), challenge flooding and TLS versions, and the generic part: malformed requests,
+idempotency, routes, tokens. The service starts with an INSi register file the probe writes
+(``--insi-register``): the probe's patients, as INSi answers them, and every creation the probe
+expects to pass is preceded by a look-up by card, as a workstation does. Every answer
 the probe receives is also held to the generic rules: no 5xx, no stack trace, a refusal is
 ``application/problem+json`` with a ``code``, and never quotes the NIR or name it was sent.
 At the end, the service's own log must hold none of the probe's patients, passwords or tokens.
@@ -66,9 +69,20 @@ from probe_kit import (
     raw_request,
     read_answer,
     tls_socket,
+    write_register,
 )
 
 REISSUE_PATH = "/v1/dmp/web-access/password"
+REGISTER_SIZE = 400  # people in the INSi register file; a run uses fewer
+# A person whose INSi traits carry an apostrophe, hyphens and several words.
+COMPOUND = Person(
+    "178127512345643", "19781224", "M", "D'ARTAGNAN-ELODIE DE LA TOUR", "MARIE-ANGE ZOE"
+)
+# Homonyms: the same traits, two people (INSi answers 02 by traits, 00 by each card).
+HOMONYMS = (
+    Person("270011305521095", "19700101", "F", "VALORIMA", "SELENA"),
+    Person("270011315553370", "19700101", "F", "VALORIMA", "SELENA"),
+)
 
 
 @dataclass(frozen=True)
@@ -411,6 +425,9 @@ class OutsideProbe:
         self.other_oid = OID_DEMO if self.mode == "test" else OID_NIA
         self.sent: dict[str, str] = {}  # what the service's log must not hold
         self.workdir = Path(tempfile.mkdtemp(prefix="outside-probe-"))
+        # The INSi register: everyone person() hands out, and COMPOUND.
+        self.pool = self.people.pool(REGISTER_SIZE)
+        self.unknown = self.people.person()  # in no register: INSi answers 01
 
     # infrastructure
 
@@ -420,12 +437,16 @@ class OutsideProbe:
         self.context = self.pki.client_context()
         self.db = ServiceDatabase.fresh(self.args.database, self.workdir, self.args.postgres_url)
         limits = {"header_timeout": self.header_timeout, "body_timeout": self.body_timeout}
+        register = write_register(
+            self.workdir / "insi-register.json", [*self.pool, COMPOUND, *HOMONYMS], self.oid
+        )
         self.service = Service(
             self.workdir / "home",
             self.db.url,
             self.mode,
             self.pki,
             {} if self.args.no_config else limits,
+            register,
         )
         if self.args.service_root:
             self.service.root = Path(self.args.service_root).resolve()
@@ -457,10 +478,27 @@ class OutsideProbe:
             self.sent[value] = label
 
     def person(self) -> Person:
-        person = self.people.person()
+        """A person of the INSi register not used yet."""
+        if not self.pool:
+            raise RuntimeError("the INSi register file is used up: raise REGISTER_SIZE")
+        person = self.pool.pop(0)
         for label, value in person_secrets(person).items():
             self.remember(label, value)
         return person
+
+    def look_up(self, client: Client, person: Person, secrets: dict | None = None) -> Answer:
+        """INSi look-up by card, held to the generic rules; a 00 is expected (the case
+        fails otherwise)."""
+        answer = self.post(
+            client, "/v1/insi/card", person.card(), secrets or person_secrets(person)
+        )
+        case = self.report.current
+        if case is not None:
+            case.expect(
+                answer.status == 200 and (answer.json() or {}).get("code") == "00",
+                f"INSi look-up {answer.brief()}",
+            )
+        return answer
 
     def call(
         self,
@@ -500,8 +538,18 @@ class OutsideProbe:
         return self.call(client, "POST", path, secrets, json_body=body, **options)
 
     def create(
-        self, client: Client, person: Person, *, web: dict | None = None, oid=None, key=None
+        self,
+        client: Client,
+        person: Person,
+        *,
+        web: dict | None = None,
+        oid=None,
+        key=None,
+        look_up: bool = True,
     ):
+        """POST /v1/dmp for ``person``, after an INSi look-up by ``client`` (``look_up``)."""
+        if look_up:
+            self.look_up(client, person)
         body = person.creation(oid or self.oid, web)
         for label in ("email", "mobile"):
             if web and web.get(label):
@@ -530,6 +578,7 @@ class OutsideProbe:
             ("generic", self.family_generic),
             ("rules", self.family_rules),
             ("authorisation", self.family_authorisation),
+            ("insi", self.family_insi),
             ("password", self.family_password),
             ("login-rate", self.family_login_rate),
             ("bodies", self.family_bodies),
@@ -655,6 +704,7 @@ class OutsideProbe:
             secrets = person_secrets(person)
             body = person.creation(self.oid)
             key = str(uuid.uuid4())
+            self.look_up(a, person)
             first = self.post(a, "/v1/dmp", body, secrets, key=key)
             case.expect(first.status == 201, f"first creation {first.brief()}")
             again = self.post(a, "/v1/dmp", body, secrets, key=key)
@@ -683,10 +733,12 @@ class OutsideProbe:
             for client in clients:
                 client.token = a.token
 
+            self.look_up(a, person)  # the clients share A's session
+
             def send(client: Client) -> Answer:
                 client.request("GET", "/v1/health")  # connected first: the race is the request
                 barrier.wait(timeout=30)
-                return self.create(client, person, key=key)
+                return self.create(client, person, key=key, look_up=False)
 
             with ThreadPoolExecutor(self.sizes.concurrent) as pool:
                 answers = list(pool.map(send, clients))
@@ -838,16 +890,20 @@ class OutsideProbe:
                     "status says a DMP exists",
                 )
 
-        with report.case(f"same 15 digits under {self.oid} then {self.other_oid}: 409") as case:
+        with report.case(f"same 15 digits under {self.oid} then {self.other_oid}: one DMP") as case:
             person = self.person()
             first = self.create(self.a, person)
             case.expect(first.status == 201, f"first {first.brief()}")
+            # INSi gave the other OID to nobody: refused before any DMP (the gate), and the
+            # status under the other OID finds the one DMP (one person across OIDs).
             self.refused(
-                case,
-                "second OID",
-                person.creation(self.other_oid),
-                person_secrets(person),
-                expect=409,
+                case, "second OID", person.creation(self.other_oid), person_secrets(person)
+            )
+            ins = {"value": person.nir, "oid": self.other_oid}
+            status = self.post(self.a, "/v1/dmp/status", {"ins": ins}, person_secrets(person))
+            case.expect(
+                (status.json() or {}).get("status") == "active",
+                f"status under {self.other_oid}: {status.brief()}",
             )
 
         if self.mode == "production":
@@ -855,10 +911,19 @@ class OutsideProbe:
                 person = self.person()
                 self.refused(case, "TEST OID", person.creation(OID_TEST), person_secrets(person))
         else:
-            with report.case("real INS refused in test mode") as case:
-                for oid in (OID_NIR, OID_NIA):
-                    person = self.person()
-                    self.refused(case, oid, person.creation(oid), person_secrets(person))
+            with report.case("real INS-NIR refused in test mode, INS-NIA left to INSi") as case:
+                person = self.person()
+                answer = self.refused(
+                    case, OID_NIR, person.creation(OID_NIR), person_secrets(person)
+                )
+                case.expect(answer.code == "INS_REAL_ON_TEST", f"INS-NIR: {answer.brief()}")
+                # No test variant of the NIA exists: a test service takes its OID, and INSi
+                # gave it to nobody here.
+                person = self.person()
+                answer = self.refused(
+                    case, OID_NIA, person.creation(OID_NIA), person_secrets(person)
+                )
+                case.expect(answer.code == "INSI_REQUIRED", f"INS-NIA: {answer.brief()}")
 
         for mobile in (
             "+1 202 555 0143",
@@ -923,11 +988,15 @@ class OutsideProbe:
             answer = self.create(self.a, person, web=person.web())
             case.expect(answer.status == 201, f"answered {answer.brief()}")
             self.remember("password", password_in(answer.json()))
-        with report.case("control: accents, hyphen, apostrophe, spaces accepted") as case:
-            person = self.person()
+        with report.case("control: hyphens, apostrophe, spaces of INSi's traits accepted") as case:
+            person = COMPOUND
+            for label, value in person_secrets(person).items():
+                self.remember(label, value)
+            self.look_up(self.a, person)
             body = person.creation(self.oid)
-            body["patient"]["last_name"] = "D'ARTAGNAN-ÉLODIE DE LA TOUR"
-            body["patient"]["first_name"] = "Marie-Ange Zoé"
+            # As a client may send them: a typographic apostrophe, runs of spaces.
+            body["patient"]["last_name"] = "D\u2019ARTAGNAN-ELODIE  DE LA TOUR"
+            body["patient"]["first_name"] = "MARIE-ANGE  ZOE"
             answer = self.post(
                 self.a, "/v1/dmp", body, person_secrets(person), key=str(uuid.uuid4())
             )
@@ -955,6 +1024,188 @@ class OutsideProbe:
                 self.a, "/v1/dmp/web-access", web, person_secrets(person), key=str(uuid.uuid4())
             )
             case.expect(400 <= answer.status < 500, f"answered {answer.brief()}")
+
+    # --- INSi: the look-ups and the creation gate (issue 11) ------------------------------------
+
+    def family_insi(self) -> None:
+        report, a, b = self.report, self.a, self.b
+
+        with report.case("creation without an INSi look-up: 422 INSI_REQUIRED") as case:
+            person = self.person()
+            answer = self.refused(
+                case, "no look-up", person.creation(self.oid), person_secrets(person)
+            )
+            case.expect(answer.code == "INSI_REQUIRED", f"answered {answer.brief()}")
+
+        with report.case(
+            "creation with other traits than INSi's: 422 INSI_TRAITS_MISMATCH"
+        ) as case:
+            person = self.person()
+            self.look_up(a, person)
+            variants = {
+                "first name as typed": {"first_name": person.first_name.capitalize()},
+                "used name": {"last_name": person.last_name + " DUPONT"},
+                "birth date": {"birth_date": person.birth_date[:6] + "00"},
+                "sex": {"sex": "F" if person.sex == "M" else "M"},
+            }
+            for label, change in variants.items():
+                body = person.creation(self.oid)
+                body["patient"].update(change)
+                answer = self.refused(case, label, body, person_secrets(person))
+                case.expect(
+                    answer.code == "INSI_TRAITS_MISMATCH", f"{label}: answered {answer.brief()}"
+                )
+            control = self.create(a, person, look_up=False)
+            case.expect(control.status == 201, f"INSi's traits: {control.brief()}")
+
+        with report.case("another professional's look-up does not open the gate") as case:
+            person = self.person()
+            self.look_up(b, person)
+            answer = self.refused(
+                case, "A after B's look-up", person.creation(self.oid), person_secrets(person)
+            )
+            case.expect(answer.code == "INSI_REQUIRED", f"answered {answer.brief()}")
+            control = self.create(b, person, look_up=False)
+            case.expect(control.status == 201, f"B after its own look-up: {control.brief()}")
+
+        with report.case("identity status and document: the RNIV rules") as case:
+            person = self.person()
+            self.look_up(a, person)
+            for identity, code in (
+                ({"status": "qualifiee", "document": "none"}, "IDENTITY_STATUS"),
+                ({"status": "recuperee", "document": "passport"}, "IDENTITY_STATUS"),
+                ({"status": "qualifiee", "document": "birth_certificate"}, "DOCUMENT_MINORS_ONLY"),
+            ):
+                body = {**person.creation(self.oid), "identity": identity}
+                answer = self.refused(case, str(identity), body, person_secrets(person))
+                case.expect(answer.code == code, f"{identity}: answered {answer.brief()}")
+            body = {
+                **person.creation(self.oid),
+                "identity": {"status": "qualifiee", "document": "passport"},
+            }
+            answer = self.post(a, "/v1/dmp", body, person_secrets(person), key=str(uuid.uuid4()))
+            case.expect(answer.status == 201, f"qualifiee with a passport: {answer.brief()}")
+            stored = self.db.query(
+                "SELECT identity_status, identity_document FROM dmps WHERE ins_value = ?",
+                (person.nir,),
+            )
+            case.expect(
+                [tuple(row) for row in stored] == [("qualifiee", "passport")],
+                f"stored {stored}",
+            )
+
+        with report.case("look-ups: 00 by card and traits, 01 for nobody, 02 for homonyms") as case:
+            person = self.person()
+            traits = {
+                "birth_name": person.last_name,
+                "first_given_name": person.first_name.capitalize(),
+                "sex": person.sex,
+                "birth_date": person.birth_date,
+                "birthplace": None,
+            }
+            secrets = person_secrets(person)
+            by_traits = self.post(a, "/v1/insi/traits", traits, secrets).json() or {}
+            identity = by_traits.get("identity") or {}
+            case.expect(
+                by_traits.get("code") == "00"
+                and identity.get("ins") == {"value": person.nir, "oid": self.oid}
+                and identity.get("traits", {}).get("given_names") == person.first_name.split(),
+                f"by traits {by_traits}",
+            )
+            nobody = self.unknown
+            for label, value in person_secrets(nobody).items():
+                self.remember(label, value)
+            for path, body in (
+                ("/v1/insi/card", nobody.card()),
+                ("/v1/insi/traits", {**traits, "birth_name": nobody.last_name}),
+            ):
+                answer = self.post(a, path, body, person_secrets(nobody)).json() or {}
+                case.expect(answer == {"code": "01", "identity": None}, f"{path}: {answer}")
+            twin = HOMONYMS[0]
+            for label, value in person_secrets(twin).items():
+                self.remember(label, value)
+            several = {
+                "birth_name": twin.last_name,
+                "first_given_name": twin.first_name,
+                "sex": twin.sex,
+                "birth_date": twin.birth_date,
+            }
+            answer = self.post(a, "/v1/insi/traits", several, person_secrets(twin)).json() or {}
+            case.expect(answer == {"code": "02", "identity": None}, f"homonyms: {answer}")
+            for homonym in HOMONYMS:
+                found = self.post(a, "/v1/insi/card", homonym.card(), person_secrets(homonym))
+                case.expect(
+                    ((found.json() or {}).get("identity") or {}).get("ins", {}).get("value")
+                    == homonym.nir,
+                    f"homonym by card: {found.brief()}",
+                )
+
+        with report.case("malformed look-ups: 422 with their code, nothing echoed") as case:
+            person = self.person()
+            secrets = person_secrets(person)
+            wrong_key = person.nir[:13] + f"{(int(person.nir[13:]) + 1) % 100:02d}"
+            card = person.card()
+            for label, body, code in (
+                ("NIR key", {**card, "nir": wrong_key}, "NIR_KEY"),
+                ("NIR shape", {**card, "nir": person.nir[:13] + "XY"}, "NIR_FORMAT"),
+                (
+                    "escape in the name",
+                    {**card, "last_name": "\x1b[2J" + person.last_name},
+                    "NAME_CHARSET",
+                ),
+                ("rank 0", {**card, "rank": 0}, "VALIDATION"),
+            ):
+                answer = self.post(a, "/v1/insi/card", body, {**secrets, "wrong NIR": wrong_key})
+                case.expect(
+                    answer.status == 422 and answer.code == code, f"{label}: {answer.brief()}"
+                )
+            traits = {
+                "birth_name": person.last_name,
+                "first_given_name": person.first_name,
+                "sex": person.sex,
+                "birth_date": person.birth_date,
+                "birthplace": "7505",
+            }
+            answer = self.post(a, "/v1/insi/traits", traits, secrets)
+            case.expect(
+                answer.status == 422 and answer.code == "BIRTHPLACE",
+                f"birthplace: {answer.brief()}",
+            )
+
+        with report.case("verification: valid with INSi's traits only") as case:
+            person = self.person()
+            secrets = person_secrets(person)
+            held = {
+                "ins": {"value": person.nir, "oid": self.oid},
+                "birth_name": person.last_name,
+                "given_names": person.first_name.split(),
+                "sex": person.sex,
+                "birth_date": person.birth_date,
+            }
+            valid = self.post(a, "/v1/insi/verification", held, secrets).json() or {}
+            case.expect(valid == {"valid": True}, f"INSi's traits: {valid}")
+            other = {**held, "given_names": ["AUTRE"]}
+            invalid = self.post(a, "/v1/insi/verification", other, secrets).json() or {}
+            case.expect(invalid == {"valid": False}, f"another given name: {invalid}")
+            # A valid verification is an INSi answer too: the creation passes.
+            created = self.create(a, person, look_up=False)
+            case.expect(created.status == 201, f"creation after it: {created.brief()}")
+
+        with report.case("INSi routes need a session: 401") as case:
+            person = self.person()
+            stranger = self.client("127.0.0.9")
+            try:
+                for path, body in (
+                    ("/v1/insi/card", person.card()),
+                    ("/v1/insi/traits", {}),
+                    ("/v1/insi/verification", {}),
+                ):
+                    answer = self.call(
+                        stranger, "POST", path, person_secrets(person), json_body=body
+                    )
+                    case.expect(answer.status == 401, f"{path}: {answer.brief()}")
+            finally:
+                stranger.close()
 
     # --- authorisation (finding 6) ---------------------------------------------------------------
 

@@ -1,6 +1,6 @@
-"""What the outside probe and the crash run share: a PKI of their own, fictitious patients,
-`proclient serve` as a subprocess, an HTTPS client, raw TLS sockets, and a look into the
-service's database after the fact.
+"""What the outside probe and the crash run share: a PKI of their own, fictitious patients and
+the INSi register file that names them, `proclient serve` as a subprocess, an HTTPS client,
+raw TLS sockets, and a look into the service's database after the fact.
 
 Nothing here imports proclient: the service is reached the way any other client would reach
 it (HTTPS on loopback), and it is started the way an operator starts it (the `proclient
@@ -58,14 +58,18 @@ def nir_key(body: str) -> str:
 
 @dataclass(frozen=True)
 class Person:
+    """A fictitious patient as INSi knows them: birth name and given names in upper case
+    without accents (the service creates DMPs with INSi's traits only)."""
+
     nir: str
     birth_date: str  # AAAAMMJJ
     sex: str  # M or F
     last_name: str
-    first_name: str
+    first_name: str  # the given names, joined by one space
 
     def creation(self, oid: str, web: dict | None = None) -> dict:
-        """The body of POST /v1/dmp for this person under ``oid``."""
+        """The body of POST /v1/dmp for this person under ``oid`` (INSi's traits: the
+        service's gate also wants a recent INSi answer to the same professional)."""
         body: dict = {
             "patient": {
                 "ins": {"value": self.nir, "oid": oid},
@@ -80,10 +84,35 @@ class Person:
             body["web_access"] = web
         return body
 
+    def card(self) -> dict:
+        """The body of POST /v1/insi/card: this person as read from their Carte Vitale."""
+        return {
+            "last_name": self.last_name,
+            "first_name": self.first_name,
+            "birth_date": self.birth_date,
+            "nir": self.nir,
+            "rank": 1,
+        }
+
+    def insi_identity(self, oid: str) -> dict:
+        """This person as INSi answers them (an entry of a ``--insi-register`` file)."""
+        return {
+            "ins": {"value": self.nir, "oid": oid},
+            "history": [],
+            "traits": {
+                "birth_name": self.last_name,
+                "given_names": self.first_name.split(),
+                "sex": self.sex,
+                "birth_date": self.birth_date,
+                "birthplace": "75056",
+            },
+        }
+
     def web(self) -> dict:
         """Online-access channels: an email and a French mobile."""
+        first = self.first_name.split()[0] if self.first_name else "patient"
         return {
-            "email": f"{self.first_name.lower()}.{self.last_name.lower()}@exemple.fr",
+            "email": f"{first.lower()}.{self.last_name.lower().replace(' ', '')}@exemple.fr",
             "mobile": "06 12 34 56 78",
         }
 
@@ -94,8 +123,8 @@ class Person:
 
 class People:
     """Fictitious adults with well-formed NIRs (born in Paris, 1950-1999) that agree with their
-    birth date and sex, and made-up names of letters only (easy to spot if echoed). Unique
-    within one generator."""
+    birth date and sex, and made-up names of upper-case letters only (INSi's form; easy to spot
+    if echoed). Unique within one generator."""
 
     CONSONANTS = "BCDFGHJKLMNPRSTVZ"
     VOWELS = "AEIOU"
@@ -125,7 +154,18 @@ class People:
 
     def person(self) -> Person:
         nir, birth, sex = self.nir()
-        return Person(nir, birth, sex, self._word(4), self._word(3).capitalize())
+        return Person(nir, birth, sex, self._word(4), self._word(3))
+
+    def pool(self, count: int) -> list[Person]:
+        """``count`` people not given before (those of an INSi register file)."""
+        return [self.person() for _ in range(count)]
+
+
+def write_register(path: Path, people: list[Person], oid: str) -> Path:
+    """The ``proclient serve --insi-register`` file naming ``people`` under ``oid``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([p.insi_identity(oid) for p in people]), encoding="utf-8")
+    return path
 
 
 # --- PKI ---------------------------------------------------------------------------------------
@@ -438,6 +478,10 @@ class Client:
     def post(self, path: str, body: object = None, **options) -> Answer:
         return self.request("POST", path, json_body=body, **options)
 
+    def look_up(self, person: Person) -> Answer:
+        """INSi look-up by ``person``'s card, as a workstation asks before a creation."""
+        return self.post("/v1/insi/card", person.card())
+
     def challenge(self) -> Answer:
         return self.request("POST", "/v1/auth/challenge", token="")
 
@@ -588,6 +632,7 @@ class Service:
     mode: str
     pki: Pki
     limits: dict = field(default_factory=dict)
+    register: Path | None = None  # --insi-register FILE (None: not passed on this start)
     port: int = field(default_factory=free_port)
     python: str = sys.executable
     root: Path = ROOT  # the checkout whose proclient runs (its directory leads sys.path)
@@ -642,6 +687,8 @@ class Service:
             "--mode",
             self.mode,
         ]
+        if self.register is not None:
+            command += ["--insi-register", str(self.register)]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 command, cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT

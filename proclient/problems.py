@@ -123,8 +123,7 @@ def problem_message(code: str) -> str | None:
             "Indiquez la pièce d'identité vue (ou « aucune ») avant de continuer."
         ),
         "INSI_MISSING": _(
-            "L'INSi n'a pas encore confirmé l'identité du patient : pas de DMP sans INS "
-            "vérifié."
+            "L'INSi n'a pas encore confirmé l'identité du patient : pas de DMP sans INS vérifié."
         ),
         "INSI_NONE_CARD": _(
             "L'INSi ne trouve aucune identité pour cette carte : vérifiez les traits avec le "

@@ -197,6 +197,8 @@ class ServerTable(_Table):
     max_connections_per_address: int = Field(default=50, ge=0, le=100_000)  # 0: no cap
     # Addresses whose X-Forwarded-For is believed (a TLS proxy: "127.0.0.1"); unset: none.
     trusted_proxies: str | None = None
+    # Seconds an INSi answer lets its professional create or reactivate the DMP (server/insi.py).
+    insi_answer_ttl: int = Field(default=3600, ge=60, le=24 * 3600)
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,9 @@ KEY_IDS: frozenset[str] = frozenset(
         "journal",
         "quit_home",
         "cancel_picker",
+        # proclient/screens/connect.py
+        "insi_retry",
+        "insi_traits",
         # proclient/screens/summary.py
         "create",
         # proclient/screens/done.py

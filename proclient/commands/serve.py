@@ -2,7 +2,9 @@
 
 Settings: the [server] table of config.toml (see proclient/server/serving.py), overridden by
 the options below. ``--init-demo`` makes the demo CA, professionals and a TLS certificate,
-says where, and serves with them; ``--openapi`` writes the OpenAPI document and stops.
+says where, seeds the demo INSi register and DMPs, and serves with them; ``--insi-register
+FILE.json`` loads the operator's INSi identities (server/register.py) before serving;
+``--openapi`` writes the OpenAPI document and stops.
 ``--workers N`` (N > 1) serves with N processes on one socket under a supervisor: this
 process checks the settings, migrates the schema and makes the demo material (with
 ``--init-demo``) once, then spawns the workers (serving.serve_workers).
@@ -56,6 +58,15 @@ def configure(parser) -> None:
         ),
     )
     parser.add_argument(
+        "--insi-register",
+        dest="insi_register",
+        metavar="FICHIER",
+        help=_(
+            "charge dans le registre INSi du service les identités de ce fichier JSON "
+            "(une liste d'identités comme l'INSi les renvoie) avant de démarrer"
+        ),
+    )
+    parser.add_argument(
         "--openapi",
         metavar="FICHIER",
         nargs="?",
@@ -104,6 +115,13 @@ def run(args, settings) -> int:
         from proclient.server.demo import seed_demo_dmps
 
         seed_demo_dmps(config.database, pseudonym_secret=app.state.settings.pseudonym_secret)
+    if args.insi_register:
+        try:
+            count = serving.load_insi_register(app, Path(args.insi_register), config.mode)
+        except BaseException:
+            app.state.storage.close()
+            raise
+        print(_("Registre INSi : {count} identité(s) chargée(s).", count=count), flush=True)
     database = app.state.storage.db.describe()
     banner = _(
         "Service DMP ({mode}) sur {scheme}://{host}:{port} — base {database}",

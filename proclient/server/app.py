@@ -29,6 +29,11 @@ from proclient.server.schemas import (
     CreationIn,
     CreationOut,
     HealthOut,
+    InsiAnswerOut,
+    InsiCardIn,
+    InsiTraitsIn,
+    InsiVerificationIn,
+    InsiVerificationOut,
     SessionIn,
     SessionOut,
     StatusIn,
@@ -47,6 +52,9 @@ _PROBLEMS = {
     status: {"model": ProblemOut, "content": {"application/problem+json": {}}}
     for status in (400, 401, 404, 409, 422, 429)
 }
+
+# INSi: reads that refuse only the session and the request's content.
+_INSI_PROBLEMS = {status: _PROBLEMS[status] for status in (401, 422)}
 
 # Web access and its password: a professional authorised on the DMP only.
 _AUTHORIZED_PROBLEMS = {
@@ -127,7 +135,10 @@ def create_app(settings: ServerSettings) -> FastAPI:
         title="proclient - service DMP",
         version=API_VERSION,
         description="Création, réactivation et accès en ligne du DMP (transactions TD0.2, "
-        "TD1.1, TD1.2 et TD1.5 du DMPi), en JSON.",
+        "TD1.1, TD1.2 et TD1.5 du DMPi), et recherche de l'INS par l'INSi (par la carte "
+        "Vitale, par les traits, vérification), en JSON. La création et la réactivation "
+        "demandent une réponse de l'INSi de moins d'une heure au même professionnel pour cet "
+        "INS, et les traits de l'INSi.",
         openapi_url="/v1/openapi.json",
         docs_url=None,
         redoc_url=None,
@@ -167,6 +178,32 @@ def create_app(settings: ServerSettings) -> FastAPI:
             body.challenge_id, body.certificate, body.signature, _client_address(request)
         )
 
+    @app.post(
+        "/v1/insi/card", response_model=InsiAnswerOut, responses=_INSI_PROBLEMS, tags=["INSi"]
+    )
+    def insi_card(body: InsiCardIn, pro: Pro) -> dict:
+        """INSi look-up by the Carte Vitale's beneficiary: 00 one identity (active INS, its
+        history, INSi's reference traits), 01 none, 02 several."""
+        return operations.insi.by_card(pro, body)
+
+    @app.post(
+        "/v1/insi/traits", response_model=InsiAnswerOut, responses=_INSI_PROBLEMS, tags=["INSi"]
+    )
+    def insi_traits(body: InsiTraitsIn, pro: Pro) -> dict:
+        """INSi look-up by traits (birth name, first given name, sex, birth date, optionally
+        the birthplace's INSEE code): 00, 01 or 02."""
+        return operations.insi.by_traits(pro, body)
+
+    @app.post(
+        "/v1/insi/verification",
+        response_model=InsiVerificationOut,
+        responses=_INSI_PROBLEMS,
+        tags=["INSi"],
+    )
+    def insi_verification(body: InsiVerificationIn, pro: Pro) -> dict:
+        """INSi verification: is this INS, with these traits, the person's valid INS?"""
+        return operations.insi.verify(pro, body)
+
     @app.post("/v1/dmp/status", response_model=StatusOut, responses=_PROBLEMS, tags=["DMP"])
     def status(body: StatusIn, pro: Pro) -> dict:
         """TD0.2: existence of the DMP, web access, this professional's authorisation."""
@@ -180,12 +217,15 @@ def create_app(settings: ServerSettings) -> FastAPI:
         tags=["DMP"],
     )
     def create(body: CreationIn, pro: Pro, key: Key) -> JSONResponse:
-        """TD1.1: create the DMP (and the web account when asked)."""
+        """TD1.1: create the DMP (and the web account when asked), for an INS that INSi gave
+        this professional within the hour (422 INSI_REQUIRED otherwise), with INSi's traits
+        (422 INSI_TRAITS_MISMATCH otherwise)."""
         return _answer(operations.write_dmp(pro, key, body, Action.CREATION))
 
     @app.post("/v1/dmp/reactivation", response_model=CreationOut, responses=_PROBLEMS, tags=["DMP"])
     def reactivate(body: CreationIn, pro: Pro, key: Key) -> JSONResponse:
-        """TD1.2: reactivate a closed DMP, with the consent given again."""
+        """TD1.2: reactivate a closed DMP, with the consent given again; the same INSi rule
+        as the creation."""
         return _answer(operations.write_dmp(pro, key, body, Action.REACTIVATION))
 
     @app.post(

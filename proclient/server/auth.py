@@ -34,7 +34,8 @@ address (the TCP peer, as the ASGI server reports it). Counters live in the data
   Behind a reverse proxy every client has the proxy's address, unless the ASGI server is
   told to trust the proxy's forwarding headers.
 
-Purge: expired challenges, expired sessions and failures older than the window are deleted
+Purge: expired challenges, expired sessions, failures older than the window and INSi answers
+older than ``insi_answer_ttl`` (server/insi.py) are deleted
 at most once per ``purge_interval`` per process, on the way of a challenge request (the
 unauthenticated route that creates rows). Deleting is idempotent, so several processes
 purging on their own schedule agree.
@@ -157,6 +158,7 @@ class Authenticator:
                 now,
                 self._settings.auth_failure_window.total_seconds(),
                 self._settings.challenge_window.total_seconds(),
+                self._settings.insi_answer_ttl.total_seconds(),
             )
             log.debug("purged %s", deleted)
         finally:

@@ -1,8 +1,11 @@
-"""Demo material: a CA, three professionals with PIN-protected keys, and seeded DMPs.
+"""Demo material: a CA, three professionals with PIN-protected keys, the demo INSi register
+and seeded DMPs.
 
 Everything here is fictitious. The professional numbers are shaped like real idNat_PS
 ("8" + an 11-digit RPPS number with its Luhn key) in the 99970… range used by test cards.
-The demo patients are :mod:`proclient.demo_people`'s, the same as on the demo Vitale cards.
+The demo patients are :mod:`proclient.demo_people`'s, the same as on the demo Vitale cards;
+the service's INSi register holds their identities as INSi gives them (``DEMO_REGISTER``), and
+the seeded DMPs carry INSi's INS and traits.
 
 The service only issues the files: a workstation turns a professional's key and certificate
 into a credential on its side (the credentials package's ``unlock_demo``).
@@ -17,7 +20,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from proclient.demo_people import demo_people
+from proclient.demo_people import DEMO_REGISTER, RegisterEntry
 from proclient.domain import OID_INS_NIR_TEST, Ins, Professional
 from proclient.fileutil import file_lock, write_private
 from proclient.server.pki import CertifiedKey, create_ca, issue_professional
@@ -113,24 +116,51 @@ def demo_patient_ins(nir: str) -> Ins:
     return Ins(nir, OID_INS_NIR_TEST)
 
 
+def register_identity(entry: RegisterEntry):
+    """A demo register entry as the service's register stores it."""
+    from proclient.server.register import RegisterIdentity
+
+    return RegisterIdentity(
+        ins=Ins(entry.ins, entry.oid),
+        birth_name=entry.birth_name,
+        given_names=entry.given_names,
+        sex=entry.sex,
+        birth_date=entry.birth_date,
+        birthplace=entry.birthplace,
+        history=tuple(Ins(value, oid) for value, oid in entry.history),
+    )
+
+
 def seed_demo_dmps(
     db_path: Path | str, *, reset: bool = False, pseudonym_secret: bytes | None = None
 ) -> None:
-    """The demo patients' seeded DMPs (``DemoPerson.dmp``): BEN SAÏD Karim's closed,
-    CASANOVA-ORSINI Marie-Ange's active, so that the demo shows the reactivation and the
-    'already exists' paths. Idempotent: those are put back in their seeded state on each call.
-    With ``reset``, the other demo patients' DMPs (LE GOFF, DURAND) are removed so that the
-    demo's creations can be replayed. ``pseudonym_secret``: the service's pseudonymisation
-    key (seeding writes audit lines)."""
+    """The demo INSi register (every ``DEMO_REGISTER`` entry, upserted) and the seeded DMPs
+    of its entries (``RegisterEntry.dmp``): BEN SAID Karim's closed, CASANOVA-ORSINI
+    Marie-Ange's active, so that the demo shows the reactivation and the 'already exists'
+    paths; they carry INSi's INS and traits. Idempotent: those are put back in their seeded
+    state on each call. With ``reset``, the other register people's DMPs (LE GOFF, DURAND…)
+    are removed so that the demo's creations can be replayed. ``pseudonym_secret``: the
+    service's pseudonymisation key (seeding writes audit lines). Test mode only: a
+    production service seeds nothing."""
+    from proclient.server import register
     from proclient.server.storage import Storage
 
     storage = Storage(db_path, pseudonym_secret)  # a SQLite path or a database URL
     try:
         storage.initialize()
-        for person in demo_people():
-            if person.dmp is not None:
-                storage.seed_dmp(demo_patient_ins(person.nir), person.identity, person.dmp)
+        at = datetime.now(UTC).isoformat(timespec="seconds")
+        register.store(storage, (register_identity(e) for e in DEMO_REGISTER), at)
+        for entry in DEMO_REGISTER:
+            ins = Ins(entry.ins, entry.oid)
+            if entry.dmp is not None:
+                identity = {
+                    "last_name": entry.birth_name,
+                    "first_name": " ".join(entry.given_names),
+                    "birth_date": entry.birth_date,
+                    "sex": entry.sex,
+                }
+                storage.seed_dmp(ins, identity, entry.dmp)
             elif reset:
-                storage.remove_dmp(demo_patient_ins(person.nir))
+                storage.remove_dmp(ins)
     finally:
         storage.close()

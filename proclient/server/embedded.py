@@ -1,9 +1,10 @@
 """The DMP service inside the application's process (demo, tests, single workstation).
 
 This module builds the service only: the ASGI app on ``data_dir/dmp-service.sqlite3`` (test
-mode), the demo PKI it trusts, and the seeded demo DMPs. The client reaches it through httpx's
-ASGI transport (the same requests, answers and errors as over the network, without a
-socket); joining the two is the composition root's job (:mod:`proclient.embedded_service`).
+mode), the demo PKI it trusts, the demo INSi register and the seeded demo DMPs. The client
+reaches it through httpx's ASGI transport (the same requests, answers and errors as over the
+network, without a socket); joining the two is the composition root's job
+(:mod:`proclient.embedded_service`).
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ DATABASE_NAME = "dmp-service.sqlite3"
 
 def embedded_app(data_dir: Path, *, reset_demo: bool = False) -> tuple[FastAPI, DemoPki]:
     """The service's ASGI app on ``data_dir/dmp-service.sqlite3`` (test mode, trusting the
-    demo CA in ``data_dir/demo-pki``), with the demo DMPs seeded (``reset_demo``: the other
-    demo patients' DMPs removed), and that demo PKI. The audit trail's pseudonymisation key
-    is the file ``data_dir/dmp-pseudonym.key``."""
+    demo CA in ``data_dir/demo-pki``), with the demo INSi register and the demo DMPs seeded
+    (``reset_demo``: the other demo patients' DMPs removed), and that demo PKI. The audit
+    trail's pseudonymisation key is the file ``data_dir/dmp-pseudonym.key``."""
     data_dir = Path(data_dir)
     pki = ensure_demo_pki(data_dir / "demo-pki")
     database = data_dir / DATABASE_NAME

@@ -1,5 +1,6 @@
 """The DMP transactions: TD0.2 status, TD1.1 creation, TD1.2 reactivation, TD1.5 web access,
-and the reissue of an initial password whose answer was lost.
+and the reissue of an initial password whose answer was lost. Creation and reactivation need
+a recent INSi answer for the INS, to the same professional, and INSi's traits (server/insi.py).
 
 Each write is idempotent per (professional, Idempotency-Key): the same payload replays the
 first answer, without the initial password, which is handed out once; another payload under
@@ -35,9 +36,9 @@ from proclient.domain import (
     is_minor,
     make_legal_representative,
     normalize_name,
-    validate_ins,
 )
 from proclient.server.database import Conn
+from proclient.server.insi import InsiOperations, check_ins
 from proclient.server.problems import Problem
 from proclient.server.schemas import (
     CreationIn,
@@ -156,6 +157,7 @@ class DmpOperations:
         self._settings = settings
         self._storage = storage
         self._in_flight = InFlight()
+        self.insi = InsiOperations(settings, storage)
         try:
             self._zone: ZoneInfo | None = ZoneInfo("Europe/Paris")
         except ZoneInfoNotFoundError:
@@ -171,15 +173,9 @@ class DmpOperations:
         return self._settings.clock().isoformat(timespec="seconds")
 
     def check_ins(self, ins: InsIn) -> Ins:
-        """The INS if its OID suits this service's mode (HOM 6) and its value has the NIR's
-        shape and key, for an INS-NIA as for an INS-NIR (proclient.domain.validate_ins)."""
-        if ins.oid not in TEST_OIDS | REAL_OIDS:
-            raise Problem("INS_OID_UNKNOWN")
-        if self._settings.mode == "production" and ins.oid in TEST_OIDS:
-            raise Problem("INS_TEST_ON_PRODUCTION")
-        if self._settings.mode == "test" and ins.oid in REAL_OIDS:
-            raise Problem("INS_REAL_ON_TEST")
-        return validate_ins(ins.value, ins.oid)
+        """The INS if its OID suits this service's mode (server/insi.py's check_ins: HOM 6,
+        and the INS-NIA in test mode too) and its value has the NIR's shape and key."""
+        return check_ins(self._settings.mode, ins)
 
     def _account(self, email: str | None, mobile: str | None) -> _Account:
         # The client's rules (proclient.domain): French mobiles only, RFC 5321 email limits.
@@ -249,8 +245,15 @@ class DmpOperations:
         }
 
     def write_dmp(self, pro: Professional, key: str, body: CreationIn, action: Action) -> Outcome:
-        """TD1.1 creation or TD1.2 reactivation, with TD1.5 web access when asked."""
-        request_hash = self._storage.request_hash(action.value, body.model_dump(mode="json"))
+        """TD1.1 creation or TD1.2 reactivation, with TD1.5 web access when asked; only for
+        an INS that INSi gave this professional within the hour, with INSi's traits
+        (:meth:`InsiOperations.require_answer`)."""
+        payload = body.model_dump(mode="json")
+        if payload["identity"] is None:
+            # Hashed as before the identity block existed: a retry sent across the upgrade
+            # still replays its answer.
+            del payload["identity"]
+        request_hash = self._storage.request_hash(action.value, payload)
         # A replay is found inside the write transaction anyway; looking first only pays
         # when it spares the scrypt of a web account. (The rules below cannot refuse a
         # replay that was accepted: their outcome only changes as a minor comes of age.)
@@ -260,6 +263,8 @@ class DmpOperations:
         ):
             return replay
         ins = self.check_ins(body.patient.ins)
+        status, document = self.insi.vigilance(body.identity)
+        vigilance = (status.value, document.value)
         if not body.consent.creation:
             raise Problem("CONSENT_MISSING")
         # The names as the client keeps them (RNIV characters, NFC), stored that way.
@@ -287,15 +292,19 @@ class DmpOperations:
             "first_name": first_name,
         }
         ref = self._storage.patient_ref(ins)
+        today = self._today()
 
         def execute(conn: Conn, at: str) -> tuple[int, dict]:
+            self.insi.require_answer(conn, pro, ins, identity, document, today)
             self._storage.lock_patient(conn, ins)
             row = self._storage.find_dmp(conn, ins, pro.id_nat)
             if action is Action.CREATION:
                 if row is not None:
                     raise Problem("DMPFound" if row.status == "active" else "DMPClosed")
                 dmp_id = self._storage.new_id(conn, "dmps", "dmp_id", new_dmp_id)
-                self._storage.insert_dmp(conn, dmp_id, ins, identity, consent, representative, at)
+                self._storage.insert_dmp(
+                    conn, dmp_id, ins, identity, consent, representative, at, vigilance
+                )
             else:
                 if row is None:
                     raise Problem("DMPNotFound")
@@ -304,7 +313,9 @@ class DmpOperations:
                 if account is not None and row.web_access:
                     raise Problem("DMPPatientAccessAlreadyExists")
                 dmp_id = row.dmp_id
-                self._storage.update_dmp(conn, dmp_id, "active", consent, representative, at)
+                self._storage.update_dmp(
+                    conn, dmp_id, "active", consent, representative, at, vigilance
+                )
             self._storage.record_consent(conn, dmp_id, pro.id_nat, action.value, consent, at)
             self._storage.authorize(conn, dmp_id, pro.id_nat, at)
             self._storage.audit(conn, at, pro.id_nat, action.value, ref, dmp_id)

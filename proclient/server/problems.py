@@ -66,6 +66,20 @@ STATUS = {
     "MISSING_CHANNEL": 422,
     "PATIENT_MINOR": 422,
     "CONSENT_MISSING": 422,
+    # Identity vigilance (proclient.identity): the creation gate and INSi's inputs. The
+    # client's own codes (INSI_NONE*, INSI_SEVERAL, INSI_MISSING, DOCUMENT_MISSING,
+    # TRAITS_INCOMPLETE) are never sent by the service: 422 should one ever be.
+    "INSI_REQUIRED": 422,
+    "INSI_TRAITS_MISMATCH": 422,
+    "IDENTITY_STATUS": 422,
+    "DOCUMENT_MINORS_ONLY": 422,
+    "DOCUMENT_MISSING": 422,
+    "INSI_MISSING": 422,
+    "INSI_NONE_CARD": 422,
+    "INSI_NONE": 422,
+    "INSI_SEVERAL": 422,
+    "TRAITS_INCOMPLETE": 422,
+    "BIRTHPLACE": 422,
 }
 
 

@@ -3,9 +3,9 @@ the OpenAPI document. Consent flags are strict booleans: consent is never inferr
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 
 class _Strict(BaseModel):
@@ -15,9 +15,17 @@ class _Strict(BaseModel):
     @classmethod
     def _no_nul(cls, value: object) -> object:
         # PostgreSQL text cannot hold NUL: refuse it here (422), not in the database (500).
-        if isinstance(value, str) and "\x00" in value:
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
             raise ValueError("NUL character")
         return value
+
+
+BirthDateText = Annotated[
+    str,
+    Field(pattern=r"^[0-9]{8}$", description="AAAAMMJJ (date lunaire admise : 19550000)"),
+]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class InsIn(_Strict):
@@ -52,7 +60,23 @@ class WebAccessIn(_Strict):
     mobile: str | None = Field(default=None, max_length=32)
 
 
+class IdentityIn(_Strict):
+    """Identity vigilance (RNIV): the status follows the document seen, « qualifiée » with
+    one, « récupérée » without (``none``); birth certificate and livret de famille for a
+    minor only. Absent or null: « récupérée », no document."""
+
+    status: Literal["qualifiee", "recuperee"]
+    document: Literal[
+        "passport", "id_card", "residence_permit", "birth_certificate", "family_book", "none"
+    ] = Field(description="la pièce d'identité vue (jamais son numéro)")
+
+
 class CreationIn(_Strict):
+    """The patient is INSi's: INS and traits as a recent INSi answer to this professional
+    gave them (``/v1/insi/*``): last_name the birth name, first_name the given names joined
+    by one space, birth date and sex INSi's."""
+
+    identity: IdentityIn | None = None
     patient: PatientIn
     consent: ConsentIn
     legal_representative: LegalRepresentativeIn | None = None
@@ -71,6 +95,41 @@ class WebAccessRequestIn(_Strict):
 
 class WebAccessReissueIn(_Strict):
     ins: InsIn
+
+
+class InsiCardIn(_Strict):
+    """INSi look-up by the Carte Vitale: the beneficiary as read from the card."""
+
+    last_name: Name
+    first_name: str = Field(default="", max_length=100)
+    birth_date: BirthDateText
+    nir: str = Field(min_length=13, max_length=32, description="NIR lu sur la carte (15 car.)")
+    rank: StrictInt = Field(default=1, ge=1, le=20, description="rang du bénéficiaire")
+
+
+class InsiTraitsIn(_Strict):
+    """INSi look-up by traits."""
+
+    birth_name: Name
+    first_given_name: Name
+    sex: Literal["M", "F"]
+    birth_date: BirthDateText
+    birthplace: str | None = Field(
+        default=None,
+        max_length=16,
+        description="code INSEE du lieu de naissance, 5 caractères : "
+        "([0-9]{2}|2A|2B)[0-9]{3} (99 et le code du pays pour l'étranger)",
+    )
+
+
+class InsiVerificationIn(_Strict):
+    """INSi verification: an INS and the traits held with it."""
+
+    ins: InsIn
+    birth_name: Name
+    given_names: list[Name] = Field(min_length=1, max_length=10)
+    sex: Literal["M", "F"]
+    birth_date: BirthDateText
 
 
 class SessionIn(_Strict):
@@ -128,6 +187,38 @@ class CreationOut(BaseModel):
     action: Literal["creation", "reactivation"]
     created_at: str
     web_access: WebCredentialsOut | None
+
+
+class InsOut(BaseModel):
+    value: str
+    oid: str
+
+
+class InsiTraitsOut(BaseModel):
+    """INSi's reference traits: upper case, no diacritics."""
+
+    birth_name: str
+    given_names: list[str]
+    sex: Literal["M", "F"]
+    birth_date: str
+    birthplace: str | None
+
+
+class InsiIdentityOut(BaseModel):
+    ins: InsOut = Field(description="INS actif (INS-NIR ou INS-NIA) et son OID")
+    history: list[InsOut] = Field(description="anciens matricules, du plus récent au plus ancien")
+    traits: InsiTraitsOut
+
+
+class InsiAnswerOut(BaseModel):
+    code: Literal["00", "01", "02"] = Field(
+        description="00 une identité, 01 aucune, 02 plusieurs (préciser les traits)"
+    )
+    identity: InsiIdentityOut | None = Field(description="avec le code 00 seulement")
+
+
+class InsiVerificationOut(BaseModel):
+    valid: bool
 
 
 class Problem(BaseModel):

@@ -13,6 +13,7 @@ Settings come from the ``[server]`` table of the same config.toml as the worksta
     mode = "production"         # or "test": which INS the service accepts (HOM 6)
     pseudonym_key = "/etc/proclient/dmp-pseudonym.key"  # default: next to the TLS key
     workers = 4                 # service processes on one socket (default 1)
+    insi_answer_ttl = 3600      # seconds an INSi answer allows a creation (default 1 hour)
 
 ``PROCLIENT_SERVER_DATABASE`` overrides ``database`` (keeps a PostgreSQL password out of the
 file). HTTPS always, except ``--plain-http`` on a loopback address (a reverse proxy on the
@@ -55,6 +56,7 @@ class ServeConfig:
     trusted_proxies: str | None = None  # whose X-Forwarded-For is believed
     data_dir: Path | None = None  # the service's data folder (server_dir)
     limits: ServerLimits = ServerLimits()  # body, JSON, timeouts, connections (limits.py)
+    insi_answer_ttl: int = 3600  # seconds (server/insi.py, the creation gate)
 
     @property
     def scheme(self) -> str:
@@ -103,6 +105,7 @@ def load_serve_config(paths, **overrides) -> ServeConfig:
         trusted_proxies=table.trusted_proxies,
         data_dir=server_dir(paths),
         limits=_limits(table),
+        insi_answer_ttl=table.insi_answer_ttl,
     )
 
 
@@ -305,6 +308,7 @@ def build_app(config: ServeConfig):
             mode=config.mode,  # type: ignore[arg-type]
             pseudonym_secret=secret,
             limits=config.limits,
+            insi_answer_ttl=timedelta(seconds=config.insi_answer_ttl),
         )
         return create_app(settings)
     except ValueError:
@@ -314,6 +318,18 @@ def build_app(config: ServeConfig):
                 "l'adresse de la base (server.database) est invalide : corrigez le réglage."
             )
         ) from None
+
+
+def load_insi_register(app, path: Path, mode: str) -> int:
+    """``--insi-register FILE.json``: the operator's identities into the service's INSi
+    register (all checked first, then stored in one transaction); how many. Refused with
+    one sentence (SERVER_CONFIG): an unreadable file, an entry of the wrong shape, a bad
+    NIR or NIA key, a name with other characters than letters, spaces, hyphens and
+    apostrophes, a test OID on a production service or a real INS-NIR on a test one."""
+    from proclient.server.register_file import load_register_file
+
+    at = datetime.now(UTC).isoformat(timespec="seconds")
+    return load_register_file(app.state.storage, path, mode, at)
 
 
 def uvicorn_server(config: ServeConfig, app):

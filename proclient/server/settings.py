@@ -48,7 +48,9 @@ class ServerSettings:
     (certificate, client address) and ``auth_address_failure_limit`` per client address
     within ``auth_failure_window``; ``challenge_limit`` challenges per client address within
     ``challenge_window``. Expired challenges and sessions, and failures older than the window,
-    are purged at most once per ``purge_interval`` (piggy-backed on challenge creation)."""
+    are purged at most once per ``purge_interval`` (piggy-backed on challenge creation).
+    ``insi_answer_ttl``: how long an INSi answer lets its professional create or reactivate
+    the DMP of the INS it gave (server/insi.py, the creation gate); older ones are purged."""
 
     database: Path | str  # a SQLite file, sqlite:///path or postgresql://…
     trusted_ca_pem: bytes
@@ -64,6 +66,7 @@ class ServerSettings:
     challenge_limit: int = 30
     challenge_window: timedelta = timedelta(minutes=1)
     purge_interval: timedelta = timedelta(minutes=1)
+    insi_answer_ttl: timedelta = timedelta(hours=1)
     limits: ServerLimits = ServerLimits()  # body, JSON and connection limits
 
     def __post_init__(self) -> None:

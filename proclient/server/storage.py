@@ -1,5 +1,6 @@
 """The DMP service's store: challenges, sessions, DMPs, web accounts, consents,
-authorisations, idempotency records, failed authentications and the audit trail.
+authorisations, idempotency records, failed authentications and the audit trail; the INSi
+register and the answers it gave are server/register.py's, on the same database.
 
 SQLite or PostgreSQL (see database.py for how each serialises writers). The store never holds
 a session token (only its SHA-256), a patient's initial password (only a scrypt hash), nor an
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from proclient.domain import DomainError, Ins, person_key
 from proclient.i18n import _
+from proclient.server import register
 from proclient.server.database import Conn, Database, open_database
 
 # Unambiguous characters for ids read aloud or typed (no O/0, I/1/l).
@@ -247,10 +249,17 @@ class Storage:
                 (fingerprint, address, at),
             )
 
-    def purge(self, now: float, failure_window: float, challenge_window: float) -> dict[str, int]:
+    def purge(
+        self,
+        now: float,
+        failure_window: float,
+        challenge_window: float,
+        insi_answer_ttl: float = 3600.0,
+    ) -> dict[str, int]:
         """Delete expired challenges (once out of the per-address challenge window too),
-        expired sessions and failures out of the failure window; return the counts. Safe to
-        run from several processes at once (they take turns)."""
+        expired sessions, failures out of the failure window and INSi answers too old for
+        the creation gate; return the counts. Safe to run from several processes at once
+        (they take turns)."""
         with self.transaction() as conn:
             conn.lock("proclient-purge")
             deleted = {
@@ -264,6 +273,7 @@ class Storage:
                 "auth_failures": conn.execute(
                     "DELETE FROM auth_failures WHERE at <= ?", (now - failure_window,)
                 ).rowcount,
+                "insi_answers": register.purge_answers(conn, now - insi_answer_ttl),
             }
         return deleted
 
@@ -285,25 +295,43 @@ class Storage:
 
     # --- DMPs -------------------------------------------------------------------------------
 
-    def find_dmp(self, conn: Conn, ins: Ins, id_nat: str) -> DmpRow | None:
-        """The person's DMP whichever OID ``ins`` names them by (domain.person_key: NIR and
-        NIA are one person, TEST and DEMO one test person).
+    def person_keys(self, conn: Conn, ins: Ins) -> tuple[str, ...]:
+        """Every person key of the person ``ins`` names, the canonical one first: across OIDs
+        (domain.person_key: NIR and NIA are one person, TEST and DEMO one test person) and,
+        for a person in the INSi register, across their INS history (active INS and earlier
+        matricules are one person: server/register.py)."""
+        return register.person_keys(conn, ins)
 
-        Across the INS history (INSi issue): a person whose INS changed will be found by
-        mapping ``ins`` to the person key of their first INS here, before the query."""
+    def find_dmp(self, conn: Conn, ins: Ins, id_nat: str) -> DmpRow | None:
+        """The person's DMP whichever of their INS ``ins`` is (:meth:`person_keys`): a DMP
+        created under an earlier matricule is found by the active INS, and the other way
+        round. Should a person have several (created before the register linked their
+        matricules), the active one, then the oldest."""
+        keys = self.person_keys(conn, ins)
+        marks = ", ".join("?" for _ in keys)
         row = conn.execute(
             "SELECT d.dmp_id, d.status, w.login IS NOT NULL, a.status FROM dmps d "
             "LEFT JOIN web_accounts w ON w.dmp_id = d.dmp_id "
             "LEFT JOIN authorizations a ON a.dmp_id = d.dmp_id AND a.id_nat = ? "
-            "WHERE d.person_key = ?",
-            (id_nat, person_key(ins)),
+            f"WHERE d.person_key IN ({marks}) "  # noqa: S608 (placeholders only)
+            "ORDER BY CASE WHEN d.status = 'active' THEN 0 ELSE 1 END, d.created_at, d.dmp_id "
+            "LIMIT 1",
+            (id_nat, *keys),
         ).fetchone()
         return DmpRow(row[0], row[1], bool(row[2]), row[3]) if row else None
 
     def lock_patient(self, conn: Conn, ins: Ins) -> None:
-        """Serialise writes about one person (every OID of theirs) until the transaction ends
-        (PostgreSQL); the unique index on ``dmps.person_key`` stands behind it."""
-        conn.lock(f"person|{person_key(ins)}")
+        """Serialise writes about one person (every OID and every matricule of theirs: one
+        canonical key, :meth:`person_keys`) until the transaction ends (PostgreSQL); the
+        unique index on ``dmps.person_key`` stands behind it."""
+        conn.lock(f"person|{self.person_keys(conn, ins)[0]}")
+
+    def recent_insi_identity(
+        self, conn: Conn, id_nat: str, ins: Ins, since: float
+    ) -> register.RegisterIdentity | None:
+        """The identity INSi gave the professional ``id_nat`` for ``ins`` at ``since`` or
+        later (server/register.py), or None."""
+        return register.recent_answer(conn, id_nat, ins, since)
 
     def lock_key(self, conn: Conn, id_nat: str, key: str) -> None:
         """Serialise requests under one idempotency key until the transaction ends."""
@@ -326,12 +354,17 @@ class Storage:
         consent: dict,
         representative: dict | None,
         at: str,
+        vigilance: tuple[str, str] | None = None,
     ) -> None:
+        """A new active DMP; ``vigilance``: the identity's RNIV status and the document seen
+        (None for a seeded DMP)."""
+        status, document = vigilance or (None, None)
         conn.execute(
             "INSERT INTO dmps (dmp_id, ins_value, ins_oid, person_key, last_name, first_name, "
             "birth_date, sex, status, consent_creation, samu_access, break_glass_access, "
-            "legal_representative, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?)",
+            "legal_representative, created_at, updated_at, identity_status, "
+            "identity_document) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 dmp_id,
                 ins.value,
@@ -347,6 +380,8 @@ class Storage:
                 json.dumps(representative) if representative else None,
                 at,
                 at,
+                status,
+                document,
             ),
         )
 
@@ -358,10 +393,19 @@ class Storage:
         consent: dict | None,
         representative: dict | None,
         at: str,
+        vigilance: tuple[str, str] | None = None,
     ) -> None:
+        """Set the DMP's status; with ``consent`` (a reactivation), the consent and the legal
+        representative given again; with ``vigilance``, the identity's RNIV status and the
+        document seen."""
         conn.execute(
             "UPDATE dmps SET status = ?, updated_at = ? WHERE dmp_id = ?", (status, at, dmp_id)
         )
+        if vigilance is not None:
+            conn.execute(
+                "UPDATE dmps SET identity_status = ?, identity_document = ? WHERE dmp_id = ?",
+                (*vigilance, dmp_id),
+            )
         if consent is not None:
             conn.execute(
                 "UPDATE dmps SET consent_creation = ?, samu_access = ?, break_glass_access = ?, "
@@ -434,10 +478,14 @@ class Storage:
         action: str,
         patient_ref: str | None = None,
         dmp_id: str | None = None,
+        outcome: str | None = None,
     ) -> None:
+        """One line of the audit trail: who, when, what, about whom (the pseudonymous
+        reference), which DMP, and the answer given (``outcome``: an INSi answer code)."""
         conn.execute(
-            "INSERT INTO audit (at, id_nat, action, patient_ref, dmp_id) VALUES (?, ?, ?, ?, ?)",
-            (at, id_nat, action, patient_ref, dmp_id),
+            "INSERT INTO audit (at, id_nat, action, patient_ref, dmp_id, outcome) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (at, id_nat, action, patient_ref, dmp_id, outcome),
         )
 
     # --- idempotency ------------------------------------------------------------------------

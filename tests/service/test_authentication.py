@@ -224,7 +224,15 @@ async def test_only_health_and_challenge_answer_without_a_session(server, tls):
     async with httpx.AsyncClient(base_url=server.base_url, verify=tls.context) as http:
         assert (await http.get("/v1/health")).status_code == 200
         assert (await http.post("/v1/auth/challenge")).status_code == 200
-        for path in ("/v1/dmp", "/v1/dmp/reactivation", "/v1/dmp/web-access", "/v1/dmp/status"):
+        for path in (
+            "/v1/dmp",
+            "/v1/dmp/reactivation",
+            "/v1/dmp/web-access",
+            "/v1/dmp/status",
+            "/v1/insi/card",
+            "/v1/insi/traits",
+            "/v1/insi/verification",
+        ):
             response = await http.post(path, json={}, headers={"Idempotency-Key": "k"})
             assert response.status_code == 401, path
             assert response.json()["code"] == "AUTH_REQUIRED"

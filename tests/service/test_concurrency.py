@@ -17,7 +17,7 @@ from proclient.server.settings import ServerSettings
 from proclient.server.storage import Storage
 from proclient.service.client import creation_body
 
-from .helpers import creation
+from .helpers import LE_GOFF, creation, look_up_direct, put_in_register
 
 PHARMACIST = Professional("899700024450", "MARTIN", "Claire", "21", "Pharmacie de la Gare")
 
@@ -54,8 +54,12 @@ def storage(database_url) -> Iterator[Storage]:
 
 @pytest.fixture
 def service(storage: Storage) -> DmpOperations:
+    """The operations, with LE GOFF in the INSi register and looked up by the pharmacist."""
     settings = ServerSettings(database=":unused:", trusted_ca_pem=b"")
-    return DmpOperations(settings, storage)
+    operations = DmpOperations(settings, storage)
+    put_in_register(storage, LE_GOFF)
+    look_up_direct(operations, PHARMACIST, LE_GOFF)
+    return operations
 
 
 def count_dmps(storage: Storage) -> int:
@@ -134,6 +138,8 @@ def test_two_service_processes_on_one_database_create_one_dmp(database_url):
     try:
         settings = ServerSettings(database=":unused:", trusted_ca_pem=b"")
         services = [DmpOperations(settings, store) for store in stores]
+        put_in_register(stores[0], LE_GOFF)
+        look_up_direct(services[1], PHARMACIST, LE_GOFF)  # recorded in the shared database
         body = CreationIn.model_validate(creation_body(creation(web=WebAccess("a@b.fr"))))
         key = str(uuid.uuid4())
         turn = iter(range(100))

@@ -1,4 +1,5 @@
-"""TD0.2, TD1.1, TD1.2 and TD1.5 against the real service over HTTPS."""
+"""TD0.2, TD1.1, TD1.2 and TD1.5 against the real service over HTTPS (each creation after the
+INSi look-up the service requires: tests/service/test_insi.py tests that rule itself)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,15 @@ from proclient.server.operations import PASSWORD_ALPHABET
 from proclient.service.client import DmpServiceClient, creation_body
 from proclient.service.errors import ServiceError
 
-from .helpers import BEN_SAID, LE_GOFF, LEA_DURAND, creation, make_nir, patient
+from .helpers import (
+    BEN_SAID,
+    LE_GOFF,
+    LEA_DURAND,
+    creation,
+    insi_ready,
+    make_nir,
+    patient,
+)
 
 WEB = WebAccess(email="gerard.legoff@exemple.fr", mobile="+33612345678")
 
@@ -34,13 +43,24 @@ def key() -> str:
     return str(uuid.uuid4())
 
 
+@pytest.fixture
+async def insi(server, connected):
+    """``await insi(*patients)``: put them in the register and look them up."""
+
+    async def ready(*people):
+        await insi_ready(server.storage, connected, *people)
+
+    return ready
+
+
 async def refused(call) -> ServiceError:
     with pytest.raises(ServiceError) as error:
         await call
     return error.value
 
 
-async def test_creation_without_web_access_makes_the_dmp_active(connected):
+async def test_creation_without_web_access_makes_the_dmp_active(insi, connected):
+    await insi(LE_GOFF)
     before = await connected.status(LE_GOFF.ins)
     assert before.status is DmpStatus.NOT_FOUND
     assert before.authorization is Authorization.NON_EXISTE
@@ -59,7 +79,8 @@ async def test_creation_without_web_access_makes_the_dmp_active(connected):
     )
 
 
-async def test_creation_with_web_access_hands_out_login_and_password(connected):
+async def test_creation_with_web_access_hands_out_login_and_password(insi, connected):
+    await insi(LE_GOFF)
     result = await connected.submit(creation(web=WEB), key())
 
     assert result.web is not None
@@ -71,14 +92,16 @@ async def test_creation_with_web_access_hands_out_login_and_password(connected):
     assert (await connected.status(LE_GOFF.ins)).web_access
 
 
-async def test_second_creation_for_the_same_patient_is_dmp_found(connected):
+async def test_second_creation_for_the_same_patient_is_dmp_found(insi, connected):
+    await insi(LE_GOFF)
     await connected.submit(creation(), key())
     error = await refused(connected.submit(creation(), key()))
     assert (error.code, error.status) == ("DMPFound", 409)
     assert "déjà un DMP" in error.message
 
 
-async def test_same_key_and_payload_replays_the_answer_without_the_password(connected):
+async def test_same_key_and_payload_replays_the_answer_without_the_password(insi, connected):
+    await insi(LE_GOFF)
     same = key()
     first = await connected.submit(creation(web=WEB), same)
     again = await connected.submit(creation(web=WEB), same)
@@ -89,7 +112,8 @@ async def test_same_key_and_payload_replays_the_answer_without_the_password(conn
     assert again.web.initial_password is None
 
 
-async def test_replayed_answer_says_already_issued(server, tls, connected):
+async def test_replayed_answer_says_already_issued(server, tls, connected, insi):
+    await insi(LE_GOFF)
     body = creation_body(creation(web=WEB))
     headers = {"Authorization": f"Bearer {connected._token}", "Idempotency-Key": key()}
     async with httpx.AsyncClient(base_url=server.base_url, verify=tls.context) as http:
@@ -106,7 +130,8 @@ async def test_replayed_answer_says_already_issued(server, tls, connected):
     assert again.headers["Idempotent-Replayed"] == "true"
 
 
-async def test_same_key_with_another_payload_is_refused(connected):
+async def test_same_key_with_another_payload_is_refused(insi, connected):
+    await insi(LE_GOFF)
     same = key()
     await connected.submit(creation(), same)
     error = await refused(connected.submit(creation(web=WEB), same))
@@ -124,7 +149,8 @@ async def test_idempotency_key_is_required(server, tls, connected):
     assert response.json()["code"] == "IDEMPOTENCY_KEY_REQUIRED"
 
 
-async def test_minor_requires_legal_representative(connected):
+async def test_minor_requires_legal_representative(insi, connected):
+    await insi(LEA_DURAND)
     error = await refused(connected.submit(creation(LEA_DURAND), key()))
     assert error.code == "PATIENT_MINOR"
     assert (await connected.status(LEA_DURAND.ins)).status is DmpStatus.NOT_FOUND
@@ -134,13 +160,14 @@ async def test_minor_requires_legal_representative(connected):
     assert result.action is Action.CREATION
 
 
-async def test_lunar_birth_date_counts_as_the_latest_possible_day(connected):
+async def test_lunar_birth_date_counts_as_the_latest_possible_day(insi, connected):
     year = datetime.now(UTC).year
     # Born "year-18, month 00": perhaps 31 December, so perhaps still 17.
-    maybe_minor = patient(make_nir(1, year - 18, "99"), f"{year - 18}0000", "BEN", "Ali")
+    maybe_minor = patient(make_nir(1, year - 18, "99"), f"{year - 18}0000", "BEN", "ALI")
     error = await refused(connected.submit(creation(maybe_minor), key()))
     assert error.code == "PATIENT_MINOR"
-    surely_adult = patient(make_nir(1, year - 19, "99", 124), f"{year - 19}0000", "BEN", "Omar")
+    surely_adult = patient(make_nir(1, year - 19, "99", 124), f"{year - 19}0000", "BEN", "OMAR")
+    await insi(surely_adult)
     assert (await connected.submit(creation(surely_adult), key())).dmp_id
 
 
@@ -155,7 +182,8 @@ async def test_web_access_without_channel_is_refused(connected):
     assert (await connected.status(LE_GOFF.ins)).status is DmpStatus.NOT_FOUND
 
 
-async def test_consent_and_representative_are_stored_with_the_dmp(connected, server):
+async def test_consent_and_representative_are_stored_with_the_dmp(insi, connected, server):
+    await insi(LEA_DURAND)
     consent = Consent(creation=True, samu_access=False, break_glass_access=True)
     father = make_legal_representative(Relationship.FTH.value, "Durand", "Marc")
     await connected.submit(creation(LEA_DURAND, consent=consent, representative=father), key())
@@ -170,10 +198,11 @@ async def test_consent_and_representative_are_stored_with_the_dmp(connected, ser
     assert history == [("creation", "899700024450")]
 
 
-async def test_reactivation_of_a_closed_dmp(connected, server):
+async def test_reactivation_of_a_closed_dmp(insi, connected, server):
+    await insi(BEN_SAID)
     dmp_id = server.storage.seed_dmp(
         BEN_SAID.ins,
-        {"last_name": "BEN SAÏD", "first_name": "Karim", "birth_date": "19550000", "sex": "M"},
+        {"last_name": "BEN SAID", "first_name": "KARIM", "birth_date": "19550000", "sex": "M"},
         "closed",
     )
     assert (await connected.status(BEN_SAID.ins)).status is DmpStatus.CLOSED
@@ -194,12 +223,14 @@ async def test_reactivation_of_a_closed_dmp(connected, server):
     assert again.code == "DMPFound"
 
 
-async def test_reactivation_without_dmp_is_dmp_not_found(connected):
+async def test_reactivation_without_dmp_is_dmp_not_found(insi, connected):
+    await insi(LE_GOFF)
     error = await refused(connected.submit(creation(action=Action.REACTIVATION), key()))
     assert (error.code, error.status) == ("DMPNotFound", 404)
 
 
-async def test_web_access_on_an_existing_dmp_is_opened_once(connected):
+async def test_web_access_on_an_existing_dmp_is_opened_once(insi, connected):
+    await insi(LE_GOFF)
     await connected.submit(creation(), key())
     credentials = await connected.open_web_access(LE_GOFF.ins, WEB, key())
     assert credentials.login.startswith("P") and credentials.initial_password
@@ -227,7 +258,8 @@ async def test_production_service_refuses_test_ins(serve, tls, credential):
         await client.aclose()
 
 
-async def test_concurrent_creations_for_one_patient_create_one_dmp(connected):
+async def test_concurrent_creations_for_one_patient_create_one_dmp(insi, connected):
+    await insi(LE_GOFF)
     outcomes = await asyncio.gather(
         *(connected.submit(creation(web=WEB), key()) for _ in range(8)), return_exceptions=True
     )
@@ -237,7 +269,8 @@ async def test_concurrent_creations_for_one_patient_create_one_dmp(connected):
     assert codes == ["DMPFound"] * 7
 
 
-async def test_concurrent_retries_with_one_key_hand_out_one_password(connected):
+async def test_concurrent_retries_with_one_key_hand_out_one_password(insi, connected):
+    await insi(LE_GOFF)
     same = key()
     outcomes = await asyncio.gather(
         *(connected.submit(creation(web=WEB), same) for _ in range(6)), return_exceptions=True

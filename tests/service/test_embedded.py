@@ -9,9 +9,9 @@ from proclient.domain import Action, DmpStatus, WebAccess
 from proclient.embedded_service import embedded_client
 from proclient.service.errors import ServiceError
 
-from .helpers import BEN_SAID, LE_GOFF, creation, patient
+from .helpers import BEN_SAID, LE_GOFF, creation, look_up, patient
 
-CASANOVA = patient("291092A00401281", "19910905", "CASANOVA-ORSINI", "Marie-Ange")
+CASANOVA = patient("291092A00401281", "19910905", "CASANOVA-ORSINI", "MARIE-ANGE")
 
 
 async def test_embedded_service_shows_the_demo_paths(tmp_path):
@@ -22,6 +22,7 @@ async def test_embedded_service_shows_the_demo_paths(tmp_path):
         assert (await client.status(LE_GOFF.ins)).status is DmpStatus.NOT_FOUND
         assert (await client.status(CASANOVA.ins)).status is DmpStatus.ACTIVE
         assert (await client.status(BEN_SAID.ins)).status is DmpStatus.CLOSED
+        await look_up(client, LE_GOFF, BEN_SAID, CASANOVA)  # the demo register holds them
 
         created = await client.submit(
             creation(web=WebAccess(email="g@exemple.fr")), str(uuid.uuid4())

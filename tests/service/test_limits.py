@@ -23,11 +23,12 @@ from proclient.server.problems import validation_problem
 from proclient.server.request_limits import json_too_complex
 from proclient.server.serving import ServeConfig, load_serve_config, uvicorn_server
 from proclient.server.settings import ServerLimits
+from proclient.server.storage import Storage
 from proclient.service.client import DmpServiceClient
 from proclient.service.errors import ServiceError
 from proclient.settings import Paths, ServerTable
 
-from .helpers import LE_GOFF, creation
+from .helpers import LE_GOFF, creation, look_up, put_in_register
 from .production_server import (
     Production,
     ended,
@@ -409,15 +410,21 @@ async def test_a_workstation_turned_away_is_told_so_and_gets_in_later(start, tls
 
 
 async def test_the_default_limits_let_a_workstation_through(database_url, pki, tls, credential):
-    """A real login and creation through `proclient serve`'s server, on both databases."""
-    with production_service(database_url(), pki.ca_pem, tls) as service:
+    """A real login, INSi look-up and creation through `proclient serve`'s server, on both
+    databases."""
+    database = database_url()
+    with production_service(database, pki.ca_pem, tls) as service:
         client = DmpServiceClient(service.base_url, verify=tls.context)
+        storage = Storage(database)
         try:
+            put_in_register(storage, LE_GOFF)
             await client.login(credential)
+            await look_up(client, LE_GOFF)
             created = await client.submit(creation(LE_GOFF), str(uuid.uuid4()))
             assert created.dmp_id
             assert (await client.status(LE_GOFF.ins)).status == "active"
         finally:
+            storage.close()
             await client.aclose()
 
 

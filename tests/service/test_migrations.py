@@ -13,14 +13,28 @@ from proclient.server.settings import ServerSettings
 from proclient.server.storage import DmpRow, Storage
 from proclient.service.client import creation_body
 
-from .helpers import LE_GOFF, creation
+from .helpers import LE_GOFF, creation, identity_of
 
 PHARMACIST = Professional("899700024450", "MARTIN", "Claire", "21", "Pharmacie de la Gare")
 
 
 class Release1Storage(Storage):
-    """The DMP lookups and insert as release 1 wrote them (no ``person_key``, migration 4):
-    the rest of the operations only use version-1 columns."""
+    """The DMP lookups, insert, lock and audit as release 1 wrote them (no ``person_key``,
+    migration 4; no INSi register nor ``audit.outcome``, migration 5): the rest of the
+    operations only use version-1 columns. Release 1 asked no INSi answer: the gate is told
+    LE GOFF's identity was given."""
+
+    def lock_patient(self, conn, ins):
+        conn.lock(f"person|{ins.oid}|{ins.value}")
+
+    def recent_insi_identity(self, conn, id_nat, ins, since):
+        return identity_of(LE_GOFF)
+
+    def audit(self, conn, at, id_nat, action, patient_ref=None, dmp_id=None, outcome=None):
+        conn.execute(
+            "INSERT INTO audit (at, id_nat, action, patient_ref, dmp_id) VALUES (?, ?, ?, ?, ?)",
+            (at, id_nat, action, patient_ref, dmp_id),
+        )
 
     def find_dmp(self, conn, ins, id_nat):
         row = conn.execute(
@@ -32,7 +46,7 @@ class Release1Storage(Storage):
         ).fetchone()
         return DmpRow(row[0], row[1], bool(row[2]), row[3]) if row else None
 
-    def insert_dmp(self, conn, dmp_id, ins, identity, consent, representative, at):
+    def insert_dmp(self, conn, dmp_id, ins, identity, consent, representative, at, vigilance=None):
         conn.execute(
             "INSERT INTO dmps (dmp_id, ins_value, ins_oid, last_name, first_name, birth_date, "
             "sex, status, consent_creation, samu_access, break_glass_access, "
@@ -114,3 +128,49 @@ def test_new_database_starts_at_the_latest_version(database_url):
         assert latest == SCHEMA_VERSION >= 2
     finally:
         storage.close()
+
+
+def test_upgrade_to_version_5_keeps_dmps_without_an_identity_status(database_url, monkeypatch):
+    """A database at version 4 gets the INSi register, the answers, ``audit.outcome`` and the
+    DMPs' identity status; DMPs and audit lines from before keep NULL there (not invented)."""
+    import proclient.server.database as database
+
+    url = database_url()
+    monkeypatch.setattr(database, "MIGRATIONS", tuple(m for m in MIGRATIONS if m[0] < 5))
+    old = Storage(url)
+    try:
+        old.db.migrate()
+        with old.transaction() as conn:
+            conn.execute(
+                "INSERT INTO dmps (dmp_id, ins_value, ins_oid, person_key, last_name, "
+                "first_name, birth_date, sex, status, consent_creation, samu_access, "
+                "break_glass_access, created_at, updated_at) VALUES ('DMP-A', ?, ?, ?, "
+                "'LE GOFF', 'Gérard', '19520314', 'M', 'active', 1, 1, 1, 'x', 'x')",
+                (LE_GOFF.ins.value, LE_GOFF.ins.oid, f"test:{LE_GOFF.ins.value}"),
+            )
+            conn.execute(
+                "INSERT INTO audit (at, id_nat, action, patient_ref, dmp_id) "
+                "VALUES ('x', ?, 'creation', 'ref', 'DMP-A')",
+                (PHARMACIST.id_nat,),
+            )
+    finally:
+        old.close()
+    monkeypatch.undo()
+
+    upgraded = Storage(url)
+    try:
+        assert upgraded.initialize() == 4
+        with upgraded.read() as conn:
+            dmp = conn.execute("SELECT identity_status, identity_document FROM dmps").fetchone()
+            audit = conn.execute("SELECT action, outcome FROM audit").fetchone()
+            empty = [
+                conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608
+                for table in ("insi_identities", "insi_history", "insi_answers")
+            ]
+            found = upgraded.find_dmp(conn, LE_GOFF.ins, "")
+        assert tuple(dmp) == (None, None)
+        assert tuple(audit) == ("creation", None)
+        assert empty == [0, 0, 0]
+        assert found is not None and found.dmp_id == "DMP-A"  # outside the register: its INS
+    finally:
+        upgraded.close()

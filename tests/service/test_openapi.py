@@ -14,6 +14,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from proclient.server.app import create_app, openapi_json
+from proclient.server.demo import seed_demo_dmps
 from proclient.server.settings import ServerSettings
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
@@ -35,12 +36,23 @@ def test_openapi_document_in_the_repository_is_current():
         "/v1/dmp/reactivation",
         "/v1/dmp/web-access",
         "/v1/dmp/web-access/password",
+        "/v1/insi/card",
+        "/v1/insi/traits",
+        "/v1/insi/verification",
     }
     create = document["paths"]["/v1/dmp"]["post"]
     assert {"name": "Idempotency-Key", "in": "header", "required": True}.items() <= (
         create["parameters"][0].items()
     )
     assert create["security"] == [{"HTTPBearer": []}]
+    for path in ("/v1/insi/card", "/v1/insi/traits", "/v1/insi/verification"):
+        operation = document["paths"][path]["post"]
+        assert operation["tags"] == ["INSi"] and operation["security"] == [{"HTTPBearer": []}]
+        assert "parameters" not in operation  # a read: no Idempotency-Key
+    answer = document["components"]["schemas"]["InsiAnswerOut"]["properties"]["code"]
+    assert answer["enum"] == ["00", "01", "02"]
+    identity = document["components"]["schemas"]["CreationIn"]["properties"]["identity"]
+    assert {"$ref": "#/components/schemas/IdentityIn"} in identity["anyOf"]
 
 
 async def login(app, credential) -> str:
@@ -60,12 +72,16 @@ async def login(app, credential) -> str:
 
 
 def test_schemathesis_finds_no_server_error(database_url, pki, credential, capsys):
-    app = create_app(ServerSettings(database=database_url(), trusted_ca_pem=pki.ca_pem))
+    database = database_url()
+    app = create_app(ServerSettings(database=database, trusted_ca_pem=pki.ca_pem))
     try:
+        # The demo register, so that generated look-ups meet real identities too.
+        seed_demo_dmps(database, pseudonym_secret=app.state.settings.pseudonym_secret)
         token = asyncio.run(login(app, credential))
         schema = schemathesis.openapi.from_asgi("/v1/openapi.json", app)
         cases: list[int] = []
         failures: list[str] = []
+        paths: set[str] = set()
 
         for result in schema.get_all_operations():
             operation = result.ok()
@@ -83,6 +99,7 @@ def test_schemathesis_finds_no_server_error(database_url, pki, credential, capsy
                     headers = {"Authorization": f"Bearer {token}", **(case.headers or {})}
                     response = case.call(headers=headers)
                     cases.append(response.status_code)
+                    paths.add(case.path)
                     if response.status_code >= 500:
                         failures.append(f"{case.method} {case.path} -> {response.status_code}")
 
@@ -96,6 +113,7 @@ def test_schemathesis_finds_no_server_error(database_url, pki, credential, capsy
     with capsys.disabled():
         print(f"\nschemathesis: {len(cases)} cases, {len(failures)} server errors")
     assert not failures, failures[:5]
-    assert len(cases) >= 7 * EXAMPLES_PER_OPERATION  # every operation was exercised
+    assert len(cases) >= 10 * EXAMPLES_PER_OPERATION  # every operation was exercised
+    assert {"/v1/insi/card", "/v1/insi/traits", "/v1/insi/verification"} <= paths
     assert {200, 201} & set(cases), "no case was ever accepted"
     assert {401, 422} <= set(cases)

@@ -25,6 +25,7 @@ FAMILIES = (
     "generic",
     "rules",
     "authorisation",
+    "insi",
     "password",
     "login-rate",
     "bodies",

@@ -11,9 +11,9 @@ import pytest
 from proclient.domain import WebAccess, format_nir
 from proclient.service.errors import ServiceError
 
-from .helpers import LE_GOFF, creation, patient
+from .helpers import LE_GOFF, creation, insi_ready, patient
 
-CASANOVA = patient("291092A00401281", "19910905", "CASANOVA-ORSINI", "Marie-Ange")
+CASANOVA = patient("291092A00401281", "19910905", "CASANOVA-ORSINI", "MARIE-ANGE")
 
 TABLES = (
     "meta",
@@ -27,6 +27,9 @@ TABLES = (
     "audit",
     "auth_failures",
     "schema_version",
+    "insi_identities",
+    "insi_history",
+    "insi_answers",
 )
 
 
@@ -45,6 +48,7 @@ def stored_bytes(server) -> bytes:
 
 async def test_initial_password_and_token_are_neither_stored_nor_logged(connected, server, caplog):
     caplog.set_level(logging.DEBUG)
+    await insi_ready(server.storage, connected, LE_GOFF, CASANOVA)
     web = WebAccess(email="gerard.legoff@exemple.fr", mobile="+33612345678")
     key = str(uuid.uuid4())
     result = await connected.submit(creation(web=web), key)
@@ -72,7 +76,9 @@ async def test_initial_password_and_token_are_neither_stored_nor_logged(connecte
         format_nir(LE_GOFF.ins.value),
         CASANOVA.ins.value,
         LE_GOFF.last_name,
+        LE_GOFF.first_name,
         CASANOVA.last_name,
+        CASANOVA.first_name,
         "gerard.legoff",
         "612345678",
     ):

@@ -30,9 +30,20 @@ from proclient.server.pseudonym_key import KEY_FILE_NAME
 from proclient.server.storage import PseudonymKeyError, Storage
 from proclient.service.client import DmpServiceClient
 
-from .helpers import LE_GOFF, creation
+from .helpers import LE_GOFF, creation, look_up, put_in_register
 
-TABLES = ("meta", "challenges", "sessions", "dmps", "consents", "authorizations", "audit")
+TABLES = (
+    "meta",
+    "challenges",
+    "sessions",
+    "dmps",
+    "consents",
+    "authorizations",
+    "audit",
+    "insi_identities",
+    "insi_history",
+    "insi_answers",
+)
 
 
 def serve_config(database, directory: Path, **options) -> serving.ServeConfig:
@@ -128,7 +139,9 @@ async def test_the_key_file_is_private_and_the_database_never_holds_the_key(
     with running(app, tls) as url:
         client = DmpServiceClient(url, verify=tls.context)
         try:
+            put_in_register(app.state.storage, LE_GOFF)
             await client.login(credential)
+            await look_up(client, LE_GOFF)
             await client.submit(creation(), str(uuid.uuid4()))
         finally:
             await client.aclose()

@@ -24,7 +24,7 @@ from proclient.service.client import DmpServiceClient
 from proclient.service.errors import ServiceError
 from proclient.service.journal import IdempotencyJournal
 
-from .helpers import BEN_SAID, LE_GOFF, LEA_DURAND, creation
+from .helpers import BEN_SAID, LE_GOFF, LEA_DURAND, creation, insi_ready
 
 WEB = WebAccess(email="gerard.legoff@exemple.fr", mobile="+33612345678")
 REISSUE = "/v1/dmp/web-access/password"
@@ -63,6 +63,7 @@ def ins_body(patient) -> dict:
 
 
 async def test_reissue_hands_out_a_new_password_once_and_voids_the_old(connected, server):
+    await insi_ready(server.storage, connected, LE_GOFF)
     created = await connected.submit(creation(web=WEB), key())
     first = created.web.initial_password
     assert first and verify_password(first, stored_hash(server, created.dmp_id))
@@ -83,6 +84,7 @@ async def test_reissue_hands_out_a_new_password_once_and_voids_the_old(connected
 
 
 async def test_reissue_over_http_is_201_then_a_replay_without_password(connected, server, tls):
+    await insi_ready(server.storage, connected, LE_GOFF)
     await connected.submit(creation(web=WEB), key())
     headers = {"Authorization": f"Bearer {connected._token}", "Idempotency-Key": key()}
     async with httpx.AsyncClient(base_url=server.base_url, verify=tls.context) as http:
@@ -104,6 +106,7 @@ async def test_reissue_needs_an_active_dmp_with_a_web_account(connected, server)
     missing = await refused(connected.reissue_password(LE_GOFF.ins, key()))
     assert (missing.code, missing.status) == ("DMPNotFound", 404)
 
+    await insi_ready(server.storage, connected, LE_GOFF)
     await connected.submit(creation(), key())  # no online access
     without = await refused(connected.reissue_password(LE_GOFF.ins, key()))
     assert (without.code, without.status) == ("DMPPatientAccessNotFound", 404)
@@ -111,7 +114,7 @@ async def test_reissue_needs_an_active_dmp_with_a_web_account(connected, server)
 
     server.storage.seed_dmp(
         BEN_SAID.ins,
-        {"last_name": "BEN SAÏD", "first_name": "Karim", "birth_date": "19550000", "sex": "M"},
+        {"last_name": "BEN SAID", "first_name": "KARIM", "birth_date": "19550000", "sex": "M"},
         "closed",
     )
     closed = await refused(connected.reissue_password(BEN_SAID.ins, key()))
@@ -125,6 +128,7 @@ async def test_a_professional_not_authorised_on_the_dmp_is_refused(
     nurse = DmpServiceClient(server.base_url, verify=tls.context)
     try:
         await nurse.login(unlock_demo(pki.professionals[1]))
+        await insi_ready(server.storage, connected, LE_GOFF)
         created = await connected.submit(creation(), key())  # the pharmacist's DMP
 
         # Status stays open to any professional, and says who may act.
@@ -146,7 +150,7 @@ async def test_a_professional_not_authorised_on_the_dmp_is_refused(
         # A DMP nobody was granted (seeded): its creator's rights are nobody's.
         server.storage.seed_dmp(
             BEN_SAID.ins,
-            {"last_name": "BEN SAÏD", "first_name": "Karim", "birth_date": "19550000"},
+            {"last_name": "BEN SAID", "first_name": "KARIM", "birth_date": "19550000"},
             "active",
         )
         seeded = await refused(connected.open_web_access(BEN_SAID.ins, WEB, key()))
@@ -202,6 +206,7 @@ async def test_lost_creation_answer_comes_back_with_a_new_usable_password(
     pending, receipts = tmp_path / "pending", tmp_path / "receipts"
     async with DmpServiceClient(server.base_url, verify=tls.context) as client:
         professional = await client.login(credential)
+        await insi_ready(server.storage, client, LE_GOFF)
         controller = controller_for(client, pending)
         await controller.start()
         request = creation(web=WEB)
@@ -242,6 +247,7 @@ async def test_a_reissue_whose_own_answer_is_lost_is_asked_again_with_a_new_key(
     server = serve(wrap=network.wrap)
     async with DmpServiceClient(server.base_url, verify=tls.context) as client:
         await client.login(credential)
+        await insi_ready(server.storage, client, LE_GOFF)
         controller = controller_for(client, tmp_path / "pending")
         await controller.start()
         request = creation(web=WEB)
@@ -262,6 +268,7 @@ async def test_reissue_failing_leaves_the_creation_done_and_can_be_asked_again(
     server = serve(wrap=network.wrap)
     async with DmpServiceClient(server.base_url, verify=tls.context, retry_budget=1.0) as client:
         await client.login(credential)
+        await insi_ready(server.storage, client, LE_GOFF)
         controller = controller_for(client, tmp_path / "pending")
         await controller.start()
         request = creation(web=WEB)
@@ -292,6 +299,7 @@ async def test_a_first_answer_with_its_password_is_not_reissued(serve, tls, cred
     server = serve(wrap=network.wrap)
     async with DmpServiceClient(server.base_url, verify=tls.context) as client:
         await client.login(credential)
+        await insi_ready(server.storage, client, LE_GOFF, BEN_SAID)
         controller = controller_for(client, tmp_path / "pending")
         await controller.start()
         request = creation(web=WEB)

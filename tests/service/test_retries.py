@@ -20,7 +20,7 @@ from pathlib import Path
 from proclient.service.client import DmpServiceClient
 from proclient.service.errors import ServiceError
 
-from .helpers import creation
+from .helpers import LE_GOFF, creation, insi_ready, put_in_register
 from .test_creation import key
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +61,7 @@ async def test_503_and_429_are_retried_after_retry_after(serve, tls, credential)
         running = serve(wrap=front.wrap)
         async with DmpServiceClient(running.base_url, verify=tls.context) as client:
             await client.login(credential)
+            await insi_ready(running.storage, client, LE_GOFF)
             started = time.monotonic()
             result = await client.submit(creation(), key())
             waited = time.monotonic() - started
@@ -74,6 +75,7 @@ async def test_a_refusal_is_never_retried(serve, tls, credential):
     running = serve(wrap=front.wrap)
     async with DmpServiceClient(running.base_url, verify=tls.context) as client:
         await client.login(credential)
+        await insi_ready(running.storage, client, LE_GOFF)
         await client.submit(creation(), key())
         try:
             await client.submit(creation(), key())
@@ -89,6 +91,7 @@ async def test_retries_stop_at_the_time_budget(serve, tls, credential):
     running = serve(wrap=front.wrap)
     async with DmpServiceClient(running.base_url, verify=tls.context, retry_budget=2.5) as client:
         await client.login(credential)
+        await insi_ready(running.storage, client, LE_GOFF)
         try:
             await client.submit(creation(), key())
         except ServiceError as error:
@@ -152,6 +155,7 @@ async def test_workstation_killed_after_the_commit_gets_one_dmp_on_restart(
 ):
     network = LosesAnswers()
     running = serve(wrap=network.wrap)
+    put_in_register(running.storage, LE_GOFF)  # the workstation looks LE GOFF up first
     journal = tmp_path / "pending"
     first = workstation(running, tls, pki, journal)
     try:

@@ -17,14 +17,14 @@ import httpx
 import pytest
 
 from proclient.credentials.software import unlock_demo
-from proclient.domain import DmpStatus, WebAccess
+from proclient.domain import OID_INS_NIR, OID_INS_NIR_TEST, DmpStatus, WebAccess
 from proclient.server.demo import ensure_demo_pki
 from proclient.service.client import DmpServiceClient
 from proclient.settings import Paths, ServiceTable, Settings
 
-from .helpers import LE_GOFF, creation, patient
+from .helpers import LE_GOFF, creation, look_up, patient, register_file
 
-CASANOVA = patient("291092A00401281", "19910905", "CASANOVA-ORSINI", "Marie-Ange")
+CASANOVA = patient("291092A00401281", "19910905", "CASANOVA-ORSINI", "MARIE-ANGE")
 
 
 def free_port() -> int:
@@ -88,6 +88,7 @@ async def test_second_workstation_creates_a_dmp_through_proclient_serve(tmp_path
         async with DmpServiceClient.from_settings(settings) as client:
             await client.login(unlock_demo(pki.default))
             assert (await client.status(CASANOVA.ins)).status is DmpStatus.ACTIVE  # seeded
+            await look_up(client, LE_GOFF)  # --init-demo seeded the demo INSi register
             result = await client.submit(
                 creation(web=WebAccess(email="gerard.legoff@exemple.fr")), str(uuid.uuid4())
             )
@@ -101,9 +102,11 @@ async def test_second_workstation_creates_a_dmp_through_proclient_serve(tmp_path
     assert "Application shutdown complete" in err
     assert "ca_bundle" in out and str(ca) in out  # --init-demo says where things are
     assert '"POST /v1/dmp HTTP/1.1" 201' in err  # the access log is on…
+    assert '"POST /v1/insi/card HTTP/1.1" 200' in err
     for secret in (
         LE_GOFF.ins.value,
         LE_GOFF.last_name,
+        LE_GOFF.first_name,
         CASANOVA.ins.value,
         "gerard.legoff",
         result.web.initial_password,
@@ -144,3 +147,104 @@ def test_openapi_option_writes_the_document(tmp_path):
     assert process.returncode == 0
     repository = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
     assert target.read_text(encoding="utf-8") == repository.read_text(encoding="utf-8")
+
+
+async def test_an_operator_register_is_loaded_before_serving(tmp_path):
+    """`proclient serve --insi-register FILE.json`: the file's people are INSi's answers, and a
+    workstation creates a DMP for one of them."""
+    nouveau = patient("178127512345643", "19781224", "NOUVEAU", "YVES MARIE")
+    register = register_file(tmp_path / "register.json", [nouveau])
+    home, port = tmp_path / "server-host", free_port()
+    server = proclient(
+        home,
+        "serve",
+        "--init-demo",
+        "--insi-register",
+        str(register),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--database",
+        str(tmp_path / "dmp.sqlite3"),
+    )
+    try:
+        ca = home / "data" / "server" / "demo" / "pki" / "ca.pem"
+        url = f"https://127.0.0.1:{port}"
+        wait_healthy(url, ca, server)
+        async with DmpServiceClient(url, verify=str(ca)) as client:
+            await client.login(unlock_demo(ensure_demo_pki(ca.parent).default))
+            await look_up(client, nouveau, LE_GOFF)  # the file's and the demo's
+            created = await client.submit(creation(nouveau), str(uuid.uuid4()))
+            assert created.dmp_id
+    finally:
+        server.send_signal(signal.SIGTERM)
+        out, err = server.communicate(timeout=30)
+    assert "Registre INSi : 1 identité(s) chargée(s)." in out
+    assert "NOUVEAU" not in out + err and nouveau.ins.value not in out + err
+
+
+@pytest.mark.parametrize(
+    ("mode", "oid", "sentence"),
+    [
+        ("production", OID_INS_NIR_TEST, "en production"),
+        ("test", OID_INS_NIR, "service de test"),
+    ],
+)
+def test_a_register_of_the_other_mode_is_refused_in_one_sentence(
+    tmp_path, pki, mode, oid, sentence
+):
+    wrong = patient("178127512345643", "19781224", "NOUVEAU", "YVES", oid=oid)
+    register = register_file(
+        tmp_path / "register.json", [LE_GOFF, wrong] if mode == "test" else [wrong]
+    )
+    process = proclient(
+        tmp_path / "home",
+        "serve",
+        "--plain-http",
+        "--trusted-ca",
+        str(pki.ca_cert_path),
+        "--mode",
+        mode,
+        "--port",
+        str(free_port()),
+        "--database",
+        str(tmp_path / "dmp.sqlite3"),
+        "--insi-register",
+        str(register),
+    )
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 1, out + err
+    assert sentence in err and "identité n° " in err
+    assert "Traceback" not in err and "NOUVEAU" not in err and wrong.ins.value not in err
+    assert "Service DMP" not in out  # it never served
+
+
+def test_the_insi_answer_lifetime_setting_reaches_the_service(tmp_path, pki):
+    from datetime import timedelta
+
+    from proclient.server import serving
+
+    config_file = tmp_path / "config" / "config.toml"
+    config_file.parent.mkdir(parents=True)
+    config_file.write_text("[server]\ninsi_answer_ttl = 900\n", encoding="utf-8")
+    paths = Paths(tmp_path / "config", tmp_path / "data", tmp_path / "log")
+    config = serving.load_serve_config(
+        paths, trusted_ca=pki.ca_cert_path, plain_http=True, database=str(tmp_path / "d.db")
+    )
+    assert config.insi_answer_ttl == 900
+    app = serving.build_app(config)
+    try:
+        assert app.state.settings.insi_answer_ttl == timedelta(minutes=15)
+    finally:
+        app.state.storage.close()
+    assert (
+        serving.load_serve_config(
+            Paths(tmp_path / "none", tmp_path / "data", tmp_path / "log")
+        ).insi_answer_ttl
+        == 3600
+    )
+    config_file.write_text("[server]\ninsi_answer_ttl = 5\n", encoding="utf-8")
+    process = proclient(tmp_path, "serve")
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 1 and "server.insi_answer_ttl" in err

@@ -37,7 +37,7 @@ from proclient.server.storage import Storage
 from proclient.service.client import creation_body
 
 from .conftest import require_postgres
-from .helpers import creation, make_nir, patient
+from .helpers import creation, look_up_http, make_nir, patient, put_in_register
 
 ACCESS = re.compile(
     r"uvicorn\.access \[(?P<pid>\d+)\] [\d.]+:\d+ - "
@@ -250,6 +250,19 @@ def count_dmps(service: Service, nirs: list[str]) -> int:
     return sum(1 for (value,) in rows if value in nirs)
 
 
+def insi_ready(service: Service, tokens: list[str], people: list) -> None:
+    """``people`` in the service's INSi register (written through a Storage on its database)
+    and looked up by each professional of ``tokens``."""
+    storage = Storage(service.database)
+    try:
+        put_in_register(storage, *people)
+    finally:
+        storage.close()
+    with httpx.Client(base_url=service.url, verify=service.context) as http:
+        for token in tokens:
+            look_up_http(http, *people, headers={"Authorization": f"Bearer {token}"})
+
+
 # --- on PostgreSQL: one service for the module --------------------------------------------------
 
 
@@ -298,6 +311,7 @@ async def test_concurrent_creations_across_processes_make_no_duplicate(service, 
     20 through each worker: 10 DMPs, 10 × 201, 30 × 409 DMPFound, nothing else."""
     patients = [patient(make_nir(1, 1980, "01", 200 + n), "19800115") for n in range(10)]
     ids = list(tokens)
+    insi_ready(service, list(tokens.values()), patients)
     first, second = service.workers()
     clients = await pinned(service, first, 20) + await pinned(service, second, 20)
     since = service.mark()
@@ -334,7 +348,8 @@ async def test_one_key_sent_to_both_processes_at_once_makes_one_dmp(service, tok
     two workers' transactions overlap is up to the scheduler."""
     token = next(iter(tokens.values()))
     for turn in range(3):
-        who = patient(make_nir(2, 1985, "06", 300 + 10 * web + turn), "19850620", "MOREAU")
+        who = patient(make_nir(2, 1985, "06", 300 + 10 * web + turn), "19850620", "MOREAU", "INES")
+        insi_ready(service, [token], [who])
         email = WebAccess(email="ines.moreau@exemple.fr") if web else None
         body = creation_body(creation(who, web=email))
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
@@ -418,9 +433,11 @@ def test_sigterm_stops_every_worker_after_serving_on_sqlite(tmp_path):
         descendants = set(children(service.process.pid))
         workers = service.workers()
         assert len(workers) == 2 and set(workers) < descendants
+        people = [patient(make_nir(1, 1990, "03", 400 + n), "19900310") for n in range(2)]
+        insi_ready(service, [token], people)
         since = service.mark()
         for n, worker in enumerate(workers):
-            who = patient(make_nir(1, 1990, "03", 400 + n), "19900310")
+            who = people[n]
             with service.only(worker), httpx.Client(verify=service.context) as http:
                 created = http.post(
                     f"{service.url}/v1/dmp",

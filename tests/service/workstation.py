@@ -1,5 +1,5 @@
-"""A workstation as its own process: log in, create LE GOFF's DMP with web access, print the
-answer as JSON. Run by the tests with ``python -m tests.service.workstation URL CA PKI JOURNAL``
+"""A workstation as its own process: log in, ask INSi for LE GOFF (by the card), create his
+DMP with web access, print the answer as JSON. Run by the tests with ``python -m tests.service.workstation URL CA PKI JOURNAL``
 so that they can kill it with SIGKILL at the worst moment and start it again."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from proclient.server.demo import ensure_demo_pki
 from proclient.service.client import DmpServiceClient
 from proclient.service.journal import IdempotencyJournal
 
-from .helpers import creation
+from .helpers import LE_GOFF, creation, look_up
 
 
 async def main(url: str, ca_bundle: str, pki_dir: str, journal_dir: str) -> None:
@@ -25,6 +25,7 @@ async def main(url: str, ca_bundle: str, pki_dir: str, journal_dir: str) -> None
     print(json.dumps({"key": key}), flush=True)
     async with DmpServiceClient(url, verify=ca_bundle) as client:
         await client.login(unlock_demo(ensure_demo_pki(Path(pki_dir)).default))
+        await look_up(client, LE_GOFF)
         result = await client.submit(request, key)
     journal.done(request)
     print(
