@@ -1,6 +1,9 @@
-"""Creation round-trip on the embedded service: login, then TD0.2 + TD1.1 per patient.
+"""Creation round-trip on the embedded service: login, then per patient INSi (by traits) +
+TD0.2 + TD1.1, as the workstation does since identity vigilance (issue 11).
 
-Floor: the service's health call through the same transport (one request, no work).
+Floor: the service's health call through the same transport (one request, no work). The INSi
+look-up alone is printed too. The bench patients are put in the service's INSi register
+first (a service holds no identity it was not given).
 """
 
 from __future__ import annotations
@@ -20,11 +23,17 @@ from proclient.domain import (
     Consent,
     CreationRequest,
     Ins,
-    Patient,
     Sex,
     WebAccess,
 )
-from proclient.embedded_service import embedded_client
+from proclient.identity import (
+    Document,
+    HeldIdentity,
+    IdentityCheck,
+    IdentityStatus,
+    TraitsQuery,
+    differences,
+)
 
 PATIENTS = 60
 
@@ -34,22 +43,66 @@ def nir(serial: int) -> str:
     return body + f"{97 - int(body) % 97:02d}"
 
 
-def request(serial: int, web: bool) -> CreationRequest:
-    patient = Patient(
-        Ins(nir(serial), OID_INS_NIR_TEST), "BENCH", "Patient", BirthDate("19800101"), Sex.MALE
+def given_name(serial: int) -> str:
+    """A distinct first name per bench patient (INSi's traits: letters only)."""
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return "BENCH" + letters[serial // 26 % 26] + letters[serial % 26]
+
+
+def query(serial: int) -> TraitsQuery:
+    return TraitsQuery("PATIENT", given_name(serial), Sex.MALE, BirthDate("19800101"))
+
+
+def request(answer, serial: int, web: bool) -> CreationRequest:
+    held = HeldIdentity("PATIENT", given_name(serial), BirthDate("19800101"), Sex.MALE)
+    check = IdentityCheck(
+        answer.identity,
+        held,
+        differences(held, answer.identity),
+        Document.PASSPORT,
+        IdentityStatus.QUALIFIED,
     )
     return CreationRequest(
         Action.CREATION,
-        patient,
+        check.patient,
         Consent(creation=True),
         web_access=WebAccess(email="bench@exemple.fr") if web else None,
+        identity=check,
     )
+
+
+def open_service(directory: Path):
+    """The embedded service (as embedded_client makes it) with the bench patients in its
+    INSi register."""
+    from datetime import UTC, datetime
+
+    import httpx
+
+    from proclient.embedded_service import EMBEDDED_BASE_URL
+    from proclient.server import register
+    from proclient.server.embedded import embedded_app
+    from proclient.service.client import DmpServiceClient
+
+    app, pki = embedded_app(directory)
+    identities = [
+        register.RegisterIdentity(
+            Ins(nir(serial), OID_INS_NIR_TEST),
+            "PATIENT",
+            (given_name(serial),),
+            "M",
+            "19800101",
+        )
+        for serial in range(2 * PATIENTS)
+    ]
+    register.store(app.state.storage, identities, datetime.now(UTC).isoformat())
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return DmpServiceClient(EMBEDDED_BASE_URL, transport=transport), pki
 
 
 async def main() -> None:
     directory = Path(tempfile.mkdtemp(prefix="proclient-bench-"))
     start = time.perf_counter()
-    client, pki = embedded_client(directory)
+    client, pki = open_service(directory)
     opened = time.perf_counter() - start
     credential = unlock_demo(pki.default)
     start = time.perf_counter()
@@ -61,22 +114,29 @@ async def main() -> None:
         await client.health()
         health.append(time.perf_counter() - t)
     floor = statistics.median(health)
+    lookups = []
     for web in (False, True):
         samples = []
         for i in range(PATIENTS):
             serial = i + (PATIENTS if web else 0)
             t = time.perf_counter()
-            await client.status(request(serial, web).patient.ins)
-            await client.submit(request(serial, web), str(uuid.uuid4()))
+            answer = await client.insi_by_traits(query(serial))
+            lookups.append(time.perf_counter() - t)
+            assert answer.code.value == "00", answer.code
+            await client.status(answer.identity.ins)
+            await client.submit(request(answer, serial, web), str(uuid.uuid4()))
             samples.append(time.perf_counter() - t)
         samples.sort()
         median, p90 = statistics.median(samples), samples[int(len(samples) * 0.9)]
         label = "with web access" if web else "without web access"
         print(
-            f"status + creation, {label:18}: median {median * 1000:6.1f} ms, "
+            f"INSi + status + creation, {label:18}: median {median * 1000:6.1f} ms, "
             f"p90 {p90 * 1000:6.1f} ms  ({median / floor:.0f}x the health floor)"
         )
-    print(f"health call (floor)                   : median {floor * 1000:6.2f} ms")
+    print(
+        f"INSi look-up by traits alone                : median {statistics.median(lookups) * 1000:6.2f} ms"
+    )
+    print(f"health call (floor)                          : median {floor * 1000:6.2f} ms")
     print(
         f"embedded service opened in {opened * 1000:.0f} ms (first run makes the demo keys); "
         f"login {login * 1000:.0f} ms"

@@ -1,5 +1,6 @@
-"""The demo's patients (DESIGN.md, "Demo cards"): one source for the emulated Vitale cards and
-for the demo service's seeded DMPs.
+"""The demo's patients (DESIGN.md, "Demo cards"): the people on the emulated Vitale cards, and
+the demo INSi register (:data:`DEMO_REGISTER`) the demo service answers from and seeds its
+DMPs from (CASANOVA-ORSINI's active, BEN SAID's closed).
 
 Everything here is fictitious and public; the demo's INS carry the TEST OID. Core: plain data,
 nothing heavy (the server seeds from it without importing the card reader).
@@ -24,17 +25,6 @@ class DemoPerson:
     birth_date: str  # AAAAMMJJ as on the card (00 where the day or month is unknown)
     nir: str | None  # on the card: 15 characters, key included, no spaces; None: absent
     sex: Literal["M", "F"]
-    dmp: DmpSeed | None = None  # the DMP the demo service gives them; None: no DMP
-
-    @property
-    def identity(self) -> dict[str, str]:
-        """The identity as on the card (a seeded DMP takes INSi's: :data:`DEMO_REGISTER`)."""
-        return {
-            "last_name": self.last_name,
-            "first_name": self.first_name,
-            "birth_date": self.birth_date,
-            "sex": self.sex,
-        }
 
 
 @dataclass(frozen=True)
@@ -74,7 +64,6 @@ def _households() -> tuple[DemoHousehold, ...]:
                     "19910905",
                     "291092A00401281",
                     "F",
-                    dmp="active",
                 ),
             ),
         ),
@@ -82,7 +71,7 @@ def _households() -> tuple[DemoHousehold, ...]:
             "bensaid",
             _("BEN SAÏD Karim — né à l'étranger, date de naissance lunaire"),
             # A closed DMP: the demo shows the reactivation.
-            (DemoPerson("BEN SAÏD", "Karim", "19550000", "155009935000780", "M", dmp="closed"),),
+            (DemoPerson("BEN SAÏD", "Karim", "19550000", "155009935000780", "M"),),
         ),
     )
 

@@ -150,9 +150,9 @@ def person_key(ins: Ins) -> str:
     person (``test:…``). Test and real people never share a key, even with the same digits.
 
     Across the INS history (a person whose INS changed, e.g. a NIA replaced by the NIR, as
-    INSi reports it) is not handled here yet: the INSi issue will map every matricule of a
-    person's history to the key of the first one (a lookup in the service's store, not a
-    function of the value alone); the service's storage is where that lookup plugs in."""
+    INSi reports it): the service's storage looks up every matricule the INSi register holds
+    for the person (proclient/server/register.py ``person_keys``); this function names one.
+    """
     realm = "test" if ins.oid in TEST_INS_OIDS else "real"
     return f"{realm}:{compact_nir(ins.value)}"
 

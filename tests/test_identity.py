@@ -751,3 +751,28 @@ def test_held_identity_defaults_and_display_name():
     assert held.sex is None and held.nir is None and held.rank is None
     assert held.source is IdentitySource.CARD
     assert held.display_name == "LE GOFF Gérard"
+
+
+def test_every_demo_card_person_but_dupont_is_in_the_demo_register():
+    """The training cards and the register agree: a beneficiary with a NIR is known by it
+    (active or earlier matricule), one without by their traits; DUPONT is nobody (01), MARTIN
+    Marie two people (the homonyms: 02)."""
+    from proclient.demo_people import DEMO_HOUSEHOLDS
+
+    for household in DEMO_HOUSEHOLDS:
+        for person in household.people:
+            if person.nir:
+                known = [
+                    e
+                    for e in DEMO_REGISTER
+                    if person.nir == e.ins or person.nir in (v for v, _o in e.history)
+                ]
+            else:
+                known = [
+                    e
+                    for e in DEMO_REGISTER
+                    if e.birth_date == person.birth_date
+                    and insi_form(person.first_name) in e.given_names
+                ]
+            expected = {"dupont": 0, "martin": 2 if not person.nir else 1}.get(household.key, 1)
+            assert len(known) == expected, person

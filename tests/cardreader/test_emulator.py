@@ -20,7 +20,18 @@ def send(card: VitaleEmulator, hexapdu: str) -> tuple[bytes, int]:
 
 
 def test_demo_cards_are_the_design_table() -> None:
-    assert list(DEMO_CARDS) == ["legoff", "durand", "casanova", "bensaid"]
+    # The design's four cards first, then the identity-vigilance cases (issue 11).
+    assert list(DEMO_CARDS)[:4] == ["legoff", "durand", "casanova", "bensaid"]
+    assert list(DEMO_CARDS)[4:] == [
+        "moreau",
+        "robert",
+        "leroy",
+        "okafor",
+        "garnier",
+        "martin",
+        "bernard",
+        "dupont",
+    ]
     for key, rows in EXPECTED_DEMO.items():
         got = [
             (b.last_name, b.first_name, b.birth_date.raw, b.nir)
@@ -32,7 +43,7 @@ def test_demo_cards_are_the_design_table() -> None:
 
 def test_unknown_demo_key_names_the_known_ones() -> None:
     with pytest.raises(KeyError, match="legoff"):
-        VitaleEmulator.from_demo("dupont")
+        VitaleEmulator.from_demo("nobody")
 
 
 def test_emulated_card_has_a_vitale2_atr() -> None:
