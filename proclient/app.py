@@ -37,6 +37,7 @@ from proclient.messages import (
     ConsentGiven,
     CreateRequested,
     DemoCardInsertRequested,
+    DemoCpsUnblockRequested,
     DocumentChosen,
     HomeStatus,
     IdentityTyped,
@@ -491,6 +492,25 @@ class ProclientApp(App):
         self.jobs.run(
             "pin-status",
             probe,
+            owner=screen,
+            done=lambda status: screen.post_message(PinStatusRead(status)),
+        )
+
+    def on_demo_cps_unblock_requested(self, message: DemoCpsUnblockRequested) -> None:
+        """The demo CPS's tries back (demo only: a real card needs its PUK)."""
+        import asyncio
+
+        screen = self.screen
+        if not self.wiring.demo:
+            return
+
+        async def unblock():
+            binding = await self.creation.service()
+            return await asyncio.to_thread(binding.credentials.unblock_demo)
+
+        self.jobs.run(
+            "pin-status",
+            unblock,
             owner=screen,
             done=lambda status: screen.post_message(PinStatusRead(status)),
         )

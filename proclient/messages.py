@@ -117,6 +117,11 @@ class PinEntered(Intent):
 
 
 @dataclass
+class DemoCpsUnblockRequested(Intent):
+    """F7 in the demo, the demo CPS blocked: give it its three tries back (no PUK)."""
+
+
+@dataclass
 class SessionCloseRequested(Intent):
     """F9 on the lock screen: as if the CPS had been pulled."""
 

@@ -41,11 +41,14 @@ def _workstation_fields(settings: Settings) -> dict:
 
 def demo_credentials(demo_dir: Path, user, present: Callable[[], bool]):
     """The demo professional's CPS: a SoftHSM2 token when SoftHSM2 is installed (provisioned
-    in the demo folder on first use), else the software credential of the same key."""
+    in the demo folder on first use), else the software credential of the same key; either
+    blocks after three wrong codes, as a card does (its count in the demo folder)."""
+    from proclient.credentials.demo_tries import DEMO_TRIES_FILE, DemoPinCounter
     from proclient.credentials.softhsm import DEMO_TOKEN_LABEL, ensure_demo_token
     from proclient.credentials.sources import Pkcs11CredentialSource, SoftwareCredentialSource
 
     label = f"{user.professional.display_name}, {user.professional.profession}"
+    tries = DemoPinCounter(demo_dir / DEMO_TRIES_FILE)
     try:
         store = ensure_demo_token(demo_dir / "softhsm", user.key_path, user.cert_path, user.pin)
     except Exception:
@@ -57,6 +60,7 @@ def demo_credentials(demo_dir: Path, user, present: Callable[[], bool]):
             user.cert_path,
             label=label,
             present=present,
+            tries=tries,
             hint=_("Code porteur de démonstration : {pin}", pin=user.pin),
         )
     return Pkcs11CredentialSource(
@@ -65,6 +69,7 @@ def demo_credentials(demo_dir: Path, user, present: Callable[[], bool]):
         token_label=DEMO_TOKEN_LABEL,
         environment=store.environment,
         present=present,
+        tries=tries,
         hint=_("Carte CPS de démonstration (SoftHSM2) : code porteur {pin}", pin=user.pin),
     )
 

@@ -12,7 +12,10 @@ def configure(parser) -> None:
     parser.add_argument(
         "--reset",
         action="store_true",
-        help=_("remet à zéro le service DMP de démonstration avant de démarrer"),
+        help=_(
+            "remet à zéro le service DMP de démonstration et débloque la carte CPS de "
+            "démonstration avant de démarrer"
+        ),
     )
     parser.add_argument(
         "--pcsc",
@@ -27,8 +30,11 @@ def run(args, settings) -> int:
     from proclient.wiring import demo_wiring
 
     if getattr(args, "reset", False):
+        from proclient.credentials.demo_tries import DEMO_TRIES_FILE, DemoPinCounter
+
         for leftover in settings.paths.demo_dir.glob("dmp-service.sqlite3*"):
             leftover.unlink()
+        DemoPinCounter(settings.paths.demo_dir / DEMO_TRIES_FILE).reset()  # the demo CPS too
     if getattr(args, "pcsc", False):
         from proclient.wiring import pcsc_demo_wiring
 

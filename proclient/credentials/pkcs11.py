@@ -18,8 +18,11 @@ from cryptography.hazmat.primitives import serialization
 
 from proclient.cps_profile import professional_from_certificate
 from proclient.credentials.pin import (
+    PIN_MAX_LENGTH,
+    PIN_MIN_LENGTH,
     PinState,
     PinStatus,
+    check_length,
     pin_locked,
     pin_state_from_flags,
     pin_wrong,
@@ -219,8 +222,8 @@ class CpsToken:
         # A blocked card is not tried: the attempt could only fail, and says nothing new.
         if pin_state_from_flags(boundary.token_flags()) is PinState.LOCKED:
             raise pin_locked()
-        if not pin:
-            raise pin_wrong()
+        # A code of the wrong length would only spend a try: refused here, never sent.
+        check_length(pin, *(boundary.pin_lengths() or (PIN_MIN_LENGTH, PIN_MAX_LENGTH)))
         rv = boundary.login(pin)
         if rv == CKR_PIN_LOCKED:
             raise pin_locked()

@@ -31,8 +31,10 @@ CKR_USER_ALREADY_LOGGED_IN = 0x100
 CKR_USER_NOT_LOGGED_IN = 0x101
 CKU_USER = 1
 
+CK_UNAVAILABLE_INFORMATION = ctypes.c_ulong(-1).value
+
 # Positions in CK_FUNCTION_LIST (PKCS#11 v2.x, pkcs11f.h order).
-_C_LOGIN, _C_LOGOUT = 18, 19
+_C_GET_TOKEN_INFO, _C_LOGIN, _C_LOGOUT = 6, 18, 19
 _CK_ULONG = ctypes.c_ulong
 _LOGIN = ctypes.CFUNCTYPE(_CK_ULONG, _CK_ULONG, _CK_ULONG, ctypes.c_void_p, _CK_ULONG)
 _LOGOUT = ctypes.CFUNCTYPE(_CK_ULONG, _CK_ULONG)
@@ -43,6 +45,32 @@ class _FunctionList(ctypes.Structure):
     if sys.platform == "win32":
         _pack_ = 1
     _fields_ = [("version", ctypes.c_ubyte * 2), ("functions", ctypes.c_void_p * 68)]
+
+
+class _TokenInfo(ctypes.Structure):
+    """CK_TOKEN_INFO: python-pkcs11 reads it but keeps ulMinPinLen/ulMaxPinLen to itself."""
+
+    if sys.platform == "win32":
+        _pack_ = 1
+    _fields_ = [
+        ("label", ctypes.c_char * 32),
+        ("manufacturer", ctypes.c_char * 32),
+        ("model", ctypes.c_char * 16),
+        ("serial", ctypes.c_char * 16),
+        ("flags", _CK_ULONG),
+        ("max_sessions", _CK_ULONG),
+        ("sessions", _CK_ULONG),
+        ("max_rw_sessions", _CK_ULONG),
+        ("rw_sessions", _CK_ULONG),
+        ("max_pin_len", _CK_ULONG),
+        ("min_pin_len", _CK_ULONG),
+        ("memory", _CK_ULONG * 4),
+        ("versions", ctypes.c_ubyte * 4),
+        ("utc_time", ctypes.c_char * 16),
+    ]
+
+
+_GET_TOKEN_INFO = ctypes.CFUNCTYPE(_CK_ULONG, _CK_ULONG, ctypes.POINTER(_TokenInfo))
 
 
 def module_missing(path: str) -> DomainError:
@@ -125,6 +153,20 @@ class Pkcs11Module:
         finally:
             del view  # release the export of the bytearray, so that it can be wiped
 
+    def pin_lengths(self, slot_id: int) -> tuple[int, int] | None:
+        """(ulMinPinLen, ulMaxPinLen) of the token in ``slot_id``, or None when the module
+        does not say (an error, CK_UNAVAILABLE_INFORMATION, or nonsense such as 0..0)."""
+        assert self._functions is not None
+        info = _TokenInfo()
+        get_info = _GET_TOKEN_INFO(self._functions.functions[_C_GET_TOKEN_INFO])
+        with self.lock:
+            if get_info(slot_id, ctypes.byref(info)) != CKR_OK:
+                return None
+        shortest, longest = int(info.min_pin_len), int(info.max_pin_len)
+        if CK_UNAVAILABLE_INFORMATION in (shortest, longest) or not 0 < shortest <= longest:
+            return None
+        return shortest, longest
+
     def logout(self, session_handle: int) -> int:
         assert self._functions is not None
         with self.lock:
@@ -165,6 +207,10 @@ class TokenBoundary:
     def open(self) -> None:
         with self.module.lock:
             self.session = self.token.open()
+
+    def pin_lengths(self) -> tuple[int, int] | None:
+        """The shortest and longest code porteur the token accepts, when it says."""
+        return self.module.pin_lengths(self.token.slot.slot_id)
 
     def login(self, pin: bytearray) -> int:
         rv = self.module.login(self.session.handle, pin)

@@ -60,6 +60,7 @@ class ConnectScreen(StepScreen):
     BINDINGS = [
         Binding("f5", "insi_retry", _("INSi"), id="insi_retry"),
         Binding("f6", "insi_traits", _("Traits"), id="insi_traits"),
+        Binding("f7", "unblock_demo_cps", _("Débloquer (démo)"), id="unblock_demo_cps"),
     ]
 
     DEFAULT_CSS = """
@@ -91,6 +92,9 @@ class ConnectScreen(StepScreen):
             return self._retry_possible
         if action == "insi_traits":
             return self.flow.professional is not None or self.station.authenticated
+        if action == "unblock_demo_cps":  # a blocked demo CPS only
+            entries = self.query(PinEntry)
+            return bool(entries) and entries.first().demo_unblock_offered
         return super().check_action(action, parameters)
 
     def compose_body(self) -> ComposeResult:
@@ -351,6 +355,11 @@ class ConnectScreen(StepScreen):
             return
         self.query_one("#identity").display = False
         self.show_traits()
+
+    def action_unblock_demo_cps(self) -> None:
+        if self.entry.demo_unblock_offered:
+            self.clear_error()
+            self.entry.request_demo_unblock()
 
     def action_insi_retry(self) -> None:
         if not self.retry_possible:

@@ -28,6 +28,7 @@ class LockScreen(Screen):
     AUTO_FOCUS = "#pin"
     BINDINGS = [
         Binding("f9", "close_session", _("Fermer la session"), id="close_session"),
+        Binding("f7", "unblock_demo_cps", _("Débloquer (démo)"), id="unblock_demo_cps"),
         Binding("escape", "ignore", show=False),  # no way back but the code
     ]
 
@@ -78,6 +79,18 @@ class LockScreen(Screen):
 
     def show_error(self, message: str) -> None:
         self.query_one("#lock-error", Static).update(message)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """F7 only for a blocked demo card."""
+        if action == "unblock_demo_cps":
+            entries = self.query(PinEntry)
+            return bool(entries) and entries.first().demo_unblock_offered
+        return super().check_action(action, parameters)
+
+    def action_unblock_demo_cps(self) -> None:
+        if self.entry.demo_unblock_offered:
+            self.show_error("")
+            self.entry.request_demo_unblock()
 
     def action_close_session(self) -> None:
         self.post_message(SessionCloseRequested())

@@ -3,7 +3,8 @@
 :class:`PinField` keeps the code in a fixed bytearray (never a ``str``, never grown: growing
 would leave copies in freed memory) and hands it over once, in a :class:`PinEntered` intent;
 the receiver wipes it after the one attempt. :class:`PinEntry` adds what the card says (tries
-left, blocked) and allows one attempt at a time: never a second one by itself.
+left, blocked) and allows one attempt at a time: never a second one by itself. A blocked demo
+card may be unblocked by the screen's F7 (:attr:`PinEntry.demo_unblock_offered`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ from textual.widgets import Static
 
 from proclient.credentials.pin import PIN_MAX_LENGTH, PinStatus, wipe
 from proclient.i18n import _
-from proclient.messages import JobFailed, PinEntered, PinStatusRequested
+from proclient.messages import (
+    DemoCpsUnblockRequested,
+    JobFailed,
+    PinEntered,
+    PinStatusRequested,
+)
 
 
 class PinField(Widget, can_focus=True):
@@ -96,6 +102,8 @@ class PinEntry(Vertical):
         super().__init__(id=id)
         self.unlock = unlock
         self.busy = False
+        self.status = PinStatus()  # what the card said last
+        self.blocked = False
 
     def compose(self) -> ComposeResult:
         yield PinField(id="pin")
@@ -121,8 +129,11 @@ class PinEntry(Vertical):
 
     def show_status(self, status: PinStatus) -> None:
         """What the card says about its code, before typing."""
+        was_blocked, self.status = self.blocked, status
         self.query_one("#pin-status", Static).update(status.warning)
-        self.field.disabled = status.locked
+        self._set_blocked(status.locked)
+        if was_blocked and not status.locked and not self.busy:
+            self.field.focus()  # unblocked (the demo card): type the code again
 
     def show_problem(self, message: str) -> None:
         """The card could not be asked (absent, unusable)."""
@@ -131,9 +142,25 @@ class PinEntry(Vertical):
     def failed(self, locked: bool = False) -> None:
         """The attempt is over and refused: the field is free again (unless blocked)."""
         self.busy = False
-        self.field.disabled = locked
-        if not locked:
+        self._set_blocked(locked)
+        if locked:
+            self.show_problem("")  # the screen says it is blocked; no stale "last try" here
+        else:
             self.field.focus()
+
+    def _set_blocked(self, blocked: bool) -> None:
+        self.blocked = blocked
+        self.field.disabled = blocked
+        self.screen.refresh_bindings()  # the demo's F7 comes and goes with the block
+
+    @property
+    def demo_unblock_offered(self) -> bool:
+        """The demo card is blocked: F7 may give its tries back (never a real card)."""
+        return self.blocked and self.status.demo
+
+    def request_demo_unblock(self) -> None:
+        if self.demo_unblock_offered:
+            self.post_message(DemoCpsUnblockRequested())
 
     def refused(self, failure: JobFailed) -> bool:
         """Take a failure meant for this entry: the card could not be asked (True, nothing

@@ -74,15 +74,18 @@ def test_rsa_pkcs_with_a_digest_info_when_the_module_lacks_sha256_rsa(cps_store)
         credential.close()
 
 
-def test_wrong_code_is_refused_once_and_says_few_tries_are_left(cps_store):
+def test_wrong_code_is_refused_once_and_says_two_tries_are_left(cps_store):
     states = card_states()
     token = cps_token(cps_store, boundary=states)
     with pytest.raises(DomainError) as caught:
         unlock(token, "9999")
     assert caught.value.code == "PIN_WRONG"
-    assert "il reste peu d'essais" in caught.value.message
+    # SoftHSM2 raises CKF_USER_PIN_COUNT_LOW: one wrong code on a card of 3 tries.
+    assert "il reste 2 essais" in caught.value.message
     assert len(states.logins) == 1  # never a second attempt by itself
-    assert token.pin_status().state is PinState.COUNT_LOW
+    status = token.pin_status()
+    assert status.state is PinState.COUNT_LOW and status.tries_left == 2
+    assert "il reste 2 essais" in status.warning
     credential = unlock(token)  # the right code still works, and clears the warning
     credential.close()
     assert token.pin_status().state is PinState.OK
@@ -100,7 +103,7 @@ def test_the_code_buffer_is_wiped_after_success_and_failure(cps_store):
 def test_last_try_is_announced_before_and_after_a_wrong_code(cps_store):
     token = cps_token(cps_store, boundary=card_states(FINAL_TRY))
     status = token.pin_status()
-    assert status.state is PinState.FINAL_TRY
+    assert status.state is PinState.FINAL_TRY and status.tries_left == 1
     assert "dernier essai" in status.warning
     with pytest.raises(DomainError) as caught:
         unlock(token, "9999")
@@ -115,6 +118,8 @@ def test_a_blocked_card_is_not_tried_and_says_how_to_unblock_it(cps_store):
         unlock(token)
     assert caught.value.code == "PIN_LOCKED"
     assert "PUK" in caught.value.message and "CPS en ligne" in caught.value.message
+    assert "aucun essai" in caught.value.message
+    assert "F7" not in caught.value.message  # a real card: no demo way out
     assert states.logins == []
 
 
@@ -189,3 +194,37 @@ def test_reading_the_pin_state_does_not_log_an_unlocked_card_out(cps_store):
         assert verify_signature(cert, credential.sign(b"nonce"), b"nonce")
     finally:
         credential.close()
+
+
+@pytest.mark.parametrize("code", ["123", "12", "1"])
+def test_a_too_short_code_is_refused_before_the_card_and_spends_no_try(cps_store, code):
+    states = card_states()
+    token = cps_token(cps_store, boundary=states)
+    with pytest.raises(DomainError) as caught:
+        unlock(token, code)
+    assert caught.value.code == "PIN_LENGTH"
+    assert "de 4 à" in caught.value.message and "aucun essai" in caught.value.message
+    assert states.logins == []  # C_Login never called
+    assert token.pin_status().state is PinState.OK  # the token's failure counter did not move
+    unlock(token).close()
+
+
+def test_the_lengths_come_from_the_token_info_when_it_gives_them(cps_store):
+    class SixToEight(card_states()):
+        def pin_lengths(self):
+            return 6, 8
+
+    token = cps_token(cps_store, boundary=SixToEight)
+    with pytest.raises(DomainError) as caught:
+        unlock(token, "1234")
+    assert caught.value.code == "PIN_LENGTH" and "de 6 à 8 chiffres" in caught.value.message
+    assert SixToEight.logins == []
+
+
+def test_softhsm_token_info_gives_its_pin_lengths(cps_store):
+    token = cps_token(cps_store)
+    boundary, _certificate, _id = token._find()
+    try:
+        assert boundary.pin_lengths() == (4, 255)  # SoftHSM2's ulMinPinLen, ulMaxPinLen
+    finally:
+        boundary.close()

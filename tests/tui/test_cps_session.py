@@ -109,7 +109,7 @@ async def test_right_code_unlocks_the_cps_token_and_connects(app_factory):
         assert screen.query_one("#pin", PinField).length == 0
 
 
-async def test_wrong_code_says_few_tries_left_and_is_not_tried_again(app_factory):
+async def test_wrong_code_says_two_tries_left_and_is_not_tried_again(app_factory):
     require_softhsm()
     states = card_states()
     app = app_factory(adjusted(states=states))
@@ -121,7 +121,7 @@ async def test_wrong_code_says_few_tries_left_and_is_not_tried_again(app_factory
         )
         await pilot.pause(0.3)
         assert states.logins and len(states.logins) == 1  # one Enter, one attempt
-        assert "il reste peu d'essais" in screen_text(app)
+        assert "il reste 2 essais" in screen_text(app)
         assert not app.authenticated and app.flow.dmp_state is None
         assert app.screen.query_one("#pin", PinField).has_focus
         await type_code(pilot, app, "1234")
@@ -152,6 +152,48 @@ async def test_blocked_card_says_how_to_unblock_and_takes_no_code(app_factory):
         await pilot.press(*"1234", "enter")
         await pilot.pause(0.3)
         assert states.logins == [] and not app.authenticated
+
+
+async def test_demo_cps_blocks_after_three_wrong_codes_and_f7_unblocks_it(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_connect(pilot, app)
+        assert "F7" not in screen_text(app)  # nothing to unblock
+        await type_code(pilot, app, "9999")
+        await wait_until(pilot, lambda: "il reste 2 essais" in screen_text(app), what="2 left")
+        await type_code(pilot, app, "9999")
+        await wait_until(pilot, lambda: "dernier essai" in screen_text(app), what="last try")
+        await type_code(pilot, app, "9999")
+        await wait_until(pilot, lambda: "Carte CPS bloquée" in screen_text(app), what="blocked")
+        field = screen.query_one("#pin", PinField)
+        await wait_until(pilot, lambda: field.disabled, what="field disabled")
+        assert "Débloquer (démo)" in screen_text(app)
+        await pilot.press(*"1234", "enter")
+        await pilot.pause(0.3)
+        assert not app.authenticated  # a blocked card takes no code, even the right one
+        await pilot.press("f7")
+        await wait_until(pilot, lambda: not field.disabled, what="unblocked")
+        assert "Carte CPS bloquée" not in screen_text(app)
+        assert "Débloquer (démo)" not in screen_text(app)
+        assert field.has_focus
+        await type_code(pilot, app, "1234")
+        await connected(pilot, app)
+        assert app.authenticated
+
+
+async def test_a_short_code_is_refused_without_spending_a_try(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await to_connect(pilot, app)
+        await type_code(pilot, app, "123")
+        await wait_until(pilot, lambda: "aucun essai" in screen_text(app), what="refusal")
+        assert "Le code porteur compte de 4 à" in screen_text(app)
+        assert "il reste" not in screen_text(app) and "Code porteur incorrect" not in screen_text(
+            app
+        )
+        assert not app.authenticated
+        await type_code(pilot, app, "1234")
+        await connected(pilot, app)
 
 
 async def test_pulling_the_cps_clears_the_patient_and_closes_the_session(app_factory):
