@@ -225,9 +225,10 @@ KEY_IDS: frozenset[str] = frozenset(
         "journal",
         "quit_home",
         "cancel_picker",
-        # proclient/screens/connect.py
+        # proclient/screens/connect.py (and lock.py for the demo's unblocking)
         "insi_retry",
         "insi_traits",
+        "unblock_demo_cps",
         # proclient/screens/summary.py
         "create",
         # proclient/screens/done.py

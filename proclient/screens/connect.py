@@ -54,7 +54,8 @@ class ConnectScreen(StepScreen):
         "ensuite l'INS du patient et ses traits de référence : comparez-les avec la carte, "
         "choisissez la pièce d'identité vue (ou « aucune ») avec les flèches puis Entrée. F6 "
         "cherche par les traits, F5 interroge l'INSi à nouveau. Le service dit enfin si le "
-        "patient a déjà un DMP."
+        "patient a déjà un DMP. En démonstration, F7 débloque la carte CPS de démonstration "
+        "après trois codes faux."
     )
 
     BINDINGS = [
