@@ -1,18 +1,22 @@
 """Command line: `proclient` (the TUI) and its sub-commands (see proclient/commands/).
 
-Errors reach the user as one French line on stderr, never a traceback.
+Errors reach the user as one line on stderr, in the UI language, never a traceback. The
+language is chosen first (``[ui] language``, else the session's locale, else French): the
+sub-commands' help and the key labels are translated when their modules are imported, and
+argparse's own words (usage, errors, -h) follow it.
 """
 
 from __future__ import annotations
 
 import argparse
+import gettext
 import importlib
 import logging
 import sys
 
 from proclient import __version__
 from proclient.commands import COMMAND_MODULES, EXIT_ERROR, EXIT_NOT_CONFIGURED, EXIT_OK
-from proclient.i18n import _
+from proclient.i18n import LOCALE_DIR, _, choose_language, current_language, use_language
 from proclient.logsafe import log_unexpected, private_log_handler
 
 
@@ -21,7 +25,12 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
         prog="proclient",
         description=_("Création du DMP depuis la carte Vitale du patient."),
     )
-    parser.add_argument("--version", action="version", version=f"proclient {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"proclient {__version__}",
+        help=_("affiche la version de proclient et s'arrête"),
+    )
     commands = parser.add_subparsers(dest="command", metavar=_("commande"))
     modules = {}
     for name in COMMAND_MODULES:
@@ -29,6 +38,17 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
         module.configure(commands.add_parser(module.NAME, help=module.HELP))
         modules[module.NAME] = module
     return parser, modules
+
+
+def _argparse_in_ui_language() -> None:
+    """argparse translates its words with the gettext functions it imported as ``_`` and
+    ``ngettext``; point them at our "argparse" catalogue in the UI language (French is in
+    proclient/locale/fr/LC_MESSAGES/argparse.po; English is argparse's own text)."""
+    catalogue = gettext.translation(
+        "argparse", localedir=LOCALE_DIR, languages=[current_language()], fallback=True
+    )
+    argparse._ = catalogue.gettext
+    argparse.ngettext = catalogue.ngettext
 
 
 def _setup_logging(settings) -> None:
@@ -73,10 +93,20 @@ def main(argv: list[str] | None = None) -> int:
     from proclient.domain import DomainError
     from proclient.settings import load_settings
 
+    # Settings first, for the language; a broken file is reported once the arguments are read,
+    # so that --help still answers.
+    settings, settings_error = None, None
+    try:
+        settings = load_settings()
+    except Exception as error:
+        settings_error = error
+    use_language(choose_language(settings.ui.language if settings else None))
+    _argparse_in_ui_language()
     parser, modules = _parser()
     args = parser.parse_args(argv)
     try:
-        settings = load_settings()
+        if settings_error is not None:
+            raise settings_error
         _setup_logging(settings)
         if args.command:
             return modules[args.command].run(args, settings)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from proclient.i18n import _
+from proclient.i18n import N_, _
 from proclient.problems import problem_message
 
 if TYPE_CHECKING:
@@ -515,7 +515,7 @@ def mask_mobile(mobile: str) -> str:
 
 # --- The professional and the service -------------------------------------------------------
 
-PROFESSIONS = {"10": "Médecin", "21": "Pharmacien", "60": "Infirmier"}
+PROFESSIONS = {"10": N_("Médecin"), "21": N_("Pharmacien"), "60": N_("Infirmier")}
 
 
 @dataclass(frozen=True)
@@ -530,7 +530,7 @@ class Professional:
 
     @property
     def profession(self) -> str:
-        return _(PROFESSIONS.get(self.profession_code, "Professionnel de santé"))
+        return _(PROFESSIONS.get(self.profession_code, N_("Professionnel de santé")))
 
     @property
     def display_name(self) -> str:

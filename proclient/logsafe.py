@@ -13,8 +13,10 @@ import sys
 import traceback
 from pathlib import Path
 
+from proclient.i18n import N_
+
 # What the user reads when something unexpected failed (pass it through `_()`).
-UNEXPECTED = (
+UNEXPECTED = N_(
     "Erreur inattendue : l'opération n'a pas abouti. Le détail technique est dans le journal."
 )
 

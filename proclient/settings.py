@@ -203,7 +203,8 @@ class ServerTable(_Table):
 
 @dataclass(frozen=True)
 class UiTable(_Table):
-    language: Literal["fr", "en"] = "fr"
+    # Unset: the session's language (LANGUAGE, LC_ALL, LC_MESSAGES, LANG), else French.
+    language: Literal["fr", "en"] | None = None
 
 
 # Every ``Binding(..., id=...)`` of the app and its screens and widgets: the ids a ``[keys]``
@@ -618,6 +619,8 @@ def _expected(loc: tuple[str, ...]) -> str:
     if loc[1] not in fields:
         return _("une autre valeur")
     annotation = _types(table)[loc[1]]
+    if type(None) in typing.get_args(annotation):  # an optional setting: what it accepts when set
+        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
     if typing.get_origin(annotation) is Literal:
         return _(" ou ").join(f"« {choice} »" for choice in typing.get_args(annotation))
     if annotation is bool:

@@ -3,9 +3,17 @@ and the real app on the demo wiring (virtual cards, the embedded service, real P
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
+from proclient.i18n import use_language
 from proclient.settings import Paths, load_settings
+
+# The tests read French whatever the developer's locale (and so do the programs they start);
+# tests/test_i18n.py asks for English.
+os.environ["LANGUAGE"] = "fr"
+use_language("fr")
 
 
 @pytest.fixture

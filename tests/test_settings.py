@@ -151,7 +151,7 @@ def test_an_absent_file_gives_the_defaults(paths):
     assert settings.paths == paths
     assert not settings.configured
     assert settings.receipts.format == "a4" and settings.printer.auto is True
-    assert settings.session.idle_lock_minutes == 5 and settings.ui.language == "fr"
+    assert settings.session.idle_lock_minutes == 5 and settings.ui.language is None
     assert settings.server.host == "127.0.0.1" and settings.server.port == 8443
     assert settings.keys == {}
 

@@ -6,16 +6,16 @@ Exit 0 when everything needed is there, 1 otherwise.
 
 from __future__ import annotations
 
-from proclient.i18n import _
+from proclient.i18n import N_, _
 
 NAME = "doctor"
 HELP = _("vérifie le poste : pcscd, lecteurs, cartes, service DMP, imprimante")
 
 CARD_NAMES = {
-    "vitale2": "carte Vitale 2",
-    "vitale1": "carte Vitale 1 (illisible ici : saisie manuelle)",
-    "cps": "carte CPS (professionnel)",
-    "unknown": "carte inconnue",
+    "vitale2": N_("carte Vitale 2"),
+    "vitale1": N_("carte Vitale 1 (illisible ici : saisie manuelle)"),
+    "cps": N_("carte CPS (professionnel)"),
+    "unknown": N_("carte inconnue"),
 }
 
 

@@ -1,7 +1,9 @@
 """The content of the accusé de création and of the secrets sheet, built once.
 
 ``pdf.py`` and ``text.py`` both render a :class:`Document`, so the printed receipt and the
-terminal preview never say different things. Every string a reader sees goes through ``_``.
+terminal preview never say different things. Every string a reader sees goes through ``_``,
+inside ``french()``: a receipt is a French legal document whatever the UI language (this file
+is left out of the catalogues: see [tool.babel] in pyproject.toml).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from proclient.domain import (
     mask_email,
     mask_mobile,
 )
-from proclient.i18n import _
+from proclient.i18n import _, french
 from proclient.identity import Document as IdentityDocument
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -124,6 +126,7 @@ def _patient_section(request: CreationRequest) -> Section:
     return Section(_("Patient"), tuple(rows))
 
 
+@french()
 def receipt_content(receipt: CreationReceipt) -> Document:
     """The accusé de création (or de réactivation) as sections of labelled values."""
     request = receipt.request
@@ -243,6 +246,7 @@ def receipt_content(receipt: CreationReceipt) -> Document:
     )
 
 
+@french()
 def secrets_content(sheet: SecretsSheet, demo: bool = False) -> Document:
     """The separate sheet with the login and initial password (printed, never stored)."""
     rows = [Row(_("Patient"), sheet.patient_name)]

@@ -21,15 +21,15 @@ from textual.widgets import Footer, Static
 
 from proclient.domain import DomainError
 from proclient.flow import CreationFlow
-from proclient.i18n import _
+from proclient.i18n import N_, _
 from proclient.messages import BackRequested, JobFailed
 from proclient.widgets.topbar import TopBar
 
 STEP_TITLES = {
-    1: "Identification du patient",
-    2: "Connexion au service DMP",
-    3: "Consentement du patient",
-    4: "Accès en ligne (facultatif)",
+    1: N_("Identification du patient"),
+    2: N_("Connexion au service DMP"),
+    3: N_("Consentement du patient"),
+    4: N_("Accès en ligne (facultatif)"),
 }
 
 

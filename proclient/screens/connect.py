@@ -21,7 +21,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from proclient.domain import Action, DmpStatus, format_nir
-from proclient.i18n import _
+from proclient.i18n import N_, _
 from proclient.identity import Document, InsiCode, insi_refusal
 from proclient.messages import (
     Connected,
@@ -48,7 +48,7 @@ def _birth_display(raw: str) -> str:
 
 class ConnectScreen(StepScreen):
     step_number = 2
-    HELP_TEXT = (
+    HELP_TEXT = N_(
         "Saisissez le code porteur de votre carte CPS puis Entrée : un seul essai par Entrée, "
         "jamais d'essai automatique. Après trois codes faux la carte se bloque. L'INSi donne "
         "ensuite l'INS du patient et ses traits de référence : comparez-les avec la carte, "

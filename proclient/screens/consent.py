@@ -11,14 +11,14 @@ from textual.containers import Vertical
 from textual.widgets import Checkbox, Input, Select, Static
 
 from proclient.domain import Action, Consent, Relationship
-from proclient.i18n import _
+from proclient.i18n import N_, _
 from proclient.messages import ConsentGiven
 from proclient.screens.base import StepScreen
 
 
 class ConsentScreen(StepScreen):
     step_number = 3
-    HELP_TEXT = (
+    HELP_TEXT = N_(
         "Le consentement du patient est obligatoire et n'est jamais coché d'avance. Les deux "
         "accès d'urgence (SAMU centre 15, bris de glace) sont autorisés sauf si le patient les "
         "refuse : décochez-les alors. Pour un mineur, saisissez son représentant légal."

@@ -22,7 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from proclient.domain import Action, SecretsSheet
-from proclient.i18n import _
+from proclient.i18n import N_, _
 from proclient.messages import (
     NextPatientRequested,
     PasswordReissueRequested,
@@ -34,8 +34,8 @@ from proclient.screens.base import StepScreen
 
 
 class DoneScreen(StepScreen):
-    title_text = "DMP créé"
-    HELP_TEXT = (
+    title_text = N_("DMP créé")
+    HELP_TEXT = N_(
         "Le DMP existe et l'accusé est enregistré. F5 imprime l'accusé. Avec un accès en "
         "ligne, F6 imprime la feuille de codes à remettre au patient et F7 l'affiche : elle "
         "n'est enregistrée nulle part et disparaît au patient suivant (Entrée). Si le "

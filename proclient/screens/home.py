@@ -9,7 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from proclient.i18n import _
+from proclient.i18n import N_, _
 from proclient.messages import (
     CardRereadRequested,
     DemoCardInsertRequested,
@@ -21,8 +21,8 @@ from proclient.screens.base import BaseScreen
 
 
 class HomeScreen(BaseScreen):
-    title_text = "Accueil"
-    HELP_TEXT = (
+    title_text = N_("Accueil")
+    HELP_TEXT = N_(
         "Insérez la carte Vitale du patient dans le lecteur : elle est lue aussitôt. "
         "Une carte illisible (Vitale 1, carte oubliée) : F6 pour saisir l'identité. "
         "F9 ouvre le journal des accusés enregistrés sur ce poste."

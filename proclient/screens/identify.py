@@ -7,14 +7,14 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from proclient.domain import DomainError, format_nir, is_minor
-from proclient.i18n import _
+from proclient.i18n import N_, _
 from proclient.messages import BeneficiaryChosen
 from proclient.screens.base import StepScreen
 
 
 class IdentifyScreen(StepScreen):
     step_number = 1
-    HELP_TEXT = (
+    HELP_TEXT = N_(
         "Vérifiez l'identité lue sur la carte avec le patient. Sur une carte de famille, "
         "choisissez le bénéficiaire avec les flèches puis Entrée."
     )

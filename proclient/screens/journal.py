@@ -12,14 +12,14 @@ from textual.binding import Binding
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from proclient.i18n import _
+from proclient.i18n import N_, _
 from proclient.messages import JobFailed, JournalLoaded, JournalLoadRequested, ReceiptPrintRequested
 from proclient.screens.base import BaseScreen
 
 
 class JournalScreen(BaseScreen):
-    title_text = "Journal des accusés"
-    HELP_TEXT = (
+    title_text = N_("Journal des accusés")
+    HELP_TEXT = N_(
         "Les accusés enregistrés sur ce poste, du plus récent au plus ancien, sans nom de "
         "patient. Entrée ou F5 réimprime l'accusé choisi ; il ne porte ni identifiant ni mot "
         "de passe."

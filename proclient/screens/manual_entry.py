@@ -11,7 +11,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import Input, Static
 
-from proclient.i18n import _
+from proclient.i18n import N_, _
 from proclient.messages import IdentityTyped
 from proclient.screens.base import StepScreen
 
@@ -20,7 +20,7 @@ FIELDS = ("last_name", "first_name", "sex", "birth", "birthplace", "nir")
 
 class ManualEntryScreen(StepScreen):
     step_number = 1
-    HELP_TEXT = (
+    HELP_TEXT = N_(
         "Saisissez l'identité d'après une pièce d'identité : nom de naissance, prénom, sexe "
         "(F ou M), date de naissance (00 pour un jour ou un mois inconnu), et si vous les avez "
         "le code INSEE du lieu de naissance et le NIR avec sa clé. L'INSi est ensuite "

@@ -5,14 +5,14 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import Checkbox, Input, Static
 
-from proclient.i18n import _
+from proclient.i18n import N_, _
 from proclient.messages import WebAccessChosen
 from proclient.screens.base import StepScreen
 
 
 class OnlineAccessScreen(StepScreen):
     step_number = 4
-    HELP_TEXT = (
+    HELP_TEXT = N_(
         "Facultatif. Cochez la case si le patient veut consulter son DMP sur Internet, puis "
         "saisissez son e-mail et/ou son mobile français. Un compte web sera créé : "
         "l'identifiant et le mot de passe provisoire sont imprimés sur une feuille à part, "

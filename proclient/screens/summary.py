@@ -8,7 +8,7 @@ from textual.widgets import Static
 
 from proclient.domain import Action, format_nir, mask_email, mask_mobile
 from proclient.flow import CreationFlow
-from proclient.i18n import _
+from proclient.i18n import N_, _
 from proclient.messages import CreateRequested, JobFailed
 from proclient.screens.base import StepScreen
 
@@ -66,9 +66,9 @@ def summary_lines(flow: CreationFlow) -> list[str]:
 
 
 class SummaryScreen(StepScreen):
-    title_text = "Récapitulatif"
+    title_text = N_("Récapitulatif")
 
-    HELP_TEXT = (
+    HELP_TEXT = N_(
         "Relisez avec le patient ce qui sera envoyé. Entrée crée (ou réactive) le DMP ; "
         "après un échec, Entrée renvoie la même demande sans risque de doublon. Échap pour "
         "corriger."
