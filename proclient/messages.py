@@ -142,6 +142,22 @@ class WebAccessChosen(Intent):
 
 
 @dataclass
+class WebAccessDrafted(Intent):
+    """Step 4 left with Esc: keep what was ticked and typed, unchecked, for the way back."""
+
+    wanted: bool
+    email: str = ""
+    mobile: str = ""
+
+
+@dataclass
+class ResumeAnswered(Intent):
+    """The card put back: Enter resumes the patient where it was, Esc starts afresh."""
+
+    resume: bool
+
+
+@dataclass
 class CreateRequested(Intent):
     """Enter on the summary: create (or reactivate) the DMP."""
 

@@ -15,13 +15,26 @@ from proclient.i18n import _
 from proclient.messages import ConsentGiven
 from proclient.screens.base import StepScreen
 
+OTHER = "other"  # the representative is not on the card: typed
+
+
+def _chosen(adults, rep):
+    """The card's adult already given as the representative (back from step 4), if any."""
+    if rep is None:
+        return Select.NULL
+    for index, person in enumerate(adults):
+        if (person.last_name.upper(), person.first_name) == (rep.last_name, rep.first_name):
+            return str(index)
+    return OTHER
+
 
 class ConsentScreen(StepScreen):
     step_number = 3
     HELP_TEXT = (
         "Le consentement du patient est obligatoire et n'est jamais coché d'avance. Les deux "
         "accès d'urgence (SAMU centre 15, bris de glace) sont autorisés sauf si le patient les "
-        "refuse : décochez-les alors. Pour un mineur, saisissez son représentant légal."
+        "refuse : décochez-les alors. Pour un mineur, choisissez son représentant légal parmi "
+        "les bénéficiaires majeurs de la carte, ou saisissez-le, puis le lien avec l'enfant."
     )
 
     def compose_body(self) -> ComposeResult:
@@ -30,7 +43,9 @@ class ConsentScreen(StepScreen):
         verb = _("la réactivation") if flow.action is Action.REACTIVATION else _("la création")
         yield Static(_("Patient : {name}", name=flow.patient.display_name), classes="section")
         yield Checkbox(
-            _("Le patient consent à {verb} de son DMP", verb=verb),
+            _("Le représentant légal consent à {verb} du DMP de l'enfant", verb=verb)
+            if flow.needs_legal_representative
+            else _("Le patient consent à {verb} de son DMP", verb=verb),
             consent.creation,
             compact=True,
             id="creation",
@@ -53,6 +68,18 @@ class ConsentScreen(StepScreen):
         if flow.needs_legal_representative:
             with Vertical(id="representative"):
                 yield Static(_("Patient mineur : représentant légal"), classes="section")
+                adults = flow.adults_on_card
+                if adults:
+                    # The insured parent is usually on the same card: choose them rather
+                    # than type them; anyone else is typed below.
+                    yield Select(
+                        [(person.display_name, str(i)) for i, person in enumerate(adults)]
+                        + [(_("Une autre personne (saisir son nom)"), OTHER)],
+                        prompt=_("Représentant légal : bénéficiaire de la carte ?"),
+                        value=_chosen(adults, rep),
+                        compact=True,
+                        id="rep_choice",
+                    )
                 yield Select(
                     [(r.label, r.value) for r in Relationship],
                     prompt=_("Lien avec le patient"),
@@ -73,6 +100,13 @@ class ConsentScreen(StepScreen):
 
     def on_mount(self) -> None:
         self.query_one("#creation", Checkbox).focus()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id != "rep_choice" or event.value in (Select.NULL, OTHER):
+            return
+        person = self.flow.adults_on_card[int(str(event.value))]
+        self.query_one("#rep_last", Input).value = person.last_name
+        self.query_one("#rep_first", Input).value = person.first_name
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
