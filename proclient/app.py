@@ -41,6 +41,7 @@ from proclient.messages import (
     CardRereadRequested,
     Connected,
     ConnectionConfirmed,
+    ConsentDrafted,
     ConsentGiven,
     CreateRequested,
     DemoCardInsertRequested,
@@ -409,11 +410,15 @@ class ProclientApp(App):
             self.notify(_("Carte retirée : les données du patient ont été effacées de l'écran."))
 
     def _keep_step_draft(self) -> None:
-        """What step 4 shows but F8 did not yet take goes into the flow before it is set aside."""
+        """What step 3 or 4 shows but F8 did not yet take goes into the flow before it is set
+        aside."""
+        from proclient.screens.consent import ConsentScreen
         from proclient.screens.online_access import OnlineAccessScreen
 
-        screen = self.screen
-        if isinstance(screen, OnlineAccessScreen) and self.flow.step is Step.ONLINE_ACCESS:
+        screen, step = self.screen, self.flow.step
+        if isinstance(screen, ConsentScreen) and step is Step.CONSENT:
+            self.flow.keep_consent_draft(screen.draft())
+        elif isinstance(screen, OnlineAccessScreen) and step is Step.ONLINE_ACCESS:
             self.flow.keep_web_draft(screen.draft())
 
     def insert_demo_card(self, key: str) -> None:
@@ -535,6 +540,10 @@ class ProclientApp(App):
             self.flow.set_web_access(web)
 
         self._apply(self.screen, change)
+
+    def on_consent_drafted(self, message: ConsentDrafted) -> None:
+        if self.flow.step is Step.CONSENT:
+            self.flow.keep_consent_draft(message.draft)
 
     def on_web_access_drafted(self, message: WebAccessDrafted) -> None:
         if self.flow.step is Step.ONLINE_ACCESS:

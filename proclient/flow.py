@@ -65,6 +65,17 @@ class WebDraft:
     mobile: str = ""
 
 
+@dataclass(frozen=True)
+class ConsentDraft:
+    """Step 3 as it was left with Esc (or a card pulled), before F8 checked it: the ticks and
+    the representative as chosen and typed."""
+
+    consent: Consent
+    relationship: str = ""
+    last_name: str = ""
+    first_name: str = ""
+
+
 class Step(enum.IntEnum):
     HOME = 0
     IDENTIFY = 1
@@ -102,6 +113,7 @@ class CreationFlow:
     dmp_state: DmpState | None = None
     consent: Consent = field(default_factory=Consent)
     legal_representative: LegalRepresentative | None = None
+    consent_draft: ConsentDraft | None = None
     web_access: WebAccess | None = None
     web_draft: WebDraft | None = None
     result: CreationResult | None = None
@@ -293,7 +305,24 @@ class CreationFlow:
         self.legal_representative = (
             legal_representative if self.needs_legal_representative else None
         )
+        self.consent_draft = None
         self.step = Step.ONLINE_ACCESS
+
+    def keep_consent_draft(self, draft: ConsentDraft) -> None:
+        """Step 3 left without F8 (Esc, the card pulled): the ticks and the representative
+        are kept, unchecked, to be shown again when the step comes back."""
+        self._expect(Step.CONSENT)
+        self.consent_draft = draft
+
+    @property
+    def consent_shown(self) -> ConsentDraft:
+        """What step 3 shows: the draft left there, else the consent given (or the default)."""
+        if self.consent_draft is not None:
+            return self.consent_draft
+        rep = self.legal_representative
+        if rep is None:
+            return ConsentDraft(self.consent)
+        return ConsentDraft(self.consent, rep.relationship.value, rep.last_name, rep.first_name)
 
     # --- step 4: online access -----------------------------------------------------------
 

@@ -135,6 +135,14 @@ class ConsentGiven(Intent):
 
 
 @dataclass
+class ConsentDrafted(Intent):
+    """Step 3 left with Esc: keep the ticks and the representative (a flow.ConsentDraft),
+    unchecked, for the way back."""
+
+    draft: Any
+
+
+@dataclass
 class WebAccessChosen(Intent):
     wanted: bool
     email: str = ""

@@ -18,7 +18,7 @@ from proclient.domain import (
     WebAccess,
     make_legal_representative,
 )
-from proclient.flow import CreationFlow, Step, WebDraft
+from proclient.flow import ConsentDraft, CreationFlow, Step, WebDraft
 from proclient.identity import (
     Document,
     IdentityStatus,
@@ -437,3 +437,15 @@ def test_a_card_pulled_at_step_1_or_after_the_accuse_is_not_set_aside():
     flow = CreationFlow(today=TODAY)
     flow.card_read(LEGOFF)
     assert flow.set_aside() is None
+
+
+def test_step_3_left_with_esc_keeps_the_ticks_and_the_representative_typed():
+    flow = flow_at_consent(DURAND, 1)
+    draft = ConsentDraft(Consent(creation=True, samu_access=False), "MTH", "Durand", "")
+    flow.keep_consent_draft(draft)
+    assert flow.back() is Step.CONNECT
+    flow.confirm_connection()
+    assert flow.consent_shown == draft
+    flow.set_consent(Consent(creation=True), make_legal_representative("MTH", "Durand", "Sophie"))
+    assert flow.consent_draft is None
+    assert flow.consent_shown == ConsentDraft(Consent(creation=True), "MTH", "DURAND", "Sophie")

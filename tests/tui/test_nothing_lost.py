@@ -85,6 +85,25 @@ async def test_tab_after_the_tick_puts_email_and_mobile_in_their_own_fields(app_
         assert app.flow.web_access.mobile == "+33612345678"
 
 
+async def test_esc_from_step_3_keeps_the_ticks(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await insert(pilot, app, "legoff")
+        await pilot.press("enter")
+        await connect(pilot, app)
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen), what="consent")
+        await pilot.press("space", "tab", "space")  # consent given, SAMU refused
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConsentScreen), what="step 2")
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen), what="consent")
+        screen = app.screen
+        assert screen.query_one("#creation").value is True
+        assert screen.query_one("#samu").value is False
+        assert screen.query_one("#break_glass").value is True
+
+
 async def test_the_summary_shows_the_email_whole_to_read_it_back(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
@@ -150,6 +169,35 @@ async def test_the_same_card_put_back_resumes_where_it_was(app_factory):
         assert not app.cards.holds_pulled
         await pilot.press("f8")
         await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen), what="summary")
+
+
+async def test_a_minor_s_card_pulled_at_step_3_comes_back_with_what_was_typed(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await insert(pilot, app, "durand")
+        await pilot.press("down", "enter")  # Léa, 2015
+        await connect(pilot, app)
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen), what="consent")
+        await pilot.press("space")
+        app.screen.query_one("#relationship").value = "FTH"
+        app.screen.query_one("#rep_last").focus()
+        await pilot.press(*"Durand", "tab", *"Marc")  # the father, not on the card
+        await pull(pilot, app)
+        assert "DURAND" not in screen_text(app)
+        await put_back(pilot, app, "durand")
+        assert isinstance(app.screen, ResumeModal)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen), what="consent")
+        screen = app.screen
+        assert screen.query_one("#creation").value is True
+        assert screen.query_one("#relationship").value == "FTH"
+        assert screen.query_one("#rep_choice").value == "other"
+        assert (screen.query_one("#rep_last").value, screen.query_one("#rep_first").value) == (
+            "Durand",
+            "Marc",
+        )
+        assert app.flow.patient.first_name == "LEA"
 
 
 async def test_esc_on_the_offer_starts_afresh(app_factory):
