@@ -25,7 +25,14 @@ from proclient.controllers.creation import CreationController
 from proclient.controllers.paper import PaperController
 from proclient.controllers.session import SessionController
 from proclient.domain import CreationReceipt, DomainError, VitaleCard, make_legal_representative
-from proclient.flow import CreationFlow, Step, typed_birth_date, typed_identity, typed_sex
+from proclient.flow import (
+    CreationFlow,
+    Step,
+    WebDraft,
+    typed_birth_date,
+    typed_identity,
+    typed_sex,
+)
 from proclient.i18n import _
 from proclient.jobs import JobRunner
 from proclient.messages import (
@@ -34,6 +41,7 @@ from proclient.messages import (
     CardRereadRequested,
     Connected,
     ConnectionConfirmed,
+    ConsentDrafted,
     ConsentGiven,
     CreateRequested,
     DemoCardInsertRequested,
@@ -54,10 +62,12 @@ from proclient.messages import (
     PinStatusRead,
     PinStatusRequested,
     ReceiptPrintRequested,
+    ResumeAnswered,
     SecretsPrintRequested,
     SecretsShowRequested,
     SessionCloseRequested,
     WebAccessChosen,
+    WebAccessDrafted,
 )
 from proclient.ports import Wiring
 from proclient.screens.base import ScreenContext, StepScreen
@@ -112,7 +122,7 @@ class ProclientApp(App):
         self.wiring = wiring
         self.flow = CreationFlow(today=wiring.today())
         self.cards = CardController(
-            wiring.readers, wiring.patient_reader, wiring.professional_reader
+            wiring.readers, wiring.patient_reader, wiring.professional_reader, wiring.clock
         )
         self.session = SessionController(wiring.clock, wiring.idle_lock_minutes)
         self.creation = CreationController(wiring.open_service, wiring.pending_dir)
@@ -174,6 +184,7 @@ class ProclientApp(App):
         self._refresh_home()
         self.cards.watch(lambda event: self.post_message(CardEventMessage(event)))
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock)
+        self.set_interval(IDLE_CHECK_SECONDS, self.expire_pulled_card)
 
     def on_ready(self) -> None:
         # After the first frame: the service's imports and keys must not delay the home screen.
@@ -344,7 +355,36 @@ class ProclientApp(App):
             self._card_failed(JobFailed("card", error.code, error.message))
             return
         self.home_prompt = _("Carte lue : retirez-la à la fin, ou F5 pour la relire.")
+        kept = self.cards.pulled_for(card)
         self.show_step()
+        if kept is not None and not self.session.locked:
+            from proclient.screens.resume import ResumeModal
+
+            self.push_screen(ResumeModal(kept.display_name, int(kept.step)))
+
+    def on_resume_answered(self, message: ResumeAnswered) -> None:
+        """Enter resumes the flow kept when the card was pulled; Esc starts afresh (step 1)."""
+        from proclient.screens.resume import ResumeModal
+
+        if isinstance(self.screen, ResumeModal):
+            self.pop_screen()
+        kept = self.cards.take_pulled()
+        if kept is None:
+            return
+        if message.resume and self.flow.step is Step.IDENTIFY and kept.card == self.flow.card:
+            self.flow.resume(kept)
+            self.flow.professional = (
+                self.session.professional if self.session.authenticated else None
+            )
+            self.show_step()
+        kept.reset()
+
+    def expire_pulled_card(self) -> None:
+        """The card pulled was not put back in time: what was kept leaves memory (a timer)."""
+        from proclient.screens.resume import ResumeModal
+
+        if self.cards.expire_pulled() and isinstance(self.screen, ResumeModal):
+            self.pop_screen()
 
     def _card_removed(self) -> None:
         self.home_prompt = ""
@@ -355,10 +395,32 @@ class ProclientApp(App):
         if self.creating:
             return  # the creation in flight ends on its accusé; Enter then clears it all
         had_patient = self.flow.step is not Step.HOME
-        self.flow.reset()
+        self._keep_step_draft()
+        kept = self.flow.set_aside()
+        if kept is not None:
+            self.cards.keep_pulled(kept)
         self.show_step()
-        if had_patient:
+        if kept is not None:
+            self.notify(
+                _(
+                    "Carte retirée : les données du patient ont été effacées de l'écran. "
+                    "Remettez la même carte dans les 2 minutes pour reprendre."
+                )
+            )
+        elif had_patient:
             self.notify(_("Carte retirée : les données du patient ont été effacées de l'écran."))
+
+    def _keep_step_draft(self) -> None:
+        """What step 3 or 4 shows but F8 did not yet take goes into the flow before it is set
+        aside."""
+        from proclient.screens.consent import ConsentScreen
+        from proclient.screens.online_access import OnlineAccessScreen
+
+        screen, step = self.screen, self.flow.step
+        if isinstance(screen, ConsentScreen) and step is Step.CONSENT:
+            self.flow.keep_consent_draft(screen.draft())
+        elif isinstance(screen, OnlineAccessScreen) and step is Step.ONLINE_ACCESS:
+            self.flow.keep_web_draft(screen.draft())
 
     def insert_demo_card(self, key: str) -> None:
         if self.wiring.deck is not None:
@@ -479,6 +541,14 @@ class ProclientApp(App):
             self.flow.set_web_access(web)
 
         self._apply(self.screen, change)
+
+    def on_consent_drafted(self, message: ConsentDrafted) -> None:
+        if self.flow.step is Step.CONSENT:
+            self.flow.keep_consent_draft(message.draft)
+
+    def on_web_access_drafted(self, message: WebAccessDrafted) -> None:
+        if self.flow.step is Step.ONLINE_ACCESS:
+            self.flow.keep_web_draft(WebDraft(message.wanted, message.email, message.mobile))
 
     # --- step 2: the professional's session ------------------------------------------------------
 
@@ -666,6 +736,7 @@ class ProclientApp(App):
         binding = self.creation.binding
         self.session.end(binding.client if binding else None)
         self.flow.professional = None
+        self.cards.forget_pulled()  # a patient set aside is not for the next professional
 
     def on_session_close_requested(self, message: SessionCloseRequested) -> None:
         self._cps_removed()

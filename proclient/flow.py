@@ -16,6 +16,7 @@ from datetime import date
 
 from proclient.domain import (
     Action,
+    Beneficiary,
     BirthDate,
     Consent,
     CreationRequest,
@@ -30,6 +31,7 @@ from proclient.domain import (
     Sex,
     VitaleCard,
     WebAccess,
+    is_minor,
     normalize_name,
     refusal,
     sex_from_nir,
@@ -53,6 +55,27 @@ from proclient.identity import (
 )
 
 
+@dataclass(frozen=True)
+class WebDraft:
+    """Step 4 as it was left with Esc (or a card pulled), before F8 checked it: the tick and
+    the email and mobile exactly as typed, so that coming back shows them again."""
+
+    wanted: bool = False
+    email: str = ""
+    mobile: str = ""
+
+
+@dataclass(frozen=True)
+class ConsentDraft:
+    """Step 3 as it was left with Esc (or a card pulled), before F8 checked it: the ticks and
+    the representative as chosen and typed."""
+
+    consent: Consent
+    relationship: str = ""
+    last_name: str = ""
+    first_name: str = ""
+
+
 class Step(enum.IntEnum):
     HOME = 0
     IDENTIFY = 1
@@ -61,6 +84,10 @@ class Step(enum.IntEnum):
     ONLINE_ACCESS = 4
     SUMMARY = 5
     DONE = 6
+
+
+# The steps after which a card pulled by mistake may be put back to go on (see set_aside).
+RESUMABLE = (Step.CONNECT, Step.CONSENT, Step.ONLINE_ACCESS)
 
 
 @dataclass
@@ -86,7 +113,9 @@ class CreationFlow:
     dmp_state: DmpState | None = None
     consent: Consent = field(default_factory=Consent)
     legal_representative: LegalRepresentative | None = None
+    consent_draft: ConsentDraft | None = None
     web_access: WebAccess | None = None
+    web_draft: WebDraft | None = None
     result: CreationResult | None = None
 
     # --- step 1: identify ---------------------------------------------------------------
@@ -242,6 +271,20 @@ class CreationFlow:
     def needs_legal_representative(self) -> bool:
         return self.patient is not None and self.patient.is_minor(self.today, self.majority)
 
+    @property
+    def adults_on_card(self) -> tuple[Beneficiary, ...]:
+        """The card's adult beneficiaries other than the patient: a minor's legal
+        representative is most often one of them (offered at step 3, the relationship still
+        to choose)."""
+        if self.card is None or not self.needs_legal_representative:
+            return ()
+        return tuple(
+            person
+            for index, person in enumerate(self.card.beneficiaries)
+            if index != self.beneficiary_index
+            and not is_minor(person.birth_date, self.today, self.majority)
+        )
+
     def set_consent(
         self, consent: Consent, legal_representative: LegalRepresentative | None = None
     ) -> None:
@@ -262,7 +305,24 @@ class CreationFlow:
         self.legal_representative = (
             legal_representative if self.needs_legal_representative else None
         )
+        self.consent_draft = None
         self.step = Step.ONLINE_ACCESS
+
+    def keep_consent_draft(self, draft: ConsentDraft) -> None:
+        """Step 3 left without F8 (Esc, the card pulled): the ticks and the representative
+        are kept, unchecked, to be shown again when the step comes back."""
+        self._expect(Step.CONSENT)
+        self.consent_draft = draft
+
+    @property
+    def consent_shown(self) -> ConsentDraft:
+        """What step 3 shows: the draft left there, else the consent given (or the default)."""
+        if self.consent_draft is not None:
+            return self.consent_draft
+        rep = self.legal_representative
+        if rep is None:
+            return ConsentDraft(self.consent)
+        return ConsentDraft(self.consent, rep.relationship.value, rep.last_name, rep.first_name)
 
     # --- step 4: online access -----------------------------------------------------------
 
@@ -274,8 +334,24 @@ class CreationFlow:
                 "DMPPatientAccessAlreadyExists",
                 _("Le patient a déjà un accès en ligne à son DMP : décochez la case."),
             )
-        self.web_access = web_access
+        self.web_access, self.web_draft = web_access, None
         self.step = Step.SUMMARY
+
+    def keep_web_draft(self, draft: WebDraft) -> None:
+        """Step 4 left without F8 (Esc, the card pulled): what was ticked and typed is kept,
+        unchecked, to be shown again when the step comes back."""
+        self._expect(Step.ONLINE_ACCESS)
+        self.web_draft = draft
+
+    @property
+    def web_shown(self) -> WebDraft:
+        """What step 4 shows: the draft left there, else the access chosen, else nothing."""
+        if self.web_draft is not None:
+            return self.web_draft
+        web = self.web_access
+        if web is None:
+            return WebDraft()
+        return WebDraft(True, web.email or "", web.mobile or "")
 
     # --- summary and submission ------------------------------------------------------------
 
@@ -312,6 +388,26 @@ class CreationFlow:
             self.reset()
         self.step = previous
         return previous
+
+    def set_aside(self) -> CreationFlow | None:
+        """The card was pulled: this flow forgets the patient at once. Pulled at steps 2–4,
+        a copy of what was done (without the professional) is returned, for the App to keep
+        in memory a short time in case the same card comes back (see ``resume``)."""
+        kept = None
+        if self.step in RESUMABLE and self.card is not None:
+            kept = replace(self, professional=None)
+        self.reset()
+        return kept
+
+    def resume(self, kept: CreationFlow) -> None:
+        """The same card was put back (step 1, just read): go on where ``kept`` was, with the
+        professional signed in now."""
+        self._expect(Step.IDENTIFY)
+        if kept.card != self.card or kept.step not in RESUMABLE:
+            raise DomainError("STEP", _("Cette action n'est pas possible à cette étape."))
+        professional = self.professional
+        self.__dict__.update(replace(kept).__dict__)
+        self.professional = professional
 
     def reset(self) -> None:
         """Forget the patient entirely (card removed, flow ended). The professional's session

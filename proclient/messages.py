@@ -140,10 +140,34 @@ class ConsentGiven(Intent):
 
 
 @dataclass
+class ConsentDrafted(Intent):
+    """Step 3 left with Esc: keep the ticks and the representative (a flow.ConsentDraft),
+    unchecked, for the way back."""
+
+    draft: Any
+
+
+@dataclass
 class WebAccessChosen(Intent):
     wanted: bool
     email: str = ""
     mobile: str = ""
+
+
+@dataclass
+class WebAccessDrafted(Intent):
+    """Step 4 left with Esc: keep what was ticked and typed, unchecked, for the way back."""
+
+    wanted: bool
+    email: str = ""
+    mobile: str = ""
+
+
+@dataclass
+class ResumeAnswered(Intent):
+    """The card put back: Enter resumes the patient where it was, Esc starts afresh."""
+
+    resume: bool
 
 
 @dataclass

@@ -18,7 +18,7 @@ from proclient.domain import (
     WebAccess,
     make_legal_representative,
 )
-from proclient.flow import CreationFlow, Step
+from proclient.flow import ConsentDraft, CreationFlow, Step, WebDraft
 from proclient.identity import (
     Document,
     IdentityStatus,
@@ -387,3 +387,65 @@ def test_choosing_another_beneficiary_forgets_insi_answer():
     assert flow.identity is not None
     flow.choose_beneficiary(2)
     assert flow.identity is None and flow.insi is None and flow.patient is None
+
+
+# --- nothing typed is lost (issue 12) ---------------------------------------------------------
+
+
+def test_step_4_left_with_esc_keeps_the_tick_and_what_was_typed():
+    flow = flow_at_consent()
+    flow.set_consent(Consent(creation=True))
+    flow.keep_web_draft(WebDraft(True, "g.legoff@exemple", "06 12"))  # not valid yet: kept
+    assert flow.back() is Step.CONSENT
+    flow.set_consent(Consent(creation=True))
+    assert flow.web_shown == WebDraft(True, "g.legoff@exemple", "06 12")
+    flow.set_web_access(WebAccess.from_input("g.legoff@exemple.fr", ""))
+    assert flow.web_draft is None  # once checked, the access chosen is what step 4 shows
+    assert flow.web_shown == WebDraft(True, "g.legoff@exemple.fr", "")
+    flow.reset()
+    assert flow.web_draft is None and flow.web_access is None
+
+
+def test_a_minor_s_representative_is_offered_among_the_card_s_adults():
+    lea = flow_at_consent(DURAND, 1)
+    assert [p.first_name for p in lea.adults_on_card] == ["Sophie"]  # not Hugo, a minor
+    assert flow_at_consent(DURAND, 0).adults_on_card == ()  # an adult needs no representative
+
+
+def test_a_card_pulled_at_step_3_sets_the_patient_aside_for_the_same_card_only():
+    flow = flow_at_consent(DURAND, 1)
+    flow.set_consent(
+        Consent(creation=True, samu_access=False),
+        make_legal_representative("MTH", "Durand", "Sophie"),
+    )
+    kept = flow.set_aside()
+    assert flow.patient is None and flow.step is Step.HOME and flow.card is None
+    assert flow.professional == PHARMACIST  # the CPS session is not the card's
+    assert kept is not None and kept.professional is None  # patient data only
+    flow.card_read(DURAND)
+    flow.resume(kept)
+    assert flow.step is Step.ONLINE_ACCESS and flow.patient.first_name == "LEA"
+    assert flow.consent.samu_access is False and flow.legal_representative.first_name == "Sophie"
+    assert flow.professional == PHARMACIST
+    other = CreationFlow(today=TODAY)
+    other.card_read(LEGOFF)
+    with pytest.raises(DomainError):
+        other.resume(kept)  # another card starts afresh
+
+
+def test_a_card_pulled_at_step_1_or_after_the_accuse_is_not_set_aside():
+    flow = CreationFlow(today=TODAY)
+    flow.card_read(LEGOFF)
+    assert flow.set_aside() is None
+
+
+def test_step_3_left_with_esc_keeps_the_ticks_and_the_representative_typed():
+    flow = flow_at_consent(DURAND, 1)
+    draft = ConsentDraft(Consent(creation=True, samu_access=False), "MTH", "Durand", "")
+    flow.keep_consent_draft(draft)
+    assert flow.back() is Step.CONNECT
+    flow.confirm_connection()
+    assert flow.consent_shown == draft
+    flow.set_consent(Consent(creation=True), make_legal_representative("MTH", "Durand", "Sophie"))
+    assert flow.consent_draft is None
+    assert flow.consent_shown == ConsentDraft(Consent(creation=True), "MTH", "DURAND", "Sophie")

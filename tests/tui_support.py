@@ -122,7 +122,7 @@ async def through_consent_and_online(pilot, app, *, refuse_samu=False, email="",
     await pilot.press("f8")
     await wait_until(pilot, lambda: isinstance(app.screen, OnlineAccessScreen), what="online")
     if email or mobile:
-        await pilot.press("space")  # checking the box puts the cursor in the email field
+        await pilot.press("space", "tab")  # tick the box, then Tab to the email field
         await pilot.press(*email, "tab", *mobile)
     await pilot.press("f8")
     await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen), what="summary")

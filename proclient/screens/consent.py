@@ -11,9 +11,25 @@ from textual.containers import Vertical
 from textual.widgets import Checkbox, Input, Select, Static
 
 from proclient.domain import Action, Consent, Relationship
+from proclient.flow import ConsentDraft
 from proclient.i18n import N_, _
-from proclient.messages import ConsentGiven
+from proclient.messages import ConsentDrafted, ConsentGiven
 from proclient.screens.base import StepScreen
+
+OTHER = "other"  # the representative is not on the card: typed
+
+
+def _chosen(adults, shown):
+    """The card's adult already given as the representative (coming back), if any."""
+    if not shown.last_name and not shown.first_name:
+        return Select.NULL
+    for index, person in enumerate(adults):
+        if (person.last_name.upper(), person.first_name) == (
+            shown.last_name.upper(),
+            shown.first_name,
+        ):
+            return str(index)
+    return OTHER
 
 
 class ConsentScreen(StepScreen):
@@ -21,16 +37,20 @@ class ConsentScreen(StepScreen):
     HELP_TEXT = N_(
         "Le consentement du patient est obligatoire et n'est jamais coché d'avance. Les deux "
         "accès d'urgence (SAMU centre 15, bris de glace) sont autorisés sauf si le patient les "
-        "refuse : décochez-les alors. Pour un mineur, saisissez son représentant légal."
+        "refuse : décochez-les alors. Pour un mineur, choisissez son représentant légal parmi "
+        "les bénéficiaires majeurs de la carte, ou saisissez-le, puis le lien avec l'enfant."
     )
 
     def compose_body(self) -> ComposeResult:
         flow = self.flow
-        consent, rep = flow.consent, flow.legal_representative
+        shown = flow.consent_shown
+        consent = shown.consent
         verb = _("la réactivation") if flow.action is Action.REACTIVATION else _("la création")
         yield Static(_("Patient : {name}", name=flow.patient.display_name), classes="section")
         yield Checkbox(
-            _("Le patient consent à {verb} de son DMP", verb=verb),
+            _("Le représentant légal consent à {verb} du DMP de l'enfant", verb=verb)
+            if flow.needs_legal_representative
+            else _("Le patient consent à {verb} de son DMP", verb=verb),
             consent.creation,
             compact=True,
             id="creation",
@@ -53,18 +73,28 @@ class ConsentScreen(StepScreen):
         if flow.needs_legal_representative:
             with Vertical(id="representative"):
                 yield Static(_("Patient mineur : représentant légal"), classes="section")
+                adults = flow.adults_on_card
+                if adults:
+                    # The insured parent is usually on the same card: choose them rather
+                    # than type them; anyone else is typed below.
+                    yield Select(
+                        [(person.display_name, str(i)) for i, person in enumerate(adults)]
+                        + [(_("Une autre personne (saisir son nom)"), OTHER)],
+                        prompt=_("Représentant légal : bénéficiaire de la carte ?"),
+                        value=_chosen(adults, shown),
+                        compact=True,
+                        id="rep_choice",
+                    )
                 yield Select(
                     [(r.label, r.value) for r in Relationship],
                     prompt=_("Lien avec le patient"),
-                    value=rep.relationship.value if rep else Select.NULL,
+                    value=shown.relationship or Select.NULL,
                     compact=True,
                     id="relationship",
                 )
+                yield Input(shown.last_name, placeholder=_("Nom"), compact=True, id="rep_last")
                 yield Input(
-                    rep.last_name if rep else "", placeholder=_("Nom"), compact=True, id="rep_last"
-                )
-                yield Input(
-                    rep.first_name if rep else "",
+                    shown.first_name,
                     placeholder=_("Prénom"),
                     compact=True,
                     id="rep_first",
@@ -74,20 +104,40 @@ class ConsentScreen(StepScreen):
     def on_mount(self) -> None:
         self.query_one("#creation", Checkbox).focus()
 
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id != "rep_choice" or event.value in (Select.NULL, OTHER):
+            return
+        person = self.flow.adults_on_card[int(str(event.value))]
+        self.query_one("#rep_last", Input).value = person.last_name
+        self.query_one("#rep_first", Input).value = person.first_name
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.action_next()
 
-    def go_on(self) -> None:
+    def draft(self) -> ConsentDraft:
+        """The step as it stands, unchecked (kept by the flow on Esc or a card pulled)."""
         consent = Consent(
             creation=self.query_one("#creation", Checkbox).value,
             samu_access=self.query_one("#samu", Checkbox).value,
             break_glass_access=self.query_one("#break_glass", Checkbox).value,
         )
-        given = ConsentGiven(consent)
-        if self.flow.needs_legal_representative:
-            relationship = self.query_one("#relationship", Select).value
-            given.relationship = "" if relationship is Select.NULL else str(relationship)
-            given.representative_last_name = self.query_one("#rep_last", Input).value
-            given.representative_first_name = self.query_one("#rep_first", Input).value
-        self.post_message(given)
+        if not self.flow.needs_legal_representative:
+            return ConsentDraft(consent)
+        relationship = self.query_one("#relationship", Select).value
+        return ConsentDraft(
+            consent,
+            "" if relationship is Select.NULL else str(relationship),
+            self.query_one("#rep_last", Input).value,
+            self.query_one("#rep_first", Input).value,
+        )
+
+    def action_back(self) -> None:
+        self.post_message(ConsentDrafted(self.draft()))
+        super().action_back()
+
+    def go_on(self) -> None:
+        draft = self.draft()
+        self.post_message(
+            ConsentGiven(draft.consent, draft.relationship, draft.last_name, draft.first_name)
+        )

@@ -5,8 +5,9 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import Checkbox, Input, Static
 
+from proclient.flow import WebDraft
 from proclient.i18n import N_, _
-from proclient.messages import WebAccessChosen
+from proclient.messages import WebAccessChosen, WebAccessDrafted
 from proclient.screens.base import StepScreen
 
 
@@ -24,17 +25,17 @@ class OnlineAccessScreen(StepScreen):
     """
 
     def compose_body(self) -> ComposeResult:
-        web = self.flow.web_access
+        web = self.flow.web_shown
         yield Static(_("Le patient souhaite-t-il consulter son DMP sur Internet ?"))
-        yield Checkbox(_("Ouvrir un accès en ligne"), web is not None, compact=True, id="wanted")
+        yield Checkbox(_("Ouvrir un accès en ligne"), web.wanted, compact=True, id="wanted")
         yield Input(
-            web.email if web and web.email else "",
+            web.email,
             placeholder=_("Adresse e-mail"),
             compact=True,
             id="email",
         )
         yield Input(
-            web.mobile if web and web.mobile else "",
+            web.mobile,
             placeholder=_("Mobile (06 ou 07)"),
             compact=True,
             id="mobile",
@@ -56,9 +57,8 @@ class OnlineAccessScreen(StepScreen):
         self.query_one("#wanted", Checkbox).focus()
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        # The focus stays on the box: Tab then goes to the email, Tab again to the mobile.
         self._sync()
-        if event.value:
-            self.query_one("#email", Input).focus()
 
     def _sync(self) -> None:
         wanted = self.query_one("#wanted", Checkbox).value
@@ -69,11 +69,19 @@ class OnlineAccessScreen(StepScreen):
         event.stop()
         self.action_next()
 
-    def go_on(self) -> None:
-        self.post_message(
-            WebAccessChosen(
-                self.query_one("#wanted", Checkbox).value,
-                self.query_one("#email", Input).value,
-                self.query_one("#mobile", Input).value,
-            )
+    def draft(self) -> WebDraft:
+        """The step as it stands, unchecked (kept by the flow on Esc or a card pulled)."""
+        return WebDraft(
+            self.query_one("#wanted", Checkbox).value,
+            self.query_one("#email", Input).value,
+            self.query_one("#mobile", Input).value,
         )
+
+    def action_back(self) -> None:
+        draft = self.draft()
+        self.post_message(WebAccessDrafted(draft.wanted, draft.email, draft.mobile))
+        super().action_back()
+
+    def go_on(self) -> None:
+        draft = self.draft()
+        self.post_message(WebAccessChosen(draft.wanted, draft.email, draft.mobile))

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from proclient.domain import Action, format_nir, mask_email, mask_mobile
+from proclient.domain import Action, format_nir, mask_mobile
 from proclient.flow import CreationFlow
 from proclient.i18n import N_, _
 from proclient.messages import CreateRequested, JobFailed
@@ -52,7 +52,9 @@ def summary_lines(flow: CreationFlow) -> list[str]:
         channels = ", ".join(
             c
             for c in (
-                mask_email(web.email) if web.email else "",
+                # Whole, to be read back to the patient before the account is made (the
+                # paper masks it: see receipts).
+                web.email or "",
                 mask_mobile(web.mobile) if web.mobile else "",
             )
             if c

@@ -115,7 +115,7 @@ async def test_online_access_warns_and_issues_a_secrets_sheet_never_stored(
         await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen))
         await pilot.press("space", "f8")
         await wait_until(pilot, lambda: isinstance(app.screen, OnlineAccessScreen))
-        await pilot.press("space")
+        await pilot.press("space", "tab")  # tick, then Tab to the email field
         assert "compte web sera créé" in screen_text(app)
         await pilot.press(*"pas-une-adresse", "f8")
         await pilot.pause()
