@@ -14,6 +14,7 @@ from proclient.domain import Action, Consent, Relationship
 from proclient.i18n import _
 from proclient.messages import ConsentGiven
 from proclient.screens.base import StepScreen
+from proclient.widgets.tickbox import TickBox
 
 
 class ConsentScreen(StepScreen):
@@ -29,7 +30,7 @@ class ConsentScreen(StepScreen):
         consent, rep = flow.consent, flow.legal_representative
         verb = _("la réactivation") if flow.action is Action.REACTIVATION else _("la création")
         yield Static(_("Patient : {name}", name=flow.patient.display_name), classes="section")
-        yield Checkbox(
+        yield TickBox(
             _("Le patient consent à {verb} de son DMP", verb=verb),
             consent.creation,
             compact=True,
@@ -38,15 +39,19 @@ class ConsentScreen(StepScreen):
         yield Static(
             _("Accès en cas d'urgence (autorisés sauf refus du patient) :"), classes="section"
         )
-        yield Checkbox(
+        yield TickBox(
             _("Médecin régulateur du SAMU (centre 15)"),
             consent.samu_access,
+            on_word=_("autorisé"),
+            off_word=_("refusé"),
             compact=True,
             id="samu",
         )
-        yield Checkbox(
+        yield TickBox(
             _("Bris de glace : tout professionnel, si la vie du patient est en danger"),
             consent.break_glass_access,
+            on_word=_("autorisé"),
+            off_word=_("refusé"),
             compact=True,
             id="break_glass",
         )

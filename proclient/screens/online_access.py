@@ -8,6 +8,7 @@ from textual.widgets import Checkbox, Input, Static
 from proclient.i18n import _
 from proclient.messages import WebAccessChosen
 from proclient.screens.base import StepScreen
+from proclient.widgets.tickbox import TickBox
 
 
 class OnlineAccessScreen(StepScreen):
@@ -26,7 +27,7 @@ class OnlineAccessScreen(StepScreen):
     def compose_body(self) -> ComposeResult:
         web = self.flow.web_access
         yield Static(_("Le patient souhaite-t-il consulter son DMP sur Internet ?"))
-        yield Checkbox(_("Ouvrir un accès en ligne"), web is not None, compact=True, id="wanted")
+        yield TickBox(_("Ouvrir un accès en ligne"), web is not None, compact=True, id="wanted")
         yield Input(
             web.email if web and web.email else "",
             placeholder=_("Adresse e-mail"),
