@@ -98,6 +98,8 @@ class ProclientApp(App):
         Binding("f3", "remove_demo_card", _("Retirer"), id="remove_card"),
         Binding("f4", "toggle_demo_cps", _("CPS"), id="toggle_cps"),
         Binding("ctrl+q", "quit", _("Quitter"), id="quit", show=False),
+        # The screens answer F1 themselves; this one is for those that do not (the lock screen).
+        Binding("f1", "help", _("Aide"), id="help_anywhere"),
         Binding(
             "ctrl+p", "command_palette", _("Commandes"), id="palette", show=False, priority=True
         ),
@@ -183,6 +185,16 @@ class ProclientApp(App):
         be read as markup), shown ``TOAST_MAX_SECONDS`` at most."""
         timeout = min(timeout if timeout is not None else TOAST_SECONDS, TOAST_MAX_SECONDS)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def action_help(self) -> None:
+        """F1 on a screen without its own help: its ``HELP_TEXT`` and its keys."""
+        from proclient.widgets.help import HelpModal
+
+        screen = self.screen
+        if isinstance(screen, HelpModal):
+            return
+        title = _(getattr(screen, "title_text", "")) or self.TITLE
+        self.push_screen(HelpModal(title, _(getattr(screen, "HELP_TEXT", "")), screen))
 
     # --- life cycle ----------------------------------------------------------------------------
 
