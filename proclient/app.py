@@ -76,6 +76,8 @@ from proclient.screens.home import HomeScreen
 log = logging.getLogger(__name__)
 
 IDLE_CHECK_SECONDS = 5.0
+TOAST_SECONDS = 5.0  # a notice
+TOAST_MAX_SECONDS = 10.0  # an error: longer, never so long that it covers the next patient's hints
 _ACTIVITY = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 
 # Each step's screen module, imported when first shown (the home screen comes up faster).
@@ -107,7 +109,13 @@ class ProclientApp(App):
         Binding("f3", "remove_demo_card", _("Retirer"), id="remove_card"),
         Binding("f4", "toggle_demo_cps", _("CPS"), id="toggle_cps"),
         Binding("ctrl+q", "quit", _("Quitter"), id="quit", show=False),
+        # The screens answer F1 themselves; this one is for those that do not (the lock screen).
+        Binding("f1", "help", _("Aide"), id="help_anywhere"),
+        Binding(
+            "ctrl+p", "command_palette", _("Commandes"), id="palette", show=False, priority=True
+        ),
     ]
+    NOTIFICATION_TIMEOUT = TOAST_SECONDS
 
     def run(self, *args, **kwargs):  # type: ignore[override]
         """Textual's run, after moving what start-up made (modules, classes, settings, all
@@ -174,6 +182,30 @@ class ProclientApp(App):
     @property
     def last_print_job(self) -> str:
         return self.paper.last_job
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity="information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A toast, as plain text by default (a settings key such as ``[printer] name`` must not
+        be read as markup), shown ``TOAST_MAX_SECONDS`` at most."""
+        timeout = min(timeout if timeout is not None else TOAST_SECONDS, TOAST_MAX_SECONDS)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def action_help(self) -> None:
+        """F1 on a screen without its own help: its ``HELP_TEXT`` and its keys."""
+        from proclient.widgets.help import HelpModal
+
+        screen = self.screen
+        if isinstance(screen, HelpModal):
+            return
+        title = _(getattr(screen, "title_text", "")) or self.TITLE
+        self.push_screen(HelpModal(title, _(getattr(screen, "HELP_TEXT", "")), screen))
 
     # --- life cycle ----------------------------------------------------------------------------
 
@@ -354,6 +386,7 @@ class ProclientApp(App):
         except DomainError as error:
             self._card_failed(JobFailed("card", error.code, error.message))
             return
+        self.clear_notifications()  # a new patient: the last one's toasts go
         self.home_prompt = _("Carte lue : retirez-la à la fin, ou F5 pour la relire.")
         kept = self.cards.pulled_for(card)
         self.show_step()
@@ -444,6 +477,7 @@ class ProclientApp(App):
         if self.creating:
             return
         self.flow.start_manual_entry()
+        self.clear_notifications()  # a new patient: the last one's toasts go
         self.show_step()
 
     # --- moving around -------------------------------------------------------------------------
@@ -800,7 +834,7 @@ class ProclientApp(App):
         )
         self.switch_screen(done)
         if error:
-            self.notify(error, severity="error", timeout=15)
+            self.notify(error, severity="error", timeout=TOAST_MAX_SECONDS)
         if self.wiring.auto_print:
             self._print_receipt()
 
@@ -814,7 +848,7 @@ class ProclientApp(App):
         )
 
     def _print_failed(self, failure: JobFailed) -> None:
-        self.notify(failure.message, severity="error", timeout=15)
+        self.notify(failure.message, severity="error", timeout=TOAST_MAX_SECONDS)
 
     def on_receipt_print_requested(self, message: ReceiptPrintRequested) -> None:
         self._print_receipt(message.path)
@@ -883,6 +917,7 @@ class ProclientApp(App):
         """End of the flow: the patient's data and secrets leave memory and screen."""
         self.paper.clear()
         self.flow.reset()
+        self.clear_notifications()  # nothing of this patient stays on screen, toasts included
         self.home_prompt = _("Retirez la carte Vitale du patient.") if self.cards.present else ""
         self.show_step()
 

@@ -265,6 +265,8 @@ def secrets_content(sheet: SecretsSheet, demo: bool = False) -> Document:
                 Row(_("Identifiant"), sheet.login, secret=True),
                 Row(_("Mot de passe provisoire"), sheet.initial_password, secret=True),
             ),
+            (_("À saisir sur Mon espace santé : {url}", url=PORTAL_URL),),
+            qr=PORTAL_URL,
         ),
     ]
     if channels:

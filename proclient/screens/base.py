@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -52,13 +53,15 @@ class BaseScreen(Screen):
     title_text: str = ""
     HELP_TEXT: str = ""  # French; shown by F1 with the screen's keys
 
-    BINDINGS = [Binding("f1", "help", _("Aide"), id="help", show=False)]
+    BINDINGS = [Binding("f1", "help", _("Aide"), id="help")]
 
     DEFAULT_CSS = """
     BaseScreen #body { padding: 1 2; height: 1fr; }
     BaseScreen #error { color: $error; text-style: bold; height: auto; padding: 0 2; }
     BaseScreen .hint { color: $text-muted; }
     BaseScreen .section { text-style: bold; margin-top: 1; }
+    /* An open list (a minor's relationship) stays above the footer, down to 60x20. */
+    BaseScreen Select > SelectOverlay { max-height: 5; }
     """
 
     def __init__(self, context: ScreenContext) -> None:
@@ -74,14 +77,16 @@ class BaseScreen(Screen):
         with VerticalScroll(id="body"):
             yield from self.compose_body()
         yield Static("", id="error", classes="error")
-        yield Footer(compact=True)
+        # The palette (Ctrl+P) is named in F1's help rather than in the footer: at 80 columns
+        # the footer's room goes to the screen's own keys.
+        yield Footer(compact=True, show_command_palette=False)
 
     def compose_body(self) -> ComposeResult:
         yield from ()
 
     def show_error(self, error: DomainError | str) -> None:
         text = error.message if isinstance(error, DomainError) else error
-        self.query_one("#error", Static).update(text)
+        self.query_one("#error", Static).update(Content(text))
 
     def clear_error(self) -> None:
         self.query_one("#error", Static).update("")

@@ -175,7 +175,7 @@ class ConnectScreen(StepScreen):
         patient = flow.patient
         self.query_one("#patient", Static).update(
             _(
-                "Patient : {name} — INS {nir} ({label})",
+                "Patient : {name}\nINS : {nir} ({label})",
                 name=flow.display_name,
                 nir=format_nir(patient.ins.value),
                 label=patient.ins.label,

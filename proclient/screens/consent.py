@@ -15,6 +15,7 @@ from proclient.flow import ConsentDraft
 from proclient.i18n import N_, _
 from proclient.messages import ConsentDrafted, ConsentGiven
 from proclient.screens.base import StepScreen
+from proclient.widgets.tickbox import TickBox
 
 OTHER = "other"  # the representative is not on the card: typed
 
@@ -47,7 +48,7 @@ class ConsentScreen(StepScreen):
         consent = shown.consent
         verb = _("la réactivation") if flow.action is Action.REACTIVATION else _("la création")
         yield Static(_("Patient : {name}", name=flow.patient.display_name), classes="section")
-        yield Checkbox(
+        yield TickBox(
             _("Le représentant légal consent à {verb} du DMP de l'enfant", verb=verb)
             if flow.needs_legal_representative
             else _("Le patient consent à {verb} de son DMP", verb=verb),
@@ -58,15 +59,19 @@ class ConsentScreen(StepScreen):
         yield Static(
             _("Accès en cas d'urgence (autorisés sauf refus du patient) :"), classes="section"
         )
-        yield Checkbox(
+        yield TickBox(
             _("Médecin régulateur du SAMU (centre 15)"),
             consent.samu_access,
+            on_word=_("autorisé"),
+            off_word=_("refusé"),
             compact=True,
             id="samu",
         )
-        yield Checkbox(
+        yield TickBox(
             _("Bris de glace : tout professionnel, si la vie du patient est en danger"),
             consent.break_glass_access,
+            on_word=_("autorisé"),
+            off_word=_("refusé"),
             compact=True,
             id="break_glass",
         )

@@ -30,6 +30,7 @@ from proclient.messages import (
     SecretsPrintRequested,
     SecretsShowRequested,
 )
+from proclient.receipts.content import PORTAL_URL
 from proclient.screens.base import StepScreen
 
 
@@ -42,12 +43,18 @@ class DoneScreen(StepScreen):
         "mot de passe provisoire n'a pas pu être obtenu, F9 le redemande au service DMP."
     )
 
+    # Short labels: at 80 columns the footer holds every key of this screen (the sentences
+    # above the footer say what each one prints). Esc and F8 still go to the next patient but
+    # leave the footer to Enter.
     BINDINGS = [
-        Binding("enter", "next", _("Patient suivant"), id="next_patient"),
-        Binding("f5", "print_receipt", _("Imprimer l'accusé"), id="print_receipt"),
-        Binding("f6", "print_secrets", _("Imprimer la feuille de codes"), id="print_secrets"),
-        Binding("f7", "show_secrets", _("Afficher la feuille de codes"), id="show_secrets"),
-        Binding("f9", "reissue_password", _("Redemander le mot de passe"), id="reissue_password"),
+        Binding("escape", "back", _("Retour"), id="back", show=False),
+        Binding("f8", "next", _("Continuer"), id="next", priority=True, show=False),
+        Binding("enter", "next", _("Suivant"), id="next_patient"),
+        Binding("f5", "print_receipt", _("Accusé"), id="print_receipt"),
+        Binding("f6", "print_secrets", _("Codes"), id="print_secrets"),
+        Binding("f7", "show_secrets", _("Afficher"), id="show_secrets"),
+        Binding("f9", "reissue_password", _("Mot de passe"), id="reissue_password"),
+        Binding("f10", "app.quit", _("Quitter"), id="quit_done"),
     ]
 
     DEFAULT_CSS = """
@@ -71,14 +78,26 @@ class DoneScreen(StepScreen):
         self.receipt_path, self.preview, self.has_secrets = receipt_path, preview, has_secrets
         self.password_error = password_error
 
+    @property
+    def reactivated(self) -> bool:
+        result = self.flow.result
+        return result is not None and result.action is Action.REACTIVATION
+
+    @property
+    def where(self) -> str:
+        return _("DMP réactivé") if self.reactivated else _("DMP créé")
+
     def compose_body(self) -> ComposeResult:
         flow = self.flow
-        reactivated = flow.result is not None and flow.result.action is Action.REACTIVATION
+        reactivated = self.reactivated
         yield Static(_("DMP réactivé.") if reactivated else _("DMP créé."), id="outcome")
         if self.receipt_path:
-            yield Static(
-                _("Accusé de création enregistré : {path}", path=self.receipt_path), id="receipt"
+            saved = (
+                _("Accusé de réactivation enregistré : {path}", path=self.receipt_path)
+                if reactivated
+                else _("Accusé de création enregistré : {path}", path=self.receipt_path)
             )
+            yield Static(saved, id="receipt", markup=False)
         station = self.station
         printer = station.printer or _("imprimante par défaut de CUPS")
         if station.auto_print:
@@ -88,14 +107,17 @@ class DoneScreen(StepScreen):
                     printer=printer,
                 ),
                 id="printing",
+                markup=False,
             )
         else:
-            yield Static(_("F5 imprime l'accusé ({printer}).", printer=printer), id="printing")
+            yield Static(
+                _("F5 imprime l'accusé ({printer}).", printer=printer), id="printing", markup=False
+            )
         web = flow.result.web if flow.result else None
         if self.has_secrets:
             yield Static(_SECRETS_READY, id="secrets")
         elif self.password_error:
-            yield Static(_password_missing(self.password_error), id="secrets")
+            yield Static(_password_missing(self.password_error), id="secrets", markup=False)
         elif web is not None:
             yield Static(
                 _(
@@ -104,8 +126,8 @@ class DoneScreen(StepScreen):
                 ),
                 id="secrets",
             )
-        yield Static(self.preview, id="preview")
-        yield Static(_("Entrée : patient suivant."), classes="hint")
+        yield Static(self.preview, id="preview", markup=False)
+        yield Static(_("Entrée : patient suivant ; F10 quitte proclient."), classes="hint")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("print_secrets", "show_secrets"):
@@ -165,9 +187,10 @@ class SecretsModal(ModalScreen[None]):
     BINDINGS = [Binding("escape,enter", "dismiss(None)", _("Fermer"), id="close_secrets")]
     DEFAULT_CSS = """
     SecretsModal { align: center middle; }
-    SecretsModal > Vertical { width: 64; height: auto; border: thick $warning; padding: 1 2;
-                              background: $surface; }
-    SecretsModal .secret { text-style: bold; margin: 1 0; }
+    SecretsModal > Vertical { width: 64; max-width: 100%; height: auto; max-height: 100%;
+                              border: thick $warning; padding: 0 1; background: $surface; }
+    SecretsModal .secret { text-style: bold; margin-top: 1; }
+    SecretsModal #portal { margin: 1 0; }
     """
 
     def __init__(self, sheet: SecretsSheet) -> None:
@@ -176,10 +199,20 @@ class SecretsModal(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(_("Accès en ligne de {name}", name=self._sheet.patient_name))
-            yield Static(_("Identifiant : {login}", login=self._sheet.login), classes="secret")
+            yield Static(_("Accès en ligne de {name}", name=self._sheet.patient_name), markup=False)
+            yield Static(
+                _("Identifiant : {login}", login=self._sheet.login),
+                classes="secret",
+                markup=False,
+            )
             yield Static(
                 _("Mot de passe provisoire : {password}", password=self._sheet.initial_password),
                 classes="secret",
+                markup=False,
+            )
+            yield Static(
+                _("À saisir sur Mon espace santé : {url}", url=PORTAL_URL),
+                id="portal",
+                markup=False,
             )
             yield Static(_("À changer à la première connexion. Échap pour fermer."))

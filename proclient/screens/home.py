@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -68,16 +69,19 @@ class HomeScreen(BaseScreen):
 
     def _render_status(self) -> None:
         status = self.status
+        # Plain text: a PC/SC reader's name often carries brackets ("… [CCID Interface] 00 00").
         self.query_one("#status", Static).update(
-            "\n".join(
-                (
-                    _("Lecteur : {state}", state=status.reader),
-                    _("Service DMP : {state}", state=status.service),
+            Content(
+                "\n".join(
+                    (
+                        _("Lecteur : {state}", state=status.reader),
+                        _("Service DMP : {state}", state=status.service),
+                    )
                 )
             )
         )
         self.query_one("#prompt", Static).update(
-            status.prompt or _("Insérez la carte Vitale du patient")
+            Content(status.prompt or _("Insérez la carte Vitale du patient"))
         )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -108,7 +112,7 @@ class DemoCardPicker(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "dismiss(None)", _("Annuler"), id="cancel_picker")]
     DEFAULT_CSS = """
     DemoCardPicker { align: center middle; }
-    DemoCardPicker > Vertical { width: 70; height: auto; border: thick $accent; padding: 1 2;
+    DemoCardPicker > Vertical { width: 70; max-width: 100%; height: auto; max-height: 100%; border: thick $accent; padding: 1 2;
                                 background: $surface; }
     DemoCardPicker OptionList { height: auto; max-height: 10; }
     """
@@ -120,7 +124,7 @@ class DemoCardPicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(_("Quelle carte Vitale de démonstration insérer ?"))
-            yield OptionList(*(Option(card.label, id=card.key) for card in self._cards))
+            yield OptionList(*(Option(Content(card.label), id=card.key) for card in self._cards))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)

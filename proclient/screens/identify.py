@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -34,15 +35,16 @@ class IdentifyScreen(StepScreen):
             nir = format_nir(person.nir) if person.nir else _("NIR absent")
             minor = _(" — mineur") if is_minor(person.birth_date, flow.today, flow.majority) else ""
             lunar = _(" (date lunaire)") if person.birth_date.is_lunar else ""
+            # Two lines: the NIR keeps a line of its own, never wrapped mid-number (60 columns).
             label = _(
-                "{name}  né(e) le {birth}{lunar}  NIR {nir}{minor}",
+                "{name}  né(e) le {birth}{lunar}{minor}\n  NIR {nir}",
                 name=person.display_name,
                 birth=person.birth_date.display,
                 lunar=lunar,
                 nir=nir,
                 minor=minor,
             )
-            options.append(Option(label, id=str(index)))
+            options.append(Option(Content(label), id=str(index)))
         yield OptionList(*options, id="beneficiaries")
 
     def on_mount(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -65,16 +66,21 @@ class JournalScreen(BaseScreen):
         self.entries = entries
         options = self.query_one("#journal", OptionList)
         options.clear_options()
+        # One line per accusé from 78 columns; below, two lines rather than a row cut anywhere.
+        gap = " " if self.app.size.width >= 78 else "\n      "
         options.add_options(
             Option(
-                _(
-                    "{n:>3}. {date} {action:<12} {dmp:<20} {page:<5} {status}",
-                    n=entry.number,
-                    date=entry.at.strftime("%d/%m/%Y %H:%M"),
-                    action=entry.action_label,
-                    dmp=entry.dmp_id or _("(identifiant masqué)"),
-                    page=entry.page_label,
-                    status=entry.status_label,
+                Content(
+                    _(
+                        "{n:>3}. {date} {action:<12}{gap}{dmp:<20} {page:<5} {status}",
+                        n=entry.number,
+                        date=entry.at.strftime("%d/%m/%Y %H:%M"),
+                        action=entry.action_label,
+                        gap=gap,
+                        dmp=entry.dmp_id or _("(identifiant masqué)"),
+                        page=entry.page_label,
+                        status=entry.status_label,
+                    )
                 ),
                 id=str(entry.number),
             )
@@ -89,7 +95,7 @@ class JournalScreen(BaseScreen):
             )
         else:
             state = _("Aucun accusé enregistré sur ce poste.")
-        self.query_one("#journal_state", Static).update(state)
+        self.query_one("#journal_state", Static).update(Content(state))
         if entries:
             options.highlighted = 0
             options.focus()

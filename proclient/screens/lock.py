@@ -26,6 +26,12 @@ from proclient.widgets.pin import PinEntry
 
 class LockScreen(Screen):
     AUTO_FOCUS = "#pin"
+    title_text = "Session verrouillée"
+    HELP_TEXT = (
+        "Le poste s'est verrouillé après un temps d'inactivité. Saisissez votre code porteur "
+        "puis Entrée pour reprendre là où vous en étiez. Un autre professionnel : retirez la "
+        "carte CPS ou appuyez sur F9 ; les données du patient sont alors effacées."
+    )
     BINDINGS = [
         Binding("f9", "close_session", _("Fermer la session"), id="close_session"),
         Binding("f7", "unblock_demo_cps", _("Débloquer (démo)"), id="unblock_demo_cps"),

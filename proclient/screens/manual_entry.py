@@ -9,6 +9,7 @@ birthplace's INSEE code is optional and splits homonyms.
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.widgets import Input, Static
 
 from proclient.i18n import N_, _
@@ -27,6 +28,12 @@ class ManualEntryScreen(StepScreen):
         "interrogé par ces traits."
     )
 
+    DEFAULT_CSS = """
+    ManualEntryScreen .field { height: 1; }
+    ManualEntryScreen .field Static { width: 19; }
+    ManualEntryScreen .field Input { width: 1fr; max-width: 50; }
+    """
+
     def compose_body(self) -> ComposeResult:
         yield Static(
             _(
@@ -34,20 +41,19 @@ class ManualEntryScreen(StepScreen):
                 "d'identité du patient)."
             )
         )
-        yield Input(placeholder=_("Nom de naissance"), compact=True, id="last_name")
-        yield Input(placeholder=_("Prénom"), compact=True, id="first_name")
-        yield Input(placeholder=_("Sexe : F ou M"), compact=True, id="sex")
-        yield Input(
-            placeholder=_("Date de naissance JJ/MM/AAAA (00 si inconnu)"), compact=True, id="birth"
-        )
-        yield Input(
-            placeholder=_("Lieu de naissance : code INSEE (facultatif)"),
-            compact=True,
-            id="birthplace",
-        )
-        yield Input(
-            placeholder=_("NIR : 15 caractères, clé comprise (facultatif)"), compact=True, id="nir"
-        )
+        # A visible label beside each field (a placeholder vanishes once the field is filled);
+        # the placeholder only says the expected form.
+        for name, label, hint in (
+            ("last_name", _("Nom de naissance"), ""),
+            ("first_name", _("Prénom"), ""),
+            ("sex", _("Sexe"), _("F ou M")),
+            ("birth", _("Né(e) le"), _("JJ/MM/AAAA (00 si inconnu)")),
+            ("birthplace", _("Lieu (code INSEE)"), _("facultatif, ex. 75056")),
+            ("nir", _("NIR avec sa clé"), _("facultatif, 15 caractères")),
+        ):
+            with Horizontal(classes="field"):
+                yield Static(label)
+                yield Input(placeholder=hint, compact=True, id=name)
         yield Static(
             _("Tab passe au champ suivant ; Entrée ou F8 pour continuer, Échap pour annuler."),
             classes="hint",

@@ -9,6 +9,7 @@ from proclient.flow import WebDraft
 from proclient.i18n import N_, _
 from proclient.messages import WebAccessChosen, WebAccessDrafted
 from proclient.screens.base import StepScreen
+from proclient.widgets.tickbox import TickBox
 
 
 class OnlineAccessScreen(StepScreen):
@@ -27,7 +28,7 @@ class OnlineAccessScreen(StepScreen):
     def compose_body(self) -> ComposeResult:
         web = self.flow.web_shown
         yield Static(_("Le patient souhaite-t-il consulter son DMP sur Internet ?"))
-        yield Checkbox(_("Ouvrir un accès en ligne"), web.wanted, compact=True, id="wanted")
+        yield TickBox(_("Ouvrir un accès en ligne"), web.wanted, compact=True, id="wanted")
         yield Input(
             web.email,
             placeholder=_("Adresse e-mail"),

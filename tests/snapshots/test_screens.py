@@ -1,4 +1,4 @@
-"""Snapshots of every screen at 80×24, for the demo card LE GOFF (and the DURAND family card).
+"""Snapshots of every screen at 80×24 and 60×20, for the demo card LE GOFF (and the DURAND family card).
 
 Each screen is shown by a tiny host App, not the real one: the screens take the creation flow
 and a ScreenContext and never call the App, so no service, no card and no clock are involved.
@@ -52,6 +52,7 @@ from proclient.screens.summary import SummaryScreen
 from tests.test_flow import register_answer
 
 SIZE = (80, 24)
+NARROW = (60, 20)
 TODAY = date(2026, 11, 28)
 AT = datetime(2026, 11, 28, 10, 42, tzinfo=UTC)
 ATR = "3B7513000047"
@@ -178,6 +179,13 @@ def done_screen() -> DoneScreen:
     return DoneScreen(at_done(), CONTEXT, RECEIPT, PREVIEW, has_secrets=True)
 
 
+def reactivated_screen() -> DoneScreen:
+    flow = at_done()
+    flow.result = CreationResult(Action.REACTIVATION, "DMP-0000000000042", AT, None)
+    preview = PREVIEW.replace("CRÉATION", "RÉACTIVATION").replace("DMP créé", "DMP réactivé")
+    return DoneScreen(flow, CONTEXT, RECEIPT, preview, has_secrets=False)
+
+
 SHEET = SecretsSheet(
     "LE GOFF Gérard",
     "GLEGOFF-4821",
@@ -267,6 +275,7 @@ CASES = {
     "summary": ((lambda: SummaryScreen(at_summary(), CONTEXT),), None),
     "done": ((done_screen,), None),
     "done_secrets_modal": ((done_screen, lambda: SecretsModal(SHEET)), None),
+    "done_reactivation": ((reactivated_screen,), None),
     "journal": ((lambda: JournalScreen(CONTEXT),), posting(JournalLoaded(JOURNAL))),
     "lock": ((LockScreen,), posting(PinStatusRead(PinStatus()))),
 }
@@ -276,3 +285,10 @@ CASES = {
 def test_screen(name, snap_compare):
     screens, run_before = CASES[name]
     assert snap_compare(Host(*screens), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_screen_narrow(name, snap_compare):
+    """The same screens at 60×20: they reflow (wrapped lines, a scrolling body), none is cut."""
+    screens, run_before = CASES[name]
+    assert snap_compare(Host(*screens), terminal_size=NARROW, run_before=run_before)

@@ -54,3 +54,23 @@ async def test_command_palette_lists_the_applications_actions_in_french(app_fact
         )
         await journal.callback()
         await wait_until(pilot, lambda: isinstance(app.screen, JournalScreen), what="journal")
+
+
+async def test_f1_opens_a_help_on_the_lock_screen_too(app_factory):
+    from proclient.screens.lock import LockScreen
+    from tests.tui_support import connect, insert
+
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await insert(pilot, app, "legoff")
+        await pilot.press("enter")
+        await connect(pilot, app)
+        app.lock_session()
+        await wait_until(pilot, lambda: isinstance(app.screen, LockScreen), what="lock")
+        assert "f1 Aide" in screen_text(app)  # named in the footer
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpModal), what="help")
+        text = screen_text(app)
+        assert "Aide — Session verrouillée" in text and "Fermer la session" in text
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, LockScreen), what="lock again")
