@@ -215,6 +215,8 @@ KEY_IDS: frozenset[str] = frozenset(
         "remove_card",
         "toggle_cps",
         "quit",
+        "help_anywhere",
+        "palette",
         # proclient/screens/base.py
         "help",
         "back",
@@ -238,12 +240,16 @@ KEY_IDS: frozenset[str] = frozenset(
         "print_secrets",
         "show_secrets",
         "reissue_password",
+        "quit_done",
         "close_secrets",
         # proclient/screens/journal.py
         "reprint",
         "close_journal",
         # proclient/screens/lock.py
         "close_session",
+        # proclient/screens/resume.py
+        "resume",
+        "start_afresh",
         # proclient/widgets/help.py
         "close_help",
     }
