@@ -7,7 +7,7 @@ legal representative is asked for here.
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Input, Select, Static
 
 from proclient.domain import Action, Consent, Relationship
@@ -41,6 +41,13 @@ class ConsentScreen(StepScreen):
         "refuse : décochez-les alors. Pour un mineur, choisissez son représentant légal parmi "
         "les bénéficiaires majeurs de la carte, ou saisissez-le, puis le lien avec l'enfant."
     )
+
+    DEFAULT_CSS = """
+    ConsentScreen .field { height: 1; }
+    ConsentScreen .field > Static { width: 15; }
+    ConsentScreen .field Input { width: 1fr; max-width: 50; }
+    ConsentScreen .field Select { width: 1fr; max-width: 50; }
+    """
 
     def compose_body(self) -> ComposeResult:
         flow = self.flow
@@ -82,28 +89,32 @@ class ConsentScreen(StepScreen):
                 if adults:
                     # The insured parent is usually on the same card: choose them rather
                     # than type them; anyone else is typed below.
+                    with Horizontal(classes="field"):
+                        yield Static(_("Représentant"))
+                        yield Select(
+                            [(person.display_name, str(i)) for i, person in enumerate(adults)]
+                            + [(_("Une autre personne (saisir son nom)"), OTHER)],
+                            prompt=_("bénéficiaire de la carte ou autre"),
+                            value=_chosen(adults, shown),
+                            compact=True,
+                            id="rep_choice",
+                        )
+                # A visible label beside each field: a placeholder vanishes once filled.
+                with Horizontal(classes="field"):
+                    yield Static(_("Lien"))
                     yield Select(
-                        [(person.display_name, str(i)) for i, person in enumerate(adults)]
-                        + [(_("Une autre personne (saisir son nom)"), OTHER)],
-                        prompt=_("Représentant légal : bénéficiaire de la carte ?"),
-                        value=_chosen(adults, shown),
+                        [(r.label, r.value) for r in Relationship],
+                        prompt=_("à choisir"),
+                        value=shown.relationship or Select.NULL,
                         compact=True,
-                        id="rep_choice",
+                        id="relationship",
                     )
-                yield Select(
-                    [(r.label, r.value) for r in Relationship],
-                    prompt=_("Lien avec le patient"),
-                    value=shown.relationship or Select.NULL,
-                    compact=True,
-                    id="relationship",
-                )
-                yield Input(shown.last_name, placeholder=_("Nom"), compact=True, id="rep_last")
-                yield Input(
-                    shown.first_name,
-                    placeholder=_("Prénom"),
-                    compact=True,
-                    id="rep_first",
-                )
+                with Horizontal(classes="field"):
+                    yield Static(_("Nom"))
+                    yield Input(shown.last_name, compact=True, id="rep_last")
+                with Horizontal(classes="field"):
+                    yield Static(_("Prénom"))
+                    yield Input(shown.first_name, compact=True, id="rep_first")
         yield Static(_("Espace coche ou décoche ; F8 pour continuer."), classes="hint")
 
     def on_mount(self) -> None:

@@ -115,7 +115,7 @@ class DoneScreen(StepScreen):
             )
         web = flow.result.web if flow.result else None
         if self.has_secrets:
-            yield Static(_SECRETS_READY, id="secrets")
+            yield Static(_(_SECRETS_READY), id="secrets")
         elif self.password_error:
             yield Static(_password_missing(self.password_error), id="secrets", markup=False)
         elif web is not None:
@@ -139,7 +139,7 @@ class DoneScreen(StepScreen):
     def password_issued(self) -> None:
         """The App got the password on F9: the sheet can be printed now."""
         self.has_secrets, self.password_error = True, ""
-        self.query_one("#secrets", Static).update(_SECRETS_READY)
+        self.query_one("#secrets", Static).update(_(_SECRETS_READY))
         self.clear_error()
         self.refresh_bindings()
 
@@ -163,7 +163,7 @@ class DoneScreen(StepScreen):
         self.post_message(NextPatientRequested())
 
 
-_SECRETS_READY = _(
+_SECRETS_READY = N_(
     "Accès en ligne ouvert. F6 imprime la feuille de codes (identifiant et mot de passe "
     "provisoire) à remettre au patient ; F7 l'affiche. Elle n'est enregistrée nulle part et "
     "disparaît au patient suivant."

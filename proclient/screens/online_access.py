@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.widgets import Checkbox, Input, Static
 
 from proclient.flow import WebDraft
@@ -22,6 +23,9 @@ class OnlineAccessScreen(StepScreen):
     )
 
     DEFAULT_CSS = """
+    OnlineAccessScreen .field { height: 1; }
+    OnlineAccessScreen .field Static { width: 9; }
+    OnlineAccessScreen .field Input { width: 1fr; max-width: 50; }
     OnlineAccessScreen #warning { color: $warning; text-style: bold; margin-top: 1; }
     """
 
@@ -29,18 +33,16 @@ class OnlineAccessScreen(StepScreen):
         web = self.flow.web_shown
         yield Static(_("Le patient souhaite-t-il consulter son DMP sur Internet ?"))
         yield TickBox(_("Ouvrir un accès en ligne"), web.wanted, compact=True, id="wanted")
-        yield Input(
-            web.email,
-            placeholder=_("Adresse e-mail"),
-            compact=True,
-            id="email",
-        )
-        yield Input(
-            web.mobile,
-            placeholder=_("Mobile (06 ou 07)"),
-            compact=True,
-            id="mobile",
-        )
+        # A visible label beside each field (a placeholder vanishes once the field is filled);
+        # the placeholder only says the expected form.
+        with Horizontal(classes="field", id="email-row"):
+            yield Static(_("E-mail"))
+            yield Input(
+                web.email, placeholder=_("ex. prenom.nom@exemple.fr"), compact=True, id="email"
+            )
+        with Horizontal(classes="field", id="mobile-row"):
+            yield Static(_("Mobile"))
+            yield Input(web.mobile, placeholder=_("06 ou 07"), compact=True, id="mobile")
         yield Static(
             _(
                 "Attention : un compte web sera créé pour le patient. Son identifiant et son mot "
@@ -63,7 +65,7 @@ class OnlineAccessScreen(StepScreen):
 
     def _sync(self) -> None:
         wanted = self.query_one("#wanted", Checkbox).value
-        for selector in ("#email", "#mobile", "#warning"):
+        for selector in ("#email-row", "#mobile-row", "#warning"):
             self.query_one(selector).display = wanted
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -13,6 +13,8 @@ from textual.content import Content
 from textual.geometry import Size
 from textual.widgets import Checkbox
 
+from proclient.i18n import _
+
 TICKED, UNTICKED = "[x]", "[ ]"
 
 
@@ -50,7 +52,7 @@ class TickBox(Checkbox):
         label = self._label
         word = self._word()
         if word:
-            label = Content.assemble(label, " : ", word)
+            label = Content.assemble(label, _(" : "), word)  # French: a space before the colon
         return Content.assemble(self._button, " ", label)
 
     def render(self) -> Content:
@@ -58,7 +60,7 @@ class TickBox(Checkbox):
         label = self._label
         word = self._word()
         if word:
-            label = Content.assemble(label, " : ", (word, "bold"))
+            label = Content.assemble(label, _(" : "), (word, "bold"))
         label = label.stylize_before(self.get_visual_style("toggle--label"))
         return Content.assemble(button, " ", label)
 

@@ -12,11 +12,14 @@ Regenerate after a deliberate change of the screens:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from textual.app import App
+from textual.binding import Binding
+from textual.dom import DOMNode
 
 from proclient.app import ProclientApp
 from proclient.cardreader.demo_cards import DEMO_CARDS
@@ -35,6 +38,7 @@ from proclient.domain import (
     WebCredentials,
 )
 from proclient.flow import CreationFlow
+from proclient.i18n import _, use_language
 from proclient.identity import Document, InsiAnswer, InsiCode
 from proclient.messages import Connected, HomeStatus, JournalLoaded, PinStatusRead
 from proclient.receipts.journal import JournalEntry
@@ -291,4 +295,85 @@ def test_screen(name, snap_compare):
 def test_screen_narrow(name, snap_compare):
     """The same screens at 60×20: they reflow (wrapped lines, a scrolling body), none is cut."""
     screens, run_before = CASES[name]
+    assert snap_compare(Host(*screens), terminal_size=NARROW, run_before=run_before)
+
+
+# --- the same screens in English ------------------------------------------------------------------
+
+ENGLISH_CONTEXT = ScreenContext(
+    demo=True,
+    credential_label="Claire MARTIN, Pharmacist",
+    credential_hint="Demo PIN: 1234",
+    demo_cards=demo_choices(),
+)
+ENGLISH_HOME_STATUS = HomeStatus("patient reader ready (demo)", "connected (demo)")
+
+ENGLISH_CASES = {
+    "home": ((lambda: HomeScreen(ENGLISH_CONTEXT),), posting(ENGLISH_HOME_STATUS)),
+    "identify_durand_family": (
+        (lambda: IdentifyScreen(at_identify(DURAND), ENGLISH_CONTEXT),),
+        None,
+    ),
+    "connect_connected": (
+        (lambda: ConnectScreen(connected(), ENGLISH_CONTEXT),),
+        posting(PinStatusRead(PinStatus()), Connected()),
+    ),
+    "consent_minor_durand_lea": (
+        (lambda: ConsentScreen(at_consent(DURAND, 1), ENGLISH_CONTEXT),),
+        None,
+    ),
+    "online_access_ticked": (
+        (lambda: OnlineAccessScreen(at_online_access(), ENGLISH_CONTEXT),),
+        posting(keys=("space",)),
+    ),
+    "summary": ((lambda: SummaryScreen(at_summary(), ENGLISH_CONTEXT),), None),
+    "done": (
+        (lambda: DoneScreen(at_done(), ENGLISH_CONTEXT, RECEIPT, PREVIEW, has_secrets=True),),
+        None,
+    ),
+}
+
+
+def _our_nodes(root=DOMNode):
+    """Every DOMNode class of proclient and of this module (the Host), subclasses first last."""
+    for cls in root.__subclasses__():
+        if cls.__module__.startswith(("proclient.", __name__)):
+            yield cls
+        yield from _our_nodes(cls)
+
+
+@pytest.fixture
+def english(monkeypatch):
+    """The UI in English for one test, the footer's key labels included.
+
+    The screens translate their text at compose time, but Textual reads the key labels from
+    ``BINDINGS``, which are translated once at import (``proclient.cli`` chooses the language
+    before importing the screens). Here the process already imported them in French, so each
+    class's ``BINDINGS`` is translated again (French source → English) and Textual's merged
+    bindings of the class recomputed; monkeypatch puts the French ones back afterwards.
+    """
+    use_language("en")
+    classes = set(_our_nodes())
+    for cls in classes:
+        if "BINDINGS" in cls.__dict__:
+            translated = [
+                replace(b, description=_(b.description)) if isinstance(b, Binding) else b
+                for b in cls.__dict__["BINDINGS"]
+            ]
+            monkeypatch.setattr(cls, "BINDINGS", translated)
+    for cls in classes:
+        monkeypatch.setattr(cls, "_merged_bindings", cls._merge_bindings())
+    yield
+    use_language("fr")
+
+
+@pytest.mark.parametrize("name", list(ENGLISH_CASES))
+def test_screen_in_english(name, english, snap_compare):
+    screens, run_before = ENGLISH_CASES[name]
+    assert snap_compare(Host(*screens), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("name", list(ENGLISH_CASES))
+def test_screen_in_english_narrow(name, english, snap_compare):
+    screens, run_before = ENGLISH_CASES[name]
     assert snap_compare(Host(*screens), terminal_size=NARROW, run_before=run_before)
