@@ -320,6 +320,15 @@ class ProclientApp(App):
             if binding:
                 yield SystemCommand(title, help_text, _runner(self, action))
 
+    def action_command_palette(self) -> None:
+        """Textual's palette, its search prompt in the UI language."""
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(
+                CommandPalette(id="--command-palette", placeholder=_("Rechercher une commande…"))
+            )
+
     # --- the cards -----------------------------------------------------------------------------
 
     def on_card_event_message(self, message: CardEventMessage) -> None:

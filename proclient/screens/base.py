@@ -18,12 +18,13 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from proclient.domain import DomainError
 from proclient.flow import CreationFlow
 from proclient.i18n import N_, _
 from proclient.messages import BackRequested, JobFailed
+from proclient.widgets.footer import KeyFooter
 from proclient.widgets.topbar import TopBar
 
 STEP_TITLES = {
@@ -77,9 +78,9 @@ class BaseScreen(Screen):
         with VerticalScroll(id="body"):
             yield from self.compose_body()
         yield Static("", id="error", classes="error")
-        # The palette (Ctrl+P) is named in F1's help rather than in the footer: at 80 columns
-        # the footer's room goes to the screen's own keys.
-        yield Footer(compact=True, show_command_palette=False)
+        # The palette (Ctrl+P) is named in F1's help rather than in the footer: the footer's
+        # room goes to the screen's own keys (on two lines when the terminal is narrow).
+        yield KeyFooter()
 
     def compose_body(self) -> ComposeResult:
         yield from ()

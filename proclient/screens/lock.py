@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from proclient.i18n import _
 from proclient.messages import (
@@ -21,6 +21,7 @@ from proclient.messages import (
     PinStatusRequested,
     SessionCloseRequested,
 )
+from proclient.widgets.footer import KeyFooter
 from proclient.widgets.pin import PinEntry
 
 
@@ -64,7 +65,7 @@ class LockScreen(Screen):
                 ),
                 classes="hint",
             )
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def entry(self) -> PinEntry:

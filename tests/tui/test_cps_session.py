@@ -324,3 +324,30 @@ async def test_a_card_read_while_locked_stays_behind_the_lock(app_factory):
         await type_code(pilot, app, "1234")
         await wait_until(pilot, lambda: isinstance(app.screen, IdentifyScreen), what="unlocked")
         assert not app.locked
+
+
+async def test_demo_cps_blocked_while_locked_is_unblocked_by_f7_then_unlocks(app_factory):
+    clock = FakeClock()
+    app = app_factory(adjusted(clock=clock))
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot, app)
+        connect_screen = app.screen
+        clock.advance(6)
+        app.check_idle_lock()
+        await wait_until(pilot, lambda: isinstance(app.screen, LockScreen), what="lock")
+        assert "Débloquer (démo)" not in screen_text(app)  # nothing to unblock yet
+        for left in ("il reste 2 essais", "dernier essai", "Carte CPS bloquée"):
+            await type_code(pilot, app, "9999")
+            await wait_until(pilot, lambda left=left: left in screen_text(app), what=left)
+        assert "Débloquer (démo)" in screen_text(app)
+        await type_code(pilot, app, "1234")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, LockScreen) and app.locked  # blocked: no code, not even right
+        await pilot.press("f7")
+        await wait_until(
+            pilot, lambda: "Carte CPS bloquée" not in screen_text(app), what="unblocked"
+        )
+        assert "Débloquer (démo)" not in screen_text(app)
+        await type_code(pilot, app, "1234")
+        await wait_until(pilot, lambda: app.screen is connect_screen, what="unlocked")
+        assert app.authenticated and not app.locked
