@@ -25,7 +25,10 @@ class TopBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static(self._where, id="where")
         # The App keeps the service's state; a bar made later asks it (no import of the App).
-        yield Static(self._service_text(getattr(self.app, "service_label", "")), id="service")
+        label = getattr(self.app, "service_label", "")
+        yield Static(self._service_text(label), id="service").set_styles(
+            display="block" if label else "none"
+        )
         if self._demo:
             yield Static(_("DÉMONSTRATION"), id="demo")
 
@@ -35,4 +38,6 @@ class TopBar(Horizontal):
 
     def show_service(self, label: str) -> None:
         """The service's state in words (joignable, injoignable depuis HH:MM, inconnu)."""
-        self.query_one("#service", Static).update(self._service_text(label))
+        service = self.query_one("#service", Static)
+        service.update(self._service_text(label))
+        service.display = bool(label)

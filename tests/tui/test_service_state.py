@@ -33,7 +33,7 @@ async def test_demo_cut_makes_the_service_unreachable_and_restore_brings_it_back
             pilot, lambda: _state(app) is Reachability.REACHABLE, what="service restored"
         )
         await wait_until(
-            pilot, lambda: "injoignable" not in screen_text(app), what="restored on screen"
+            pilot, lambda: "injoignable depuis" not in screen_text(app), what="restored on screen"
         )
 
 
