@@ -706,6 +706,8 @@ class ProclientApp(App):
         login passed and INSi or the status failed) or not (the login or the session did)."""
         if failure.code.startswith("AUTH"):
             self.session.authenticated = False
+        if failure.code == "SERVICE_UNAVAILABLE":
+            self.probe_service()  # the state on screen follows at once, not at the next check
         if self.flow.step is Step.CONNECT:
             session = self.session
             self.flow.professional = session.professional if session.authenticated else None

@@ -48,3 +48,27 @@ async def test_demo_offline_starts_with_the_service_unreachable(app_factory):
         )
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")
         await wait_until(pilot, lambda: "injoignable depuis" in screen_text(app), what="shown")
+
+
+async def test_login_with_the_network_cut_says_so_and_passes_once_restored(app_factory):
+    from proclient.screens.connect import ConnectScreen
+    from tests.tui_support import insert
+
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await insert(pilot, app, "legoff")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="connect")
+        await pilot.press("f12")  # the network goes as the professional types the code
+        await pilot.press(*"1234", "enter")
+        await wait_until(
+            pilot, lambda: "ne répond pas" in " ".join(screen_text(app).split()), what="failure"
+        )
+        assert not app.authenticated
+        assert app.flow.professional is None
+        await wait_until(pilot, lambda: _state(app) is Reachability.UNREACHABLE, what="state")
+        assert "injoignable depuis" in screen_text(app)  # in the step header
+
+        await pilot.press("f12")
+        await pilot.press(*"1234", "enter")
+        await wait_until(pilot, lambda: app.flow.professional is not None, what="signed in")
