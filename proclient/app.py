@@ -108,6 +108,7 @@ class ProclientApp(App):
     BINDINGS = [
         Binding("f3", "remove_demo_card", _("Retirer"), id="remove_card"),
         Binding("f4", "toggle_demo_cps", _("CPS"), id="toggle_cps"),
+        Binding("f12", "toggle_demo_network", _("Réseau"), id="toggle_network"),
         Binding("ctrl+q", "quit", _("Quitter"), id="quit", show=False),
         # The screens answer F1 themselves; this one is for those that do not (the lock screen).
         Binding("f1", "help", _("Aide"), id="help_anywhere"),
@@ -237,12 +238,40 @@ class ProclientApp(App):
         await super().on_event(event)
 
     def _service_started(self, binding) -> None:
-        self.service_state = _("{what} — prêt", what=binding.description)
-        self._refresh_home()
+        self._service_checked(self.creation.probe.state)
 
     def _service_failed(self, failure: JobFailed) -> None:
         self.service_state = failure.message
         self._refresh_home()
+
+    # --- the service's state: a health probe with back-off ------------------------------------
+
+    def probe_service(self) -> None:
+        """A health check now (then again after the probe's back-off)."""
+        if self.creation.binding is None:
+            return
+        self.jobs.run("service-probe", self.creation.check, done=self._service_checked)
+
+    def _service_checked(self, _state) -> None:
+        binding = self.creation.binding
+        label = self.creation.probe.label()
+        what = binding.description if binding is not None else ""
+        self.service_state = _("{what} — {state}", what=what, state=label)
+        timer = getattr(self, "_probe_timer", None)
+        if timer is not None:
+            timer.stop()
+        self._probe_timer = self.set_timer(self.creation.probe.next_delay(), self.probe_service)
+        self._refresh_home()
+        from proclient.widgets.topbar import TopBar
+
+        for screen in self.screen_stack:
+            for bar in screen.query(TopBar):
+                bar.show_service(label)
+
+    @property
+    def service_label(self) -> str:
+        """The service's state in words, for the step header."""
+        return self.creation.probe.label()
 
     def _screen_context(self) -> ScreenContext:
         binding = self.creation.binding
@@ -260,6 +289,8 @@ class ProclientApp(App):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("remove_demo_card", "toggle_demo_cps"):
             return self.wiring.deck is not None
+        if action == "toggle_demo_network":
+            return self.wiring.network is not None
         return True
 
     def get_system_commands(self, screen: Screen):
@@ -308,6 +339,12 @@ class ProclientApp(App):
                 "app.toggle_demo_cps",
                 _("Retirer ou remettre la CPS"),
                 _("Démonstration : comme retirer la carte du professionnel (F4)"),
+            ),
+            (
+                self.wiring.network is not None,
+                "app.toggle_demo_network",
+                _("Couper ou rétablir le réseau"),
+                _("Démonstration : le service DMP devient injoignable, ou revient (F12)"),
             ),
             (
                 self.wiring.deck is not None,
@@ -475,6 +512,16 @@ class ProclientApp(App):
     def action_toggle_demo_cps(self) -> None:
         if self.wiring.deck is not None:
             self.wiring.deck.toggle_cps()
+
+    def action_toggle_demo_network(self) -> None:
+        """Demo: cut or restore the embedded service's network, then probe it at once."""
+        if self.wiring.network is None:
+            return
+        cut = self.wiring.network.toggle()
+        self.notify(
+            _("Démonstration : réseau coupé.") if cut else _("Démonstration : réseau rétabli.")
+        )
+        self.probe_service()
 
     def on_demo_card_insert_requested(self, message: DemoCardInsertRequested) -> None:
         self.insert_demo_card(message.key)
@@ -659,6 +706,8 @@ class ProclientApp(App):
         login passed and INSi or the status failed) or not (the login or the session did)."""
         if failure.code.startswith("AUTH"):
             self.session.authenticated = False
+        if failure.code == "SERVICE_UNAVAILABLE":
+            self.probe_service()  # the state on screen follows at once, not at the next check
         if self.flow.step is Step.CONNECT:
             session = self.session
             self.flow.professional = session.professional if session.authenticated else None

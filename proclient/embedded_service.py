@@ -17,12 +17,42 @@ if TYPE_CHECKING:
 EMBEDDED_BASE_URL = "http://dmp.embedded"
 
 
+class NetworkSwitch:
+    """The demo's network cable: cut, the embedded service cannot be reached, exactly as an
+    unreachable network (a connection error, not a 503), for training and for the tests."""
+
+    def __init__(self, cut: bool = False) -> None:
+        self.cut = cut
+
+    def toggle(self) -> bool:
+        """Cut when it was up, restore when it was cut; True when now cut."""
+        self.cut = not self.cut
+        return self.cut
+
+
+def _switched(transport, switch: NetworkSwitch):
+    """``transport`` behind ``switch``: while cut, every request fails to connect."""
+    import httpx
+
+    class SwitchedTransport(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if switch.cut:
+                raise httpx.ConnectError("network cut (demo)", request=request)
+            return await transport.handle_async_request(request)
+
+        async def aclose(self) -> None:
+            await transport.aclose()
+
+    return SwitchedTransport()
+
+
 def embedded_client(
-    data_dir: Path, *, reset_demo: bool = False
+    data_dir: Path, *, reset_demo: bool = False, switch: NetworkSwitch | None = None
 ) -> tuple[DmpServiceClient, DemoPki]:
     """A client of an in-process service on ``data_dir/dmp-service.sqlite3`` (test mode,
     trusting the demo CA in ``data_dir/demo-pki``), with the demo DMPs seeded, and that demo
-    PKI (its professionals' key and certificate files; ``unlock_demo`` makes a credential)."""
+    PKI (its professionals' key and certificate files; ``unlock_demo`` makes a credential).
+    With ``switch``, the service is reachable only while the switch is not cut."""
     import httpx
 
     from proclient.server.embedded import embedded_app
@@ -31,4 +61,6 @@ def embedded_client(
     app, pki = embedded_app(data_dir, reset_demo=reset_demo)
     # raise_app_exceptions=False: a server bug comes back as a 500 problem, as over the network.
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    if switch is not None:
+        transport = _switched(transport, switch)
     return DmpServiceClient(EMBEDDED_BASE_URL, transport=transport), pki

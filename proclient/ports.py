@@ -40,6 +40,9 @@ class Wiring:
     """The CPS's reader: pulling the card there closes the session."""
     deck: DemoDeck | None = None
     """The demo's cards (insert, pull, the CPS out and back); None outside the demo."""
+    network: object | None = None
+    """The demo's network switch (``cut``, ``toggle()``): the embedded service made
+    unreachable and back; None outside the demo."""
     today: Callable[[], date] = date.today
     idle_lock_minutes: int = 5
     """0: never lock on idle."""

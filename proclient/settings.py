@@ -214,6 +214,7 @@ KEY_IDS: frozenset[str] = frozenset(
         # proclient/app.py
         "remove_card",
         "toggle_cps",
+        "toggle_network",
         "quit",
         "help_anywhere",
         "palette",

@@ -74,24 +74,27 @@ def demo_credentials(demo_dir: Path, user, present: Callable[[], bool]):
     )
 
 
-def demo_wiring(settings: Settings) -> Wiring:
-    """Virtual cards in an in-process reader, the embedded service, a demo pharmacist."""
+def demo_wiring(settings: Settings, offline: bool = False) -> Wiring:
+    """Virtual cards in an in-process reader, the embedded service, a demo pharmacist;
+    ``offline``: the embedded service's network cut from the start (F12 restores it)."""
     from proclient.cardreader.demo_deck import VirtualDeck
     from proclient.cardreader.virtual import (
         PATIENT_READER,
         PROFESSIONAL_READER,
         VirtualReaderBackend,
     )
+    from proclient.embedded_service import NetworkSwitch
 
     readers = VirtualReaderBackend()
     deck = VirtualDeck(readers, PATIENT_READER, PROFESSIONAL_READER)
     deck.toggle_cps()  # the pharmacist's CPS, in from the start
     demo_dir = settings.paths.demo_dir
+    network = NetworkSwitch(cut=offline)
 
     def open_service() -> ServiceBinding:
         from proclient.embedded_service import embedded_client
 
-        client, pki = embedded_client(demo_dir)
+        client, pki = embedded_client(demo_dir, switch=network)
         return ServiceBinding(
             client=client,
             credentials=demo_credentials(demo_dir, pki.default, deck.cps_present),
@@ -106,6 +109,7 @@ def demo_wiring(settings: Settings) -> Wiring:
         **_workstation_fields(settings),
         open_service=open_service,
         deck=deck,
+        network=network,
     )
 
 

@@ -85,7 +85,7 @@ def test_demo_under_tmux_creates_a_dmp_and_saves_the_receipt(tmp_path):
     term = Terminal([sys.executable, "-m", "proclient", "demo"], env)
     try:
         term.wait_for("Insérez la carte Vitale du patient")
-        term.wait_for("prêt")  # the embedded service is up
+        term.wait_for("joignable")  # the embedded service is up
         assert "DÉMONSTRATION" in term.screen()
         term.keys("F2")
         term.wait_for("Quelle carte Vitale")

@@ -18,6 +18,11 @@ def configure(parser) -> None:
         ),
     )
     parser.add_argument(
+        "--offline",
+        action="store_true",
+        help=_("démarre le réseau coupé : le service DMP intégré est injoignable jusqu'à F12"),
+    )
+    parser.add_argument(
         "--pcsc",
         action="store_true",
         help=_("les cartes virtuelles passent par pcscd et vpcd (pile réelle)"),
@@ -38,7 +43,10 @@ def run(args, settings) -> int:
     if getattr(args, "pcsc", False):
         from proclient.wiring import pcsc_demo_wiring
 
-        ProclientApp(pcsc_demo_wiring(settings)).run()
+        wiring = pcsc_demo_wiring(settings)
+        if getattr(args, "offline", False):
+            wiring.network.cut = True
+        ProclientApp(wiring).run()
         return EXIT_OK
-    ProclientApp(demo_wiring(settings)).run()
+    ProclientApp(demo_wiring(settings, offline=getattr(args, "offline", False))).run()
     return EXIT_OK

@@ -19,10 +19,12 @@ password, :attr:`CreationController.password_error` says why, and the done scree
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from proclient.domain import CreationRequest, CreationResult, DmpState, DomainError, Ins
@@ -41,12 +43,65 @@ SERVICE_WAIT_SECONDS = 30
 REISSUE_ATTEMPTS = 3
 
 
+# The health probe's period: soon again while the service is down (5 s, doubled up to 60 s),
+# every 30 s while it answers.
+PROBE_DOWN_FIRST = 5.0
+PROBE_DOWN_MAX = 60.0
+PROBE_UP = 30.0
+
+
+class Reachability(enum.Enum):
+    UNKNOWN = "unknown"
+    REACHABLE = "reachable"
+    UNREACHABLE = "unreachable"
+
+
+class ServiceProbe:
+    """What the last health checks said of the service, and when to ask again (back-off).
+
+    Textual-free: the App runs :meth:`check` in a worker and schedules the next one after
+    :meth:`next_delay` seconds. ``now`` gives the wall-clock time (tests inject it)."""
+
+    def __init__(self, now: Callable[[], datetime] = datetime.now) -> None:
+        self._now = now
+        self.state = Reachability.UNKNOWN
+        self.since: datetime | None = None  # first failed check of the current outage
+        self._down_delay = PROBE_DOWN_FIRST
+
+    def record(self, reachable: bool) -> None:
+        """One health check's answer."""
+        if reachable:
+            self.state, self.since = Reachability.REACHABLE, None
+            self._down_delay = PROBE_DOWN_FIRST
+            return
+        if self.state is not Reachability.UNREACHABLE:
+            self.state, self.since = Reachability.UNREACHABLE, self._now()
+            self._down_delay = PROBE_DOWN_FIRST
+        else:
+            self._down_delay = min(self._down_delay * 2, PROBE_DOWN_MAX)
+
+    def next_delay(self) -> float:
+        """Seconds until the next check."""
+        if self.state is Reachability.UNREACHABLE:
+            return self._down_delay
+        return PROBE_UP if self.state is Reachability.REACHABLE else PROBE_DOWN_FIRST
+
+    def label(self) -> str:
+        """The state in words (never « prêt » for a service that did not answer)."""
+        if self.state is Reachability.REACHABLE:
+            return _("joignable")
+        if self.state is Reachability.UNREACHABLE and self.since is not None:
+            return _("injoignable depuis {time}", time=self.since.strftime("%H:%M"))
+        return _("état inconnu")
+
+
 class CreationController:
     def __init__(
         self, open_service: Callable[[], ServiceBinding], pending_dir: Path | None = None
     ) -> None:
         self._open_service = open_service
         self.pending_dir = pending_dir
+        self.probe = ServiceProbe()
         self.binding: ServiceBinding | None = None
         self.submitting = False
         self._ready = asyncio.Event()
@@ -58,12 +113,20 @@ class CreationController:
     # --- the service ---------------------------------------------------------------------------
 
     async def start(self) -> ServiceBinding:
-        """Blocking parts (imports, keys, the embedded server) in a thread; then a health check."""
+        """Blocking parts (imports, keys, the embedded server) in a thread; then a health check
+        (its answer in :attr:`probe`)."""
         binding = await asyncio.to_thread(self._open_service)
-        await binding.client.health()
         self.binding = binding
         self._ready.set()
+        await self.check()
         return binding
+
+    async def check(self) -> Reachability:
+        """One health check of the opened service, recorded in :attr:`probe`."""
+        if self.binding is None:
+            return self.probe.state
+        self.probe.record(await self.binding.client.health())
+        return self.probe.state
 
     async def service(self) -> ServiceBinding:
         try:

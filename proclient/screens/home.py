@@ -54,7 +54,8 @@ class HomeScreen(BaseScreen):
             yield Static(
                 _(
                     "Démonstration : F2 insère une carte Vitale virtuelle, F3 la retire ; "
-                    "F4 retire ou remet la carte CPS du professionnel."
+                    "F4 retire ou remet la carte CPS du professionnel ; F12 coupe ou rétablit "
+                    "le réseau (service DMP injoignable)."
                 ),
                 classes="hint",
             )

@@ -5,7 +5,9 @@ sentence; no exception text carries the session token or a NIR (NIRs travel in b
 The session is renewed once, transparently, when it has expired and the credential is still
 at hand; writes are then retried with the same Idempotency-Key, which makes that safe.
 
-Transient failures are retried within ``retry_budget`` seconds in all: a connection that
+The login and the health check give up within ``login_budget`` seconds, whatever the
+network does (a port that accepts and never answers included). Other transient failures are
+retried within ``retry_budget`` seconds in all: a connection that
 failed or dropped, and 503/429 answers (after their Retry-After). Never a 4xx refusal, never a
 TLS failure. TLS verification is always on: no argument or setting turns it off.
 """
@@ -54,6 +56,11 @@ log = logging.getLogger("proclient.service")
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=20.0, pool=5.0)
 DEFAULT_RETRY_BUDGET = 20.0  # seconds, all attempts of one call together
+# The login and the health check have their own, shorter budget: a professional waiting at
+# the PIN screen must hear within seconds that the service cannot be reached. Writes keep
+# theirs (a retry there may save a creation the service already committed).
+LOGIN_BUDGET = 4.5  # seconds, the whole login (challenge, signature, session)
+HEALTH_TIMEOUT = 3.0  # seconds, one health check
 _RENEWABLE = frozenset({"AUTH_SESSION_EXPIRED", "AUTH_REQUIRED"})
 _RETRY_STATUSES = frozenset({429, 503})
 
@@ -180,10 +187,12 @@ class DmpServiceClient:
         verify: ssl.SSLContext | str | bool = True,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         retry_budget: float = DEFAULT_RETRY_BUDGET,
+        login_budget: float = LOGIN_BUDGET,
     ) -> None:
         """``verify``: True (system CAs), an SSLContext, or the path of a CA bundle (PEM) that
         replaces the system's; False is refused. Ignored with ``transport``, which then
-        decides. ``retry_budget``: seconds for all the attempts of one call."""
+        decides. ``retry_budget``: seconds for all the attempts of one call; ``login_budget``:
+        seconds for a whole login (and at most that for a health check)."""
         if verify is False or (
             isinstance(verify, ssl.SSLContext) and verify.verify_mode == ssl.CERT_NONE
         ):
@@ -199,6 +208,7 @@ class DmpServiceClient:
             headers={"Accept": "application/json, application/problem+json"},
         )
         self._retry_budget = retry_budget
+        self._login_budget = login_budget
         self._token: str | None = None
         self._credential: Credential | None = None
         self.professional: Professional | None = None
@@ -246,10 +256,16 @@ class DmpServiceClient:
     # --- transport --------------------------------------------------------------------------
 
     async def _send_once(
-        self, method: str, path: str, body: dict | None, headers: dict[str, str] | None
+        self,
+        method: str,
+        path: str,
+        body: dict | None,
+        headers: dict[str, str] | None,
+        timeout: float | None = None,
     ) -> httpx.Response:
+        extra = {} if timeout is None else {"timeout": httpx.Timeout(max(timeout, 0.05))}
         try:
-            return await self._http.request(method, path, json=body, headers=headers)
+            return await self._http.request(method, path, json=body, headers=headers, **extra)
         except httpx.TimeoutException:
             log.warning("DMP service timed out on %s", path)
             raise _error(SERVICE_UNAVAILABLE) from None
@@ -270,15 +286,24 @@ class DmpServiceClient:
         headers: dict[str, str] | None = None,
         *,
         retry: bool = True,
+        deadline: float | None = None,
     ) -> httpx.Response:
         """Send, retrying what may pass on a second try within the retry budget: failed or
         dropped connections, 503 and 429. Writes carry their Idempotency-Key, so a retry of
-        a request the server did receive replays its answer instead of acting twice."""
-        deadline = time.monotonic() + self._retry_budget
+        a request the server did receive replays its answer instead of acting twice.
+        ``deadline`` (time.monotonic): a hard end for every attempt, the wait for an answer
+        included, instead of the retry budget."""
+        bounded = deadline is not None
+        if deadline is None:
+            deadline = time.monotonic() + self._retry_budget
         delay = 0.25
         while True:
+            timeout = deadline - time.monotonic() if bounded else None
+            if timeout is not None and timeout <= 0:
+                log.warning("DMP service: no answer on %s within the budget", path)
+                raise _error(SERVICE_UNAVAILABLE)
             try:
-                response = await self._send_once(method, path, body, headers)
+                response = await self._send_once(method, path, body, headers, timeout)
             except ServiceError as error:
                 if not retry or error.code != SERVICE_UNAVAILABLE:
                     raise
@@ -346,7 +371,8 @@ class DmpServiceClient:
     async def health(self) -> bool:
         """True when the service answers its health check."""
         try:
-            response = await self._send("GET", "/v1/health", retry=False)
+            deadline = time.monotonic() + min(HEALTH_TIMEOUT, self._login_budget)
+            response = await self._send("GET", "/v1/health", retry=False, deadline=deadline)
         except ServiceError:
             return False
         return response.status_code == 200
@@ -354,7 +380,8 @@ class DmpServiceClient:
     async def login(self, credential: Credential) -> Professional:
         """Authenticate with ``credential`` (challenge, signature, session)."""
         self._token = None
-        response = await self._send("POST", "/v1/auth/challenge")
+        deadline = time.monotonic() + self._login_budget
+        response = await self._send("POST", "/v1/auth/challenge", deadline=deadline)
         if response.status_code != 200:
             raise self._problem(response)
         challenge = self._json(response)
@@ -370,6 +397,7 @@ class DmpServiceClient:
             "POST",
             "/v1/auth/session",
             retry=False,
+            deadline=deadline,
             body={
                 "challenge_id": challenge_id,
                 "certificate": credential.certificate_pem.decode("ascii"),

@@ -13,6 +13,7 @@ class TopBar(Horizontal):
     DEFAULT_CSS = """
     TopBar { height: 1; background: $primary; color: $text; }
     TopBar #where { width: 1fr; padding: 0 1; text-style: bold; }
+    TopBar #service { width: auto; padding: 0 1; }
     TopBar #demo { width: auto; padding: 0 1; background: $warning; color: $background;
                    text-style: bold; }
     """
@@ -23,5 +24,20 @@ class TopBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(self._where, id="where")
+        # The App keeps the service's state; a bar made later asks it (no import of the App).
+        label = getattr(self.app, "service_label", "")
+        yield Static(self._service_text(label), id="service").set_styles(
+            display="block" if label else "none"
+        )
         if self._demo:
             yield Static(_("DÉMONSTRATION"), id="demo")
+
+    @staticmethod
+    def _service_text(label: str) -> str:
+        return _("Service DMP : {state}", state=label) if label else ""
+
+    def show_service(self, label: str) -> None:
+        """The service's state in words (joignable, injoignable depuis HH:MM, inconnu)."""
+        service = self.query_one("#service", Static)
+        service.update(self._service_text(label))
+        service.display = bool(label)

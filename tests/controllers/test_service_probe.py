@@ -1,0 +1,41 @@
+"""The service probe's states and back-off: 5 s then doubled up to 60 s while the service is
+down, 30 s while it answers; « injoignable depuis » the first failed check of the outage."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from proclient.controllers.creation import Reachability, ServiceProbe
+
+
+def test_unknown_until_the_first_check_and_never_ready():
+    probe = ServiceProbe()
+    assert probe.state is Reachability.UNKNOWN
+    assert "prêt" not in probe.label()
+    assert probe.label() == "état inconnu"
+
+
+def test_down_backs_off_from_5_to_60_seconds_and_keeps_the_outage_start():
+    times = iter([datetime(2026, 11, 28, 9, 5), datetime(2026, 11, 28, 9, 6)])
+    probe = ServiceProbe(now=lambda: next(times))
+    delays = []
+    for _check in range(6):
+        probe.record(False)
+        delays.append(probe.next_delay())
+    assert delays == [5.0, 10.0, 20.0, 40.0, 60.0, 60.0]
+    assert probe.state is Reachability.UNREACHABLE
+    assert probe.label() == "injoignable depuis 09:05"
+
+
+def test_back_up_checks_every_30_seconds_and_a_new_outage_starts_again_at_5():
+    times = iter([datetime(2026, 11, 28, 9, 5), datetime(2026, 11, 28, 10, 40)])
+    probe = ServiceProbe(now=lambda: next(times))
+    probe.record(False)
+    probe.record(False)
+    probe.record(True)
+    assert probe.state is Reachability.REACHABLE
+    assert probe.next_delay() == 30.0
+    assert probe.label() == "joignable"
+    probe.record(False)
+    assert probe.next_delay() == 5.0
+    assert probe.label() == "injoignable depuis 10:40"

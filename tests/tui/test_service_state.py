@@ -1,0 +1,74 @@
+"""The service's state told honestly: reachable, unreachable since HH:MM, never « prêt » for a
+service that does not answer; the demo cuts and restores its embedded service (F12,
+``proclient demo --offline``) as an unreachable network would."""
+
+from __future__ import annotations
+
+from proclient.controllers.creation import Reachability
+from proclient.screens.home import HomeScreen
+from tests.tui_support import SIZE, screen_text, wait_until
+
+
+def _state(app) -> Reachability:
+    return app.creation.probe.state
+
+
+async def test_demo_cut_makes_the_service_unreachable_and_restore_brings_it_back(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(
+            pilot, lambda: _state(app) is Reachability.REACHABLE, what="service reachable"
+        )
+        await wait_until(pilot, lambda: "joignable" in screen_text(app), what="shown")
+        assert "f12 Réseau" in screen_text(app)  # the key is in the footer
+
+        await pilot.press("f12")
+        await wait_until(pilot, lambda: _state(app) is Reachability.UNREACHABLE, what="service cut")
+        await wait_until(pilot, lambda: "injoignable depuis" in screen_text(app), what="shown")
+        text = screen_text(app)
+        assert "prêt" not in text.split("Service DMP", 1)[1].splitlines()[0]
+
+        await pilot.press("f12")
+        await wait_until(
+            pilot, lambda: _state(app) is Reachability.REACHABLE, what="service restored"
+        )
+        await wait_until(
+            pilot, lambda: "injoignable depuis" not in screen_text(app), what="restored on screen"
+        )
+
+
+async def test_demo_offline_starts_with_the_service_unreachable(app_factory):
+    def offline(wiring):
+        wiring.network.cut = True  # what `proclient demo --offline` does
+
+    app = app_factory(offline)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(
+            pilot, lambda: _state(app) is Reachability.UNREACHABLE, what="service unreachable"
+        )
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")
+        await wait_until(pilot, lambda: "injoignable depuis" in screen_text(app), what="shown")
+
+
+async def test_login_with_the_network_cut_says_so_and_passes_once_restored(app_factory):
+    from proclient.screens.connect import ConnectScreen
+    from tests.tui_support import insert
+
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await insert(pilot, app, "legoff")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="connect")
+        await pilot.press("f12")  # the network goes as the professional types the code
+        await pilot.press(*"1234", "enter")
+        await wait_until(
+            pilot, lambda: "ne répond pas" in " ".join(screen_text(app).split()), what="failure"
+        )
+        assert not app.authenticated
+        assert app.flow.professional is None
+        await wait_until(pilot, lambda: _state(app) is Reachability.UNREACHABLE, what="state")
+        assert "injoignable depuis" in screen_text(app)  # in the step header
+
+        await pilot.press("f12")
+        await pilot.press(*"1234", "enter")
+        await wait_until(pilot, lambda: app.flow.professional is not None, what="signed in")
