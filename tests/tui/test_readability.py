@@ -28,7 +28,9 @@ NARROW = (60, 20)
 
 
 def footer(app) -> str:
-    return screen_text(app).rstrip("\n").splitlines()[-1]
+    """The footer's text: its last three lines at most (it wraps when the keys do not fit on
+    one). Keys read "f1 Aide", lower case, as only the footer writes them."""
+    return " ".join(screen_text(app).rstrip("\n").splitlines()[-3:])
 
 
 async def test_emergency_choices_read_in_words_without_colour(app_factory, monkeypatch):
