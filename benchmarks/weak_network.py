@@ -44,23 +44,13 @@ from pathlib import Path
 
 import httpx
 
+# The bench patients of benchmarks/creation.py (this script's folder is on sys.path).
+from creation import given_name, nir, query, request  # noqa: E402
+
 from proclient.credentials.software import unlock_demo
 from proclient.domain import (
     OID_INS_NIR_TEST,
-    Action,
-    BirthDate,
-    Consent,
-    CreationRequest,
     Ins,
-    Sex,
-)
-from proclient.identity import (
-    Document,
-    HeldIdentity,
-    IdentityCheck,
-    IdentityStatus,
-    TraitsQuery,
-    differences,
 )
 from proclient.server.demo import ensure_demo_pki
 from proclient.server.register import RegisterIdentity
@@ -71,32 +61,10 @@ TARGET_SECONDS, TARGET_ROUND_TRIPS = 2.0, 6
 PORT = 8443
 
 
-def nir(serial: int) -> str:
-    body = f"1800175{serial:06d}"[:13]
-    return body + f"{97 - int(body) % 97:02d}"
-
-
-def given_name(serial: int) -> str:
-    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    return "NETEM" + letters[serial // 26 % 26] + letters[serial % 26]
-
-
 def register_identity(serial: int) -> RegisterIdentity:
     return RegisterIdentity(
         Ins(nir(serial), OID_INS_NIR_TEST), "PATIENT", (given_name(serial),), "M", "19800101"
     )
-
-
-def creation_request(answer, serial: int) -> CreationRequest:
-    held = HeldIdentity("PATIENT", given_name(serial), BirthDate("19800101"), Sex.MALE)
-    check = IdentityCheck(
-        answer.identity,
-        held,
-        differences(held, answer.identity),
-        Document.PASSPORT,
-        IdentityStatus.QUALIFIED,
-    )
-    return CreationRequest(Action.CREATION, check.patient, Consent(creation=True), identity=check)
 
 
 # --- the link ---------------------------------------------------------------------------------
@@ -380,13 +348,11 @@ async def one_flow(link: Link, url: str, ca: Path, pki, serial: int, warm: bool)
         start = time.perf_counter()
         credential = unlock_demo(pki.default)  # the PIN check (demo PIN)
         await client.login(credential)
-        answer = await client.insi_by_traits(
-            TraitsQuery("PATIENT", given_name(serial), Sex.MALE, BirthDate("19800101"))
-        )
+        answer = await client.insi_by_traits(query(serial))
         if answer.code.value != "00":
             raise RuntimeError(f"INSi answered {answer.code.value}")
         await client.status(answer.identity.ins)
-        result = await client.submit(creation_request(answer, serial), str(uuid.uuid4()))
+        result = await client.submit(request(answer, serial, web=False), str(uuid.uuid4()))
         seconds = time.perf_counter() - start
         after = link.counters()
         assert result is not None

@@ -56,6 +56,7 @@ from probe_kit import (
     Pki,
     Service,
     ServiceDatabase,
+    password_in,
     write_register,
 )
 
@@ -80,18 +81,6 @@ class Creation:
     @property
     def acknowledged(self) -> bool:
         return self.final is None and bool(self.dmp_ids)
-
-
-def password_in(document: object) -> str | None:
-    if not isinstance(document, dict):
-        return None
-    for holder in (document, document.get("web_access")):
-        if isinstance(holder, dict):
-            for name in ("initial_password", "password"):
-                value = holder.get(name)
-                if isinstance(value, str) and value:
-                    return value
-    return None
 
 
 class CrashRun:

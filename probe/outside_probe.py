@@ -65,6 +65,7 @@ from probe_kit import (
     Service,
     ServiceDatabase,
     ServiceFailed,
+    password_in,
     raise_open_files_limit,
     raw_request,
     read_answer,
@@ -200,19 +201,6 @@ def violations(answer: Answer | RawAnswer, secrets: dict[str, str]) -> list[str]
 
 def person_secrets(person: Person) -> dict[str, str]:
     return {"NIR": person.nir, "last name": person.last_name, "first name": person.first_name}
-
-
-def password_in(document: object) -> str | None:
-    """The initial password of an answer (at the top or under web_access), if any."""
-    if not isinstance(document, dict):
-        return None
-    for holder in (document, document.get("web_access")):
-        if isinstance(holder, dict):
-            for name in ("initial_password", "password"):
-                value = holder.get(name)
-                if isinstance(value, str) and value:
-                    return value
-    return None
 
 
 def median_ms(values: list[float]) -> str:

@@ -845,3 +845,16 @@ def raise_open_files_limit() -> int:
         except (ValueError, OSError):
             pass
     return soft
+
+
+def password_in(document: object) -> str | None:
+    """The initial password of an answer (at the top or under web_access), if any."""
+    if not isinstance(document, dict):
+        return None
+    for holder in (document, document.get("web_access")):
+        if isinstance(holder, dict):
+            for name in ("initial_password", "password"):
+                value = holder.get(name)
+                if isinstance(value, str) and value:
+                    return value
+    return None

@@ -143,3 +143,21 @@ async def create(pilot, app):
     await pilot.press("enter")
     await wait_until(pilot, lambda: isinstance(app.screen, DoneScreen), what="done")
     return app.screen
+
+
+async def minor_to_summary(pilot, app) -> None:
+    """From step 2 (document chosen) to the summary for a minor: consent given by the legal
+    representative (typed: MOREAU Julie, mother), no online access."""
+    from proclient.screens.consent import ConsentScreen
+    from proclient.screens.online_access import OnlineAccessScreen
+    from proclient.screens.summary import SummaryScreen
+
+    await pilot.press("f8")
+    await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen), what="consent")
+    await pilot.press("space")
+    app.screen.query_one("#relationship").value = "MTH"
+    app.screen.query_one("#rep_last").focus()
+    await pilot.press(*"Moreau", "tab", *"Julie", "f8")
+    await wait_until(pilot, lambda: isinstance(app.screen, OnlineAccessScreen), what="online")
+    await pilot.press("f8")
+    await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen), what="summary")

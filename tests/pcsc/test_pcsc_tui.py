@@ -95,10 +95,7 @@ async def test_beneficiary_without_own_nir_gets_a_dmp_with_the_ins_found_by_trai
     """The MOREAU card through pcscd: Tom has no NIR of his own on his mother's card; INSi is
     asked by the traits (his sex given at the counter) and the DMP is created with the INS it
     returned, never a number from the card."""
-    from proclient.screens.consent import ConsentScreen
-    from proclient.screens.online_access import OnlineAccessScreen
-    from proclient.screens.summary import SummaryScreen
-    from tests.tui_support import choose_document, create, pdf_text
+    from tests.tui_support import choose_document, create, minor_to_summary, pdf_text
 
     app = pcsc_app
     async with app.run_test(size=SIZE) as pilot:
@@ -115,15 +112,7 @@ async def test_beneficiary_without_own_nir_gets_a_dmp_with_the_ins_found_by_trai
         await pilot.press("M", "enter", "enter", "enter")
         await wait_until(pilot, lambda: app.flow.dmp_state is not None, what="INSi and status")
         await choose_document(pilot, app, 3)  # birth certificate (a minor)
-        await pilot.press("f8")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen), what="consent")
-        await pilot.press("space")
-        app.screen.query_one("#relationship").value = "MTH"
-        app.screen.query_one("#rep_last").focus()
-        await pilot.press(*"Moreau", "tab", *"Julie", "f8")
-        await wait_until(pilot, lambda: isinstance(app.screen, OnlineAccessScreen), what="online")
-        await pilot.press("f8")
-        await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen), what="summary")
+        await minor_to_summary(pilot, app)
         done = await create(pilot, app)
         patient = app.paper.receipt.request.patient
         assert (patient.ins.value, patient.last_name, patient.first_name) == (

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 from proclient.domain import OID_INS_NIR_TEST, DmpStatus, Ins
 from proclient.screens.connect import ConnectScreen
-from proclient.screens.consent import ConsentScreen
 from proclient.screens.home import HomeScreen
 from proclient.screens.identify import IdentifyScreen
-from proclient.screens.online_access import OnlineAccessScreen
-from proclient.screens.summary import SummaryScreen
 from tests.tui.test_password_reissue import Outage, behind
 from tests.tui_support import (
     SIZE,
@@ -23,6 +20,7 @@ from tests.tui_support import (
     connect,
     create,
     insert,
+    minor_to_summary,
     pdf_text,
     screen_text,
     through_consent_and_online,
@@ -62,17 +60,15 @@ async def answered(pilot, app) -> None:
     await wait_until(pilot, lambda: app.flow.insi is not None, what="INSi's answer")
 
 
-async def minor_to_summary(pilot, app) -> None:
-    """Consent given by the legal representative (typed), no online access."""
-    await pilot.press("f8")
-    await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen), what="consent")
-    await pilot.press("space")
-    app.screen.query_one("#relationship").value = "MTH"
-    app.screen.query_one("#rep_last").focus()
-    await pilot.press(*"Moreau", "tab", *"Julie", "f8")
-    await wait_until(pilot, lambda: isinstance(app.screen, OnlineAccessScreen), what="online")
-    await pilot.press("f8")
-    await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen), what="summary")
+async def adult_to_accuse(pilot, app, key: str, document: str):
+    """An adult's card to the accusé: INSi's answer and the status shown (the caller checks
+    the screen first through ``seen``), ``document`` seen, consent, no online access."""
+    await sign_in(pilot, app, key)
+    await wait_until(pilot, lambda: app.flow.dmp_state is not None)
+    seen = flat(app)
+    await choose_document(pilot, app, ADULT_DOCUMENTS.index(document))
+    await through_consent_and_online(pilot, app)
+    return seen, await create(pilot, app)
 
 
 async def test_durand_hugo_is_created_with_insi_ins_and_marked_qualified(app_factory):
@@ -131,11 +127,7 @@ async def test_le_goff_keys_from_card_to_accuse(app_factory):
 async def test_le_goff_qualified_accuse_text(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
-        await sign_in(pilot, app, "legoff")
-        await wait_until(pilot, lambda: app.flow.dmp_state is not None)
-        await choose_document(pilot, app, 0)
-        await through_consent_and_online(pilot, app)
-        done = await create(pilot, app)
+        _seen, done = await adult_to_accuse(pilot, app, "legoff", "passport")
         pdf = pdf_text(done.receipt_path)
         assert "traits de l'INSi" in pdf
         assert "LE GOFF" in pdf and "GERARD" in pdf and "Gérard" not in pdf
@@ -164,12 +156,8 @@ async def test_leroy_used_name_on_card_insi_birth_name_recuperee(app_factory):
 async def test_robert_insi_knows_a_second_given_name(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
-        await sign_in(pilot, app, "robert")
-        await wait_until(pilot, lambda: app.flow.dmp_state is not None)
-        assert "prénoms que la carte ne porte pas" in flat(app)
-        await choose_document(pilot, app, ADULT_DOCUMENTS.index("id_card"))
-        await through_consent_and_online(pilot, app)
-        done = await create(pilot, app)
+        seen, done = await adult_to_accuse(pilot, app, "robert", "id_card")
+        assert "prénoms que la carte ne porte pas" in seen
         assert app.paper.receipt.request.patient.first_name == "JEAN LOUIS"
         assert "JEAN LOUIS" in pdf_text(done.receipt_path)
 
@@ -177,12 +165,8 @@ async def test_robert_insi_knows_a_second_given_name(app_factory):
 async def test_okafor_born_abroad_has_an_ins_nia(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
-        await sign_in(pilot, app, "okafor")
-        await wait_until(pilot, lambda: app.flow.dmp_state is not None)
-        assert "INS-NIA" in flat(app)
-        await choose_document(pilot, app, ADULT_DOCUMENTS.index("residence_permit"))
-        await through_consent_and_online(pilot, app)
-        done = await create(pilot, app)
+        seen, done = await adult_to_accuse(pilot, app, "okafor", "residence_permit")
+        assert "INS-NIA" in seen
         assert app.paper.receipt.request.patient.ins.oid == "1.2.250.1.213.1.4.9"
         assert "INS-NIA" in pdf_text(done.receipt_path)
 
@@ -190,14 +174,9 @@ async def test_okafor_born_abroad_has_an_ins_nia(app_factory):
 async def test_garnier_card_with_the_earlier_matricule_gets_the_active_ins(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
-        await sign_in(pilot, app, "garnier")
-        await wait_until(pilot, lambda: app.flow.dmp_state is not None)
-        text = flat(app)
-        assert "ancien matricule" in text
-        assert "1 62 10 44 109 010 73" in text  # the card's, in INSi's history
-        await choose_document(pilot, app, 0)
-        await through_consent_and_online(pilot, app)
-        done = await create(pilot, app)
+        seen, done = await adult_to_accuse(pilot, app, "garnier", "passport")
+        assert "ancien matricule" in seen
+        assert "1 62 10 44 109 010 73" in seen  # the card's, in INSi's history
         assert app.paper.receipt.request.patient.ins.value == "162104410902360"
         assert "1 62 10 44 109 023 60" in pdf_text(done.receipt_path)
 
