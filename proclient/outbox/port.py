@@ -1,0 +1,115 @@
+"""The outbox port: what the App and the replay will see, whatever keeps the entries."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from proclient.domain import CreationRequest, DomainError
+from proclient.i18n import _
+
+
+class EntryState(enum.StrEnum):
+    """Where a recorded creation stands. Nothing here is final: a confirmed creation leaves
+    the outbox (``done``) instead of taking a state."""
+
+    PENDING = "pending"
+    """Waiting for the service."""
+    SENDING = "sending"
+    """Sent, answer not received yet: the replay resends it with the same key."""
+    HELD = "held"
+    """The service or INSi said no for now (a DMP created meanwhile, a stale consent…): kept
+    with its reason for the professional to decide."""
+    TAMPERED = "tampered"
+    """Only in ``list``: the file was changed on disk and is refused."""
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """A creation captured offline: the request (never online access, whose initial password
+    can only be handed over on paper at creation), who captured it and when, the consent
+    record's signature by the professional's credential, and the write's idempotency key."""
+
+    request: CreationRequest
+    id_nat: str
+    captured_at: datetime
+    idempotency_key: str
+    signature: bytes
+    certificate_pem: bytes
+    """The signer's certificate, so the service can check who captured the consent."""
+
+
+@dataclass(frozen=True)
+class EntrySummary:
+    """One line of the outbox list: nothing that names the patient."""
+
+    id: str
+    captured_at: datetime | None
+    id_nat: str
+    state: EntryState
+    reason: str
+    """A stable code (a problem code, ``INSI_01``…) or empty."""
+
+
+class OutboxError(DomainError):
+    """An outbox failure the professional must see (never silently skipped)."""
+
+
+class EntryTampered(OutboxError):
+    """The entry's file was changed on disk: it is refused, never sent."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "OUTBOX_TAMPERED",
+            _(
+                "Une création enregistrée a été modifiée sur le disque : elle est refusée et ne "
+                "sera pas envoyée."
+            ),
+        )
+
+
+class OutboxKeyMissing(OutboxError):
+    """The key the entry was encrypted with is no longer there (keyring reset, key file
+    deleted): the entry cannot be read, but it is not reported as tampered."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "OUTBOX_KEY_MISSING",
+            _(
+                "La clé de chiffrement des créations enregistrées est introuvable : les "
+                "créations en attente ne peuvent pas être lues sur ce poste."
+            ),
+        )
+
+
+class UnknownEntry(OutboxError):
+    """No entry under that id (already done, or never there)."""
+
+    def __init__(self) -> None:
+        super().__init__("OUTBOX_UNKNOWN", _("Cette création enregistrée n'existe plus."))
+
+
+class Outbox(Protocol):
+    """Recorded creations until they are confirmed. Writes are durable once they return."""
+
+    def put(self, entry: OutboxEntry) -> str:
+        """Keep ``entry``; return its id (random: it carries no patient data)."""
+        ...
+
+    def list(self) -> list[EntrySummary]:
+        """Every entry, oldest capture first; a tampered one is listed as TAMPERED."""
+        ...
+
+    def get(self, entry_id: str) -> OutboxEntry:
+        """The entry; EntryTampered, OutboxKeyMissing or UnknownEntry otherwise."""
+        ...
+
+    def mark(self, entry_id: str, state: EntryState, reason: str = "") -> None:
+        """Record where the entry stands, and why."""
+        ...
+
+    def done(self, entry_id: str) -> None:
+        """The creation is confirmed: the entry leaves the disk."""
+        ...

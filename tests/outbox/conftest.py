@@ -1,0 +1,97 @@
+"""An outbox in a private home, a signing credential, and a minor's recorded creation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
+
+from proclient.domain import (
+    OID_INS_NIR_TEST,
+    Action,
+    BirthDate,
+    Consent,
+    CreationRequest,
+    Ins,
+    LegalRepresentative,
+    Patient,
+    Professional,
+    Relationship,
+    Sex,
+)
+from proclient.outbox.keys import OutboxKey
+from proclient.outbox.store import EncryptedOutbox
+
+NIR = "114067511203551"
+
+
+class SigningCredential:
+    """The credential port with a throw-away RSA key and a self-signed certificate."""
+
+    def __init__(self, key: rsa.RSAPrivateKey, certificate_pem: bytes) -> None:
+        self._key = key
+        self._certificate_pem = certificate_pem
+
+    @property
+    def professional(self) -> Professional:
+        return Professional("810002345678", "INFIRMIER", "Camille", "60")
+
+    @property
+    def certificate_pem(self) -> bytes:
+        return self._certificate_pem
+
+    def sign(self, data: bytes) -> bytes:
+        return self._key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+
+
+@pytest.fixture(scope="session")
+def credential() -> SigningCredential:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "810002345678")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    return SigningCredential(key, certificate.public_bytes(serialization.Encoding.PEM))
+
+
+@pytest.fixture
+def minor_request() -> CreationRequest:
+    """Hugo DURAND (demo card), created with his mother as legal representative."""
+    return CreationRequest(
+        action=Action.CREATION,
+        patient=Patient(
+            Ins(NIR, OID_INS_NIR_TEST), "DURAND", "Hugo", BirthDate("20140610"), Sex.MALE
+        ),
+        consent=Consent(creation=True, samu_access=True, break_glass_access=False),
+        legal_representative=LegalRepresentative(Relationship("MTH"), "DURAND", "Sophie"),
+    )
+
+
+@pytest.fixture
+def homes(tmp_path):
+    """The data and config folders, apart, as on a workstation."""
+    return tmp_path / "data", tmp_path / "config"
+
+
+@pytest.fixture
+def no_keyring(monkeypatch):
+    """``keyring`` not installed: importing it fails."""
+    monkeypatch.setitem(__import__("sys").modules, "keyring", None)
+
+
+@pytest.fixture
+def outbox(homes, no_keyring) -> EncryptedOutbox:
+    data, config = homes
+    return EncryptedOutbox(data / "outbox", OutboxKey(config))
