@@ -103,6 +103,23 @@ def problem_message(code: str) -> str | None:
             "Ce numéro n'est pas un mobile : les codes d'accès partent par SMS."
         ),
         # Identity vigilance (proclient.identity; ../shared/DOMAIN.md §5)
+        # Creations captured offline (proclient.capture)
+        "CAPTURE_INVALID": _(
+            "Le consentement enregistré hors connexion n'a pas pu être vérifié (signature, "
+            "carte ou date) : il n'est pas pris en compte."
+        ),
+        "CAPTURE_MISMATCH": _(
+            "Le consentement enregistré hors connexion ne correspond pas à cette demande "
+            "(patient, choix ou représentant) : il n'est pas pris en compte."
+        ),
+        "CONSENT_STALE": _(
+            "Le consentement a été recueilli hors connexion il y a trop longtemps : recueillez-le "
+            "de nouveau auprès du patient."
+        ),
+        "CAPTURE_WEB_ACCESS": _(
+            "L'accès en ligne ne peut pas être demandé avec une création enregistrée hors "
+            "connexion : le mot de passe initial se remet sur papier à la création."
+        ),
         "INSI_REQUIRED": _(
             "Cet INS n'a pas été obtenu de l'INSi par vous depuis moins d'une heure : "
             "interrogez l'INSi avant de créer ou réactiver le DMP."
