@@ -91,6 +91,16 @@ class Capture:
         )
 
 
+@dataclass(frozen=True)
+class CaptureProof:
+    """What goes with the creation when it is sent: the record's bytes, their signature by
+    the professional's credential, and the signer's certificate (PEM)."""
+
+    record: bytes
+    signature: bytes
+    certificate_pem: bytes
+
+
 class RecordInvalid(ValueError):
     """The bytes are not a consent record this version understands."""
 

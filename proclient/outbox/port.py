@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from proclient.domain import CreationRequest, DomainError
+from proclient.capture import Capture, CaptureProof
+from proclient.domain import DomainError
 from proclient.i18n import _
 
 
@@ -28,17 +29,33 @@ class EntryState(enum.StrEnum):
 
 @dataclass(frozen=True)
 class OutboxEntry:
-    """A creation captured offline: the request (never online access, whose initial password
-    can only be handed over on paper at creation), who captured it and when, the consent
-    record's signature by the professional's credential, and the write's idempotency key."""
+    """A creation captured offline (:class:`proclient.capture.Capture`: the identity held,
+    the document seen, the consent, a minor's representative, who and when), the consent
+    record's signature by the professional's credential, the signer's certificate (so the
+    service can check who captured the consent) and the write's idempotency key."""
 
-    request: CreationRequest
-    id_nat: str
-    captured_at: datetime
+    capture: Capture
     idempotency_key: str
     signature: bytes
     certificate_pem: bytes
-    """The signer's certificate, so the service can check who captured the consent."""
+
+    @property
+    def record(self) -> bytes:
+        """The signed bytes."""
+        return self.capture.record()
+
+    @property
+    def proof(self) -> CaptureProof:
+        """What the service checks (sent with the creation)."""
+        return CaptureProof(self.record, self.signature, self.certificate_pem)
+
+    @property
+    def id_nat(self) -> str:
+        return self.capture.id_nat
+
+    @property
+    def captured_at(self) -> datetime:
+        return self.capture.captured_at
 
 
 @dataclass(frozen=True)

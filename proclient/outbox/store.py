@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from proclient.fileutil import fsync_directory, write_private
-from proclient.outbox.entry import canonical_json, request_from_dict, request_to_dict
+from proclient.capture import RecordInvalid, canonical_json, parse_record
 from proclient.outbox.keys import OutboxKey, key_id
 from proclient.outbox.port import (
     EntryState,
@@ -125,7 +125,7 @@ class EncryptedOutbox:
         self._write(
             entry_id,
             {
-                "request": request_to_dict(entry.request),
+                "record": _b64(entry.record),
                 "id_nat": entry.id_nat,
                 "captured_at": entry.captured_at.isoformat(),
                 "idempotency_key": entry.idempotency_key,
@@ -141,14 +141,12 @@ class EncryptedOutbox:
         payload = self._read(entry_id)
         try:
             return OutboxEntry(
-                request=request_from_dict(payload["request"]),
-                id_nat=payload["id_nat"],
-                captured_at=datetime.fromisoformat(payload["captured_at"]),
+                capture=parse_record(base64.b64decode(payload["record"], validate=True)),
                 idempotency_key=payload["idempotency_key"],
                 signature=base64.b64decode(payload["signature"]),
                 certificate_pem=payload["certificate_pem"].encode("ascii"),
             )
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, RecordInvalid):
             # Authentic but unreadable: a format this version does not know.
             raise EntryTampered() from None
 

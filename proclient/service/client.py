@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from proclient.capture import CaptureProof
 from proclient.credentials.base import Credential
 from proclient.domain import (
     Action,
@@ -125,6 +126,15 @@ def creation_body(request: CreationRequest) -> dict:
             else None
         ),
         "web_access": {"email": web.email, "mobile": web.mobile} if web else None,
+    }
+
+
+def capture_body(proof: CaptureProof) -> dict:
+    """The ``capture`` block of a creation whose consent was captured offline."""
+    return {
+        "record": base64.b64encode(proof.record).decode("ascii"),
+        "signature": base64.b64encode(proof.signature).decode("ascii"),
+        "certificate": proof.certificate_pem.decode("ascii"),
     }
 
 
@@ -463,13 +473,17 @@ class DmpServiceClient:
             raise _error(SERVICE_ERROR)
         return valid
 
-    async def submit(self, request: CreationRequest, idempotency_key: str) -> CreationResult:
+    async def submit(
+        self, request: CreationRequest, idempotency_key: str, proof: CaptureProof | None = None
+    ) -> CreationResult:
         """TD1.1 creation or TD1.2 reactivation per ``request.action``, with the web access
-        (TD1.5) in the same call when ``request.web_access`` is set."""
+        (TD1.5) in the same call when ``request.web_access`` is set. ``proof``: the consent
+        was captured offline (proclient.capture), its signed record goes with the request."""
         path = "/v1/dmp" if request.action is Action.CREATION else "/v1/dmp/reactivation"
-        data = await self._call(
-            path, creation_body(request), key=idempotency_key, expected=(200, 201)
-        )
+        body = creation_body(request)
+        if proof is not None:
+            body["capture"] = capture_body(proof)
+        data = await self._call(path, body, key=idempotency_key, expected=(200, 201))
         try:
             return CreationResult(
                 action=Action(data["action"]),

@@ -11,18 +11,15 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from proclient.domain import (
-    OID_INS_NIR_TEST,
-    Action,
     BirthDate,
     Consent,
-    CreationRequest,
-    Ins,
+    IdentitySource,
     LegalRepresentative,
-    Patient,
     Professional,
     Relationship,
     Sex,
 )
+from proclient.identity import Document, HeldIdentity
 from proclient.outbox.keys import OutboxKey
 from proclient.outbox.store import EncryptedOutbox
 
@@ -67,15 +64,23 @@ def credential() -> SigningCredential:
 
 
 @pytest.fixture
-def minor_request() -> CreationRequest:
-    """Hugo DURAND (demo card), created with his mother as legal representative."""
-    return CreationRequest(
-        action=Action.CREATION,
-        patient=Patient(
-            Ins(NIR, OID_INS_NIR_TEST), "DURAND", "Hugo", BirthDate("20140610"), Sex.MALE
-        ),
-        consent=Consent(creation=True, samu_access=True, break_glass_access=False),
-        legal_representative=LegalRepresentative(Relationship("MTH"), "DURAND", "Sophie"),
+def minor_request():
+    """Hugo DURAND (demo card) as held from the card, his livret de famille seen, his
+    mother as legal representative: the arguments of ``capture`` before the credential."""
+    held = HeldIdentity(
+        last_name="DURAND",
+        first_name="Hugo",
+        birth_date=BirthDate("20140610"),
+        sex=Sex.MALE,
+        nir=NIR,
+        source=IdentitySource.CARD,
+        rank=3,
+    )
+    return (
+        held,
+        Document.FAMILY_BOOK,
+        Consent(creation=True, samu_access=True, break_glass_access=False),
+        LegalRepresentative(Relationship("MTH"), "DURAND", "Sophie"),
     )
 
 

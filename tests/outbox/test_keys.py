@@ -59,7 +59,7 @@ def test_working_keyring_holds_the_key_and_no_file_is_made(
     data, config = homes
     key = OutboxKey(config)
     outbox = EncryptedOutbox(data / "outbox", key)
-    entry = capture(minor_request, credential)
+    entry = capture(*minor_request, credential)
     entry_id = outbox.put(entry)
     assert key.where == "keyring"
     assert backend.passwords
@@ -73,7 +73,7 @@ def test_failing_keyring_falls_back_to_the_key_file(
     use_keyring_backend(BrokenKeyring())
     data, config = homes
     key = OutboxKey(config)
-    entry_id = EncryptedOutbox(data / "outbox", key).put(capture(minor_request, credential))
+    entry_id = EncryptedOutbox(data / "outbox", key).put(capture(*minor_request, credential))
     assert key.where == "file"
     assert (config / KEY_FILE_NAME).exists()
     # A keyring that appears later does not hide the file's key from the entries it made.

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from proclient.domain import WebAccess
 from proclient.outbox.entry import capture, signature_is_valid
 from proclient.outbox.keys import KEY_FILE_NAME, OutboxKey
 from proclient.outbox.port import (
@@ -42,12 +41,12 @@ def only_file(outbox: EncryptedOutbox):
 
 
 def test_recorded_creation_reads_back_as_captured(outbox, credential, minor_request):
-    entry = capture(minor_request, credential, now=CAPTURED)
+    entry = capture(*minor_request, credential, now=CAPTURED)
     entry_id = outbox.put(entry)
 
     again = outbox.get(entry_id)
     assert again == entry
-    assert again.request.legal_representative.first_name == "Sophie"
+    assert again.capture.legal_representative.first_name == "Sophie"
     assert again.id_nat == "810002345678"
     assert signature_is_valid(again)
     (summary,) = outbox.list()
@@ -56,19 +55,22 @@ def test_recorded_creation_reads_back_as_captured(outbox, credential, minor_requ
 
 
 def test_consent_record_signature_covers_the_capture_time(credential, minor_request):
-    entry = capture(minor_request, credential, now=CAPTURED)
+    entry = capture(*minor_request, credential, now=CAPTURED)
     assert signature_is_valid(entry)
-    assert not signature_is_valid(replace(entry, captured_at=datetime(2026, 11, 29, tzinfo=UTC)))
-    assert not signature_is_valid(replace(entry, id_nat="810009999999"))
+    later = replace(entry.capture, captured_at=datetime(2026, 11, 29, tzinfo=UTC))
+    assert not signature_is_valid(replace(entry, capture=later))
+    other = replace(entry.capture, id_nat="810009999999")
+    assert not signature_is_valid(replace(entry, capture=other))
 
 
-def test_online_access_is_never_recorded(credential, minor_request):
+def test_a_creation_without_consent_is_never_recorded(credential, minor_request):
+    held, document, consent, rep = minor_request
     with pytest.raises(ValueError):
-        capture(replace(minor_request, web_access=WebAccess(email="a@example.org")), credential)
+        capture(held, document, replace(consent, creation=False), rep, credential)
 
 
 def test_no_patient_data_in_clear_in_data_or_config_dir(homes, outbox, credential, minor_request):
-    outbox.put(capture(minor_request, credential, now=CAPTURED))
+    outbox.put(capture(*minor_request, credential, now=CAPTURED))
     outbox.mark(outbox.list()[0].id, EntryState.HELD, "DMP_ALREADY_EXISTS")
     data, config = homes
     assert list(data.rglob("*.entry")) and list(config.rglob("*.key"))
@@ -83,7 +85,7 @@ def test_the_clear_text_scan_finds_a_name(homes):
 
 
 def test_tampered_ciphertext_is_refused_and_reported(outbox, credential, minor_request):
-    entry_id = outbox.put(capture(minor_request, credential, now=CAPTURED))
+    entry_id = outbox.put(capture(*minor_request, credential, now=CAPTURED))
     path = only_file(outbox)
     envelope = json.loads(path.read_bytes())
     ciphertext = bytearray(base64.b64decode(envelope["ct"]))
@@ -102,7 +104,7 @@ def test_tampered_ciphertext_is_refused_and_reported(outbox, credential, minor_r
 
 @pytest.mark.parametrize("field", ["nonce", "id", "v"])
 def test_tampered_authenticated_header_is_refused(outbox, credential, minor_request, field):
-    entry_id = outbox.put(capture(minor_request, credential, now=CAPTURED))
+    entry_id = outbox.put(capture(*minor_request, credential, now=CAPTURED))
     path = only_file(outbox)
     envelope = json.loads(path.read_bytes())
     if field == "nonce":
@@ -119,7 +121,7 @@ def test_tampered_authenticated_header_is_refused(outbox, credential, minor_requ
 
 
 def test_entry_renamed_onto_another_id_is_refused(outbox, credential, minor_request):
-    first = outbox.put(capture(minor_request, credential, now=CAPTURED))
+    first = outbox.put(capture(*minor_request, credential, now=CAPTURED))
     stolen = outbox.directory / f"{'a' * 32}.entry"
     (outbox.directory / f"{first}.entry").rename(stolen)
     with pytest.raises(EntryTampered):
@@ -127,8 +129,8 @@ def test_entry_renamed_onto_another_id_is_refused(outbox, credential, minor_requ
 
 
 def test_done_removes_the_file(outbox, credential, minor_request):
-    kept = outbox.put(capture(minor_request, credential, now=CAPTURED))
-    confirmed = outbox.put(capture(minor_request, credential, now=CAPTURED))
+    kept = outbox.put(capture(*minor_request, credential, now=CAPTURED))
+    confirmed = outbox.put(capture(*minor_request, credential, now=CAPTURED))
     outbox.done(confirmed)
     assert not (outbox.directory / f"{confirmed}.entry").exists()
     assert [s.id for s in outbox.list()] == [kept]
@@ -139,7 +141,7 @@ def test_done_removes_the_file(outbox, credential, minor_request):
 
 
 def test_mark_keeps_the_reason_and_the_entry(outbox, credential, minor_request):
-    entry = capture(minor_request, credential, now=CAPTURED)
+    entry = capture(*minor_request, credential, now=CAPTURED)
     entry_id = outbox.put(entry)
     outbox.mark(entry_id, EntryState.HELD, "CONSENT_TOO_OLD")
     (summary,) = outbox.list()
@@ -148,8 +150,8 @@ def test_mark_keeps_the_reason_and_the_entry(outbox, credential, minor_request):
 
 
 def test_list_is_oldest_capture_first(outbox, credential, minor_request):
-    later = outbox.put(capture(minor_request, credential, now=CAPTURED.replace(hour=18)))
-    earlier = outbox.put(capture(minor_request, credential, now=CAPTURED))
+    later = outbox.put(capture(*minor_request, credential, now=CAPTURED.replace(hour=18)))
+    earlier = outbox.put(capture(*minor_request, credential, now=CAPTURED))
     assert [s.id for s in outbox.list()] == [earlier, later]
 
 
@@ -159,7 +161,7 @@ def test_ids_are_not_paths(outbox):
 
 
 def test_without_keyring_the_key_file_is_private(homes, outbox, credential, minor_request):
-    outbox.put(capture(minor_request, credential, now=CAPTURED))
+    outbox.put(capture(*minor_request, credential, now=CAPTURED))
     data, config = homes
     key_file = config / KEY_FILE_NAME
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
@@ -169,20 +171,20 @@ def test_without_keyring_the_key_file_is_private(homes, outbox, credential, mino
 
 
 def test_key_file_gone_means_key_missing_not_tampered(homes, outbox, credential, minor_request):
-    entry_id = outbox.put(capture(minor_request, credential, now=CAPTURED))
+    entry_id = outbox.put(capture(*minor_request, credential, now=CAPTURED))
     data, config = homes
     (config / KEY_FILE_NAME).unlink()
     fresh = EncryptedOutbox(outbox.directory, OutboxKey(config))
     with pytest.raises(OutboxKeyMissing):
         fresh.get(entry_id)
     # A new key made for a new entry does not open the old one either, and says so.
-    fresh.put(capture(minor_request, credential, now=CAPTURED))
+    fresh.put(capture(*minor_request, credential, now=CAPTURED))
     with pytest.raises(OutboxKeyMissing):
         EncryptedOutbox(outbox.directory, OutboxKey(config)).get(entry_id)
 
 
 def test_another_process_reads_the_same_entries(homes, outbox, credential, minor_request):
-    entry = capture(minor_request, credential, now=CAPTURED)
+    entry = capture(*minor_request, credential, now=CAPTURED)
     entry_id = outbox.put(entry)
     data, config = homes
     assert EncryptedOutbox(outbox.directory, OutboxKey(config)).get(entry_id) == entry
