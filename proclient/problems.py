@@ -116,6 +116,11 @@ def problem_message(code: str) -> str | None:
             "Le consentement a été recueilli hors connexion il y a trop longtemps : recueillez-le "
             "de nouveau auprès du patient."
         ),
+        "INSI_DIFFERENCES": _(
+            "L'identité donnée par l'INSi diffère de celle de la carte ou de la saisie (nom, "
+            "prénom, date de naissance, sexe ou NIR) : vérifiez-la puis confirmez-la ou "
+            "abandonnez la création."
+        ),
         "CAPTURE_WEB_ACCESS": _(
             "L'accès en ligne ne peut pas être demandé avec une création enregistrée hors "
             "connexion : le mot de passe initial se remet sur papier à la création."

@@ -38,6 +38,9 @@ class OutboxEntry:
     idempotency_key: str
     signature: bytes
     certificate_pem: bytes
+    accepted: bool = False
+    """The professional accepted INSi's identity despite its differences with the one held
+    (a local decision, not part of the signed record)."""
 
     @property
     def record(self) -> bytes:
@@ -125,6 +128,10 @@ class Outbox(Protocol):
 
     def mark(self, entry_id: str, state: EntryState, reason: str = "") -> None:
         """Record where the entry stands, and why."""
+        ...
+
+    def accept(self, entry_id: str) -> None:
+        """The professional accepts INSi's identity for this entry: back to PENDING."""
         ...
 
     def done(self, entry_id: str) -> None:

@@ -145,6 +145,7 @@ class EncryptedOutbox:
                 idempotency_key=payload["idempotency_key"],
                 signature=base64.b64decode(payload["signature"]),
                 certificate_pem=payload["certificate_pem"].encode("ascii"),
+                accepted=bool(payload.get("accepted", False)),
             )
         except (KeyError, TypeError, ValueError, RecordInvalid):
             # Authentic but unreadable: a format this version does not know.
@@ -178,6 +179,12 @@ class EncryptedOutbox:
             raise ValueError("TAMPERED is found, not set")
         payload = self._read(entry_id)
         payload["state"], payload["reason"] = state.value, reason
+        self._write(entry_id, payload)
+
+    def accept(self, entry_id: str) -> None:
+        payload = self._read(entry_id)
+        payload["accepted"] = True
+        payload["state"], payload["reason"] = EntryState.PENDING.value, ""
         self._write(entry_id, payload)
 
     def done(self, entry_id: str) -> None:
