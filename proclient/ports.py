@@ -53,5 +53,8 @@ class Wiring:
     printer: str | None = None
     """The CUPS queue from the settings; None: LPDEST, PRINTER, then the CUPS default."""
     auto_print: bool = False
+    outbox: object | None = None
+    """The creations recorded offline (proclient.outbox.port.Outbox); None: offline capture
+    is not offered."""
     keymap: Mapping[str, str] = field(default_factory=dict)
     """Binding id → keys, from the settings' [keys] table."""

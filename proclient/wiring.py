@@ -23,7 +23,7 @@ __all__ = ["Wiring", "configured_wiring", "demo_wiring", "pcsc_demo_wiring"]
 log = logging.getLogger(__name__)
 
 
-def _workstation_fields(settings: Settings) -> dict:
+def _workstation_fields(settings: Settings, demo: bool = False) -> dict:
     """What every wiring takes from the workstation's settings."""
     return {
         "receipts_dir": settings.paths.receipts_dir,
@@ -33,7 +33,23 @@ def _workstation_fields(settings: Settings) -> dict:
         "idle_lock_minutes": settings.idle_lock_minutes,
         "pending_dir": settings.paths.data_dir / "pending",
         "keymap": dict(settings.keys),
+        "outbox": workstation_outbox(settings, demo=demo),
     }
+
+
+def workstation_outbox(settings: Settings, demo: bool = False):
+    """The creations recorded offline: encrypted files in the data folder (the demo's own
+    folder for the demo), the key outside it (the system keyring, else a 0600 file in the
+    config folder). With PROCLIENT_HOME (an isolated home: tests, a training room) the key
+    stays in that home's config folder, never in the user's keyring."""
+    import os
+
+    from proclient.outbox.keys import OutboxKey
+    from proclient.outbox.store import EncryptedOutbox
+
+    directory = (settings.paths.demo_dir if demo else settings.paths.data_dir) / "outbox"
+    key = OutboxKey(settings.paths.config_dir, use_keyring=not os.environ.get("PROCLIENT_HOME"))
+    return EncryptedOutbox(directory, key)
 
 
 # --- the demo ------------------------------------------------------------------------------
@@ -106,7 +122,7 @@ def demo_wiring(settings: Settings, offline: bool = False) -> Wiring:
         readers=readers,
         patient_reader=PATIENT_READER,
         professional_reader=PROFESSIONAL_READER,
-        **_workstation_fields(settings),
+        **_workstation_fields(settings, demo=True),
         open_service=open_service,
         deck=deck,
         network=network,
