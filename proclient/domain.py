@@ -606,6 +606,8 @@ class CreationReceipt:
     dmp_id: str
     at: datetime
     demo: bool = False
+    consent_captured_at: datetime | None = None
+    """When the consent was recorded offline (the creation came later), or None."""
 
     @property
     def patient(self) -> Patient:

@@ -324,6 +324,27 @@ async def _process_lock(path: Path):
         held.__exit__(None, None, None)
 
 
+def receipt_filer(paper, professional: Professional, demo: bool = False) -> OnCreated:
+    """The ``on_created`` of a send run: the accusé made then (« recueilli hors connexion
+    le … »), saved, and printed when the workstation prints by itself (``paper`` is a
+    PaperController). A failure to save stops the run before the entry is done: the next
+    run replays the creation and makes the accusé again."""
+    from proclient.domain import CreationReceipt
+
+    async def on_created(entry_id, request, result, capture) -> None:
+        receipt = CreationReceipt(
+            request,
+            professional,
+            result.dmp_id,
+            result.at,
+            demo=demo,
+            consent_captured_at=capture.captured_at,
+        )
+        await asyncio.to_thread(paper.file_receipt, receipt)
+
+    return on_created
+
+
 def _no_outbox() -> str:
     from proclient.i18n import _
 
@@ -333,4 +354,4 @@ def _no_outbox() -> str:
     )
 
 
-__all__ = ["OutboxController", "OutboxError", "SendReport", "insi_query"]
+__all__ = ["OutboxController", "OutboxError", "SendReport", "insi_query", "receipt_filer"]

@@ -74,6 +74,34 @@ class PaperController:
         pdf = render_receipt(receipt, page=self.page)
         return save_receipt(pdf, receipt, self.receipts_dir, self.page)
 
+    def file_receipt(self, receipt: CreationReceipt) -> tuple[Path, str]:
+        """An accusé made away from the screen (a creation recorded offline, sent later):
+        saved (the same accusé saved again replaces the same file), then printed when the
+        workstation prints by itself. Returns the path and the print job ("" when not
+        printed, or when printing failed: the file stays and the failure is logged).
+        Raises DomainError when it cannot be saved."""
+        try:
+            path = self._save(receipt)
+        except OSError:
+            log_unexpected(log, "receipt not saved")
+            raise DomainError(
+                "RECEIPT_NOT_SAVED",
+                _(
+                    "L'accusé de création n'a pas pu être enregistré dans {dir} : vérifiez les "
+                    "droits et l'espace disque.",
+                    dir=self.receipts_dir,
+                ),
+            ) from None
+        job = ""
+        if self.auto_print:
+            from proclient.receipts.printing import print_pdf
+
+            try:
+                job = print_pdf(path.read_bytes(), self.printer)
+            except (DomainError, OSError) as error:
+                log.warning("receipt saved, not printed (%s)", getattr(error, "code", "OSError"))
+        return path, job
+
     def issue_secrets(self, result: CreationResult) -> bool:
         """The secrets sheet for a password issued after the accusé (a reissue on the done
         screen); True when there is one now."""

@@ -179,6 +179,11 @@ def receipt_content(receipt: CreationReceipt) -> Document:
         )
     else:
         given = _("non recueilli")
+    captured = (
+        (Row(_("Recueilli hors connexion le"), format_when(receipt.consent_captured_at)),)
+        if receipt.consent_captured_at is not None
+        else ()
+    )
     sections.append(
         Section(
             _("Consentement et accès en urgence"),
@@ -189,6 +194,7 @@ def receipt_content(receipt: CreationReceipt) -> Document:
                     else _("Consentement à la création"),
                     given,
                 ),
+                *captured,
                 Row(
                     _("Accès d'urgence par le médecin du SAMU (centre 15)"),
                     _yes_no_access(consent.samu_access),
