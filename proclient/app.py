@@ -21,7 +21,8 @@ from textual.screen import Screen
 
 from proclient.cardreader.port import CardEvent, CardEventKind
 from proclient.controllers.card import MANUAL_ENTRY_CODES, CardController, Slot
-from proclient.controllers.creation import CreationController
+from proclient.controllers.creation import CreationController, Reachability
+from proclient.controllers.outbox import OutboxController, receipt_filer
 from proclient.controllers.paper import PaperController
 from proclient.controllers.session import SessionController
 from proclient.domain import CreationReceipt, DomainError, VitaleCard, make_legal_representative
@@ -57,6 +58,14 @@ from proclient.messages import (
     JournalRequested,
     ManualEntryRequested,
     NextPatientRequested,
+    OutboxAcceptRequested,
+    OutboxDetailLoaded,
+    OutboxDetailRequested,
+    OutboxDropRequested,
+    OutboxLoaded,
+    OutboxLoadRequested,
+    OutboxRequested,
+    OutboxSendRequested,
     PasswordReissueRequested,
     PinEntered,
     PinStatusRead,
@@ -66,6 +75,7 @@ from proclient.messages import (
     SecretsPrintRequested,
     SecretsShowRequested,
     SessionCloseRequested,
+    SlipPrintRequested,
     WebAccessChosen,
     WebAccessDrafted,
 )
@@ -141,6 +151,12 @@ class ProclientApp(App):
             wiring.printer,
             wiring.auto_print,
             wiring.demo,
+        )
+        outbox_dir = getattr(wiring.outbox, "directory", None)
+        self.outbox = OutboxController(
+            wiring.outbox,
+            wiring.today,
+            lock_path=outbox_dir / "send.lock" if outbox_dir is not None else None,
         )
         self.jobs = JobRunner(self)
         self.reader_state = wiring.patient_reader
@@ -221,6 +237,8 @@ class ProclientApp(App):
 
     def on_ready(self) -> None:
         # After the first frame: the service's imports and keys must not delay the home screen.
+        if self.outbox.available:
+            self.refresh_outbox()
         self.jobs.run(
             "service-start",
             self.creation.start,
@@ -267,6 +285,187 @@ class ProclientApp(App):
         for screen in self.screen_stack:
             for bar in screen.query(TopBar):
                 bar.show_service(label)
+        if self.creation.probe.state is Reachability.REACHABLE:
+            self._service_back()
+
+    # --- creations recorded offline -----------------------------------------------------------
+
+    def refresh_outbox(self) -> None:
+        """Read the outbox list again (a thread: files and decryption), then say so."""
+        self.jobs.run("outbox-list", self.outbox.refresh, thread=True, done=self._outbox_refreshed)
+
+    def _outbox_refreshed(self, _summaries=None) -> None:
+        self._refresh_home()
+        from proclient.screens.outbox import OutboxScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, OutboxScreen):
+                screen.post_message(self._outbox_loaded())
+
+    def _outbox_loaded(self) -> OutboxLoaded:
+        can_send, why = self._can_send()
+        return OutboxLoaded(list(self.outbox.summaries), can_send, why)
+
+    def _can_send(self) -> tuple[bool, str]:
+        if self.creation.probe.state is not Reachability.REACHABLE:
+            return False, _(
+                "Service DMP {state} : les créations seront envoyées à son retour.",
+                state=self.creation.probe.label(),
+            )
+        if not self.session.authenticated:
+            return False, _("Saisissez votre code porteur pour les envoyer.")
+        return True, ""
+
+    def outbox_line(self) -> str:
+        """The home screen's line: how many creations wait, since when."""
+        n = self.outbox.pending
+        if not n:
+            return ""
+        oldest = self.outbox.oldest
+        when = oldest.astimezone().strftime("%d/%m à %H:%M") if oldest is not None else "?"
+        return _(
+            "Créations enregistrées en attente : {n} (la plus ancienne du {when}) — F7 pour "
+            "les voir.",
+            n=n,
+            when=when,
+        )
+
+    def _service_back(self) -> None:
+        """The service answers: an offline session opens its service session (the card is
+        still unlocked), then what waits in the outbox is sent."""
+        if self.session.offline and self.creation.binding is not None:
+            client = self.creation.binding.client
+
+            async def online():
+                return await self.session.go_online(client)
+
+            self.jobs.run("go-online", online, done=lambda _p: self.send_outbox())
+            return
+        self.send_outbox()
+
+    def send_outbox(self, entry_id: str | None = None, quiet: bool = True) -> None:
+        """Send the pending entries (or ``entry_id``) when a session is open and the service
+        answers; ``quiet``: a background run says nothing when there was nothing to send."""
+        if not self.outbox.available or self.creating:
+            return
+        if entry_id is None and not self.outbox.pending:
+            return
+        can_send, why = self._can_send()
+        if not can_send:
+            if not quiet:
+                self.notify(why)
+            return
+        binding = self.creation.binding
+        professional = self.session.professional
+        if binding is None or professional is None:
+            return
+        on_created = receipt_filer(self.paper, professional, self.wiring.demo)
+
+        async def send():
+            return await self.outbox.send(binding.client, professional, on_created, only=entry_id)
+
+        def sent(report) -> None:
+            self._outbox_refreshed()
+            self._say_sent(report, quiet)
+
+        def failed(failure: JobFailed) -> None:
+            self.notify(failure.message, severity="error", timeout=TOAST_MAX_SECONDS)
+            self.refresh_outbox()
+
+        self.jobs.run("outbox-send", send, done=sent, failed=failed)
+
+    def _say_sent(self, report, quiet: bool) -> None:
+        parts = []
+        if report.created:
+            parts.append(
+                _(
+                    "{n} DMP créé(s) depuis les créations enregistrées, accusé(s) édité(s).",
+                    n=len(report.created),
+                )
+            )
+        if report.held:
+            parts.append(
+                _("{n} création(s) retenue(s) : F7 sur l'accueil dit pourquoi.", n=len(report.held))
+            )
+        if report.tampered:
+            parts.append(
+                _(
+                    "{n} création(s) enregistrée(s) modifiée(s) sur le disque : refusée(s), non "
+                    "envoyée(s).",
+                    n=len(report.tampered),
+                )
+            )
+        if report.stopped is not None:
+            parts.append(report.stopped.message)
+        if parts:
+            severity = (
+                "warning" if (report.held or report.tampered or report.stopped) else "information"
+            )
+            self.notify(" ".join(parts), severity=severity, timeout=TOAST_MAX_SECONDS)
+        elif not quiet:
+            self.notify(_("Aucune création à envoyer."))
+
+    def on_outbox_requested(self, message: OutboxRequested) -> None:
+        from proclient.screens.outbox import OutboxScreen
+
+        if not self.outbox.available:
+            return
+        self.push_screen(OutboxScreen(self._screen_context()))
+
+    def on_outbox_load_requested(self, message: OutboxLoadRequested) -> None:
+        self.refresh_outbox()
+
+    def on_outbox_send_requested(self, message: OutboxSendRequested) -> None:
+        self.send_outbox(message.entry_id, quiet=False)
+
+    def on_outbox_accept_requested(self, message: OutboxAcceptRequested) -> None:
+        def accepted(_none) -> None:
+            self.send_outbox(message.entry_id, quiet=False)
+
+        self.jobs.run(
+            "outbox-accept",
+            lambda: self.outbox.accept(message.entry_id),
+            thread=True,
+            owner=self.screen,
+            done=accepted,
+        )
+
+    def on_outbox_drop_requested(self, message: OutboxDropRequested) -> None:
+        self.jobs.run(
+            "outbox-drop",
+            lambda: self.outbox.drop(message.entry_id),
+            thread=True,
+            owner=self.screen,
+            done=lambda _none: self._outbox_refreshed(),
+        )
+
+    def on_outbox_detail_requested(self, message: OutboxDetailRequested) -> None:
+        from proclient.controllers.outbox import detail_lines
+
+        screen = self.screen
+        self.jobs.run(
+            "outbox-detail",
+            lambda: detail_lines(
+                message.entry_id, self.outbox.get(message.entry_id), self.outbox.summaries
+            ),
+            thread=True,
+            owner=screen,
+            done=lambda lines: screen.post_message(OutboxDetailLoaded(message.entry_id, lines)),
+        )
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q / F10: with creations still recorded, say they stay and ask first."""
+        if self.outbox.pending and not getattr(self, "_quit_confirmed", False):
+            from proclient.screens.outbox import QuitModal
+
+            def answered(quit_now: bool | None) -> None:
+                if quit_now:
+                    self._quit_confirmed = True
+                    self.exit()
+
+            self.push_screen(QuitModal(self.outbox.pending), answered)
+            return
+        self.exit()
 
     @property
     def service_label(self) -> str:
@@ -284,6 +483,7 @@ class ProclientApp(App):
             credential_label=binding.credentials.label if binding else _("carte CPS"),
             credential_hint=binding.credentials.hint if binding else "",
             authenticated=self.session.authenticated,
+            offline_session=self.session.offline,
         )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -557,9 +757,13 @@ class ProclientApp(App):
             self.switch_screen(screen)
         if step is Step.CONNECT and self.session.authenticated:
             self._check_status(screen)
+        elif step is Step.CONNECT and self.session.offline:
+            self._offline_for(screen, self.session.professional)
 
     def _refresh_home(self) -> None:
-        status = HomeStatus(self.reader_state, self.service_state, self.home_prompt)
+        status = HomeStatus(
+            self.reader_state, self.service_state, self.home_prompt, self.outbox_line()
+        )
         for screen in self.screen_stack:
             if isinstance(screen, HomeScreen):
                 screen.post_message(status)
@@ -683,7 +887,9 @@ class ProclientApp(App):
 
     async def _login(self, pin: bytearray):
         binding = await self.creation.service()
-        return await self.session.login(binding.credentials, binding.client, pin)
+        return await self.session.login(
+            binding.credentials, binding.client, pin, offline_ok=self.outbox.available
+        )
 
     def _connect(self, pin: bytearray) -> None:
         """One login attempt with ``pin`` (wiped afterwards), then INSi and the existence test."""
@@ -691,6 +897,8 @@ class ProclientApp(App):
 
         async def connect():
             professional = await self._login(pin)
+            if self.session.offline:
+                return professional, None, None  # nothing to ask: the creation is recorded
             return professional, *(await self._identify_for(screen))
 
         self.jobs.run(
@@ -708,6 +916,15 @@ class ProclientApp(App):
             self.session.authenticated = False
         if failure.code == "SERVICE_UNAVAILABLE":
             self.probe_service()  # the state on screen follows at once, not at the next check
+            flow = self.flow
+            if (
+                self.outbox.available
+                and flow.step is Step.CONNECT
+                and flow.identity is None
+                and self.session.fall_offline()
+            ):
+                # Signed in, then the network went: this patient's creation is recorded.
+                self._offline_for(self.screen, self.session.professional)
         if self.flow.step is Step.CONNECT:
             session = self.session
             self.flow.professional = session.professional if session.authenticated else None
@@ -747,8 +964,20 @@ class ProclientApp(App):
             done=lambda answer: self._connected(screen, *answer),
         )
 
+    def _offline_for(self, screen, professional) -> None:
+        """Step 2 without the service: the creation will be recorded (the screen says so)."""
+        if self.flow.step is not Step.CONNECT or professional is None:
+            return
+        if not self.flow.offline:
+            self.flow.work_offline(professional)
+        self.call_after_refresh(screen.post_message, Connected())
+
     def _connected(self, screen, professional, answer, state) -> None:
         if self.flow.step is not Step.CONNECT or screen is not self.screen:
+            return
+        if self.session.offline:
+            self._offline_for(screen, professional)
+            self._refresh_home()
             return
         if answer is not None:
             self.flow.insi_answered(answer)
@@ -763,6 +992,9 @@ class ProclientApp(App):
         from proclient.identity import traits_query
 
         screen, flow = self.screen, self.flow
+        if flow.offline:
+            self._offline_traits(screen, message)
+            return
         try:
             query = traits_query(
                 message.birth_name,
@@ -775,6 +1007,31 @@ class ProclientApp(App):
             screen.post_message(JobFailed("insi", error.code, error.message))
             return
         self._check_status(screen, query, job="insi")
+
+    def _offline_traits(self, screen, message: InsiTraitsGiven) -> None:
+        """Offline, the traits typed are kept for INSi's look-up at the replay."""
+        from dataclasses import replace
+
+        from proclient.flow import typed_identity
+
+        flow = self.flow
+        try:
+            typed = typed_identity(
+                message.birth_name,
+                message.first_name,
+                message.birth,
+                "",
+                flow.today,
+                sex=message.sex,
+                birthplace=message.birthplace,
+            )
+            assert flow.held is not None
+            held = replace(typed, nir=flow.held.nir, source=flow.held.source, rank=flow.held.rank)
+            flow.offline_traits(held)
+        except DomainError as error:
+            screen.post_message(JobFailed("insi", error.code, error.message))
+            return
+        screen.post_message(Connected())
 
     def on_insi_retry_requested(self, message: InsiRetryRequested) -> None:
         """F5 after INSi (or the service) could not be reached: the same question again."""
@@ -803,7 +1060,9 @@ class ProclientApp(App):
                 self._finish()  # another professional's card: the patient was not theirs
                 return
             self.flow.professional = professional if self.session.locked_for else None
-            if self.flow.step is Step.CONNECT and self.flow.dmp_state is None:
+            if self.flow.step is Step.CONNECT and self.session.offline:
+                self._offline_for(self.screen, professional)
+            elif self.flow.step is Step.CONNECT and self.flow.dmp_state is None:
                 self._check_status(self.screen)
 
         self.jobs.run("unlock", lambda: self._login(pin), owner=self.screen, done=unlocked)
@@ -854,6 +1113,9 @@ class ProclientApp(App):
         if self.creating:
             return  # a second press while the first is on its way sends nothing
         screen = self.screen
+        if self.flow.offline:
+            self._record(screen)
+            return
         try:
             request = self.flow.request()
         except DomainError as error:
@@ -895,6 +1157,72 @@ class ProclientApp(App):
             self.notify(error, severity="error", timeout=TOAST_MAX_SECONDS)
         if self.wiring.auto_print:
             self._print_receipt()
+
+    def _record(self, screen) -> None:
+        """Offline: sign and keep the capture, then show the patient's slip."""
+        import asyncio
+        from datetime import UTC, datetime
+
+        from proclient.domain import RecordedSlip
+
+        flow, credential = self.flow, self.session.credential
+        try:
+            held, document, consent, representative = flow.capture_parts()
+            if credential is None or flow.professional is None:
+                raise DomainError(
+                    "NOT_CONNECTED", _("Connectez-vous avec votre carte CPS pour continuer.")
+                )
+        except DomainError as error:
+            screen.post_message(JobFailed("create", error.code, error.message))
+            return
+        professional = flow.professional
+        self.creating = True
+
+        async def record():
+            entry_id = await asyncio.to_thread(
+                self.outbox.record, held, document, consent, representative, credential
+            )
+            flow.was_recorded(entry_id)
+            slip = RecordedSlip(
+                held.display_name,
+                professional,
+                datetime.now(UTC),
+                consent,
+                representative,
+                demo=self.wiring.demo,
+            )
+            return await asyncio.to_thread(self.paper.issue_slip, slip)
+
+        def failed(failure: JobFailed) -> None:
+            self.creating = False
+
+        self.jobs.run("record", record, owner=screen, done=self._recorded, failed=failed)
+
+    def _recorded(self, preview: str) -> None:
+        from proclient.screens.recorded import RecordedScreen
+
+        self.creating = False
+        self.switch_screen(
+            RecordedScreen(self.flow, self._screen_context(), preview, self.outbox.pending)
+        )
+        self._refresh_home()
+        if self.wiring.auto_print:
+            self._print_slip()
+
+    def _print_slip(self) -> None:
+        self.jobs.run(
+            "print-slip",
+            self.paper.print_slip,
+            thread=True,
+            done=lambda job: self.notify(
+                _("Récépissé envoyé à l'imprimante (tâche {job}).", job=job)
+            ),
+            failed=self._print_failed,
+        )
+
+    def on_slip_print_requested(self, message: SlipPrintRequested) -> None:
+        if self.paper.slip is not None:
+            self._print_slip()
 
     def _print_receipt(self, path: Path | None = None) -> None:
         self.jobs.run(

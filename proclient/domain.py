@@ -615,6 +615,20 @@ class CreationReceipt:
 
 
 @dataclass(frozen=True)
+class RecordedSlip:
+    """The slip handed to the patient when the creation was recorded offline: « demande de
+    création enregistrée », when, by whom, the choices. No DMP id (there is none yet), no
+    secret (online access cannot be asked offline)."""
+
+    patient_name: str
+    professional: Professional
+    at: datetime
+    consent: Consent
+    legal_representative: LegalRepresentative | None = None
+    demo: bool = False
+
+
+@dataclass(frozen=True)
 class SecretsSheet:
     """The separate sheet with the patient's web login and initial password."""
 

@@ -117,6 +117,13 @@ class CreationFlow:
     web_access: WebAccess | None = None
     web_draft: WebDraft | None = None
     result: CreationResult | None = None
+    offline: bool = False
+    """The service could not be reached at step 2: the creation is *recorded* on the
+    workstation (proclient.capture), to be done when the service answers again."""
+    document: Document | None = None
+    """Offline only: the document seen (online, it is part of ``identity``)."""
+    recorded: str | None = None
+    """Offline only: the outbox entry the capture was recorded as (step DONE)."""
 
     # --- step 1: identify ---------------------------------------------------------------
 
@@ -189,6 +196,7 @@ class CreationFlow:
 
     def _forget_identity(self) -> None:
         self.insi = self.identity = self.patient = self.dmp_state = None
+        self.document = None
 
     def insi_query(self) -> CardQuery | TraitsQuery:
         """The look-up to make first: by the card when it carries the beneficiary's own NIR,
@@ -222,11 +230,16 @@ class CreationFlow:
     @property
     def documents(self) -> tuple[Document, ...]:
         """The documents offered for this patient (a minor's included when they are one)."""
-        return documents_for(self.patient is not None and self.needs_legal_representative)
+        return documents_for(self.needs_legal_representative)
 
     def document_seen(self, document: Document) -> None:
         """The high-trust document the professional saw (or none): the identity's status."""
         self._expect(Step.CONNECT)
+        if self.offline:
+            assert self.held is not None
+            identity_status(document, self.held.birth_date, self.today, self.majority)
+            self.document = document
+            return
         if self.identity is None or self.patient is None:
             raise refusal("INSI_MISSING")
         status = identity_status(document, self.patient.birth_date, self.today, self.majority)
@@ -239,9 +252,43 @@ class CreationFlow:
         self._expect(Step.CONNECT)
         self.professional, self.dmp_state = professional, state
 
+    def work_offline(self, professional: Professional) -> None:
+        """The service cannot be reached, the CPS was unlocked by its PIN on the card itself:
+        this patient's creation is to be recorded, not done. No INSi now (the replay asks it
+        first), no existence test, no online access."""
+        self._expect(Step.CONNECT)
+        self._forget_identity()
+        self.professional, self.offline = professional, True
+        self.web_access = self.web_draft = None
+
+    def offline_traits(self, held: HeldIdentity) -> None:
+        """Offline, a card without the beneficiary's own NIR: the traits typed from a document
+        (the sex above all) are what INSi will be asked by later."""
+        self._expect(Step.CONNECT)
+        if not self.offline:
+            raise DomainError("STEP", _("Cette action n'est pas possible à cette étape."))
+        traits_query(held.last_name, held.first_name, held.sex, held.birth_date, held.birthplace)
+        self.held = held
+        if self.document is not None and self.document not in self.documents:
+            self.document = None  # a minor's document, and the birth date typed is an adult's
+
+    @property
+    def offline_ready(self) -> bool:
+        """Offline: INSi can be asked later from what is held (the sex is known, or the card
+        carries the beneficiary's own NIR)."""
+        if self.held is None:
+            return False
+        try:
+            self.insi_query()
+        except DomainError:
+            return False
+        return True
+
     @property
     def action(self) -> Action | None:
         """What the flow will do: create (no DMP), reactivate (closed), or nothing (active)."""
+        if self.offline:
+            return Action.CREATION  # recorded: the service says at replay if it can be
         if self.dmp_state is None:
             return None
         return {
@@ -253,6 +300,13 @@ class CreationFlow:
         self._expect(Step.CONNECT)
         if self.professional is None:
             raise DomainError("NOT_CONNECTED", _("Connectez-vous au service DMP pour continuer."))
+        if self.offline:
+            if not self.offline_ready:
+                raise refusal("TRAITS_INCOMPLETE")
+            if self.document is None:
+                raise refusal("DOCUMENT_MISSING")
+            self.step = Step.CONSENT
+            return
         if self.identity is None:
             raise (insi_refusal(self.insi) if self.insi else None) or refusal("INSI_MISSING")
         if self.identity.status is None:
@@ -269,7 +323,11 @@ class CreationFlow:
 
     @property
     def needs_legal_representative(self) -> bool:
-        return self.patient is not None and self.patient.is_minor(self.today, self.majority)
+        if self.patient is not None:
+            return self.patient.is_minor(self.today, self.majority)
+        if self.offline and self.held is not None:
+            return is_minor(self.held.birth_date, self.today, self.majority)
+        return False
 
     @property
     def adults_on_card(self) -> tuple[Beneficiary, ...]:
@@ -329,6 +387,8 @@ class CreationFlow:
     def set_web_access(self, web_access: WebAccess | None) -> None:
         """None when the patient wants no online access (the step is optional)."""
         self._expect(Step.ONLINE_ACCESS)
+        if web_access is not None and self.offline:
+            raise refusal("WEB_ACCESS_OFFLINE")
         if web_access is not None and self.dmp_state is not None and self.dmp_state.web_access:
             raise DomainError(
                 "DMPPatientAccessAlreadyExists",
@@ -358,6 +418,8 @@ class CreationFlow:
     def request(self) -> CreationRequest:
         """The request to send (its idempotency key is the creation controller's)."""
         self._expect(Step.SUMMARY)
+        if self.offline:
+            raise DomainError("STEP", _("Cette action n'est pas possible à cette étape."))
         assert self.patient is not None and self.action is not None
         return CreationRequest(
             action=self.action,
@@ -368,15 +430,31 @@ class CreationFlow:
             identity=self.identity,
         )
 
+    def capture_parts(self) -> tuple[HeldIdentity, Document, Consent, LegalRepresentative | None]:
+        """Offline: what is recorded (and signed) for this patient."""
+        self._expect(Step.SUMMARY)
+        if not self.offline or self.held is None or self.document is None:
+            raise DomainError("STEP", _("Cette action n'est pas possible à cette étape."))
+        return self.held, self.document, self.consent, self.legal_representative
+
     def completed(self, result: CreationResult) -> None:
         self._expect(Step.SUMMARY)
         self.result = result
+        self.step = Step.DONE
+
+    def was_recorded(self, entry_id: str) -> None:
+        """Offline: the capture is kept in the outbox (the creation is not done yet)."""
+        self._expect(Step.SUMMARY)
+        self.recorded = entry_id
         self.step = Step.DONE
 
     # --- moving around ---------------------------------------------------------------------
 
     def back(self) -> Step:
         """One step back; what was entered is kept so that going forward again is quick."""
+        if self.step is Step.CONNECT:
+            # Step 2 starts afresh when it comes back: online again if the service answers.
+            self.offline, self.document = False, None
         previous = {
             Step.IDENTIFY: Step.HOME,
             Step.CONNECT: Step.IDENTIFY,

@@ -198,6 +198,49 @@ class PasswordReissueRequested(Intent):
     and the reissue after it failed)."""
 
 
+@dataclass
+class SlipPrintRequested(Intent):
+    """F5 on the recorded screen: print the patient's slip (never saved)."""
+
+
+@dataclass
+class OutboxRequested(Intent):
+    """Open the list of creations recorded offline."""
+
+
+@dataclass
+class OutboxLoadRequested(Intent):
+    """The outbox screen asks for its list (and the state of the session)."""
+
+
+@dataclass
+class OutboxSendRequested(Intent):
+    """Send the pending entries now (``entry_id``: that one, held or not)."""
+
+    entry_id: str | None = None
+
+
+@dataclass
+class OutboxAcceptRequested(Intent):
+    """The professional accepts INSi's identity for a held entry, then it is sent."""
+
+    entry_id: str
+
+
+@dataclass
+class OutboxDropRequested(Intent):
+    """The professional gives a recorded creation up (after confirming)."""
+
+    entry_id: str
+
+
+@dataclass
+class OutboxDetailRequested(Intent):
+    """Enter on an entry: its detail (the identity held, the choices, the reason)."""
+
+    entry_id: str
+
+
 # --- results (App → the screen that asked) ----------------------------------------------------
 
 
@@ -239,3 +282,23 @@ class HomeStatus(Result):
     reader: str
     service: str
     prompt: str = ""
+    outbox: str = ""
+    """« n créations en attente … », or "" when there is none."""
+
+
+@dataclass
+class OutboxLoaded(Result):
+    """The outbox list (summaries: nothing that names a patient) and whether sending can
+    happen now (a session open and the service reachable), or why not."""
+
+    summaries: list = field(default_factory=list)
+    can_send: bool = False
+    why_not: str = ""
+
+
+@dataclass
+class OutboxDetailLoaded(Result):
+    """One entry's detail lines (shown on the outbox screen only)."""
+
+    entry_id: str
+    lines: list = field(default_factory=list)

@@ -121,6 +121,11 @@ def problem_message(code: str) -> str | None:
             "prénom, date de naissance, sexe ou NIR) : vérifiez-la puis confirmez-la ou "
             "abandonnez la création."
         ),
+        "WEB_ACCESS_OFFLINE": _(
+            "L'accès en ligne ne peut pas être demandé hors connexion : son mot de passe "
+            "provisoire ne se remet que sur papier, au moment de la création. Le patient pourra "
+            "l'ouvrir lors d'un prochain passage chez un professionnel connecté au service DMP."
+        ),
         "CAPTURE_WEB_ACCESS": _(
             "L'accès en ligne ne peut pas être demandé avec une création enregistrée hors "
             "connexion : le mot de passe initial se remet sur papier à la création."

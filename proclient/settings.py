@@ -227,6 +227,7 @@ KEY_IDS: frozenset[str] = frozenset(
         "reread",
         "manual_entry",
         "journal",
+        "outbox",
         "quit_home",
         "cancel_picker",
         # proclient/screens/connect.py (and lock.py for the demo's unblocking)
@@ -235,6 +236,18 @@ KEY_IDS: frozenset[str] = frozenset(
         "unblock_demo_cps",
         # proclient/screens/summary.py
         "create",
+        "record",
+        # proclient/screens/recorded.py
+        "print_slip",
+        # proclient/screens/outbox.py
+        "outbox_send",
+        "outbox_retry",
+        "outbox_accept",
+        "outbox_drop",
+        "drop_keep",
+        "drop_confirm",
+        "quit_stay",
+        "quit_confirm",
         # proclient/screens/done.py
         "next_patient",
         "print_receipt",

@@ -81,9 +81,17 @@ DOUBTFUL = frozenset(
     }
 )
 # The service could not be reached or may have committed: the run stops, the entry stays.
-STOPS_THE_RUN = frozenset({"SERVICE_UNAVAILABLE", "SERVICE_TLS", "SERVICE_ERROR",
-                           "IDEMPOTENCY_IN_PROGRESS", "AUTH_REQUIRED", "AUTH_SESSION_EXPIRED",
-                           "RATE_LIMITED"})
+STOPS_THE_RUN = frozenset(
+    {
+        "SERVICE_UNAVAILABLE",
+        "SERVICE_TLS",
+        "SERVICE_ERROR",
+        "IDEMPOTENCY_IN_PROGRESS",
+        "AUTH_REQUIRED",
+        "AUTH_SESSION_EXPIRED",
+        "RATE_LIMITED",
+    }
+)
 
 
 @dataclass
@@ -215,9 +223,7 @@ class OutboxController:
         if self.outbox is None:
             return report
         async with self._sending:
-            lock = (
-                _process_lock(self.lock_path) if self.lock_path else contextlib.nullcontext()
-            )
+            lock = _process_lock(self.lock_path) if self.lock_path else contextlib.nullcontext()
             async with lock:
                 summaries = await asyncio.to_thread(self.outbox.list)
                 for summary in summaries:
@@ -290,9 +296,8 @@ class OutboxController:
             web_access=None,
             identity=check,
         )
-        if (
-            request.legal_representative is None
-            and check.patient.is_minor(self.today(), self.majority)
+        if request.legal_representative is None and check.patient.is_minor(
+            self.today(), self.majority
         ):
             await hold("PATIENT_MINOR")
             return
@@ -322,6 +327,65 @@ async def _process_lock(path: Path):
         yield
     finally:
         held.__exit__(None, None, None)
+
+
+def state_label(state: EntryState) -> str:
+    from proclient.i18n import _
+
+    return {
+        EntryState.PENDING: _("en attente"),
+        EntryState.SENDING: _("envoi en cours"),
+        EntryState.HELD: _("retenue"),
+        EntryState.TAMPERED: _("altérée"),
+    }[state]
+
+
+def reason_text(reason: str) -> str:
+    """The reason's French sentence ("" for none)."""
+    from proclient.problems import problem_message
+
+    if not reason:
+        return ""
+    return problem_message(reason) or reason
+
+
+def detail_lines(entry_id: str, entry: OutboxEntry, summaries: list[EntrySummary]) -> list[str]:
+    """One entry for the professional who recorded it (the outbox screen only: the list
+    names nobody): the identity held, the document, the choices, where it stands and why."""
+    from proclient.domain import format_nir
+    from proclient.i18n import _
+
+    capture, held = entry.capture, entry.capture.held
+    summary = next((s for s in summaries if s.id == entry_id), None)
+    yes, no = _("autorisé"), _("refusé")
+    lines = [
+        _(
+            "Patient : {name}, né(e) le {birth}",
+            name=held.display_name,
+            birth=held.birth_date.display,
+        ),
+    ]
+    if held.nir:
+        lines.append(_("NIR de la carte : {nir}", nir=format_nir(held.nir)))
+    lines += [
+        _("Pièce vue : {document}", document=capture.document.label),
+        _(
+            "Enregistrée le {when} par {id_nat}",
+            when=capture.captured_at.astimezone().strftime("%d/%m/%Y à %H:%M"),
+            id_nat=capture.id_nat,
+        ),
+        _("Accès SAMU (centre 15) : {v}", v=yes if capture.consent.samu_access else no),
+        _("Accès bris de glace : {v}", v=yes if capture.consent.break_glass_access else no),
+    ]
+    if capture.legal_representative is not None:
+        lines.append(_("Représentant légal : {rep}", rep=capture.legal_representative.display))
+    if entry.accepted:
+        lines.append(_("Identité de l'INSi acceptée malgré les différences."))
+    if summary is not None:
+        lines.append(_("État : {state}", state=state_label(summary.state)))
+        if summary.reason:
+            lines.append(reason_text(summary.reason))
+    return lines
 
 
 def receipt_filer(paper, professional: Professional, demo: bool = False) -> OnCreated:

@@ -17,6 +17,7 @@ from proclient.domain import (
     CreationRequest,
     CreationResult,
     DomainError,
+    RecordedSlip,
     SecretsSheet,
     mask_email,
     mask_mobile,
@@ -44,6 +45,7 @@ class PaperController:
         self.receipt: CreationReceipt | None = None
         self.receipt_path: Path | None = None
         self.secrets: SecretsSheet | None = None
+        self.slip: RecordedSlip | None = None
         self.last_job = ""
 
     # --- the accusé --------------------------------------------------------------------------
@@ -111,8 +113,8 @@ class PaperController:
         return self.secrets is not None
 
     def clear(self) -> None:
-        """The next patient: the sheet and the accusé leave memory."""
-        self.secrets = None
+        """The next patient: the sheet, the slip and the accusé leave memory."""
+        self.secrets = self.slip = None
         self.receipt = self.receipt_path = None
 
     # --- printing ----------------------------------------------------------------------------
@@ -146,6 +148,26 @@ class PaperController:
                 else _("Il n'a pas pu être enregistré non plus.")
             )
             raise DomainError(error.code, f"{error.message} {where}") from None
+        self.last_job = job
+        return job
+
+    # --- a creation recorded offline -----------------------------------------------------------
+
+    def issue_slip(self, slip: RecordedSlip) -> str:
+        """Keep the patient's slip (memory only) and return its text preview."""
+        from proclient.receipts.text import slip_text
+
+        self.slip = slip
+        return slip_text(slip, self.page)
+
+    def print_slip(self) -> str:
+        """The slip goes to the printer through lp's standard input (never saved)."""
+        from proclient.receipts.pdf import render_slip
+        from proclient.receipts.printing import print_pdf
+
+        if self.slip is None:
+            raise DomainError("NO_SLIP", _("Aucun récépissé à imprimer."))
+        job = print_pdf(render_slip(self.slip, page=self.page), self.printer)
         self.last_job = job
         return job
 

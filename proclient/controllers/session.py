@@ -21,10 +21,13 @@ import threading
 from collections.abc import Callable
 
 from proclient.credentials.pin import PinStatus, wipe
-from proclient.domain import Professional
+from proclient.domain import DomainError, Professional
 from proclient.logsafe import log_unexpected
 
 log = logging.getLogger(__name__)
+
+# The service's answers that mean "not reachable from here now" (not a refusal).
+UNREACHABLE = frozenset({"SERVICE_UNAVAILABLE"})
 
 
 class SessionController:
@@ -33,6 +36,7 @@ class SessionController:
         self.idle_lock_minutes = idle_lock_minutes
         self.credential = None  # the unlocked card (or software key)
         self.authenticated = False
+        self.offline = False  # the card unlocked, the service unreachable: captures only
         self.professional: Professional | None = None  # whom the open session is for
         self.locked = False
         self.locked_for: str | None = None  # idNat of the professional whose patient it was
@@ -45,8 +49,13 @@ class SessionController:
     async def pin_status(self, source) -> PinStatus:
         return await asyncio.to_thread(source.pin_status)
 
-    async def login(self, source, client, pin: bytearray) -> Professional:
-        """Unlock the card with ``pin`` (wiped, whatever happens) and open a service session."""
+    async def login(self, source, client, pin: bytearray, offline_ok: bool = False) -> Professional:
+        """Unlock the card with ``pin`` (wiped, whatever happens) and open a service session.
+
+        ``offline_ok``: when the card accepted the PIN but the service cannot be reached, the
+        card stays unlocked for recording creations offline (:attr:`offline`; the card
+        itself checked the PIN) and the professional is the certificate's; the service
+        session opens later with :meth:`go_online`, without the PIN again."""
         try:
             self.retire()
             credential = await asyncio.to_thread(self._unlock, source, pin)
@@ -55,12 +64,42 @@ class SessionController:
         self.credential = credential
         try:
             professional = await client.login(credential)
+        except DomainError as error:
+            if offline_ok and error.code in UNREACHABLE:
+                self.offline, self.authenticated = True, False
+                self.professional = credential.professional
+                self.touch()
+                log.info("service unreachable: CPS unlocked for offline capture")
+                return self.professional
+            self.retire()
+            raise
         except BaseException:
             self.retire()
             raise
-        self.authenticated = True
+        self.authenticated, self.offline = True, False
         self.professional = professional
         self.touch()
+        return professional
+
+    def fall_offline(self) -> bool:
+        """The service stopped answering during a session: keep the card unlocked for
+        recording creations (True), or False when no card is unlocked."""
+        if self.offline:
+            return True
+        if not self.authenticated or self.credential is None:
+            return False
+        self.authenticated, self.offline = False, True
+        log.info("service unreachable: the session goes on offline (captures only)")
+        return True
+
+    async def go_online(self, client) -> Professional | None:
+        """The service answers again: open its session with the card still unlocked (no PIN
+        typed again). None when there is no offline session; raises the service's error."""
+        if not self.offline or self.credential is None:
+            return None
+        professional = await client.login(self.credential)
+        self.authenticated, self.offline = True, False
+        self.professional = professional
         return professional
 
     def _unlock(self, source, pin: bytearray):
@@ -88,7 +127,7 @@ class SessionController:
 
     def end(self, client=None) -> None:
         """The professional is gone: card logged out, service session forgotten."""
-        self.authenticated = False
+        self.authenticated = self.offline = False
         self.professional = None
         self.retire()
         if client is not None:
@@ -104,7 +143,7 @@ class SessionController:
         minutes = self.idle_lock_minutes
         if not minutes or self.locked or busy:
             return False
-        if not (self.authenticated or patient_on_screen):
+        if not (self.authenticated or self.offline or patient_on_screen):
             return False  # nothing of a patient, no session: nothing to protect
         return self.clock() - self.last_activity >= minutes * 60
 

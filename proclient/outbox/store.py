@@ -18,8 +18,8 @@ import secrets
 from datetime import datetime
 from pathlib import Path
 
-from proclient.fileutil import fsync_directory, write_private
 from proclient.capture import RecordInvalid, canonical_json, parse_record
+from proclient.fileutil import fsync_directory, write_private
 from proclient.outbox.keys import OutboxKey, key_id
 from proclient.outbox.port import (
     EntryState,

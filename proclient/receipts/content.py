@@ -17,6 +17,7 @@ from proclient.domain import (
     CreationReceipt,
     CreationRequest,
     IdentitySource,
+    RecordedSlip,
     SecretsSheet,
     format_nir,
     mask_email,
@@ -249,6 +250,59 @@ def receipt_content(receipt: CreationReceipt) -> Document:
         sections=tuple(sections),
         banner=demo_banner() if receipt.demo else None,
         footer=(_("Document remis au patient. Il ne contient ni identifiant ni mot de passe."),),
+    )
+
+
+@french()
+def slip_content(slip: RecordedSlip) -> Document:
+    """The slip of a creation recorded offline (no DMP id, no secret)."""
+    title = _("Demande de création du DMP enregistrée")
+    professional = slip.professional
+    rows = [
+        Row(_("Patient"), slip.patient_name),
+        Row(_("Enregistrée le"), format_when(slip.at)),
+        Row(_("Par"), f"{professional.display_name}, {professional.profession}"),
+        Row(_("Identifiant national"), professional.id_nat),
+    ]
+    rep = slip.legal_representative
+    if rep is not None:
+        rows.append(Row(_("Représentant légal"), f"{rep.last_name} {rep.first_name}"))
+    consent = slip.consent
+    sections = [
+        Section(_("Votre demande"), tuple(rows)),
+        Section(
+            _("Vos choix"),
+            (
+                Row(_("Consentement à la création"), _("recueilli")),
+                Row(
+                    _("Accès d'urgence par le médecin du SAMU (centre 15)"),
+                    _yes_no_access(consent.samu_access),
+                ),
+                Row(
+                    _("Accès en bris de glace (urgence vitale)"),
+                    _yes_no_access(consent.break_glass_access),
+                ),
+            ),
+        ),
+        Section(
+            _("Et maintenant ?"),
+            notes=(
+                _(
+                    "Le service DMP n'était pas joignable : votre DMP n'est pas encore créé. "
+                    "Il le sera dès le retour du réseau, après vérification de votre identité "
+                    "auprès de l'INSi."
+                ),
+                _("Le professionnel vous remettra alors l'accusé de création."),
+                _("Vous pourrez ensuite consulter votre DMP sur Mon espace santé."),
+            ),
+        ),
+    ]
+    return Document(
+        title=title,
+        meta_title=title,
+        sections=tuple(sections),
+        banner=demo_banner() if slip.demo else None,
+        footer=(_("Ce document ne contient ni identifiant ni mot de passe."),),
     )
 
 

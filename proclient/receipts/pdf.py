@@ -32,8 +32,14 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from proclient.domain import CreationReceipt, SecretsSheet
-from proclient.receipts.content import Document, Row, receipt_content, secrets_content
+from proclient.domain import CreationReceipt, RecordedSlip, SecretsSheet
+from proclient.receipts.content import (
+    Document,
+    Row,
+    receipt_content,
+    secrets_content,
+    slip_content,
+)
 from proclient.receipts.fonts import BOLD, MONO_BOLD, REGULAR, register_fonts
 
 PAGES = ("a4", "80mm")
@@ -381,3 +387,8 @@ def render_secrets(sheet: SecretsSheet, page: str = "a4", *, demo: bool = False)
     Return the bytes only: the caller sends them to the printer and keeps no copy (HOM 112).
     """
     return _render(secrets_content(sheet, demo=demo), page)
+
+
+def render_slip(slip: RecordedSlip, page: str = "a4") -> bytes:
+    """The slip of a creation recorded offline, as a PDF (printed, not saved)."""
+    return _render(slip_content(slip), page)

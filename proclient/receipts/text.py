@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import textwrap
 
-from proclient.domain import CreationReceipt
+from proclient.domain import CreationReceipt, RecordedSlip
 from proclient.receipts.content import Document, Row, receipt_content
 
 WIDTH = 64
@@ -77,3 +77,10 @@ def render_text(doc: Document, page: str = "a4") -> str:
 def receipt_text(receipt: CreationReceipt, page: str = "a4") -> str:
     """The accusé de création as plain text, shaped like the printed ``page``."""
     return render_text(receipt_content(receipt), page)
+
+
+def slip_text(slip: RecordedSlip, page: str = "a4") -> str:
+    """The slip of a creation recorded offline, as plain text (the screen's preview)."""
+    from proclient.receipts.content import slip_content
+
+    return render_text(slip_content(slip), page)

@@ -46,6 +46,8 @@ class ScreenContext:
     credential_label: str = ""
     credential_hint: str = ""
     authenticated: bool = False
+    offline_session: bool = False
+    """The CPS is unlocked but the service could not be reached: creations are recorded."""
 
 
 class BaseScreen(Screen):

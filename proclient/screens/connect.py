@@ -140,7 +140,9 @@ class ConnectScreen(StepScreen):
         return self.query_one("#pin-entry", PinEntry)
 
     def on_mount(self) -> None:
-        if self.station.authenticated:
+        if self.station.offline_session:
+            self.query_one("#login").display = False  # the App says so with Connected
+        elif self.station.authenticated:
             self.query_one("#login").display = False  # the App asks INSi and the status itself
             self.set_state(_("Interrogation de l'INSi…"))
         else:
@@ -183,6 +185,9 @@ class ConnectScreen(StepScreen):
             if patient is not None
             else _("Patient : {name}", name=flow.display_name)
         )
+        if flow.offline:
+            self._show_offline()
+            return
         if flow.identity is None:
             self._no_identity()
             return
@@ -207,6 +212,65 @@ class ConnectScreen(StepScreen):
             else _("Corrigez ou complétez les traits ; Échap pour arrêter : pas de DMP.")
         )
         self.show_traits(focus="birthplace" if flow.insi is not None else None)
+
+    def _show_offline(self) -> None:
+        """The service cannot be reached: the creation will be recorded. The identity held
+        (INSi is asked at the replay), the document seen; the traits form first when the
+        card does not give the sex (INSi will be asked by the traits)."""
+        flow = self.flow
+        held = flow.held
+        assert held is not None
+        self.show_error(
+            _(
+                "Service DMP injoignable : la création sera ENREGISTRÉE sur ce poste et faite "
+                "au retour du réseau (INSi d'abord). L'accès en ligne ne pourra pas être demandé."
+            )
+        )
+        if not flow.offline_ready:
+            self.query_one("#identity").display = False
+            self.set_state(
+                _(
+                    "La carte ne porte pas le NIR de ce bénéficiaire : saisissez les traits "
+                    "d'après une pièce d'identité (le sexe au moins) ; Entrée sur le dernier "
+                    "champ les garde pour l'INSi."
+                )
+            )
+            self.show_traits()
+            return
+        self.query_one("#traits").display = False
+        source = _("Carte") if flow.card is not None else _("Saisie")
+        rows = [
+            (_("Nom"), held.last_name),
+            (_("Prénom(s)"), held.first_name),
+            (_("Sexe"), held.sex.label if held.sex else "—"),
+            (_("Né(e) le"), held.birth_date.display),
+        ]
+        if held.nir:
+            rows.append((_("NIR"), format_nir(held.nir)))
+        lines = [
+            _("Identité ({source}) — l'INSi sera interrogé au retour du réseau :", source=source)
+        ]
+        lines += [f"  {label:<16} {value}" for label, value in rows]
+        self.query_one("#compare", Static).update("\n".join(lines))
+        self.query_one("#differences", Static).update("")
+        documents = self.query_one("#documents", OptionList)
+        if documents.option_count != len(flow.documents):
+            documents.clear_options()
+            documents.add_options(Option(d.label, id=d.value) for d in flow.documents)
+            documents.highlighted = 0
+        for index, document in enumerate(flow.documents):
+            mark = "(•)" if flow.document is document else "( )"
+            documents.replace_option_prompt_at_index(index, f"{mark} {document.label}")
+        self.query_one("#identity").display = True
+        if flow.document is None:
+            self.query_one("#status", Static).update(_("Pièce vue : choisissez-la."))
+            documents.focus()
+            self.set_state("")
+        else:
+            self.query_one("#status", Static).update(
+                _("Pièce vue : {document}.", document=flow.document.label)
+            )
+            self.set_state(_("F8 pour continuer : la création sera enregistrée sur ce poste."))
 
     def show_traits(self, focus: str | None = None) -> None:
         """The traits form, filled with what is known (the card, the typed identity)."""
@@ -339,7 +403,11 @@ class ConnectScreen(StepScreen):
     def ask_by_traits(self) -> None:
         values = {name: self.query_one(f"#{name}", Input).value for name in TRAIT_FIELDS}
         self.clear_error()
-        self.set_state(_("Interrogation de l'INSi par les traits…"))
+        self.set_state(
+            _("Traits gardés pour l'INSi…")
+            if self.flow.offline
+            else _("Interrogation de l'INSi par les traits…")
+        )
         self.post_message(
             InsiTraitsGiven(
                 values["birth_name"],
@@ -351,6 +419,10 @@ class ConnectScreen(StepScreen):
         )
 
     def action_insi_traits(self) -> None:
+        if self.flow.offline:
+            self.query_one("#identity").display = False
+            self.show_traits()
+            return
         if self.flow.professional is None and not self.station.authenticated:
             self.show_error(_("Connectez-vous d'abord avec votre carte CPS."))
             return

@@ -54,7 +54,7 @@ class ConsentScreen(StepScreen):
         shown = flow.consent_shown
         consent = shown.consent
         verb = _("la réactivation") if flow.action is Action.REACTIVATION else _("la création")
-        yield Static(_("Patient : {name}", name=flow.patient.display_name), classes="section")
+        yield Static(_("Patient : {name}", name=flow.display_name), classes="section")
         yield TickBox(
             _("Le représentant légal consent à {verb} du DMP de l'enfant", verb=verb)
             if flow.needs_legal_representative

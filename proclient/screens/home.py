@@ -17,6 +17,7 @@ from proclient.messages import (
     HomeStatus,
     JournalRequested,
     ManualEntryRequested,
+    OutboxRequested,
 )
 from proclient.screens.base import BaseScreen
 
@@ -26,13 +27,15 @@ class HomeScreen(BaseScreen):
     HELP_TEXT = N_(
         "Insérez la carte Vitale du patient dans le lecteur : elle est lue aussitôt. "
         "Une carte illisible (Vitale 1, carte oubliée) : F6 pour saisir l'identité. "
-        "F9 ouvre le journal des accusés enregistrés sur ce poste."
+        "F9 ouvre le journal des accusés enregistrés sur ce poste. F7 liste les créations "
+        "enregistrées hors connexion qui attendent le service DMP."
     )
 
     BINDINGS = [
         Binding("f2", "demo_card", _("Insérer"), id="demo_card"),
         Binding("f5", "reread", _("Relire"), id="reread"),
         Binding("f6", "manual_entry", _("Saisie"), id="manual_entry"),
+        Binding("f7", "outbox", _("En attente"), id="outbox"),
         Binding("f9", "journal", _("Journal"), id="journal"),
         Binding("f10", "app.quit", _("Quitter"), id="quit_home"),
     ]
@@ -67,6 +70,7 @@ class HomeScreen(BaseScreen):
         self.status = message
         if self.is_mounted:
             self._render_status()
+            self.refresh_bindings()
 
     def _render_status(self) -> None:
         status = self.status
@@ -77,6 +81,7 @@ class HomeScreen(BaseScreen):
                     (
                         _("Lecteur : {state}", state=status.reader),
                         _("Service DMP : {state}", state=status.service),
+                        *((status.outbox,) if status.outbox else ()),
                     )
                 )
             )
@@ -88,6 +93,8 @@ class HomeScreen(BaseScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "demo_card":
             return self.station.demo
+        if action == "outbox":
+            return bool(self.status.outbox)
         return True
 
     def action_demo_card(self) -> None:
@@ -96,6 +103,9 @@ class HomeScreen(BaseScreen):
     def _inserted(self, key: str | None) -> None:
         if key:
             self.post_message(DemoCardInsertRequested(key))
+
+    def action_outbox(self) -> None:
+        self.post_message(OutboxRequested())
 
     def action_journal(self) -> None:
         self.post_message(JournalRequested())

@@ -30,6 +30,9 @@ class OnlineAccessScreen(StepScreen):
     """
 
     def compose_body(self) -> ComposeResult:
+        if self.flow.offline:
+            yield from self._compose_offline()
+            return
         web = self.flow.web_shown
         yield Static(_("Le patient souhaite-t-il consulter son DMP sur Internet ?"))
         yield TickBox(_("Ouvrir un accès en ligne"), web.wanted, compact=True, id="wanted")
@@ -55,7 +58,22 @@ class OnlineAccessScreen(StepScreen):
             _("Sans accès en ligne, laissez la case décochée et appuyez sur F8."), classes="hint"
         )
 
+    def _compose_offline(self) -> ComposeResult:
+        from proclient.problems import problem_message
+
+        yield Static(_("Le patient souhaite-t-il consulter son DMP sur Internet ?"))
+        yield Static(problem_message("WEB_ACCESS_OFFLINE") or "", id="warning")
+        yield Static(
+            _(
+                "Il pourra aussi se connecter à Mon espace santé (monespacesante.fr) une fois "
+                "son DMP créé. F8 pour continuer sans accès en ligne."
+            ),
+            classes="hint",
+        )
+
     def on_mount(self) -> None:
+        if self.flow.offline:
+            return
         self._sync()
         self.query_one("#wanted", Checkbox).focus()
 
@@ -74,6 +92,8 @@ class OnlineAccessScreen(StepScreen):
 
     def draft(self) -> WebDraft:
         """The step as it stands, unchecked (kept by the flow on Esc or a card pulled)."""
+        if self.flow.offline:
+            return WebDraft()
         return WebDraft(
             self.query_one("#wanted", Checkbox).value,
             self.query_one("#email", Input).value,

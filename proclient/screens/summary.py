@@ -13,7 +13,36 @@ from proclient.messages import CreateRequested, JobFailed
 from proclient.screens.base import StepScreen
 
 
+def offline_summary_lines(flow: CreationFlow) -> list[str]:
+    """Offline: what will be recorded (the identity as held: INSi is asked at the replay)."""
+    held = flow.held
+    assert held is not None and flow.document is not None
+    yes, no = _("autorisé"), _("refusé")
+    lines = [
+        _(
+            "Patient : {name}, né(e) le {birth}",
+            name=held.display_name,
+            birth=held.birth_date.display,
+        ),
+        _(
+            "Identité : {source}, pièce vue : {document}",
+            source=_("carte Vitale") if flow.card is not None else _("saisie"),
+            document=flow.document.label,
+        ),
+        _("Action : création du DMP, ENREGISTRÉE sur ce poste — PAS ENCORE FAITE"),
+        _("Consentement du patient : recueilli"),
+        _("Accès SAMU (centre 15) : {v}", v=yes if flow.consent.samu_access else no),
+        _("Accès bris de glace : {v}", v=yes if flow.consent.break_glass_access else no),
+    ]
+    if flow.legal_representative:
+        lines.append(_("Représentant légal : {rep}", rep=flow.legal_representative.display))
+    lines.append(_("Accès en ligne : impossible hors connexion"))
+    return lines
+
+
 def summary_lines(flow: CreationFlow) -> list[str]:
+    if flow.offline:
+        return offline_summary_lines(flow)
     patient = flow.patient
     assert patient is not None
     yes, no = _("autorisé"), _("refusé")
@@ -76,7 +105,10 @@ class SummaryScreen(StepScreen):
         "corriger."
     )
 
-    BINDINGS = [Binding("enter", "next", _("Créer le DMP"), id="create")]
+    BINDINGS = [
+        Binding("enter", "create_online", _("Créer le DMP"), id="create"),
+        Binding("enter", "record_offline", _("Enregistrer"), id="record"),
+    ]
 
     def __init__(self, flow, context) -> None:
         super().__init__(flow, context)
@@ -84,6 +116,17 @@ class SummaryScreen(StepScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("\n".join(summary_lines(self.flow)), id="summary")
+        if self.flow.offline:
+            yield Static(
+                _(
+                    "Service DMP injoignable : la demande est enregistrée, chiffrée, sur ce "
+                    "poste ; le DMP sera créé au retour du réseau (INSi d'abord), l'accusé "
+                    "édité alors. Entrée ou F8 pour enregistrer ; Échap pour corriger."
+                ),
+                classes="section",
+                id="state",
+            )
+            return
         verb = _("réactiver") if self.flow.action is Action.REACTIVATION else _("créer")
         yield Static(
             _("Entrée ou F8 pour {verb} le DMP ; Échap pour corriger.", verb=verb),
@@ -95,12 +138,30 @@ class SummaryScreen(StepScreen):
         if self.sending:
             return  # a second press while the first is on its way sends nothing
         self.sending = True
-        self.query_one("#state", Static).update(_("Envoi au service DMP…"))
+        self.query_one("#state", Static).update(
+            _("Enregistrement sur ce poste…") if self.flow.offline else _("Envoi au service DMP…")
+        )
         self.post_message(CreateRequested())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Enter says what it does: « Créer le DMP » online, « Enregistrer » offline.
+        if action == "create_online":
+            return not self.flow.offline
+        if action == "record_offline":
+            return self.flow.offline
+        return super().check_action(action, parameters)
+
+    def action_create_online(self) -> None:
+        self.action_next()
+
+    def action_record_offline(self) -> None:
+        self.action_next()
 
     def on_job_failed(self, failure: JobFailed) -> None:
         self.sending = False
         self.query_one("#state", Static).update(
-            _("Entrée ou F8 pour réessayer (sans risque de doublon) ; Échap pour corriger.")
+            _("Entrée ou F8 pour réessayer ; Échap pour corriger.")
+            if self.flow.offline
+            else _("Entrée ou F8 pour réessayer (sans risque de doublon) ; Échap pour corriger.")
         )
         self.show_error(failure.message)

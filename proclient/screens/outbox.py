@@ -1,0 +1,239 @@
+"""The creations recorded offline, waiting on this workstation.
+
+The list names nobody (capture date, professional, state, reason): it may be read over a
+shoulder. Enter shows one entry's detail (the identity held, the choices) to the professional
+at the keyboard. F8 sends what waits (a session open and the service reachable: otherwise the
+screen says what is missing); on an entry held because INSi's identity differs from the card,
+F6 accepts INSi's identity and sends it; Suppr gives a creation up, after a confirmation.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from proclient.i18n import N_, _
+from proclient.messages import (
+    OutboxAcceptRequested,
+    OutboxDetailLoaded,
+    OutboxDetailRequested,
+    OutboxDropRequested,
+    OutboxLoaded,
+    OutboxLoadRequested,
+    OutboxSendRequested,
+)
+from proclient.screens.base import BaseScreen
+
+
+def _state_label(state: str) -> str:
+    return {
+        "pending": _("en attente"),
+        "sending": _("envoi en cours"),
+        "held": _("retenue"),
+        "tampered": _("altérée"),
+    }.get(state, state)
+
+
+def _reason(reason: str) -> str:
+    from proclient.problems import problem_message
+
+    return (problem_message(reason) or reason) if reason else ""
+
+
+def summary_line(summary) -> str:
+    """One entry of the list: when, who, where it stands (no patient)."""
+    when = (
+        summary.captured_at.astimezone().strftime("%d/%m %H:%M")
+        if summary.captured_at is not None
+        else "--/-- --:--"
+    )
+    reason = f" — {summary.reason}" if summary.reason else ""
+    return f"{when}  {summary.id_nat or '?':<12}  {_state_label(summary.state.value)}{reason}"
+
+
+class OutboxScreen(BaseScreen):
+    title_text = N_("Créations enregistrées en attente")
+    HELP_TEXT = N_(
+        "Les créations enregistrées hors connexion, chiffrées sur ce poste, sans nom dans la "
+        "liste. Elles partent d'elles-mêmes quand le service DMP répond et qu'une session est "
+        "ouverte ; F8 les envoie tout de suite. Entrée affiche le détail d'une création. Une "
+        "création retenue garde sa raison : F6 accepte l'identité de l'INSi quand elle diffère "
+        "de la carte, F5 la renvoie telle quelle, Suppr l'abandonne (après confirmation). "
+        "Échap revient à l'accueil."
+    )
+
+    BINDINGS = [
+        Binding("escape", "close", _("Retour"), id="back"),
+        Binding("f8", "send", _("Envoyer"), id="outbox_send", priority=True),
+        Binding("f5", "retry", _("Renvoyer"), id="outbox_retry"),
+        Binding("f6", "accept", _("Accepter l'INSi"), id="outbox_accept"),
+        Binding("delete", "drop", _("Abandonner"), id="outbox_drop"),
+    ]
+
+    DEFAULT_CSS = """
+    OutboxScreen #entries { height: auto; max-height: 8; border: none; padding: 0; }
+    OutboxScreen #entries:focus { border: none; }
+    OutboxScreen #detail { margin-top: 1; height: auto; }
+    """
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.summaries: list = []
+        self.can_send = False
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(_("Enregistrée      Professionnel  État — raison"), classes="section")
+        yield OptionList(id="entries")
+        yield Static("", id="state")
+        yield Static("", id="detail")
+
+    def on_mount(self) -> None:
+        self.query_one("#entries", OptionList).focus()
+        self.post_message(OutboxLoadRequested())
+
+    @property
+    def selected(self):
+        entries = self.query_one("#entries", OptionList)
+        index = entries.highlighted
+        if index is None or not 0 <= index < len(self.summaries):
+            return None
+        return self.summaries[index]
+
+    def on_outbox_loaded(self, message: OutboxLoaded) -> None:
+        self.summaries, self.can_send = list(message.summaries), message.can_send
+        entries = self.query_one("#entries", OptionList)
+        highlighted = entries.highlighted
+        entries.clear_options()
+        entries.add_options(Option(Content(summary_line(s)), id=s.id) for s in self.summaries)
+        if self.summaries:
+            entries.highlighted = min(highlighted or 0, len(self.summaries) - 1)
+        if not self.summaries:
+            text = _("Aucune création en attente.")
+            self.query_one("#detail", Static).update("")
+        elif message.can_send:
+            text = _("{n} création(s) en attente. F8 pour les envoyer.", n=len(self.summaries))
+        else:
+            text = _(
+                "{n} création(s) en attente. {why}", n=len(self.summaries), why=message.why_not
+            )
+        self.query_one("#state", Static).update(Content(text))
+        self._show_reason()
+        self.refresh_bindings()
+
+    def _show_reason(self) -> None:
+        summary = self.selected
+        text = _reason(summary.reason) if summary is not None else ""
+        self.query_one("#detail", Static).update(Content(text))
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        self._show_reason()
+        self.refresh_bindings()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.post_message(OutboxDetailRequested(event.option.id))
+
+    def on_outbox_detail_loaded(self, message: OutboxDetailLoaded) -> None:
+        summary = self.selected
+        if summary is not None and summary.id == message.entry_id:
+            self.query_one("#detail", Static).update(Content("\n".join(message.lines)))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        summary = self.selected
+        if action == "send":
+            return bool(self.summaries)
+        if action == "retry":
+            return summary is not None and summary.state.value == "held"
+        if action == "accept":
+            return summary is not None and summary.reason == "INSI_DIFFERENCES"
+        if action == "drop":
+            return summary is not None
+        return True
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+    def action_send(self) -> None:
+        self.clear_error()
+        self.post_message(OutboxSendRequested())
+
+    def action_retry(self) -> None:
+        summary = self.selected
+        if summary is not None:
+            self.post_message(OutboxSendRequested(summary.id))
+
+    def action_accept(self) -> None:
+        summary = self.selected
+        if summary is not None and summary.reason == "INSI_DIFFERENCES":
+            self.post_message(OutboxAcceptRequested(summary.id))
+
+    def action_drop(self) -> None:
+        summary = self.selected
+        if summary is None:
+            return
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self.post_message(OutboxDropRequested(summary.id))
+
+        self.app.push_screen(DropModal(), answered)
+
+
+class DropModal(ModalScreen[bool]):
+    """Give a recorded creation up: it leaves the workstation, no DMP will be created."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss(False)", _("Garder"), id="drop_keep"),
+        Binding("f8", "dismiss(True)", _("Abandonner"), id="drop_confirm"),
+    ]
+    DEFAULT_CSS = """
+    DropModal { align: center middle; }
+    DropModal > Vertical { width: 64; max-width: 100%; height: auto; border: thick $error;
+                           padding: 1 2; background: $surface; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(
+                _(
+                    "Abandonner cette création ? Elle sera effacée de ce poste et aucun DMP ne "
+                    "sera créé avec ce consentement. F8 abandonne ; Échap la garde."
+                )
+            )
+
+
+class QuitModal(ModalScreen[bool]):
+    """Quitting with creations recorded: they stay, and leave at the next start."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss(False)", _("Rester"), id="quit_stay"),
+        Binding("enter", "dismiss(True)", _("Quitter"), id="quit_confirm"),
+    ]
+    DEFAULT_CSS = """
+    QuitModal { align: center middle; }
+    QuitModal > Vertical { width: 64; max-width: 100%; height: auto; border: thick $warning;
+                           padding: 1 2; background: $surface; }
+    """
+
+    def __init__(self, pending: int) -> None:
+        super().__init__()
+        self.pending = pending
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(
+                _(
+                    "{n} création(s) enregistrée(s) hors connexion attendent sur ce poste. Elles "
+                    "y restent, chiffrées, et seront envoyées au prochain démarrage, dès que le "
+                    "service DMP répondra et que vous vous serez connecté. Entrée quitte ; "
+                    "Échap reste.",
+                    n=self.pending,
+                )
+            )
