@@ -1,4 +1,5 @@
-"""Real network faults on loopback: the service stopped, a port that accepts and never answers.
+"""Real network faults on loopback: the service stopped, a port that accepts and never answers,
+a TLS handshake refused (an alert answers the ClientHello), a certificate from another CA.
 
 The health check says so, and a login gives up within its own short budget (not the writes'
 retry budget) with one French sentence. No sleeps: the faults are real sockets and servers."""
@@ -6,16 +7,22 @@ retry budget) with one French sentence. No sleeps: the faults are real sockets a
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import pytest
+import trustme
 import uvicorn
 
+from proclient.controllers.creation import PROBE_DOWN_FIRST, CreationController, Reachability
+from proclient.ports import ServiceBinding
+from proclient.problems import problem_message
 from proclient.server.app import create_app
 from proclient.server.settings import ServerSettings
-from proclient.service.client import DmpServiceClient
+from proclient.service.client import HEALTH_TIMEOUT, DmpServiceClient
 from proclient.service.errors import ServiceError
 
 from .helpers import FakeClock
@@ -118,3 +125,194 @@ async def test_login_to_a_port_that_never_answers_gives_up_within_its_budget(
     assert raised.value.code == "SERVICE_UNAVAILABLE"
     # A behaviour check, not a timing one: the writes' 20 s budget would exceed it.
     assert elapsed < 15
+
+
+# --- TLS refused on loopback --------------------------------------------------------------------
+
+# A fatal handshake_failure alert (TLS 1.2 record: type 21, version 3.3, length 2; level 2
+# fatal, description 40): what a server that shares no protocol or cipher with the client sends.
+HANDSHAKE_FAILURE_ALERT = bytes([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28])
+
+
+class LoopbackListener:
+    """A TCP listener on 127.0.0.1 whose thread hands each accepted connection to ``handle``
+    (one at a time) and counts them. :meth:`stop` closes it and waits for the thread."""
+
+    def __init__(self, handle: Callable[[socket.socket], None]) -> None:
+        self._handle = handle
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self._listener.settimeout(0.1)
+        self.port = self._listener.getsockname()[1]
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _addr = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            with conn:
+                conn.settimeout(5)
+                try:
+                    self._handle(conn)
+                except OSError:  # ssl.SSLError included: the client hung up or refused
+                    pass
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+        assert not self._thread.is_alive(), "the loopback listener did not stop"
+
+
+def _read_exactly(conn: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _refuse_the_handshake(conn: socket.socket) -> None:
+    """Read the ClientHello's record, answer it with a fatal handshake_failure alert."""
+    header = _read_exactly(conn, 5)
+    if header[:1] != b"\x16":  # not a TLS handshake record: hang up
+        return
+    _read_exactly(conn, int.from_bytes(header[3:5], "big"))
+    conn.sendall(HANDSHAKE_FAILURE_ALERT)
+
+
+@pytest.fixture
+def refusing_tls() -> Iterator[LoopbackListener]:
+    """A loopback port that accepts TCP and answers every ClientHello with a TLS alert."""
+    listener = LoopbackListener(_refuse_the_handshake)
+    try:
+        yield listener
+    finally:
+        listener.stop()
+
+
+def _https_answering_health(context: ssl.SSLContext) -> Callable[[socket.socket], None]:
+    """A connection handler: TLS with ``context``, then 200 to any request (the health)."""
+
+    def handle(conn: socket.socket) -> None:
+        with context.wrap_socket(conn, server_side=True) as tls_conn:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                chunk = tls_conn.recv(4096)
+                if not chunk:
+                    return
+                request += chunk
+            body = b'{"status":"ok"}'
+            tls_conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+            )
+
+    return handle
+
+
+@dataclass
+class OtherCaServer:
+    listener: LoopbackListener
+    ca: trustme.CA  # the CA that signed its certificate (not the one the client trusts)
+
+
+@pytest.fixture
+def other_ca_server() -> Iterator[OtherCaServer]:
+    """HTTPS on loopback with a certificate for 127.0.0.1 from a CA of its own."""
+    ca = trustme.CA()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    listener = LoopbackListener(_https_answering_health(context))
+    try:
+        yield OtherCaServer(listener, ca)
+    finally:
+        listener.stop()
+
+
+async def _health_is_false_quickly(client: DmpServiceClient) -> None:
+    started = time.monotonic()
+    assert await client.health() is False
+    elapsed = time.monotonic() - started
+    # A refusal, not a timeout: far below the budget (a generous bound; machines are noisy).
+    assert elapsed < HEALTH_TIMEOUT / 2, f"health took {elapsed:.1f} s"
+
+
+async def _probe_after_one_check(client: DmpServiceClient) -> CreationController:
+    controller = CreationController(lambda: ServiceBinding(client, None, "loopback"))
+    assert controller.probe.state is Reachability.UNKNOWN
+    await controller.start()  # opens the binding, then one health check
+    return controller
+
+
+async def test_refused_tls_handshake_is_unreachable_for_health_and_probe(refusing_tls):
+    async with DmpServiceClient(f"https://127.0.0.1:{refusing_tls.port}") as client:
+        await _health_is_false_quickly(client)
+        controller = await _probe_after_one_check(client)
+    assert controller.probe.state is Reachability.UNREACHABLE
+    assert controller.probe.label().startswith("injoignable depuis ")
+    assert controller.probe.next_delay() == PROBE_DOWN_FIRST
+    assert refusing_tls.connections == 2  # the health check is never retried
+
+
+async def test_login_to_a_service_refusing_the_tls_handshake_gives_up_in_one_sentence(
+    refusing_tls, credential
+):
+    async with DmpServiceClient(f"https://127.0.0.1:{refusing_tls.port}") as client:
+        started = time.monotonic()
+        with pytest.raises(ServiceError) as raised:
+            await client.login(credential)
+        elapsed = time.monotonic() - started
+        assert not client.connected
+    print(
+        f"login against a refused TLS handshake: gave up after {elapsed:.1f} s, "
+        f"{refusing_tls.connections} handshake(s)"
+    )
+    # What the client maps a refused handshake to today: a connection failure (retried within
+    # the login budget), not SERVICE_TLS, whose sentence is about the certificate.
+    assert raised.value.code == "SERVICE_UNAVAILABLE"
+    assert raised.value.message == problem_message("SERVICE_UNAVAILABLE")
+    assert raised.value.message.startswith("Le service DMP ne répond pas")
+    # A behaviour check, not a timing one: the writes' 20 s budget would exceed it.
+    assert elapsed < 15
+
+
+async def test_certificate_from_another_ca_is_unreachable_for_health_and_probe(
+    other_ca_server, tls
+):
+    url = f"https://127.0.0.1:{other_ca_server.listener.port}"
+    async with DmpServiceClient(url, verify=tls.context) as client:
+        await _health_is_false_quickly(client)
+        controller = await _probe_after_one_check(client)
+    assert controller.probe.state is Reachability.UNREACHABLE
+    assert controller.probe.next_delay() == PROBE_DOWN_FIRST
+    # The control: the same server, trusted through its own CA, answers the health check.
+    trusting = ssl.create_default_context()
+    other_ca_server.ca.configure_trust(trusting)
+    async with DmpServiceClient(url, verify=trusting) as client:
+        assert await client.health() is True
+
+
+async def test_login_to_a_service_with_a_certificate_from_another_ca_is_refused_at_once(
+    other_ca_server, tls, credential
+):
+    url = f"https://127.0.0.1:{other_ca_server.listener.port}"
+    async with DmpServiceClient(url, verify=tls.context) as client:
+        with pytest.raises(ServiceError) as raised:
+            await client.login(credential)
+        assert not client.connected
+    assert raised.value.code == "SERVICE_TLS"
+    assert raised.value.message == problem_message("SERVICE_TLS")
+    assert raised.value.message.startswith("Le certificat du service DMP n'est pas reconnu")
+    assert other_ca_server.listener.connections == 1  # a TLS failure is never retried
