@@ -16,6 +16,7 @@ from proclient.i18n import _
 # answered something unexpected.
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 SERVICE_TLS = "SERVICE_TLS"
+SERVICE_TLS_REFUSED = "SERVICE_TLS_REFUSED"
 SERVICE_ERROR = "SERVICE_ERROR"
 
 
@@ -214,6 +215,10 @@ def problem_message(code: str) -> str | None:
         # Client side
         SERVICE_UNAVAILABLE: _(
             "Le service DMP ne répond pas : vérifiez la connexion puis réessayez."
+        ),
+        SERVICE_TLS_REFUSED: _(
+            "Le service DMP a refusé la connexion sécurisée : vérifiez son adresse ; certains "
+            "réseaux (hôtel, lieu public) bloquent ces connexions."
         ),
         SERVICE_TLS: _(
             "Le certificat du service DMP n'est pas reconnu : vérifiez l'adresse du service et "

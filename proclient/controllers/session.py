@@ -27,7 +27,7 @@ from proclient.logsafe import log_unexpected
 log = logging.getLogger(__name__)
 
 # The service's answers that mean "not reachable from here now" (not a refusal).
-UNREACHABLE = frozenset({"SERVICE_UNAVAILABLE"})
+UNREACHABLE = frozenset({"SERVICE_UNAVAILABLE", "SERVICE_TLS_REFUSED"})
 
 
 class SessionController:

@@ -50,7 +50,13 @@ from proclient.identity import (
     TraitsQuery,
 )
 from proclient.netutil import is_loopback
-from proclient.problems import SERVICE_ERROR, SERVICE_TLS, SERVICE_UNAVAILABLE, problem_message
+from proclient.problems import (
+    SERVICE_ERROR,
+    SERVICE_TLS,
+    SERVICE_TLS_REFUSED,
+    SERVICE_UNAVAILABLE,
+    problem_message,
+)
 from proclient.service.errors import ServiceError
 
 log = logging.getLogger("proclient.service")
@@ -80,6 +86,19 @@ def retry_after(response: httpx.Response, now: float | None = None) -> float | N
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+def _ssl_error(exc: BaseException) -> ssl.SSLError | None:
+    """The ssl.SSLError somewhere in ``exc``'s chain (httpx wraps httpcore's, which wraps
+    the ssl module's), or None."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _error(code: str, status: int | None = None, fallback: str | None = None) -> ServiceError:
@@ -280,10 +299,18 @@ class DmpServiceClient:
             log.warning("DMP service timed out on %s", path)
             raise _error(SERVICE_UNAVAILABLE) from None
         except httpx.ConnectError as exc:
-            cause = exc.__cause__ or exc.__context__
-            tls = isinstance(cause, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(exc)
-            log.warning("DMP service unreachable on %s (%s)", path, "TLS" if tls else "connect")
-            raise _error(SERVICE_TLS if tls else SERVICE_UNAVAILABLE) from None
+            tls = _ssl_error(exc)
+            if tls is None and "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                tls = ssl.SSLCertVerificationError()
+            if tls is None:
+                log.warning("DMP service unreachable on %s (connect)", path)
+                raise _error(SERVICE_UNAVAILABLE) from None
+            # Not retried: the same handshake would fail the same way.
+            if isinstance(tls, ssl.SSLCertVerificationError):
+                log.warning("DMP service certificate refused on %s (TLS)", path)
+                raise _error(SERVICE_TLS) from None
+            log.warning("DMP service refused the TLS handshake on %s", path)
+            raise _error(SERVICE_TLS_REFUSED) from None
         except httpx.TransportError as exc:
             log.warning("DMP service transport error on %s: %s", path, type(exc).__name__)
             raise _error(SERVICE_UNAVAILABLE) from None

@@ -279,11 +279,12 @@ async def test_login_to_a_service_refusing_the_tls_handshake_gives_up_in_one_sen
         f"login against a refused TLS handshake: gave up after {elapsed:.1f} s, "
         f"{refusing_tls.connections} handshake(s)"
     )
-    # What the client maps a refused handshake to today: a connection failure (retried within
-    # the login budget), not SERVICE_TLS, whose sentence is about the certificate.
-    assert raised.value.code == "SERVICE_UNAVAILABLE"
-    assert raised.value.message == problem_message("SERVICE_UNAVAILABLE")
-    assert raised.value.message.startswith("Le service DMP ne répond pas")
+    # A refused handshake is said as such (not « ne répond pas »: the service did answer)
+    # and never retried: the same handshake would fail the same way.
+    assert raised.value.code == "SERVICE_TLS_REFUSED"
+    assert raised.value.message == problem_message("SERVICE_TLS_REFUSED")
+    assert raised.value.message.startswith("Le service DMP a refusé la connexion sécurisée")
+    assert refusing_tls.connections == 1
     # A behaviour check, not a timing one: the writes' 20 s budget would exceed it.
     assert elapsed < 15
 
