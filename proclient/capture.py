@@ -150,9 +150,7 @@ def parse_record(data: bytes) -> Capture:
     return capture
 
 
-def capture_age_problem(
-    captured_at: datetime, now: datetime, max_age: timedelta
-) -> str | None:
+def capture_age_problem(captured_at: datetime, now: datetime, max_age: timedelta) -> str | None:
     """The problem code for a capture time the service must refuse, or None:
     CAPTURE_INVALID in the future (beyond the clock skew), CONSENT_STALE older than
     ``max_age``. The workstation uses the same rule to say why an entry is held."""
