@@ -147,7 +147,13 @@ def parse_record(data: bytes) -> Capture:
         )
     except RecordInvalid:
         raise
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+    except (
+        KeyError,
+        TypeError,
+        ValueError,  # UnicodeDecodeError, json.JSONDecodeError, a bad enum value or date
+        OverflowError,  # a time at the edge of datetime's range, moved to UTC
+        RecursionError,  # JSON nested deeper than the parser goes
+    ) as error:
         raise RecordInvalid(type(error).__name__) from None
     if capture.record() != data:
         raise RecordInvalid("not in canonical form")
