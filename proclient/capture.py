@@ -147,16 +147,20 @@ def parse_record(data: bytes) -> Capture:
         )
     except RecordInvalid:
         raise
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+    except (
+        KeyError,
+        TypeError,
+        ValueError,  # UnicodeDecodeError, json.JSONDecodeError, a bad enum value or date
+        OverflowError,  # a time at the edge of datetime's range, moved to UTC
+        RecursionError,  # JSON nested deeper than the parser goes
+    ) as error:
         raise RecordInvalid(type(error).__name__) from None
     if capture.record() != data:
         raise RecordInvalid("not in canonical form")
     return capture
 
 
-def capture_age_problem(
-    captured_at: datetime, now: datetime, max_age: timedelta
-) -> str | None:
+def capture_age_problem(captured_at: datetime, now: datetime, max_age: timedelta) -> str | None:
     """The problem code for a capture time the service must refuse, or None:
     CAPTURE_INVALID in the future (beyond the clock skew), CONSENT_STALE older than
     ``max_age``. The workstation uses the same rule to say why an entry is held."""

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from proclient import __version__
+from proclient.capture import DEFAULT_MAX_AGE_DAYS
 from proclient.domain import DomainError
 from proclient.fileutil import write_private
 from proclient.i18n import _
@@ -199,6 +200,8 @@ class ServerTable(_Table):
     trusted_proxies: str | None = None
     # Seconds an INSi answer lets its professional create or reactivate the DMP (server/insi.py).
     insi_answer_ttl: int = Field(default=3600, ge=60, le=24 * 3600)
+    # Days a consent captured offline stays good for its creation (server/offline.py).
+    offline_consent_days: int = Field(default=DEFAULT_MAX_AGE_DAYS, ge=1, le=90)
 
 
 @dataclass(frozen=True)

@@ -123,7 +123,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         storage.close()
         raise
     auth = Authenticator(settings, storage, trusted)
-    operations = DmpOperations(settings, storage)
+    operations = DmpOperations(settings, storage, trusted)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -219,7 +219,10 @@ def create_app(settings: ServerSettings) -> FastAPI:
     def create(body: CreationIn, pro: Pro, key: Key) -> JSONResponse:
         """TD1.1: create the DMP (and the web account when asked), for an INS that INSi gave
         this professional within the hour (422 INSI_REQUIRED otherwise), with INSi's traits
-        (422 INSI_TRAITS_MISMATCH otherwise)."""
+        (422 INSI_TRAITS_MISMATCH otherwise). With ``capture``, a creation recorded offline:
+        the consent record signed at the patient's by the session's professional, checked
+        (422 CAPTURE_INVALID, CONSENT_STALE, CAPTURE_MISMATCH; CAPTURE_WEB_ACCESS with
+        web_access) and stored with the time the consent was given."""
         return _answer(operations.write_dmp(pro, key, body, Action.CREATION))
 
     @app.post("/v1/dmp/reactivation", response_model=CreationOut, responses=_PROBLEMS, tags=["DMP"])

@@ -44,7 +44,6 @@ purging on their own schedule agree.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import logging
 import math
@@ -63,8 +62,7 @@ from proclient.domain import Professional
 from proclient.i18n import _
 from proclient.server.pki import (
     CertificateRejected,
-    check_professional_certificate,
-    verify_signature,
+    check_professional_signature,
 )
 from proclient.server.problems import Problem
 from proclient.server.settings import ServerSettings
@@ -214,17 +212,15 @@ class Authenticator:
         if certificate is None:
             self._refuse("AUTH_CERT_INVALID")
         try:
-            certificate, professional = check_professional_certificate(
-                certificate.public_bytes(serialization.Encoding.PEM), self._trusted, now
+            professional = check_professional_signature(
+                certificate.public_bytes(serialization.Encoding.PEM),
+                signature_b64,
+                nonce,
+                self._trusted,
+                now,
             )
         except CertificateRejected as rejected:
             self._refuse(rejected.code)
-        try:
-            signature = base64.b64decode(signature_b64, validate=True)
-        except (binascii.Error, ValueError):
-            self._refuse("AUTH_BAD_SIGNATURE")
-        if not verify_signature(certificate, signature, nonce):
-            self._refuse("AUTH_BAD_SIGNATURE")
         token = secrets.token_urlsafe(32)
         session_expires = now + self._settings.session_ttl
         card = asdict(professional)

@@ -170,6 +170,15 @@ ALTER TABLE dmps ADD COLUMN identity_status TEXT;
 ALTER TABLE dmps ADD COLUMN identity_document TEXT;
 """,
     ),
+    # 6: creations captured offline (proclient.capture, server/offline.py): when the consent
+    # was given, as the professional's signed record says (UTC, ISO 8601); NULL for a consent
+    # given live (``at``, when the service recorded it) and for every consent from before.
+    (
+        6,
+        """
+ALTER TABLE consents ADD COLUMN captured_at TEXT;
+""",
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -195,7 +195,7 @@ class InsiOperations:
         patient: dict,
         document: Document,
         today: date,
-    ) -> None:
+    ) -> RegisterIdentity:
         """Refuse a creation or reactivation that skipped INSi: INSI_REQUIRED unless INSi gave
         ``ins`` (value and OID) to this professional within ``insi_answer_ttl``;
         INSI_TRAITS_MISMATCH unless ``patient`` carries INSi's traits exactly (last name the
@@ -209,7 +209,8 @@ class InsiOperations:
         are the same professional's honest sequence; binding to the token would refuse it.
         Runs inside the write transaction, after the idempotency record was looked up: a
         replay of an accepted creation is still replayed once the answer is old, and a
-        refusal stores nothing."""
+        refusal stores nothing. The answer: the person INSi gave (their INS history with
+        it), for a capture's held identity (server/offline.py)."""
         since = self._settings.clock().timestamp() - self._settings.insi_answer_ttl.total_seconds()
         identity = self._storage.recent_insi_identity(conn, pro.id_nat, ins, since)
         if identity is None or identity.ins != ins:  # none, or no longer the active INS
@@ -225,3 +226,4 @@ class InsiOperations:
             BirthDate(identity.birth_date), today, self._settings.majority_age
         ):
             raise Problem("DOCUMENT_MINORS_ONLY")
+        return identity

@@ -19,11 +19,13 @@ import hmac
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cryptography import x509
 
 from proclient.domain import (
     REAL_INS_OIDS,
@@ -37,8 +39,11 @@ from proclient.domain import (
     make_legal_representative,
     normalize_name,
 )
+from proclient.identity import Document
 from proclient.server.database import Conn
 from proclient.server.insi import InsiOperations, check_ins
+from proclient.server.offline import require_fresh, require_match, verify_capture
+from proclient.server.pki import load_certificates
 from proclient.server.problems import Problem
 from proclient.server.schemas import (
     CreationIn,
@@ -153,9 +158,17 @@ def _without_password(body: dict) -> dict:
 
 
 class DmpOperations:
-    def __init__(self, settings: ServerSettings, storage: Storage) -> None:
+    def __init__(
+        self,
+        settings: ServerSettings,
+        storage: Storage,
+        trusted: Sequence[x509.Certificate] | None = None,
+    ) -> None:
         self._settings = settings
         self._storage = storage
+        # The CAs of the professionals' certificates, for a capture's signer
+        # (server/offline.py); read from the settings at the first capture when not given.
+        self._trusted = list(trusted) if trusted is not None else None
         self._in_flight = InFlight()
         self.insi = InsiOperations(settings, storage)
         try:
@@ -171,6 +184,11 @@ class DmpOperations:
 
     def _now_iso(self) -> str:
         return self._settings.clock().isoformat(timespec="seconds")
+
+    def _trusted_cas(self) -> list[x509.Certificate]:
+        if self._trusted is None:
+            self._trusted = load_certificates(self._settings.trusted_ca_pem)
+        return self._trusted
 
     def check_ins(self, ins: InsIn) -> Ins:
         """The INS if its OID suits this service's mode (server/insi.py's check_ins: HOM 6,
@@ -247,21 +265,35 @@ class DmpOperations:
     def write_dmp(self, pro: Professional, key: str, body: CreationIn, action: Action) -> Outcome:
         """TD1.1 creation or TD1.2 reactivation, with TD1.5 web access when asked; only for
         an INS that INSi gave this professional within the hour, with INSi's traits
-        (:meth:`InsiOperations.require_answer`)."""
+        (:meth:`InsiOperations.require_answer`). With ``capture``, the consent was captured
+        offline: checked by server/offline.py and recorded with its time."""
         payload = body.model_dump(mode="json")
-        if payload["identity"] is None:
-            # Hashed as before the identity block existed: a retry sent across the upgrade
-            # still replays its answer.
-            del payload["identity"]
+        for block in ("identity", "capture"):
+            if payload[block] is None:
+                # Hashed as before the block existed: a retry sent across the upgrade still
+                # replays its answer.
+                del payload[block]
         request_hash = self._storage.request_hash(action.value, payload)
-        # A replay is found inside the write transaction anyway; looking first only pays
-        # when it spares the scrypt of a web account. (The rules below cannot refuse a
-        # replay that was accepted: their outcome only changes as a minor comes of age.)
-        if (
-            body.web_access is not None
-            and (replay := self._peek(pro, key, request_hash)) is not None
-        ):
+        # A replay is found inside the write transaction anyway; looking first pays when it
+        # spares the scrypt of a web account, or a capture's signature check (and its trust
+        # in a CA the configuration may since have dropped). The rules below cannot refuse a
+        # replay that was accepted: their outcome only changes as a minor comes of age; a
+        # capture's age is checked in the transaction, after the idempotency record.
+        if (body.web_access is not None or body.capture is not None) and (
+            replay := self._peek(pro, key, request_hash)
+        ) is not None:
             return replay
+        capture = None
+        if body.capture is not None:
+            if body.web_access is not None:
+                raise Problem("CAPTURE_WEB_ACCESS")
+            capture = verify_capture(
+                body.capture,
+                pro,
+                self._trusted_cas(),
+                self._settings.clock(),
+                self._settings.offline_consent_max_age,
+            )
         ins = self.check_ins(body.patient.ins)
         status, document = self.insi.vigilance(body.identity)
         vigilance = (status.value, document.value)
@@ -295,7 +327,13 @@ class DmpOperations:
         today = self._today()
 
         def execute(conn: Conn, at: str) -> tuple[int, dict]:
-            self.insi.require_answer(conn, pro, ins, identity, document, today)
+            if capture is not None:
+                max_age = self._settings.offline_consent_max_age
+                require_fresh(capture, pro, self._settings.clock(), max_age)
+            person = self.insi.require_answer(conn, pro, ins, identity, document, today)
+            if capture is not None:
+                seen = Document(body.identity.document) if body.identity is not None else None
+                require_match(capture, pro, consent, representative, seen, person)
             self._storage.lock_patient(conn, ins)
             row = self._storage.find_dmp(conn, ins, pro.id_nat)
             if action is Action.CREATION:
@@ -316,9 +354,15 @@ class DmpOperations:
                 self._storage.update_dmp(
                     conn, dmp_id, "active", consent, representative, at, vigilance
                 )
-            self._storage.record_consent(conn, dmp_id, pro.id_nat, action.value, consent, at)
+            captured_at = (
+                capture.captured_at.isoformat(timespec="seconds") if capture is not None else None
+            )
+            self._storage.record_consent(
+                conn, dmp_id, pro.id_nat, action.value, consent, at, captured_at
+            )
             self._storage.authorize(conn, dmp_id, pro.id_nat, at)
-            self._storage.audit(conn, at, pro.id_nat, action.value, ref, dmp_id)
+            outcome = "offline" if capture is not None else None
+            self._storage.audit(conn, at, pro.id_nat, action.value, ref, dmp_id, outcome)
             web = self._open_account(conn, dmp_id, account, at) if account else None
             if web is not None:
                 self._storage.audit(conn, at, pro.id_nat, "web_access", ref, dmp_id)
@@ -328,12 +372,13 @@ class DmpOperations:
         outcome = self._commit(pro, key, request_hash, execute)
         if not outcome.replayed:
             log.info(
-                "%s of %s by %s (patient %s, web access %s)",
+                "%s of %s by %s (patient %s, web access %s, captured offline %s)",
                 action.value,
                 outcome.body["dmp_id"],
                 pro.id_nat,
                 ref,
                 account is not None,
+                capture is not None,
             )
         return outcome
 

@@ -8,6 +8,8 @@ PKCS#1 v1.5 with SHA-256.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -205,6 +207,29 @@ def check_professional_certificate(
         return cert, professional_from_certificate(cert)
     except ValueError:
         raise CertificateRejected("AUTH_CERT_INVALID") from None
+
+
+def check_professional_signature(
+    pem: bytes,
+    signature_b64: str,
+    data: bytes,
+    trusted: Sequence[x509.Certificate],
+    at: datetime,
+) -> Professional:
+    """The professional who signed ``data``: their certificate passes
+    :func:`check_professional_certificate` at ``at`` and ``signature_b64`` (base64) is its
+    key's RSA PKCS#1 v1.5 SHA-256 signature of ``data``. What the login checks on the
+    challenge (server/auth.py) and a creation captured offline on its consent record
+    (server/offline.py). Raises CertificateRejected: the certificate's code, or
+    AUTH_BAD_SIGNATURE."""
+    cert, professional = check_professional_certificate(pem, trusted, at)
+    try:
+        signature = base64.b64decode(signature_b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise CertificateRejected("AUTH_BAD_SIGNATURE") from None
+    if not verify_signature(cert, signature, data):
+        raise CertificateRejected("AUTH_BAD_SIGNATURE")
+    return professional
 
 
 def _is_ca(cert: x509.Certificate) -> bool:

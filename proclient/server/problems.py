@@ -80,6 +80,11 @@ STATUS = {
     "INSI_SEVERAL": 422,
     "TRAITS_INCOMPLETE": 422,
     "BIRTHPLACE": 422,
+    # Creations captured offline (proclient.capture, server/offline.py)
+    "CAPTURE_INVALID": 422,
+    "CAPTURE_MISMATCH": 422,
+    "CONSENT_STALE": 422,
+    "CAPTURE_WEB_ACCESS": 422,
 }
 
 

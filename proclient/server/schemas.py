@@ -71,6 +71,39 @@ class IdentityIn(_Strict):
     ] = Field(description="la pièce d'identité vue (jamais son numéro)")
 
 
+# base64 of at most 8 KiB (a consent record) and 1 KiB (an RSA signature, up to 8192 bits).
+RECORD_MAX_BYTES = 8 * 1024
+SIGNATURE_MAX_BYTES = 1024
+CERTIFICATE_MAX_CHARS = 8 * 1024
+
+
+def _base64_length(size: int) -> int:
+    return 4 * ((size + 2) // 3)
+
+
+class CaptureIn(_Strict):
+    """A creation captured offline (proclient.capture): the consent record's bytes as the
+    professional's credential signed them at the patient's, the signature, and the signer's
+    certificate. The service checks the signature, who signed, when, and that the record is
+    this request's (identity held, document seen, consent, representative)."""
+
+    record: str = Field(
+        min_length=1,
+        max_length=_base64_length(RECORD_MAX_BYTES),
+        description="base64 des octets de l'enregistrement du consentement (JSON canonique)",
+    )
+    signature: str = Field(
+        min_length=1,
+        max_length=_base64_length(SIGNATURE_MAX_BYTES),
+        description="base64 de la signature RSA PKCS#1 v1.5 SHA-256 de l'enregistrement",
+    )
+    certificate: str = Field(
+        min_length=1,
+        max_length=CERTIFICATE_MAX_CHARS,
+        description="certificat PEM du professionnel qui a signé (celui de la session)",
+    )
+
+
 class CreationIn(_Strict):
     """The patient is INSi's: INS and traits as a recent INSi answer to this professional
     gave them (``/v1/insi/*``): last_name the birth name, first_name the given names joined
@@ -81,6 +114,11 @@ class CreationIn(_Strict):
     consent: ConsentIn
     legal_representative: LegalRepresentativeIn | None = None
     web_access: WebAccessIn | None = None
+    capture: CaptureIn | None = Field(
+        default=None,
+        description="création enregistrée hors connexion : le consentement signé au moment "
+        "où il a été recueilli (jamais avec web_access)",
+    )
 
 
 class StatusIn(_Strict):

@@ -14,6 +14,7 @@ Settings come from the ``[server]`` table of the same config.toml as the worksta
     pseudonym_key = "/etc/proclient/dmp-pseudonym.key"  # default: next to the TLS key
     workers = 4                 # service processes on one socket (default 1)
     insi_answer_ttl = 3600      # seconds an INSi answer allows a creation (default 1 hour)
+    offline_consent_days = 7    # days a consent captured offline stays good (1 to 90)
 
 ``PROCLIENT_SERVER_DATABASE`` overrides ``database`` (keeps a PostgreSQL password out of the
 file). HTTPS always, except ``--plain-http`` on a loopback address (a reverse proxy on the
@@ -28,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from proclient.capture import DEFAULT_MAX_AGE_DAYS
 from proclient.domain import DomainError
 from proclient.i18n import _
 from proclient.netutil import is_loopback
@@ -57,6 +59,7 @@ class ServeConfig:
     data_dir: Path | None = None  # the service's data folder (server_dir)
     limits: ServerLimits = ServerLimits()  # body, JSON, timeouts, connections (limits.py)
     insi_answer_ttl: int = 3600  # seconds (server/insi.py, the creation gate)
+    offline_consent_days: int = DEFAULT_MAX_AGE_DAYS  # server/offline.py
 
     @property
     def scheme(self) -> str:
@@ -106,6 +109,7 @@ def load_serve_config(paths, **overrides) -> ServeConfig:
         data_dir=server_dir(paths),
         limits=_limits(table),
         insi_answer_ttl=table.insi_answer_ttl,
+        offline_consent_days=table.offline_consent_days,
     )
 
 
@@ -309,6 +313,7 @@ def build_app(config: ServeConfig):
             pseudonym_secret=secret,
             limits=config.limits,
             insi_answer_ttl=timedelta(seconds=config.insi_answer_ttl),
+            offline_consent_max_age=timedelta(days=config.offline_consent_days),
         )
         return create_app(settings)
     except ValueError:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
+from proclient.capture import DEFAULT_MAX_AGE_DAYS
 from proclient.domain import MAJORITY_AGE
 
 Mode = Literal["test", "production"]
@@ -50,7 +51,9 @@ class ServerSettings:
     ``challenge_window``. Expired challenges and sessions, and failures older than the window,
     are purged at most once per ``purge_interval`` (piggy-backed on challenge creation).
     ``insi_answer_ttl``: how long an INSi answer lets its professional create or reactivate
-    the DMP of the INS it gave (server/insi.py, the creation gate); older ones are purged."""
+    the DMP of the INS it gave (server/insi.py, the creation gate); older ones are purged.
+    ``offline_consent_max_age``: how old a consent captured offline may be when its creation
+    reaches the service (server/offline.py); older: CONSENT_STALE."""
 
     database: Path | str  # a SQLite file, sqlite:///path or postgresql://…
     trusted_ca_pem: bytes
@@ -67,6 +70,7 @@ class ServerSettings:
     challenge_window: timedelta = timedelta(minutes=1)
     purge_interval: timedelta = timedelta(minutes=1)
     insi_answer_ttl: timedelta = timedelta(hours=1)
+    offline_consent_max_age: timedelta = timedelta(days=DEFAULT_MAX_AGE_DAYS)
     limits: ServerLimits = ServerLimits()  # body, JSON and connection limits
 
     def __post_init__(self) -> None:

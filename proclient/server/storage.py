@@ -420,11 +420,21 @@ class Storage:
             )
 
     def record_consent(
-        self, conn: Conn, dmp_id: str, id_nat: str, action: str, consent: dict, at: str
+        self,
+        conn: Conn,
+        dmp_id: str,
+        id_nat: str,
+        action: str,
+        consent: dict,
+        at: str,
+        captured_at: str | None = None,
     ) -> None:
+        """The consent given for a creation or reactivation, recorded at ``at``;
+        ``captured_at``: when the patient gave it, for a consent captured offline (the signed
+        record's time), None for one given live."""
         conn.execute(
             "INSERT INTO consents (dmp_id, at, id_nat, action, creation, samu_access, "
-            "break_glass_access) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "break_glass_access, captured_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 dmp_id,
                 at,
@@ -433,6 +443,7 @@ class Storage:
                 int(consent["creation"]),
                 int(consent["samu_access"]),
                 int(consent["break_glass_access"]),
+                captured_at,
             ),
         )
 
@@ -481,7 +492,8 @@ class Storage:
         outcome: str | None = None,
     ) -> None:
         """One line of the audit trail: who, when, what, about whom (the pseudonymous
-        reference), which DMP, and the answer given (``outcome``: an INSi answer code)."""
+        reference), which DMP, and the answer given (``outcome``: an INSi answer code;
+        ``offline`` for a creation or reactivation captured offline)."""
         conn.execute(
             "INSERT INTO audit (at, id_nat, action, patient_ref, dmp_id, outcome) "
             "VALUES (?, ?, ?, ?, ?, ?)",

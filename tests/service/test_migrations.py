@@ -15,12 +15,14 @@ from proclient.service.client import creation_body
 
 from .helpers import LE_GOFF, creation, identity_of
 
+FLAGS = ("creation", "samu_access", "break_glass_access")
 PHARMACIST = Professional("899700024450", "MARTIN", "Claire", "21", "Pharmacie de la Gare")
 
 
 class Release1Storage(Storage):
-    """The DMP lookups, insert, lock and audit as release 1 wrote them (no ``person_key``,
-    migration 4; no INSi register nor ``audit.outcome``, migration 5): the rest of the
+    """The DMP lookups, insert, lock, consent and audit as release 1 wrote them (no
+    ``person_key``, migration 4; no INSi register nor ``audit.outcome``, migration 5; no
+    ``consents.captured_at``, migration 6): the rest of the
     operations only use version-1 columns. Release 1 asked no INSi answer: the gate is told
     LE GOFF's identity was given."""
 
@@ -34,6 +36,13 @@ class Release1Storage(Storage):
         conn.execute(
             "INSERT INTO audit (at, id_nat, action, patient_ref, dmp_id) VALUES (?, ?, ?, ?, ?)",
             (at, id_nat, action, patient_ref, dmp_id),
+        )
+
+    def record_consent(self, conn, dmp_id, id_nat, action, consent, at, captured_at=None):
+        conn.execute(
+            "INSERT INTO consents (dmp_id, at, id_nat, action, creation, samu_access, "
+            "break_glass_access) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (dmp_id, at, id_nat, action, *(int(consent[flag]) for flag in FLAGS)),
         )
 
     def find_dmp(self, conn, ins, id_nat):
