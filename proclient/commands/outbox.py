@@ -38,7 +38,9 @@ def configure(parser) -> None:
         "id",
         metavar="ID",
         nargs="?",
-        help=_("n'envoyer que cette création (même retenue) ; par défaut, toutes celles en attente"),
+        help=_(
+            "n'envoyer que cette création (même retenue) ; par défaut, toutes celles en attente"
+        ),
     )
     send.add_argument(
         "--pin-stdin",
@@ -363,8 +365,17 @@ def _send(args, settings, wiring) -> int:
             raise _Failure(EXIT_OUTBOX_UNKNOWN, UnknownEntry().message)
     elif not any(s.state is not EntryState.HELD for s in summaries):
         # Nothing to send: no code porteur asked for nothing.
+        held = sum(1 for s in summaries if s.state is EntryState.HELD)
         if args.json:
             print(json.dumps(report_json(_empty_report(), {}), ensure_ascii=False))
+        elif held:
+            print(
+                _(
+                    "Aucune création à envoyer : {n} retenue(s), à renvoyer une par une avec "
+                    "« proclient outbox send ID » (voir « proclient outbox list »).",
+                    n=held,
+                )
+            )
         else:
             print(_("Aucune création en attente."))
         return EXIT_OK
