@@ -316,3 +316,59 @@ def test_send_with_a_wrong_code_is_exit_10_and_keeps_the_entry(settings, pki, cr
     assert (status, out) == (EXIT_CREDENTIAL, ""), err
     assert err
     assert [s.id for s in outbox.list()] == [entry_id]
+
+
+def test_send_with_the_service_gone_after_login_stops_exit_9_entries_kept(
+    settings, pki, credential, cli, monkeypatch
+):
+    """The network drops once the professional is signed in: the run stops at the first
+    entry (INSi unreachable), exit 9, both entries still pending, no accusé."""
+    import proclient.wiring
+    from proclient.commands import EXIT_SERVICE
+    from proclient.service.client import DmpServiceClient
+
+    made = []
+    real_wiring, real_login = proclient.wiring.demo_wiring, DmpServiceClient.login
+
+    def wiring(s):
+        made.append(real_wiring(s))
+        return made[-1]
+
+    async def login_then_cut(self, credential):
+        await real_login(self, credential)
+        made[-1].network.toggle()
+        self._retry_budget = 0.5  # the client's patience with a dropped network, shortened
+
+    monkeypatch.setattr(proclient.wiring, "demo_wiring", wiring)
+    monkeypatch.setattr(DmpServiceClient, "login", login_then_cut)
+    outbox = workstation_outbox(settings, demo=True)
+    ids = {
+        outbox.put(adult(credential, "LE GOFF", "Gérard", "19520314", "152033523804587", Sex.MALE)),
+        outbox.put(hugo(credential)),
+    }
+    status, out, err = cli("outbox", "send", "--demo", "--pin-stdin", pin=pki.default.pin)
+    assert status == EXIT_SERVICE, (out, err)
+    assert out.startswith("0 créée(s).") and err.count("\n") == 1
+    left = outbox.list()
+    assert {s.id for s in left} == ids
+    assert {(s.state, s.reason) for s in left} == {(EntryState.PENDING, "")}
+    assert list(settings.paths.receipts_dir.glob("*.pdf")) == []
+
+
+def test_send_with_the_service_unreachable_at_login_is_exit_9(
+    settings, pki, credential, cli, monkeypatch
+):
+    import proclient.wiring
+    from proclient.commands import EXIT_SERVICE
+
+    offline = proclient.wiring.demo_wiring
+    monkeypatch.setattr(proclient.wiring, "demo_wiring", lambda s: offline(s, offline=True))
+    outbox = workstation_outbox(settings, demo=True)
+    entry_id = outbox.put(
+        adult(credential, "LE GOFF", "Gérard", "19520314", "152033523804587", Sex.MALE)
+    )
+    status, out, err = cli("outbox", "send", "--demo", "--pin-stdin", pin=pki.default.pin)
+    assert (status, out) == (EXIT_SERVICE, ""), err
+    assert err.count("\n") == 1
+    [left] = outbox.list()
+    assert (left.id, left.state, left.reason) == (entry_id, EntryState.PENDING, "")
