@@ -12,6 +12,7 @@ COMMAND_MODULES = (
     "proclient.commands.serve",
     "proclient.commands.card",
     "proclient.commands.ins",
+    "proclient.commands.outbox",
     "proclient.commands.doctor",
     "proclient.commands.virtual_card",
 )
@@ -28,3 +29,7 @@ EXIT_INSI_NONE = 7  # ins lookup: INSi found no identity (01)
 EXIT_INSI_SEVERAL = 8  # ins lookup: INSi found several identities (02): refine the traits
 EXIT_SERVICE = 9  # the DMP service unreachable, or it refused the request or the session
 EXIT_CREDENTIAL = 10  # the professional's card or key: wrong or blocked code, card absent
+EXIT_OUTBOX_UNKNOWN = 6  # outbox show/send ID: no such entry (done, or never there)
+EXIT_OUTBOX_HELD = 11  # outbox send: some entries held (with a reason) or tampered
+EXIT_OUTBOX_TAMPERED = 12  # outbox show: the entry was changed on disk, refused
+EXIT_OUTBOX_KEY_MISSING = 13  # outbox: the key the entries were encrypted with is gone

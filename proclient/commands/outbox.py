@@ -1,0 +1,450 @@
+"""`proclient outbox`: the creations recorded offline, for scripts and the terminal.
+
+`list` shows each entry without naming the patient (id, capture date and time, the
+professional's idNat, state and reason); `show ID` one entry's detail, still without the
+patient's identity (the document seen, the consent flags, whether a legal representative was
+given, whether INSi's identity was accepted); `send [ID]` opens the service as `ins lookup`
+does (the configured workstation, or the demo's embedded service with ``--demo``), unlocks
+the professional's credential with the code porteur, and sends the pending entries (with ID:
+that one, held or not) through :class:`proclient.controllers.outbox.OutboxController`, the
+accusés saved (and printed where the workstation prints by itself) as the App files them.
+
+``--demo`` reads the demo folder's outbox instead of the workstation's. ``--json`` prints one
+JSON document on the standard output. Errors are one French line on stderr; the exit codes
+are in proclient/commands/__init__.py and the README.
+"""
+
+from __future__ import annotations
+
+from proclient.i18n import _
+
+NAME = "outbox"
+HELP = _("créations enregistrées hors connexion : liste, détail, envoi")
+
+
+def configure(parser) -> None:
+    actions = parser.add_subparsers(dest="outbox_action", metavar=_("action"), required=True)
+    listing = actions.add_parser(
+        "list", help=_("liste les créations en attente (sans nom de patient)")
+    )
+    show = actions.add_parser(
+        "show", help=_("détail d'une création en attente (sans l'identité du patient)")
+    )
+    show.add_argument("id", metavar="ID", help=_("identifiant affiché par « list »"))
+    send = actions.add_parser(
+        "send", help=_("envoie les créations en attente au service DMP (avec la carte CPS)")
+    )
+    send.add_argument(
+        "id",
+        metavar="ID",
+        nargs="?",
+        help=_(
+            "n'envoyer que cette création (même retenue) ; par défaut, toutes celles en attente"
+        ),
+    )
+    send.add_argument(
+        "--pin-stdin",
+        action="store_true",
+        help=_("lire le code porteur sur la première ligne de l'entrée standard (scripts)"),
+    )
+    for action in (listing, show, send):
+        action.add_argument(
+            "--json", action="store_true", help=_("un document JSON sur la sortie standard")
+        )
+        action.add_argument(
+            "--demo",
+            action="store_true",
+            help=_("les créations de la démonstration (et son service DMP intégré)"),
+        )
+
+
+# --- words ------------------------------------------------------------------------------------
+
+
+def state_label(state) -> str:
+    from proclient.outbox.port import EntryState
+
+    return {
+        EntryState.PENDING: _("en attente"),
+        EntryState.SENDING: _("envoi en cours"),
+        EntryState.HELD: _("retenue"),
+        EntryState.TAMPERED: _("altérée"),
+    }[state]
+
+
+def reason_message(code: str) -> str:
+    """The French sentence for a reason code ("" when none is known), without the TUI's
+    keys."""
+    from proclient.commands.ins import _TUI_KEYS
+    from proclient.outbox.port import EntryTampered, OutboxKeyMissing, UnknownEntry
+    from proclient.problems import problem_message
+
+    if not code:
+        return ""
+    outbox_errors = {
+        "OUTBOX_TAMPERED": EntryTampered,
+        "OUTBOX_KEY_MISSING": OutboxKeyMissing,
+        "OUTBOX_UNKNOWN": UnknownEntry,
+    }
+    if code in outbox_errors:
+        return outbox_errors[code]().message
+    return _TUI_KEYS.sub("", problem_message(code) or "")
+
+
+def _reason_text(code: str) -> str:
+    sentence = reason_message(code)
+    return f"{code} — {sentence}" if sentence else code
+
+
+def _iso(moment) -> str | None:
+    from datetime import UTC
+
+    return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None
+
+
+def _local(moment) -> str:
+    return moment.astimezone().strftime("%d/%m/%Y %H:%M") if moment else "—"
+
+
+def summary_json(summary) -> dict:
+    return {
+        "id": summary.id,
+        "captured_at": _iso(summary.captured_at),
+        "id_nat": summary.id_nat or None,
+        "state": summary.state.value,
+        "reason": summary.reason or None,
+    }
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+class _Failure(Exception):
+    """One French line for stderr and the exit code that goes with it."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(code)
+        self.code, self.message = code, message
+
+
+def _outbox_failure(error) -> _Failure:
+    """The exit code of an outbox error (unknown entry, tampered, key missing)."""
+    from proclient.commands import (
+        EXIT_ERROR,
+        EXIT_OUTBOX_KEY_MISSING,
+        EXIT_OUTBOX_TAMPERED,
+        EXIT_OUTBOX_UNKNOWN,
+    )
+
+    code = {
+        "OUTBOX_UNKNOWN": EXIT_OUTBOX_UNKNOWN,
+        "OUTBOX_TAMPERED": EXIT_OUTBOX_TAMPERED,
+        "OUTBOX_KEY_MISSING": EXIT_OUTBOX_KEY_MISSING,
+    }.get(error.code, EXIT_ERROR)
+    return _Failure(code, error.message)
+
+
+def _summaries(outbox):
+    from proclient.outbox.port import OutboxError
+
+    try:
+        return outbox.list()
+    except OutboxError as error:
+        raise _outbox_failure(error) from None
+
+
+def _list(args, outbox) -> int:
+    import json
+
+    from proclient.commands import EXIT_OK
+
+    summaries = _summaries(outbox)
+    if args.json:
+        print(json.dumps([summary_json(s) for s in summaries], ensure_ascii=False))
+        return EXIT_OK
+    if not summaries:
+        print(_("Aucune création en attente."))
+        return EXIT_OK
+    print(_("identifiant                       recueillie le     professionnel  état"))
+    for summary in summaries:
+        print(
+            f"{summary.id:<32}  {_local(summary.captured_at):<16}  "
+            f"{summary.id_nat or '—':<13}  {state_label(summary.state)}"
+        )
+        if summary.reason:
+            print("    " + _("motif : {reason}", reason=_reason_text(summary.reason)))
+    return EXIT_OK
+
+
+def _show(args, outbox) -> int:
+    import json
+
+    from proclient.commands import EXIT_OK
+    from proclient.outbox.port import OutboxError, UnknownEntry
+
+    try:
+        summary = next((s for s in _summaries(outbox) if s.id == args.id), None)
+        if summary is None:
+            raise UnknownEntry()
+        entry = outbox.get(args.id)
+    except OutboxError as error:
+        raise _outbox_failure(error) from None
+    capture = entry.capture
+    consent, representative = capture.consent, capture.legal_representative
+    if args.json:
+        value = summary_json(summary)
+        value.update(
+            {
+                "reason_message": reason_message(summary.reason) or None,
+                "document": {"code": capture.document.value, "label": capture.document.label},
+                "consent": {
+                    "creation": consent.creation,
+                    "samu_access": consent.samu_access,
+                    "break_glass_access": consent.break_glass_access,
+                },
+                "legal_representative": (
+                    {
+                        "relationship": representative.relationship.value,
+                        "label": representative.relationship.label,
+                    }
+                    if representative
+                    else None
+                ),
+                "insi_identity_accepted": entry.accepted,
+            }
+        )
+        print(json.dumps(value, ensure_ascii=False))
+        return EXIT_OK
+
+    def yes_no(flag: bool) -> str:
+        return _("oui") if flag else _("non")
+
+    rows = [
+        (_("Identifiant"), summary.id),
+        (_("Recueillie le"), _local(summary.captured_at)),
+        (_("Professionnel (idNat)"), summary.id_nat),
+        (_("État"), state_label(summary.state)),
+    ]
+    if summary.reason:
+        rows.append((_("Motif"), _reason_text(summary.reason)))
+    rows += [
+        (_("Document vu"), capture.document.label),
+        (_("Consentement à la création"), yes_no(consent.creation)),
+        (_("Accès SAMU (centre 15)"), yes_no(consent.samu_access)),
+        (_("Accès en bris de glace"), yes_no(consent.break_glass_access)),
+        (
+            _("Représentant légal"),
+            representative.relationship.label if representative else _("aucun"),
+        ),
+        (_("Identité INSi acceptée"), yes_no(entry.accepted)),
+    ]
+    width = max(len(label) for label, _value in rows) + 2
+    for label, value in rows:
+        print(f"{label.ljust(width)}{value}")
+    return EXIT_OK
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+class _FilingPaper:
+    """The PaperController as receipt_filer sees it, noting where each accusé went (by DMP id:
+    the paths carry no names)."""
+
+    def __init__(self, paper) -> None:
+        self.paper = paper
+        self.paths: dict[str, object] = {}
+
+    def file_receipt(self, receipt):
+        path, job = self.paper.file_receipt(receipt)
+        self.paths[receipt.dmp_id] = path
+        return path, job
+
+
+async def _send_run(args, binding, controller, paper, demo: bool):
+    """Unlock the credential, open the session, send; the session is forgotten and the card
+    logged out after, whatever happens."""
+    from proclient.commands.ins import _Exit, _unlock
+    from proclient.controllers.outbox import receipt_filer
+
+    client, credential = binding.client, None
+    try:
+        try:
+            credential = _unlock(args, binding.credentials)
+        except _Exit as failure:
+            raise _Failure(failure.code, failure.message) from None
+        await client.login(credential)
+        professional = credential.professional
+        filing = _FilingPaper(paper)
+        report = await controller.send(
+            client, professional, receipt_filer(filing, professional, demo), only=args.id
+        )
+        return report, filing.paths
+    finally:
+        client.forget_session()
+        await client.aclose()
+        close = getattr(credential, "close", None)
+        if close is not None:
+            close()
+
+
+def report_json(report, paths) -> dict:
+    return {
+        "created": [
+            {
+                "id": entry_id,
+                "dmp_id": result.dmp_id,
+                "receipt": str(paths[result.dmp_id]) if result.dmp_id in paths else None,
+            }
+            for entry_id, result in report.created
+        ],
+        "held": [{"id": entry_id, "reason": reason} for entry_id, reason in report.held],
+        "tampered": list(report.tampered),
+        "others": report.others,
+        "stopped": (
+            {"code": report.stopped.code, "message": report.stopped.message}
+            if report.stopped is not None
+            else None
+        ),
+    }
+
+
+def report_text(report, paths) -> str:
+    lines = [_("{n} créée(s).", n=len(report.created))]
+    for entry_id, result in report.created:
+        path = paths.get(result.dmp_id)
+        lines.append(
+            "  "
+            + _(
+                "{id} : DMP {dmp}, accusé {path}",
+                id=entry_id,
+                dmp=result.dmp_id,
+                path=path if path is not None else _("(non enregistré)"),
+            )
+        )
+    if report.held:
+        lines.append(_("{n} retenue(s) :", n=len(report.held)))
+        lines += [f"  {entry_id} : {_reason_text(reason)}" for entry_id, reason in report.held]
+    if report.tampered:
+        lines.append(_("{n} altérée(s) (refusées, non envoyées) :", n=len(report.tampered)))
+        lines += [f"  {entry_id}" for entry_id in report.tampered]
+    if report.others:
+        lines.append(
+            _(
+                "{n} création(s) d'un autre professionnel laissée(s) : seul ce professionnel "
+                "peut les envoyer.",
+                n=report.others,
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _send(args, settings, wiring) -> int:
+    import asyncio
+    import json
+    import sys
+    from pathlib import Path
+
+    from proclient.commands import (
+        EXIT_NOT_CONFIGURED,
+        EXIT_OK,
+        EXIT_OUTBOX_HELD,
+        EXIT_OUTBOX_UNKNOWN,
+        EXIT_SERVICE,
+    )
+    from proclient.controllers.outbox import STOPS_THE_RUN, OutboxController
+    from proclient.controllers.paper import PaperController
+    from proclient.domain import DomainError
+    from proclient.outbox.port import EntryState, UnknownEntry
+    from proclient.service.errors import ServiceError
+
+    outbox = wiring.outbox
+    summaries = _summaries(outbox)
+    if args.id is not None:
+        if all(s.id != args.id for s in summaries):
+            raise _Failure(EXIT_OUTBOX_UNKNOWN, UnknownEntry().message)
+    elif not any(s.state is not EntryState.HELD for s in summaries):
+        # Nothing to send: no code porteur asked for nothing.
+        held = sum(1 for s in summaries if s.state is EntryState.HELD)
+        if args.json:
+            print(json.dumps(report_json(_empty_report(), {}), ensure_ascii=False))
+        elif held:
+            print(
+                _(
+                    "Aucune création à envoyer : {n} retenue(s), à renvoyer une par une avec "
+                    "« proclient outbox send ID » (voir « proclient outbox list »).",
+                    n=held,
+                )
+            )
+        else:
+            print(_("Aucune création en attente."))
+        return EXIT_OK
+    try:
+        binding = wiring.open_service()
+    except DomainError as error:  # a bad URL or CA bundle
+        raise _Failure(EXIT_NOT_CONFIGURED, error.message) from None
+    directory = Path(outbox.directory)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    controller = OutboxController(outbox, today=wiring.today, lock_path=directory / ".send.lock")
+    paper = PaperController(
+        wiring.receipts_dir, wiring.receipt_format, wiring.printer, wiring.auto_print, wiring.demo
+    )
+    try:
+        report, paths = asyncio.run(_send_run(args, binding, controller, paper, wiring.demo))
+    except ServiceError as error:  # the login, or the service unreachable
+        raise _Failure(EXIT_SERVICE, error.message) from None
+    if args.json:
+        print(json.dumps(report_json(report, paths), ensure_ascii=False))
+    else:
+        print(report_text(report, paths), end="")
+    if report.stopped is not None:
+        print(report.stopped.message, file=sys.stderr)
+        if report.stopped.code in STOPS_THE_RUN:
+            return EXIT_SERVICE
+        return _outbox_failure(report.stopped).code  # an accusé not saved: 1
+    if report.held or report.tampered:
+        return EXIT_OUTBOX_HELD
+    return EXIT_OK
+
+
+def _empty_report():
+    from proclient.controllers.outbox import SendReport
+
+    return SendReport()
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def _wiring(args, settings):
+    from proclient.commands import EXIT_NOT_CONFIGURED
+    from proclient.domain import DomainError
+    from proclient.wiring import configured_wiring, demo_wiring
+
+    if args.demo:
+        return demo_wiring(settings)
+    try:
+        return configured_wiring(settings)
+    except DomainError as error:  # no service or credential set
+        raise _Failure(EXIT_NOT_CONFIGURED, error.message) from None
+
+
+def _outbox(args, settings):
+    """The outbox alone (list, show): no service, no credential needed."""
+    from proclient.wiring import workstation_outbox
+
+    return workstation_outbox(settings, demo=args.demo)
+
+
+def run(args, settings) -> int:
+    import sys
+
+    try:
+        if args.outbox_action == "list":
+            return _list(args, _outbox(args, settings))
+        if args.outbox_action == "show":
+            return _show(args, _outbox(args, settings))
+        return _send(args, settings, _wiring(args, settings))
+    except _Failure as failure:
+        print(failure.message, file=sys.stderr)
+        return failure.code

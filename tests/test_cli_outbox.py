@@ -1,0 +1,374 @@
+"""`proclient outbox list|show|send` run in-process as a script runs it, in a private
+PROCLIENT_HOME: entries captured with the demo pharmacist's software credential (the demo PKI,
+so that the embedded service trusts their signature), the outbox key in the home's config
+folder. `send --demo --pin-stdin` goes through the demo's embedded DMP service."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import sys
+
+import pytest
+
+from proclient.cli import main
+from proclient.commands import (
+    EXIT_OK,
+    EXIT_OUTBOX_HELD,
+    EXIT_OUTBOX_KEY_MISSING,
+    EXIT_OUTBOX_TAMPERED,
+    EXIT_OUTBOX_UNKNOWN,
+)
+from proclient.domain import (
+    BirthDate,
+    Consent,
+    IdentitySource,
+    LegalRepresentative,
+    Relationship,
+    Sex,
+)
+from proclient.identity import Document, HeldIdentity
+from proclient.outbox.entry import capture
+from proclient.outbox.keys import KEY_FILE_NAME
+from proclient.outbox.port import EntryState
+from proclient.outbox.store import SUFFIX
+from proclient.wiring import workstation_outbox
+
+HUGO_NIR = "114067511203551"
+# What must never appear in list or show: the minor's and his mother's names, his NIR and
+# his birth date in every form the command could print it.
+PATIENT_TRACES = ("DURAND", "Hugo", "Sophie", HUGO_NIR, "20140610", "2014-06-10", "10/06/2014")
+
+
+@pytest.fixture
+def pki(settings, demo_pki_cache):
+    """The demo PKI in the home's demo folder (where the embedded service looks for it)."""
+    from proclient.server.demo import ensure_demo_pki
+
+    target = settings.paths.demo_dir / "demo-pki"
+    if not target.exists():
+        shutil.copytree(demo_pki_cache, target)
+    return ensure_demo_pki(target)
+
+
+@pytest.fixture
+def credential(pki):
+    from proclient.credentials.software import unlock_demo
+
+    return unlock_demo(pki.default)
+
+
+def card_held(last: str, first: str, born: str, nir: str, sex: Sex, rank: int = 1):
+    return HeldIdentity(
+        last_name=last,
+        first_name=first,
+        birth_date=BirthDate(born),
+        sex=sex,
+        nir=nir,
+        source=IdentitySource.CARD,
+        rank=rank,
+    )
+
+
+def hugo(credential):
+    """Hugo DURAND (demo card), his livret de famille seen, his mother as representative."""
+    return capture(
+        card_held("DURAND", "Hugo", "20140610", HUGO_NIR, Sex.MALE, rank=3),
+        Document.FAMILY_BOOK,
+        Consent(creation=True, samu_access=True, break_glass_access=False),
+        LegalRepresentative(Relationship("MTH"), "DURAND", "Sophie"),
+        credential,
+    )
+
+
+def adult(credential, last, first, born, nir, sex):
+    return capture(
+        card_held(last, first, born, nir, sex),
+        Document.ID_CARD,
+        Consent(creation=True, samu_access=False, break_glass_access=True),
+        None,
+        credential,
+    )
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """Run `proclient ARGS` (``pin``: the first line of stdin): (exit, out, err)."""
+
+    def run(*args: str, pin: str = "") -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(f"{pin}\n".encode())))
+        status = main(list(args))
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    return run
+
+
+def assert_no_patient(text: str) -> None:
+    for trace in PATIENT_TRACES:
+        assert trace.lower() not in text.lower(), trace
+
+
+def flip_a_byte(path) -> None:
+    """Change one character of the ciphertext (still base64): GCM refuses it."""
+    raw = bytearray(path.read_bytes())
+    at = raw.index(b'"ct":"') + 20
+    raw[at] = ord("A") if raw[at] != ord("A") else ord("B")
+    path.write_bytes(bytes(raw))
+
+
+# --- list and show ---------------------------------------------------------------------------
+
+
+def test_list_without_entries_says_so_and_json_is_an_empty_list(settings, cli):
+    assert cli("outbox", "list") == (EXIT_OK, "Aucune création en attente.\n", "")
+    status, out, _err = cli("outbox", "list", "--json")
+    assert (status, json.loads(out)) == (EXIT_OK, [])
+
+
+def test_list_shows_date_professional_state_reason_and_no_patient(settings, credential, cli):
+    outbox = workstation_outbox(settings)
+    entry = hugo(credential)
+    entry_id = outbox.put(entry)
+    held_id = outbox.put(hugo(credential))
+    outbox.mark(held_id, EntryState.HELD, "DMPFound")
+
+    status, out, err = cli("outbox", "list")
+    assert (status, err) == (EXIT_OK, "")
+    assert_no_patient(out)
+    line = next(line for line in out.splitlines() if line.startswith(entry_id))
+    local = entry.captured_at.astimezone().strftime("%d/%m/%Y %H:%M")
+    assert local in line and "899700024450" in line and "en attente" in line
+    assert "retenue" in out
+    assert "motif : DMPFound — Ce patient a déjà un DMP actif" in out
+
+    status, out, err = cli("outbox", "list", "--json")
+    assert (status, err) == (EXIT_OK, "")
+    assert_no_patient(out)
+    listed = {item["id"]: item for item in json.loads(out)}
+    assert listed[entry_id] == {
+        "id": entry_id,
+        "captured_at": entry.captured_at.isoformat(timespec="seconds"),
+        "id_nat": "899700024450",
+        "state": "pending",
+        "reason": None,
+    }
+    assert listed[entry_id]["captured_at"].endswith("+00:00")
+    assert (listed[held_id]["state"], listed[held_id]["reason"]) == ("held", "DMPFound")
+
+
+def test_show_gives_the_detail_without_the_patient(settings, credential, cli):
+    outbox = workstation_outbox(settings)
+    entry_id = outbox.put(hugo(credential))
+
+    status, out, err = cli("outbox", "show", entry_id, "--json")
+    assert (status, err) == (EXIT_OK, "")
+    assert_no_patient(out)
+    value = json.loads(out)
+    assert value["id"] == entry_id and value["state"] == "pending"
+    assert value["document"] == {"code": "family_book", "label": Document.FAMILY_BOOK.label}
+    assert value["consent"] == {"creation": True, "samu_access": True, "break_glass_access": False}
+    assert value["legal_representative"] == {
+        "relationship": "MTH",
+        "label": Relationship("MTH").label,
+    }
+    assert value["insi_identity_accepted"] is False
+
+    outbox.accept(entry_id)
+    status, out, err = cli("outbox", "show", entry_id)
+    assert (status, err) == (EXIT_OK, "")
+    assert_no_patient(out)
+    assert Document.FAMILY_BOOK.label in out and Relationship("MTH").label in out
+    assert "Identité INSi acceptée" in out and out.rstrip().endswith("oui")
+
+
+def test_show_unknown_id_is_exit_6(settings, credential, cli):
+    workstation_outbox(settings).put(hugo(credential))
+    status, out, err = cli("outbox", "show", "0" * 32)
+    assert (status, out) == (EXIT_OUTBOX_UNKNOWN, "")
+    assert err == "Cette création enregistrée n'existe plus.\n"
+    assert cli("outbox", "show", "../../etc/passwd")[0] == EXIT_OUTBOX_UNKNOWN
+
+
+def test_tampered_entry_is_listed_as_altered_and_show_is_exit_12(settings, credential, cli):
+    outbox = workstation_outbox(settings)
+    entry_id = outbox.put(hugo(credential))
+    flip_a_byte(outbox.directory / f"{entry_id}{SUFFIX}")
+
+    status, out, _err = cli("outbox", "list")
+    assert status == EXIT_OK
+    assert entry_id in out and "altérée" in out and "OUTBOX_TAMPERED" in out
+    status, out, _err = cli("outbox", "list", "--json")
+    assert json.loads(out) == [
+        {
+            "id": entry_id,
+            "captured_at": None,
+            "id_nat": None,
+            "state": "tampered",
+            "reason": "OUTBOX_TAMPERED",
+        }
+    ]
+    status, out, err = cli("outbox", "show", entry_id)
+    assert (status, out) == (EXIT_OUTBOX_TAMPERED, "")
+    assert err.startswith("Une création enregistrée a été modifiée sur le disque")
+
+
+def test_key_missing_is_exit_13(settings, credential, cli):
+    outbox = workstation_outbox(settings)
+    entry_id = outbox.put(hugo(credential))
+    (settings.paths.config_dir / KEY_FILE_NAME).unlink()
+    status, out, err = cli("outbox", "list")
+    assert (status, out) == (EXIT_OUTBOX_KEY_MISSING, "")
+    assert "clé de chiffrement" in err
+    assert cli("outbox", "show", entry_id)[0] == EXIT_OUTBOX_KEY_MISSING
+
+
+def test_demo_list_reads_the_demo_outbox_only(settings, credential, cli):
+    entry_id = workstation_outbox(settings, demo=True).put(hugo(credential))
+    assert entry_id in cli("outbox", "list", "--demo")[1]
+    assert entry_id not in cli("outbox", "list")[1]
+
+
+# --- send through the demo's embedded service ---------------------------------------------------
+
+
+def test_send_demo_creates_the_dmp_files_the_accuse_and_drops_the_entry(
+    settings, pki, credential, cli
+):
+    outbox = workstation_outbox(settings, demo=True)
+    entry_id = outbox.put(
+        adult(credential, "LE GOFF", "Gérard", "19520314", "152033523804587", Sex.MALE)
+    )
+    status, out, err = cli("outbox", "send", "--demo", "--pin-stdin", "--json", pin=pki.default.pin)
+    assert (status, err) == (EXIT_OK, ""), out
+    report = json.loads(out)
+    assert [item["id"] for item in report["created"]] == [entry_id]
+    assert report["held"] == [] and report["tampered"] == [] and report["stopped"] is None
+    receipt = report["created"][0]["receipt"]
+    receipts = sorted(settings.paths.receipts_dir.glob("*.pdf"))
+    assert [str(path) for path in receipts] == [receipt]
+    assert "GOFF" not in receipt.upper()
+    assert outbox.list() == []
+    # Nothing left: the next run asks for no code.
+    assert cli("outbox", "send", "--demo", "--pin-stdin") == (
+        EXIT_OK,
+        "Aucune création en attente.\n",
+        "",
+    )
+
+
+def test_send_demo_text_tells_created_and_held(settings, pki, credential, cli):
+    outbox = workstation_outbox(settings, demo=True)
+    outbox.put(adult(credential, "LE GOFF", "Gérard", "19520314", "152033523804587", Sex.MALE))
+    held_id = outbox.put(
+        adult(
+            credential, "CASANOVA-ORSINI", "Marie-Ange", "19910905", "291092A00401281", Sex.FEMALE
+        )
+    )
+    status, out, err = cli("outbox", "send", "--demo", "--pin-stdin", pin=pki.default.pin)
+    assert status == EXIT_OUTBOX_HELD == 11, (out, err)
+    assert "1 créée(s)." in out and "1 retenue(s) :" in out
+    assert f"{held_id} : DMPFound — Ce patient a déjà un DMP actif" in out
+    assert str(settings.paths.receipts_dir) in out
+    assert "CASANOVA" not in out and "291092A00401281" not in out
+    [left] = outbox.list()
+    assert (left.id, left.state, left.reason) == (held_id, EntryState.HELD, "DMPFound")
+
+
+def test_send_demo_active_dmp_is_held_with_dmpfound_exit_11(settings, pki, credential, cli):
+    outbox = workstation_outbox(settings, demo=True)
+    entry_id = outbox.put(
+        adult(
+            credential, "CASANOVA-ORSINI", "Marie-Ange", "19910905", "291092A00401281", Sex.FEMALE
+        )
+    )
+    status, out, err = cli(
+        "outbox", "send", entry_id, "--demo", "--pin-stdin", "--json", pin=pki.default.pin
+    )
+    assert status == EXIT_OUTBOX_HELD, (out, err)
+    assert json.loads(out)["held"] == [{"id": entry_id, "reason": "DMPFound"}]
+    assert json.loads(out)["created"] == []
+    [left] = outbox.list()
+    assert (left.state, left.reason) == (EntryState.HELD, "DMPFound")
+    assert list(settings.paths.receipts_dir.glob("*.pdf")) == []
+    # A held entry is not sent again without its id (and no code is asked for nothing).
+    status, out, _err = cli("outbox", "send", "--demo", "--pin-stdin")
+    assert status == EXIT_OK and out.startswith("Aucune création à envoyer : 1 retenue(s)")
+
+
+def test_send_unknown_id_is_exit_6_before_any_code(settings, credential, cli):
+    workstation_outbox(settings, demo=True).put(hugo(credential))
+    status, out, err = cli("outbox", "send", "f" * 32, "--demo", "--pin-stdin", pin="")
+    assert (status, out, err) == (
+        EXIT_OUTBOX_UNKNOWN,
+        "",
+        "Cette création enregistrée n'existe plus.\n",
+    )
+
+
+def test_send_with_a_wrong_code_is_exit_10_and_keeps_the_entry(settings, pki, credential, cli):
+    from proclient.commands import EXIT_CREDENTIAL
+
+    outbox = workstation_outbox(settings, demo=True)
+    entry_id = outbox.put(hugo(credential))
+    status, out, err = cli("outbox", "send", "--demo", "--pin-stdin", pin="0000")
+    assert (status, out) == (EXIT_CREDENTIAL, ""), err
+    assert err
+    assert [s.id for s in outbox.list()] == [entry_id]
+
+
+def test_send_with_the_service_gone_after_login_stops_exit_9_entries_kept(
+    settings, pki, credential, cli, monkeypatch
+):
+    """The network drops once the professional is signed in: the run stops at the first
+    entry (INSi unreachable), exit 9, both entries still pending, no accusé."""
+    import proclient.wiring
+    from proclient.commands import EXIT_SERVICE
+    from proclient.service.client import DmpServiceClient
+
+    made = []
+    real_wiring, real_login = proclient.wiring.demo_wiring, DmpServiceClient.login
+
+    def wiring(s):
+        made.append(real_wiring(s))
+        return made[-1]
+
+    async def login_then_cut(self, credential):
+        await real_login(self, credential)
+        made[-1].network.toggle()
+        self._retry_budget = 0.5  # the client's patience with a dropped network, shortened
+
+    monkeypatch.setattr(proclient.wiring, "demo_wiring", wiring)
+    monkeypatch.setattr(DmpServiceClient, "login", login_then_cut)
+    outbox = workstation_outbox(settings, demo=True)
+    ids = {
+        outbox.put(adult(credential, "LE GOFF", "Gérard", "19520314", "152033523804587", Sex.MALE)),
+        outbox.put(hugo(credential)),
+    }
+    status, out, err = cli("outbox", "send", "--demo", "--pin-stdin", pin=pki.default.pin)
+    assert status == EXIT_SERVICE, (out, err)
+    assert out.startswith("0 créée(s).") and err.count("\n") == 1
+    left = outbox.list()
+    assert {s.id for s in left} == ids
+    assert {(s.state, s.reason) for s in left} == {(EntryState.PENDING, "")}
+    assert list(settings.paths.receipts_dir.glob("*.pdf")) == []
+
+
+def test_send_with_the_service_unreachable_at_login_is_exit_9(
+    settings, pki, credential, cli, monkeypatch
+):
+    import proclient.wiring
+    from proclient.commands import EXIT_SERVICE
+
+    offline = proclient.wiring.demo_wiring
+    monkeypatch.setattr(proclient.wiring, "demo_wiring", lambda s: offline(s, offline=True))
+    outbox = workstation_outbox(settings, demo=True)
+    entry_id = outbox.put(
+        adult(credential, "LE GOFF", "Gérard", "19520314", "152033523804587", Sex.MALE)
+    )
+    status, out, err = cli("outbox", "send", "--demo", "--pin-stdin", pin=pki.default.pin)
+    assert (status, out) == (EXIT_SERVICE, ""), err
+    assert err.count("\n") == 1
+    [left] = outbox.list()
+    assert (left.id, left.state, left.reason) == (entry_id, EntryState.PENDING, "")
