@@ -13,7 +13,11 @@ def _cut(wiring):
 
 
 def _words(app) -> str:
-    return " ".join(screen_text(app).split())
+    """The screen's words on one line (a modal's borders left out)."""
+    text = screen_text(app)
+    for border in "│┃║▌▐█":
+        text = text.replace(border, " ")
+    return " ".join(text.split())
 
 
 async def record_offline(pilot, app, key: str = "legoff", document: int = 0) -> None:
