@@ -285,6 +285,7 @@ class ProclientApp(App):
         for screen in self.screen_stack:
             for bar in screen.query(TopBar):
                 bar.show_service(label)
+        self._outbox_refreshed()  # what the outbox screen says depends on the service's state
         if self.creation.probe.state is Reachability.REACHABLE:
             self._service_back()
 
@@ -304,7 +305,12 @@ class ProclientApp(App):
 
     def _outbox_loaded(self) -> OutboxLoaded:
         can_send, why = self._can_send()
-        return OutboxLoaded(list(self.outbox.summaries), can_send, why)
+        needs_pin = (
+            not can_send
+            and self.creation.probe.state is Reachability.REACHABLE
+            and not self.session.authenticated
+        )
+        return OutboxLoaded(list(self.outbox.summaries), can_send, why, needs_pin)
 
     def _can_send(self) -> tuple[bool, str]:
         if self.creation.probe.state is not Reachability.REACHABLE:
@@ -880,10 +886,31 @@ class ProclientApp(App):
         )
 
     def on_pin_entered(self, message: PinEntered) -> None:
+        from proclient.screens.outbox import OutboxScreen
+
         if message.unlock:
             self._unlock(message.pin)
+        elif isinstance(self.screen, OutboxScreen):
+            self._login_for_outbox(message.pin)
         else:
             self._connect(message.pin)
+
+    def _login_for_outbox(self, pin: bytearray) -> None:
+        """The code typed on the outbox screen: sign in, then send what waits."""
+        screen = self.screen
+
+        def signed_in(_professional) -> None:
+            self._outbox_refreshed()
+            if self.session.authenticated:
+                self.send_outbox(quiet=False)
+
+        self.jobs.run(
+            "outbox-login",
+            lambda: self._login(pin),
+            owner=screen,
+            done=signed_in,
+            failed=self._identification_failed,
+        )
 
     async def _login(self, pin: bytearray):
         binding = await self.creation.service()

@@ -294,6 +294,8 @@ class OutboxLoaded(Result):
     summaries: list = field(default_factory=list)
     can_send: bool = False
     why_not: str = ""
+    needs_pin: bool = False
+    """The service answers but no session is open: the code porteur is asked here."""
 
 
 @dataclass

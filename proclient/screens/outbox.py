@@ -28,6 +28,7 @@ from proclient.messages import (
     OutboxSendRequested,
 )
 from proclient.screens.base import BaseScreen
+from proclient.widgets.pin import PinEntry
 
 
 def _state_label(state: str) -> str:
@@ -90,11 +91,28 @@ class OutboxScreen(BaseScreen):
         yield Static(_("Enregistrée      Professionnel  État — raison"), classes="section")
         yield OptionList(id="entries")
         yield Static("", id="state")
+        with Vertical(id="login"):
+            yield Static(_("Code porteur de votre carte CPS, puis Entrée :"))
+            yield PinEntry(id="pin-entry")
         yield Static("", id="detail")
 
     def on_mount(self) -> None:
+        self.query_one("#login").display = False
         self.query_one("#entries", OptionList).focus()
         self.post_message(OutboxLoadRequested())
+
+    def on_pin_entered(self, event) -> None:
+        # On its way up to the App: say what is happening meanwhile.
+        self.clear_error()
+        self.query_one("#state", Static).update(_("Connexion au service DMP…"))
+
+    def on_pin_status_read(self, message) -> None:
+        self.query_one(PinEntry).show_status(message.status)
+
+    def on_job_failed(self, failure) -> None:
+        if self.query_one("#login").display and self.query_one(PinEntry).refused(failure):
+            return
+        self.show_error(failure.message)
 
     @property
     def selected(self):
@@ -122,6 +140,14 @@ class OutboxScreen(BaseScreen):
                 "{n} création(s) en attente. {why}", n=len(self.summaries), why=message.why_not
             )
         self.query_one("#state", Static).update(Content(text))
+        login = self.query_one("#login")
+        was_shown = login.display
+        login.display = message.needs_pin and bool(self.summaries)
+        if login.display and not was_shown:
+            self.query_one(PinEntry).field.focus()
+        elif not login.display and was_shown:
+            self.query_one(PinEntry).succeeded()
+            self.query_one("#entries", OptionList).focus()
         self._show_reason()
         self.refresh_bindings()
 
