@@ -107,3 +107,102 @@ async def test_quitting_with_a_recorded_creation_asks_and_says_when_it_leaves(ap
         await wait_until(pilot, lambda: isinstance(app.screen, QuitModal), what="asked again")
         await pilot.press("enter")
         await wait_until(pilot, lambda: not app.is_running, what="quit")
+
+
+async def _open_outbox_and_sign_in(pilot, app):
+    from proclient.screens.outbox import OutboxScreen
+
+    await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")
+    await wait_until(pilot, lambda: app.outbox.pending > 0, what="count read")
+    await pilot.press("f7")
+    await wait_until(pilot, lambda: isinstance(app.screen, OutboxScreen), what="outbox screen")
+    if not app.authenticated:
+        await wait_until(
+            pilot, lambda: "Code porteur de votre carte CPS" in _words(app), what="PIN asked"
+        )
+        await pilot.press(*"1234", "enter")
+
+
+async def test_a_dmp_created_meanwhile_keeps_the_entry_with_its_reason(app_factory):
+    """CASANOVA-ORSINI has an active DMP on the demo service: recorded offline, her entry is
+    held with DMPFound when the service answers, and the outbox screen says so."""
+    app = app_factory(_cut)
+    async with app.run_test(size=SIZE) as pilot:
+        await record_offline(pilot, app, "casanova")
+        await pilot.press("enter")
+        await pilot.press("f12")  # the network is back
+        await wait_until(pilot, lambda: notified(app, "retenue"), timeout=30, what="held")
+        await _open_outbox_and_sign_in(pilot, app)
+        await wait_until(pilot, lambda: "retenue — DMPFound" in _words(app), what="listed")
+        words = _words(app)
+        assert "déjà un DMP actif" in words  # the reason in words, for the highlighted entry
+        assert "CASANOVA" not in words  # the list names nobody
+        await pilot.press("enter")  # the detail names the patient, to decide
+        await wait_until(pilot, lambda: "CASANOVA" in _words(app), what="detail")
+        assert app.outbox.pending == 1  # kept: nothing is dropped silently
+        await pilot.press("delete")
+        await wait_until(pilot, lambda: "Abandonner cette création" in _words(app), what="ask")
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: app.outbox.pending == 0, what="given up")
+
+
+def _pki_issued_days_ago(settings, days: int) -> None:
+    """The demo CA and the demo pharmacist's certificate issued ``days`` ago (a consent signed
+    then must have been signed with a chain valid then); the rest of the demo PKI is made as
+    usual around them."""
+    from datetime import UTC, datetime, timedelta
+
+    from proclient.fileutil import write_private
+    from proclient.server.demo import DEMO_PIN, DEMO_PROFESSIONALS, ensure_demo_pki
+    from proclient.server.pki import create_ca, issue_professional
+
+    target = settings.paths.demo_dir / "demo-pki"
+    target.mkdir(parents=True, mode=0o700)
+    then = datetime.now(UTC) - timedelta(days=days)
+    ca = create_ca(now=then)
+    write_private(target / "ca.key", ca.key_pem())
+    write_private(target / "ca.pem", ca.certificate_pem)
+    professional = DEMO_PROFESSIONALS[0]
+    issued = issue_professional(ca, professional, now=then)
+    write_private(target / f"{professional.id_nat}.key", issued.key_pem(DEMO_PIN))
+    write_private(target / f"{professional.id_nat}.pem", issued.certificate_pem)
+    ensure_demo_pki(target)  # the other demo professionals, by the same CA
+
+
+async def test_a_stale_consent_is_held_and_said(app_factory, settings):
+    """A consent recorded ten days ago (the service keeps seven by default): CONSENT_STALE."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from proclient.domain import BirthDate, Consent, IdentitySource, Sex
+    from proclient.identity import Document, HeldIdentity
+    from proclient.outbox.entry import capture
+
+    _pki_issued_days_ago(settings, 30)
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.binding is not None, what="service ready")
+        credential = await asyncio.to_thread(app.binding.credentials.unlock, bytearray(b"1234"))
+        held = HeldIdentity(
+            "LE GOFF",
+            "Gérard",
+            BirthDate("19520314"),
+            Sex.MALE,
+            "152033523804587",
+            IdentitySource.CARD,
+            1,
+        )
+        old = capture(
+            held,
+            Document.PASSPORT,
+            Consent(creation=True),
+            None,
+            credential,
+            now=datetime.now(UTC) - timedelta(days=10),
+        )
+        app.outbox.outbox.put(old)
+        app.refresh_outbox()
+        await _open_outbox_and_sign_in(pilot, app)
+        await wait_until(pilot, lambda: "CONSENT_STALE" in _words(app), timeout=30, what="held")
+        assert "il y a trop longtemps" in _words(app)
+        assert app.outbox.pending == 1
