@@ -942,16 +942,14 @@ class ProclientApp(App):
         if failure.code.startswith("AUTH"):
             self.session.authenticated = False
         if failure.code == "SERVICE_UNAVAILABLE":
-            self.probe_service()  # the state on screen follows at once, not at the next check
-            flow = self.flow
-            if (
-                self.outbox.available
-                and flow.step is Step.CONNECT
-                and flow.identity is None
-                and self.session.fall_offline()
-            ):
-                # Signed in, then the network went: this patient's creation is recorded.
-                self._offline_for(self.screen, self.session.professional)
+            # The state on screen follows at once, not at the next check; signed in, then the
+            # service itself gone (not INSi alone: F5 then), the creation is recorded.
+            screen = self.screen
+            self.jobs.run(
+                "service-probe",
+                self.creation.check,
+                done=lambda state: self._maybe_offline(screen, state),
+            )
         if self.flow.step is Step.CONNECT:
             session = self.session
             self.flow.professional = session.professional if session.authenticated else None
@@ -990,6 +988,19 @@ class ProclientApp(App):
             failed=self._identification_failed,
             done=lambda answer: self._connected(screen, *answer),
         )
+
+    def _maybe_offline(self, screen, state) -> None:
+        self._service_checked(state)
+        flow = self.flow
+        if (
+            state is Reachability.UNREACHABLE
+            and self.outbox.available
+            and flow.step is Step.CONNECT
+            and flow.identity is None
+            and screen is self.screen
+            and self.session.fall_offline()
+        ):
+            self._offline_for(screen, self.session.professional)
 
     def _offline_for(self, screen, professional) -> None:
         """Step 2 without the service: the creation will be recorded (the screen says so)."""
@@ -1035,6 +1046,25 @@ class ProclientApp(App):
             return
         self._check_status(screen, query, job="insi")
 
+    def _back_online(self, screen) -> None:
+        binding = self.creation.binding
+        if binding is None:
+            return
+        self.flow.leave_offline()
+
+        async def online():
+            if self.session.offline:
+                await self.session.go_online(binding.client)
+            return self.session.professional, *(await self._identify_for(screen))
+
+        self.jobs.run(
+            "insi",
+            online,
+            owner=screen,
+            failed=self._identification_failed,
+            done=lambda answer: self._connected(screen, *answer),
+        )
+
     def _offline_traits(self, screen, message: InsiTraitsGiven) -> None:
         """Offline, the traits typed are kept for INSi's look-up at the replay."""
         from dataclasses import replace
@@ -1061,7 +1091,12 @@ class ProclientApp(App):
         screen.post_message(Connected())
 
     def on_insi_retry_requested(self, message: InsiRetryRequested) -> None:
-        """F5 after INSi (or the service) could not be reached: the same question again."""
+        """F5 after INSi (or the service) could not be reached: the same question again.
+        Recording offline, F5 tries the service again: signed in to it (without the PIN),
+        the live flow goes on with INSi."""
+        if self.flow.offline and self.flow.step is Step.CONNECT:
+            self._back_online(self.screen)
+            return
         self._check_status(self.screen, self._insi_query if self.flow.identity is None else None)
 
     def on_document_chosen(self, message: DocumentChosen) -> None:
@@ -1235,6 +1270,7 @@ class ProclientApp(App):
         self._refresh_home()
         if self.wiring.auto_print:
             self._print_slip()
+        self.send_outbox()  # the service may have come back meanwhile
 
     def _print_slip(self) -> None:
         self.jobs.run(

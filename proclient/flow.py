@@ -261,6 +261,12 @@ class CreationFlow:
         self.professional, self.offline = professional, True
         self.web_access = self.web_draft = None
 
+    def leave_offline(self) -> None:
+        """The service answers again before the creation was recorded: step 2 goes on live
+        (INSi, the existence test; the document is chosen against INSi's traits)."""
+        self._expect(Step.CONNECT)
+        self.offline, self.document = False, None
+
     def offline_traits(self, held: HeldIdentity) -> None:
         """Offline, a card without the beneficiary's own NIR: the traits typed from a document
         (the sex above all) are what INSi will be asked by later."""

@@ -222,8 +222,8 @@ class ConnectScreen(StepScreen):
         assert held is not None
         self.show_error(
             _(
-                "Service DMP injoignable : la création sera ENREGISTRÉE sur ce poste et faite "
-                "au retour du réseau (INSi d'abord). L'accès en ligne ne pourra pas être demandé."
+                "Service DMP injoignable : création ENREGISTRÉE sur ce poste, faite au retour "
+                "du réseau (sans accès en ligne)."
             )
         )
         if not flow.offline_ready:
@@ -238,19 +238,18 @@ class ConnectScreen(StepScreen):
             self.show_traits()
             return
         self.query_one("#traits").display = False
-        source = _("Carte") if flow.card is not None else _("Saisie")
-        rows = [
-            (_("Nom"), held.last_name),
-            (_("Prénom(s)"), held.first_name),
-            (_("Sexe"), held.sex.label if held.sex else "—"),
-            (_("Né(e) le"), held.birth_date.display),
+        source = _("carte") if flow.card is not None else _("saisie")
+        lines = [
+            _("Identité ({source}) ; l'INSi sera interrogé au retour du réseau :", source=source),
+            "  "
+            + _(
+                "{sex}, né(e) le {birth}",
+                sex=held.sex.label if held.sex else "—",
+                birth=held.birth_date.display,
+            ),
         ]
         if held.nir:
-            rows.append((_("NIR"), format_nir(held.nir)))
-        lines = [
-            _("Identité ({source}) — l'INSi sera interrogé au retour du réseau :", source=source)
-        ]
-        lines += [f"  {label:<16} {value}" for label, value in rows]
+            lines.append("  " + _("NIR {nir}", nir=format_nir(held.nir)))
         self.query_one("#compare", Static).update("\n".join(lines))
         self.query_one("#differences", Static).update("")
         documents = self.query_one("#documents", OptionList)
@@ -262,6 +261,7 @@ class ConnectScreen(StepScreen):
             mark = "(•)" if flow.document is document else "( )"
             documents.replace_option_prompt_at_index(index, f"{mark} {document.label}")
         self.query_one("#identity").display = True
+        self.retry_possible = True  # F5: the service again (the live flow, if it answers)
         if flow.document is None:
             self.query_one("#status", Static).update(_("Pièce vue : choisissez-la."))
             documents.focus()

@@ -40,7 +40,13 @@ from proclient.domain import (
 from proclient.flow import CreationFlow
 from proclient.i18n import _, use_language
 from proclient.identity import Document, InsiAnswer, InsiCode
-from proclient.messages import Connected, HomeStatus, JournalLoaded, PinStatusRead
+from proclient.messages import (
+    Connected,
+    HomeStatus,
+    JournalLoaded,
+    OutboxLoaded,
+    PinStatusRead,
+)
 from proclient.receipts.journal import JournalEntry
 from proclient.screens.base import ScreenContext
 from proclient.screens.connect import ConnectScreen
@@ -52,6 +58,8 @@ from proclient.screens.journal import JournalScreen
 from proclient.screens.lock import LockScreen
 from proclient.screens.manual_entry import ManualEntryScreen
 from proclient.screens.online_access import OnlineAccessScreen
+from proclient.screens.outbox import OutboxScreen, QuitModal
+from proclient.screens.recorded import RecordedScreen
 from proclient.screens.summary import SummaryScreen
 from tests.test_flow import register_answer
 
@@ -173,6 +181,50 @@ def at_done() -> CreationFlow:
     return flow
 
 
+def offline_at_connect(card=LEGOFF, index=0, document=Document.PASSPORT) -> CreationFlow:
+    """Step 2 with the service unreachable: the creation will be recorded."""
+    flow = at_connect(card, index)
+    flow.work_offline(PHARMACIST)
+    if document is not None:
+        flow.document_seen(document)
+    return flow
+
+
+def offline_at(step: str) -> CreationFlow:
+    flow = offline_at_connect()
+    flow.confirm_connection()
+    if step == "consent":
+        return flow
+    flow.set_consent(Consent(creation=True, break_glass_access=False))
+    if step == "online_access":
+        return flow
+    flow.set_web_access(None)
+    if step == "summary":
+        return flow
+    flow.was_recorded("0" * 32)
+    return flow
+
+
+SLIP = "\n".join(
+    (
+        "DEMANDE DE CRÉATION DU DMP ENREGISTRÉE",
+        "Patient : LE GOFF Gérard",
+        "Enregistrée le 28/11/2026 à 11:42",
+        "Par : Claire MARTIN, Pharmacien",
+    )
+)
+
+
+def outbox_entries():
+    from proclient.outbox.port import EntryState, EntrySummary
+
+    return [
+        EntrySummary("a" * 32, AT, PHARMACIST.id_nat, EntryState.PENDING, ""),
+        EntrySummary("b" * 32, AT, PHARMACIST.id_nat, EntryState.HELD, "DMPFound"),
+        EntrySummary("c" * 32, AT, PHARMACIST.id_nat, EntryState.HELD, "INSI_DIFFERENCES"),
+    ]
+
+
 def manual_entry() -> CreationFlow:
     flow = CreationFlow(today=TODAY)
     flow.start_manual_entry()
@@ -281,6 +333,32 @@ CASES = {
     "done_secrets_modal": ((done_screen, lambda: SecretsModal(SHEET)), None),
     "done_reactivation": ((reactivated_screen,), None),
     "journal": ((lambda: JournalScreen(CONTEXT),), posting(JournalLoaded(JOURNAL))),
+    "home_outbox_waiting": (
+        (lambda: HomeScreen(CONTEXT),),
+        posting(
+            HomeStatus(
+                "lecteur patient prêt (démonstration)",
+                "service DMP intégré (démonstration) — joignable",
+                outbox="Créations enregistrées en attente : 3 (la plus ancienne du 28/11 à "
+                "11:42) — F7 pour les voir.",
+            )
+        ),
+    ),
+    "connect_offline": (
+        (lambda: ConnectScreen(offline_at_connect(), CONTEXT),),
+        posting(Connected()),
+    ),
+    "online_access_offline": (
+        (lambda: OnlineAccessScreen(offline_at("online_access"), CONTEXT),),
+        None,
+    ),
+    "summary_offline": ((lambda: SummaryScreen(offline_at("summary"), CONTEXT),), None),
+    "recorded": ((lambda: RecordedScreen(offline_at("done"), CONTEXT, SLIP, 3),), None),
+    "outbox": (
+        (lambda: OutboxScreen(CONTEXT),),
+        posting(OutboxLoaded(outbox_entries(), False, "Saisissez votre code porteur.", True)),
+    ),
+    "outbox_quit_modal": ((lambda: HomeScreen(CONTEXT), lambda: QuitModal(3)), None),
     "lock": ((LockScreen,), posting(PinStatusRead(PinStatus()))),
 }
 

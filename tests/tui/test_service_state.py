@@ -50,7 +50,12 @@ async def test_demo_offline_starts_with_the_service_unreachable(app_factory):
         await wait_until(pilot, lambda: "injoignable depuis" in screen_text(app), what="shown")
 
 
-async def test_login_with_the_network_cut_says_so_and_passes_once_restored(app_factory):
+async def test_login_with_the_network_cut_records_offline_and_f5_goes_online_once_restored(
+    app_factory,
+):
+    """The network goes as the professional types the code: the card checks the PIN itself,
+    the step says the creation will be recorded; the network back, F5 signs in to the
+    service (no PIN again) and asks INSi: the live flow goes on."""
     from proclient.screens.connect import ConnectScreen
     from tests.tui_support import insert
 
@@ -61,14 +66,17 @@ async def test_login_with_the_network_cut_says_so_and_passes_once_restored(app_f
         await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="connect")
         await pilot.press("f12")  # the network goes as the professional types the code
         await pilot.press(*"1234", "enter")
-        await wait_until(
-            pilot, lambda: "ne répond pas" in " ".join(screen_text(app).split()), what="failure"
-        )
-        assert not app.authenticated
-        assert app.flow.professional is None
+        await wait_until(pilot, lambda: app.flow.offline, what="offline capture")
+        words = " ".join(screen_text(app).split())
+        assert "ENREGISTRÉE sur ce poste" in words
+        assert not app.authenticated and app.session.offline
+        assert app.flow.professional is not None  # the card's holder
         await wait_until(pilot, lambda: _state(app) is Reachability.UNREACHABLE, what="state")
         assert "injoignable depuis" in screen_text(app)  # in the step header
 
         await pilot.press("f12")
-        await pilot.press(*"1234", "enter")
-        await wait_until(pilot, lambda: app.flow.professional is not None, what="signed in")
+        await wait_until(pilot, lambda: app.authenticated, what="signed in to the service")
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.flow.dmp_state is not None, what="online again")
+        assert not app.flow.offline
+        assert app.flow.patient is not None  # INSi answered
