@@ -280,9 +280,10 @@ class Heard:
         return last if last in PHASES else str(last)
 
 
-def run_child(job: dict, kill_after: float | None) -> Heard:
-    """Fork a child for ``job``; SIGKILL it ``kill_after`` seconds after the fork (None: let
-    it finish). The parent has no thread and no event loop here (fork-safe)."""
+def run_child(job: dict, kill_after: float | None, anchor: int = 0) -> Heard:
+    """Fork a child for ``job``; SIGKILL it ``kill_after`` seconds after the fork, or with
+    ``anchor`` n > 0, after the child's n-th step was heard (None: let it finish). The parent
+    has no thread and no event loop here (fork-safe)."""
     import threading
 
     if threading.active_count() != 1:
@@ -296,7 +297,8 @@ def run_child(job: dict, kill_after: float | None) -> Heard:
     os.close(write_fd)
     heard, buffer, eof = Heard(), b"", False
     lines: list[tuple[float, str]] = []
-    deadline = None if kill_after is None else start + kill_after
+    deadline = None if kill_after is None or anchor else start + kill_after
+    steps = 0
     try:
         while not eof:
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -313,6 +315,11 @@ def run_child(job: dict, kill_after: float | None) -> Heard:
             *complete, buffer = buffer.split(b"\n")
             now = time.monotonic() - start
             lines += [(now, line.decode()) for line in complete if line]
+            for line in complete:
+                if line.split(b" ", 1)[0].decode() in STEPS:
+                    steps += 1
+                    if kill_after is not None and anchor and steps == anchor:
+                        deadline = time.monotonic() + kill_after
     finally:
         os.close(read_fd)
         if not eof:  # an exception in the parent: never leave the child behind
@@ -455,15 +462,17 @@ class KillRun:
             bounds = [statistics.median(column) for column in zip(*timelines, strict=True)]
             self.bounds[k] = [0.0, *bounds, self.durations[k]]
 
-    def kill_moment(self, k: int) -> float:
-        """Half the kills uniform in [0, T_k]; the other half in one of the phases chosen
-        uniformly, uniform within it (short phases, such as between done() and the next
-        entry, get their share of kills too)."""
+    def kill_moment(self, k: int) -> tuple[float, int]:
+        """(delay, anchor) for run_child. Half the kills uniform in [0, T_k] after the fork;
+        the other half in one of the child's phases chosen uniformly: after its step that
+        opens the phase is heard, uniform within the phase's median length (so that short
+        phases, such as between the accusé and done(), get their share of kills too, whatever
+        the jitter of the steps before)."""
         if self.rng.random() < 0.5:
-            return self.rng.uniform(0, self.durations[k])
+            return self.rng.uniform(0, self.durations[k]), 0
         bounds = self.bounds[k]
         i = self.rng.randrange(len(bounds) - 1)
-        return self.rng.uniform(bounds[i], bounds[i + 1])
+        return self.rng.uniform(0, bounds[i + 1] - bounds[i]), i
 
     # --- one iteration ----------------------------------------------------------------------
 
@@ -498,8 +507,8 @@ class KillRun:
         k = self.rng.randint(1, MAX_PATIENTS)
         serials = self.patients(k)
         name = f"iteration-{number:04d}"
-        kill_after = self.kill_moment(k)
-        heard = run_child(self.job(name, serials), kill_after)
+        kill_after, anchor = self.kill_moment(k)
+        heard = run_child(self.job(name, serials), kill_after, anchor)
         phase = heard.phase(serials) if heard.killed else "finished"
         totals.phases[phase] += 1
         reports = self.replay(name)
