@@ -39,4 +39,5 @@ def test_killed_workstation_replays_without_duplicate_loss_or_leftover():
     # The kills did land before, during and after the creation.
     killed = sum(n for phase, n in totals["phases"].items() if phase != "finished")
     assert killed >= 15, totals["phases"]
+    assert {"sending", "created", "accuse"} & set(totals["phases"]), totals["phases"]
     assert totals["ok"] and completed.returncode == 0, completed.stderr[-3000:]
