@@ -18,10 +18,12 @@ workstation would do it:
 
 The child also writes to the pipe after each step the outbox and the client complete (put,
 INSi answered, marked SENDING, TD1.1 answered, accusé saved, done) so that the phase of the
-kill can be told: it is the last step heard of. The parent kills the child at a uniformly
-random moment in [0, T_k], T_k being the median duration of unkilled children recording k
-captures (measured first), then replays in a new child, unkilled, until the outbox is empty
-(a run stopped by the service, e.g. IDEMPOTENCY_IN_PROGRESS, is run again).
+kill can be told: it is the last step heard of. The parent kills the child at a random
+moment: for half the iterations uniform in [0, T_k] after the fork, T_k being the median
+duration of unkilled children recording k captures (measured first); for the other half in
+a phase chosen uniformly, uniform within its median length after the step that opens it
+was heard (short phases get kills too). Then it replays in a new child, unkilled, until the
+outbox is empty (a run stopped by the service, e.g. IDEMPOTENCY_IN_PROGRESS, is run again).
 
 Checked per iteration and in total, reading the service's SQLite file and the folders:
 every confirmed capture has exactly one DMP (by the patient's INS); no entry left in the
@@ -379,6 +381,7 @@ class KillRun:
         self.iterations = iterations
         self.rng = random.Random(seed)
         self.quiet = quiet
+        self.seed = seed
         self.home = workdir / "service-home"
         self.config = workdir / "workstation-config"
         self.receipts = workdir / "receipts"
@@ -689,7 +692,6 @@ def execute(iterations: int, seed: int, quiet: bool = False) -> tuple[KillRun, f
     happens."""
     workdir = Path(tempfile.mkdtemp(prefix="proclient-outbox-kill-"))
     run = KillRun(workdir, iterations, seed, quiet)
-    run.seed = seed
     start = time.monotonic()
     try:
         run.start()
