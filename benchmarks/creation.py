@@ -46,7 +46,9 @@ def nir(serial: int) -> str:
 def given_name(serial: int) -> str:
     """A distinct first name per bench patient (INSi's traits: letters only)."""
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    return "BENCH" + letters[serial // 26 % 26] + letters[serial % 26]
+    # Two letters for the first 676, a third one in front beyond (up to 18 252 names).
+    third = letters[serial // 676 - 1] if serial >= 676 else ""
+    return "BENCH" + third + letters[serial // 26 % 26] + letters[serial % 26]
 
 
 def query(serial: int) -> TraitsQuery:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
 import signal
@@ -45,26 +44,22 @@ from pathlib import Path
 import httpx
 
 # The bench patients of benchmarks/creation.py (this script's folder is on sys.path).
-from creation import given_name, nir, query, request  # noqa: E402
+from creation import query, request  # noqa: E402
+from serve_kit import (  # noqa: E402
+    serve_command,
+    spawn_service,
+    stop_service,
+    wait_healthy,
+    write_register,
+)
 
 from proclient.credentials.software import unlock_demo
-from proclient.domain import (
-    OID_INS_NIR_TEST,
-    Ins,
-)
 from proclient.server.demo import ensure_demo_pki
-from proclient.server.register import RegisterIdentity
 from proclient.service.client import DmpServiceClient
 
 DELAY_MS, LOSS = 150, "1%"  # each way: RTT 300 ms
 TARGET_SECONDS, TARGET_ROUND_TRIPS = 2.0, 6
 PORT = 8443
-
-
-def register_identity(serial: int) -> RegisterIdentity:
-    return RegisterIdentity(
-        Ins(nir(serial), OID_INS_NIR_TEST), "PATIENT", (given_name(serial),), "M", "19800101"
-    )
 
 
 # --- the link ---------------------------------------------------------------------------------
@@ -239,55 +234,10 @@ def make_link() -> Link:
 
 
 def start_service(link: Link, home: Path) -> subprocess.Popen:
-    register = home / "register.json"
-    identities = [
-        register_identity(serial).as_answer() for serial in range(26 * 26)
-    ]  # one per name
-    register.write_text(json.dumps(identities), encoding="utf-8")
-    # The service runs the same proclient as this process (a worktree's, not the venv's).
-    import proclient
-
-    root = str(Path(proclient.__file__).resolve().parents[1])
-    env = {**os.environ, "PROCLIENT_HOME": str(home), "PYTHONPATH": root}
-    env.pop("PROCLIENT_SERVER_DATABASE", None)
-    # The server's access log goes to a file in the temporary home (removed at the end).
-    log = (home / "serve.log").open("w")
-    command = [sys.executable, "-m", "proclient.cli", "serve", "--init-demo"]
-    command += ["--host", link.ns_ip, "--port", str(PORT)]
-    command += ["--database", str(home / "service.sqlite"), "--insi-register", str(register)]
-    return subprocess.Popen(
-        ["ip", "netns", "exec", link.namespace, *command],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def wait_healthy(url: str, ca: Path, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("proclient serve stopped (see its log)")
-        if ca.exists():
-            try:
-                context = ssl.create_default_context(cafile=str(ca))
-                if httpx.get(f"{url}/v1/health", verify=context, timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-        time.sleep(0.2)
-    raise RuntimeError("proclient serve never answered")
-
-
-def stop_service(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    """The service inside the namespace, on its end of the link (serve_kit does the rest)."""
+    register = write_register(home / "register.json", range(26 * 26))  # one per name
+    command = serve_command(home, link.ns_ip, PORT, register)
+    return spawn_service(home, ["ip", "netns", "exec", link.namespace, *command])
 
 
 # --- the flow ---------------------------------------------------------------------------------
