@@ -51,6 +51,32 @@ def write_private(path: Path | str, data: bytes, *, mode: int = PRIVATE_MODE) ->
     fsync_directory(path.parent)
 
 
+STALE_TEMPORARY_SECONDS = 60.0
+
+
+def sweep_stale_temporaries(
+    directory: Path | str, *, older_than: float = STALE_TEMPORARY_SECONDS
+) -> int:
+    """Remove what :func:`write_private` left in ``directory`` when its process was killed
+    mid-write (SIGKILL runs no clean-up): hidden ``.<name>.XXXX.tmp`` files older than
+    ``older_than`` seconds (a younger one may be another process's write in progress).
+    Returns how many were removed; a folder that does not exist has none."""
+    import time
+
+    removed = 0
+    limit = time.time() - older_than
+    try:
+        candidates = list(Path(directory).glob(".*.tmp"))
+    except OSError:
+        return 0
+    for path in candidates:
+        with contextlib.suppress(OSError):
+            if path.is_file() and path.stat().st_mtime < limit:
+                path.unlink()
+                removed += 1
+    return removed
+
+
 @contextlib.contextmanager
 def file_lock(path: Path | str) -> Iterator[None]:
     """Hold an exclusive advisory lock (flock) on ``path``, created mode 600 if needed, for

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from proclient.capture import RecordInvalid, canonical_json, parse_record
-from proclient.fileutil import fsync_directory, write_private
+from proclient.fileutil import fsync_directory, sweep_stale_temporaries, write_private
 from proclient.outbox.keys import OutboxKey, key_id
 from proclient.outbox.port import (
     EntryState,
@@ -152,6 +152,8 @@ class EncryptedOutbox:
             raise EntryTampered() from None
 
     def list(self) -> list[EntrySummary]:
+        # A write killed mid-way leaves its (encrypted) temporary file: swept here.
+        sweep_stale_temporaries(self.directory)
         summaries = []
         for entry_id in self._ids():
             try:

@@ -7,12 +7,12 @@ and forgotten; nothing in proclient writes it to a file.
 
 from __future__ import annotations
 
+import hashlib
 import re
-import secrets
 from pathlib import Path
 
 from proclient.domain import CreationReceipt, compact_nir
-from proclient.fileutil import write_private
+from proclient.fileutil import sweep_stale_temporaries, write_private
 from proclient.receipts.content import paris_time
 
 FILE_MODE = 0o600
@@ -25,7 +25,8 @@ def _dmp_part(receipt: CreationReceipt) -> str:
     """The DMP id, reduced to safe characters, unless it could name the patient.
 
     A DMP id may well be built from the INS (the historical DMP id was the patient's INS):
-    if it carries the NIR, any 13+ digit run, or the patient's name, a random token replaces it.
+    if it carries the NIR, any 13+ digit run, or the patient's name, a token derived from it
+    (a truncated hash: the same DMP id always gives the same file name) replaces it.
     """
     safe = _UNSAFE.sub("", receipt.dmp_id)[:40]
     letters = _NOT_ALNUM.sub("", safe).casefold()
@@ -39,7 +40,11 @@ def _dmp_part(receipt: CreationReceipt) -> str:
         or _LONG_DIGITS.search(letters)
         or any(len(part) >= 3 and part in letters for part in names)
     )
-    return f"x{secrets.token_hex(4)}" if leaks else safe
+    if not leaks:
+        return safe
+    # A token in its place, derived from the DMP id (not random): the same accusé saved again
+    # (a replay after a crash) replaces the same file instead of making a second one.
+    return "x" + hashlib.sha256(b"proclient accuse\0" + receipt.dmp_id.encode()).hexdigest()[:8]
 
 
 def receipt_filename(receipt: CreationReceipt) -> str:
@@ -58,13 +63,14 @@ def save_receipt(
 
     Atomic: a temporary file in the same directory, flushed to disk, then ``os.replace``; a
     reader never sees half a PDF. The file is private to the user (mode 0600). Saving the same
-    receipt twice replaces the first file (same name), unless its DMP id had to be replaced by
-    a random token.
+    receipt twice replaces the first file (same name), the DMP id's token included.
     The secrets sheet has no counterpart here on purpose (HOM 112: never store the login or
     initial password).
     """
     directory = Path(directory)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # A save killed mid-way (SIGKILL) leaves a partial PDF in a hidden temporary file.
+    sweep_stale_temporaries(directory)
     target = directory / receipt_filename(receipt)
     write_private(target, pdf, mode=FILE_MODE)
     if page is not None:

@@ -188,3 +188,21 @@ def test_another_process_reads_the_same_entries(homes, outbox, credential, minor
     entry_id = outbox.put(entry)
     data, config = homes
     assert EncryptedOutbox(outbox.directory, OutboxKey(config)).get(entry_id) == entry
+
+
+def test_a_write_killed_midway_leaves_nothing_once_listed(outbox, credential, minor_request):
+    """SIGKILL runs no clean-up: write_private's hidden temporary file stays. The next list
+    sweeps it (older than a minute: a younger one may be another process's write)."""
+    import os
+    import time
+
+    entry_id = outbox.put(capture(*minor_request, credential, now=CAPTURED))
+    stale = outbox.directory / f".{entry_id}.entry.abcd1234.tmp"
+    fresh = outbox.directory / f".{entry_id}.entry.efgh5678.tmp"
+    stale.write_bytes(b"encrypted, half written")
+    fresh.write_bytes(b"being written right now")
+    old = time.time() - 120
+    os.utime(stale, (old, old))
+    assert [s.id for s in outbox.list()] == [entry_id]
+    assert not stale.exists()
+    assert fresh.exists()
