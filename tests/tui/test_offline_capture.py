@@ -206,3 +206,45 @@ async def test_a_stale_consent_is_held_and_said(app_factory, settings):
         await wait_until(pilot, lambda: "CONSENT_STALE" in _words(app), timeout=30, what="held")
         assert "il y a trop longtemps" in _words(app)
         assert app.outbox.pending == 1
+
+
+async def test_a_minor_without_own_nir_recorded_offline_then_created_by_traits(
+    app_factory, settings
+):
+    """MOREAU Tom: the card does not carry his NIR (nor his sex). Offline, the traits form
+    asks the sex (kept for INSi), the birth certificate is offered (a minor), his mother is
+    the legal representative; the network back, INSi is asked by the traits and the DMP made
+    with the representative and the capture time on the accusé."""
+    from proclient.screens.connect import ConnectScreen
+    from proclient.screens.recorded import RecordedScreen
+    from tests.tui_support import minor_to_summary, pdf_text
+
+    minor_documents = ("passport", "id_card", "residence_permit", "birth_certificate")
+    app = app_factory(_cut)
+    async with app.run_test(size=SIZE) as pilot:
+        await insert(pilot, app, "moreau")
+        await pilot.press("down", "enter")  # Tom, second on the card
+        await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="connect")
+        await pilot.press(*"1234", "enter")
+        await wait_until(pilot, lambda: app.flow.offline, what="offline")
+        await wait_until(pilot, lambda: "le sexe au moins" in _words(app), what="traits asked")
+        assert not app.flow.offline_ready
+        await pilot.press("M", "enter", "enter", "enter")  # sex, birth date (read), place
+        await wait_until(pilot, lambda: app.flow.offline_ready, what="traits kept")
+        await wait_until(pilot, lambda: "Acte de naissance" in _words(app), what="documents")
+        await pilot.press(*(["down"] * minor_documents.index("birth_certificate")), "enter")
+        await wait_until(pilot, lambda: app.flow.document is not None, what="document")
+        assert app.flow.document.value == "birth_certificate"
+        await minor_to_summary(pilot, app)
+        assert "Représentant légal : MOREAU Julie" in _words(app)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, RecordedScreen), what="recorded")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")
+
+        await pilot.press("f12")
+        await wait_until(pilot, lambda: app.outbox.pending == 0, timeout=30, what="sent")
+        (accuse,) = settings.paths.receipts_dir.glob("accuse-*.pdf")
+        text = " ".join(pdf_text(accuse).split())
+        assert "TOM" in text and "MOREAU Julie" in text
+        assert "Acte de naissance" in text and "Recueilli hors connexion le" in text
