@@ -854,6 +854,7 @@ class ProclientApp(App):
 
     def on_pin_status_requested(self, message: PinStatusRequested) -> None:
         screen = self.screen
+        self._prepare_login()
 
         async def probe():
             binding = await self.creation.service()
@@ -865,6 +866,21 @@ class ProclientApp(App):
             owner=screen,
             done=lambda status: screen.post_message(PinStatusRead(status)),
         )
+
+    def _prepare_login(self) -> None:
+        """The PIN is being typed: connect and fetch the challenge meanwhile (on a weak
+        mobile link this saves three round trips after Enter; see benchmarks/weak_network.py).
+        Not while the service is known to be unreachable; failures are silent."""
+        binding = self.creation.binding
+        if (
+            binding is None
+            or self.session.authenticated
+            or self.creation.probe.state is Reachability.UNREACHABLE
+        ):
+            return
+        prepare = getattr(binding.client, "prepare_login", None)
+        if prepare is not None:
+            self.jobs.run("prepare-login", prepare)
 
     def on_demo_cps_unblock_requested(self, message: DemoCpsUnblockRequested) -> None:
         """The demo CPS's tries back (demo only: a real card needs its PUK)."""

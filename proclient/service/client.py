@@ -69,6 +69,12 @@ DEFAULT_RETRY_BUDGET = 20.0  # seconds, all attempts of one call together
 LOGIN_BUDGET = 4.5  # seconds, the whole login (challenge, signature, session)
 HEALTH_TIMEOUT = 3.0  # seconds, one health check
 _RENEWABLE = frozenset({"AUTH_SESSION_EXPIRED", "AUTH_REQUIRED"})
+# A prepared challenge the service no longer takes: the login fetches a new one.
+_CHALLENGE_SPENT = frozenset(
+    {"AUTH_CHALLENGE_EXPIRED", "AUTH_CHALLENGE_USED", "AUTH_CHALLENGE_UNKNOWN"}
+)
+# How long a challenge fetched before the PIN is used (the service's last 60 s).
+PREPARED_CHALLENGE_SECONDS = 45.0
 _RETRY_STATUSES = frozenset({429, 503})
 
 
@@ -240,6 +246,7 @@ class DmpServiceClient:
         self._login_budget = login_budget
         self._token: str | None = None
         self._credential: Credential | None = None
+        self._prepared: tuple[float, str, bytes] | None = None  # (when, id, nonce)
         self.professional: Professional | None = None
 
     @classmethod
@@ -414,19 +421,55 @@ class DmpServiceClient:
             return False
         return response.status_code == 200
 
-    async def login(self, credential: Credential) -> Professional:
-        """Authenticate with ``credential`` (challenge, signature, session)."""
-        self._token = None
-        deadline = time.monotonic() + self._login_budget
+    async def _challenge(self, deadline: float) -> tuple[str, bytes]:
         response = await self._send("POST", "/v1/auth/challenge", deadline=deadline)
         if response.status_code != 200:
             raise self._problem(response)
         challenge = self._json(response)
         try:
-            nonce = base64.b64decode(challenge["nonce"], validate=True)
-            challenge_id = challenge["challenge_id"]
+            return challenge["challenge_id"], base64.b64decode(challenge["nonce"], validate=True)
         except (KeyError, TypeError, ValueError):
             raise _error(SERVICE_ERROR, response.status_code) from None
+
+    async def prepare_login(self) -> bool:
+        """While the professional types the PIN: open the connection (TCP and TLS) and fetch
+        the challenge, so that the login after Enter is one round trip (the session) instead
+        of four. The challenge is kept ``PREPARED_CHALLENGE_SECONDS`` (the service's lasts 60
+        s); True when one is ready. Failures are silent: the login asks again."""
+        try:
+            deadline = time.monotonic() + min(HEALTH_TIMEOUT, self._login_budget)
+            challenge = await self._challenge(deadline)
+        except ServiceError:
+            self._prepared = None
+            return False
+        self._prepared = (time.monotonic(), *challenge)
+        return True
+
+    def _take_prepared(self) -> tuple[str, bytes] | None:
+        prepared, self._prepared = self._prepared, None
+        if prepared is None or time.monotonic() - prepared[0] > PREPARED_CHALLENGE_SECONDS:
+            return None
+        return prepared[1], prepared[2]
+
+    async def login(self, credential: Credential) -> Professional:
+        """Authenticate with ``credential`` (challenge, signature, session); with the
+        challenge fetched by :meth:`prepare_login` while it is fresh."""
+        self._token = None
+        deadline = time.monotonic() + self._login_budget
+        prepared = self._take_prepared()
+        if prepared is not None:
+            try:
+                return await self._login_with(credential, *prepared, deadline)
+            except ServiceError as error:
+                if error.code not in _CHALLENGE_SPENT:
+                    raise
+                log.info("prepared challenge refused (%s): a new one", error.code)
+        challenge_id, nonce = await self._challenge(deadline)
+        return await self._login_with(credential, challenge_id, nonce, deadline)
+
+    async def _login_with(
+        self, credential: Credential, challenge_id: str, nonce: bytes, deadline: float
+    ) -> Professional:
         # A card signature can take a second: keep the event loop (and the screen) free.
         signature = await asyncio.to_thread(credential.sign, nonce)
         # No retry: the challenge may have been used by the lost attempt; a 429 says to wait.

@@ -247,3 +247,60 @@ async def test_nul_characters_are_refused_before_the_database(server, tls):
         )
     assert response.status_code == 422
     assert response.json()["code"] == "VALIDATION"
+
+
+def _paths_seen(client: DmpServiceClient) -> list[str]:
+    """The paths of the requests ``client`` sends from now on."""
+    seen: list[str] = []
+
+    async def hook(request: httpx.Request) -> None:
+        seen.append(request.url.path)
+
+    client._http.event_hooks["request"].append(hook)
+    return seen
+
+
+async def test_a_challenge_prepared_while_the_pin_is_typed_makes_the_login_one_request(
+    client, credential
+):
+    assert await client.prepare_login()
+    seen = _paths_seen(client)
+    professional = await client.login(credential)
+    assert professional.id_nat == credential.professional.id_nat
+    assert seen == ["/v1/auth/session"]  # the challenge and the connection came before
+
+
+async def test_a_prepared_challenge_serves_once_and_a_stale_one_is_not_used(
+    client, credential, monkeypatch
+):
+    import proclient.service.client as module
+
+    assert await client.prepare_login()
+    await client.login(credential)
+    seen = _paths_seen(client)
+    await client.login(credential)  # nothing prepared any more: a challenge of its own
+    assert seen == ["/v1/auth/challenge", "/v1/auth/session"]
+
+    assert await client.prepare_login()
+    monkeypatch.setattr(module, "PREPARED_CHALLENGE_SECONDS", -1.0)  # already too old
+    seen.clear()
+    await client.login(credential)
+    assert seen == ["/v1/auth/challenge", "/v1/auth/session"]
+
+
+async def test_a_prepared_challenge_the_service_refuses_is_replaced(client, credential):
+    assert await client.prepare_login()
+    challenge_id = client._prepared[1]
+    # Someone (a lost attempt) used that challenge meanwhile: the service refuses it.
+    await client._http.post(
+        "/v1/auth/session",
+        json={
+            "challenge_id": challenge_id,
+            "certificate": credential.certificate_pem.decode("ascii"),
+            "signature": base64.b64encode(credential.sign(b"not the nonce")).decode("ascii"),
+        },
+    )
+    seen = _paths_seen(client)
+    professional = await client.login(credential)
+    assert professional.id_nat == credential.professional.id_nat
+    assert seen == ["/v1/auth/session", "/v1/auth/challenge", "/v1/auth/session"]
