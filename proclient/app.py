@@ -22,7 +22,7 @@ from textual.screen import Screen
 from proclient.cardreader.port import CardEvent, CardEventKind
 from proclient.controllers.card import MANUAL_ENTRY_CODES, CardController, Slot
 from proclient.controllers.creation import CreationController, Reachability
-from proclient.controllers.outbox import OutboxController, receipt_filer
+from proclient.controllers.outbox import OutboxController, receipt_filer, send_lock_path
 from proclient.controllers.paper import PaperController
 from proclient.controllers.session import SessionController
 from proclient.domain import CreationReceipt, DomainError, VitaleCard, make_legal_representative
@@ -152,11 +152,8 @@ class ProclientApp(App):
             wiring.auto_print,
             wiring.demo,
         )
-        outbox_dir = getattr(wiring.outbox, "directory", None)
         self.outbox = OutboxController(
-            wiring.outbox,
-            wiring.today,
-            lock_path=outbox_dir / "send.lock" if outbox_dir is not None else None,
+            wiring.outbox, wiring.today, lock_path=send_lock_path(wiring.outbox)
         )
         self.jobs = JobRunner(self)
         self.reader_state = wiring.patient_reader

@@ -352,7 +352,7 @@ def _send(args, settings, wiring) -> int:
         EXIT_OUTBOX_UNKNOWN,
         EXIT_SERVICE,
     )
-    from proclient.controllers.outbox import STOPS_THE_RUN, OutboxController
+    from proclient.controllers.outbox import STOPS_THE_RUN, OutboxController, send_lock_path
     from proclient.controllers.paper import PaperController
     from proclient.domain import DomainError
     from proclient.outbox.port import EntryState, UnknownEntry
@@ -385,7 +385,7 @@ def _send(args, settings, wiring) -> int:
         raise _Failure(EXIT_NOT_CONFIGURED, error.message) from None
     directory = Path(outbox.directory)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    controller = OutboxController(outbox, today=wiring.today, lock_path=directory / ".send.lock")
+    controller = OutboxController(outbox, today=wiring.today, lock_path=send_lock_path(outbox))
     paper = PaperController(
         wiring.receipts_dir, wiring.receipt_format, wiring.printer, wiring.auto_print, wiring.demo
     )

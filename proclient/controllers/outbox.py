@@ -69,6 +69,17 @@ from proclient.outbox.port import (
 
 log = logging.getLogger(__name__)
 
+SEND_LOCK = ".send.lock"
+"""In the outbox folder: one send run at a time across processes (the App, `proclient outbox
+send`)."""
+
+
+def send_lock_path(outbox) -> Path | None:
+    """Where the send lock of ``outbox`` is (None for an outbox without a folder)."""
+    directory = getattr(outbox, "directory", None)
+    return Path(directory) / SEND_LOCK if directory is not None else None
+
+
 # Differences that may mean another person: the replay stops there until the professional
 # accepts INSi's identity. The others are shown by the live flow without stopping either.
 DOUBTFUL = frozenset(
@@ -321,6 +332,7 @@ async def _process_lock(path: Path):
     """An exclusive lock across processes (flock), taken in a thread (it may wait)."""
     from proclient.fileutil import file_lock
 
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     held = file_lock(path)
     await asyncio.to_thread(held.__enter__)
     try:
