@@ -325,12 +325,14 @@ class ProclientApp(App):
         if not n:
             return ""
         oldest = self.outbox.oldest
-        when = oldest.astimezone().strftime("%d/%m à %H:%M") if oldest is not None else "?"
+        if oldest is None:
+            return _("Créations enregistrées en attente : {n} — F7 pour les voir.", n=n)
         return _(
-            "Créations enregistrées en attente : {n} (la plus ancienne du {when}) — F7 pour "
-            "les voir.",
+            "Créations enregistrées en attente : {n} (la plus ancienne : {age}, le {when}) — "
+            "F7 pour les voir.",
             n=n,
-            when=when,
+            age=age_in_words(oldest),
+            when=oldest.astimezone().strftime("%d/%m à %H:%M"),
         )
 
     def _service_back(self) -> None:
@@ -1382,6 +1384,20 @@ class ProclientApp(App):
         self.clear_notifications()  # nothing of this patient stays on screen, toasts included
         self.home_prompt = _("Retirez la carte Vitale du patient.") if self.cards.present else ""
         self.show_step()
+
+
+def age_in_words(since, now=None) -> str:
+    """How long ago ``since`` was, in words: « il y a 5 min », « il y a 3 h », « il y a 2 j »."""
+    from datetime import UTC, datetime
+
+    seconds = max(0.0, ((now or datetime.now(UTC)) - since).total_seconds())
+    if seconds < 60:
+        return _("à l'instant")
+    if seconds < 3600:
+        return _("il y a {n} min", n=int(seconds // 60))
+    if seconds < 86400:
+        return _("il y a {n} h", n=int(seconds // 3600))
+    return _("il y a {n} j", n=int(seconds // 86400))
 
 
 def _runner(app: App, action: str):

@@ -39,3 +39,15 @@ def test_back_up_checks_every_30_seconds_and_a_new_outage_starts_again_at_5():
     probe.record(False)
     assert probe.next_delay() == 5.0
     assert probe.label() == "injoignable depuis 10:40"
+
+
+def test_the_oldest_recorded_creation_is_said_by_its_age():
+    from datetime import UTC, datetime, timedelta
+
+    from proclient.app import age_in_words
+
+    now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    assert age_in_words(now - timedelta(seconds=30), now) == "à l'instant"
+    assert age_in_words(now - timedelta(minutes=42), now) == "il y a 42 min"
+    assert age_in_words(now - timedelta(hours=5, minutes=59), now) == "il y a 5 h"
+    assert age_in_words(now - timedelta(days=3, hours=1), now) == "il y a 3 j"

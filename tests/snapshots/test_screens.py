@@ -339,8 +339,8 @@ CASES = {
             HomeStatus(
                 "lecteur patient prêt (démonstration)",
                 "service DMP intégré (démonstration) — joignable",
-                outbox="Créations enregistrées en attente : 3 (la plus ancienne du 28/11 à "
-                "11:42) — F7 pour les voir.",
+                outbox="Créations enregistrées en attente : 3 (la plus ancienne : il y a 2 j, "
+                "le 28/11 à 11:42) — F7 pour les voir.",
             )
         ),
     ),

@@ -73,6 +73,7 @@ async def test_offline_capture_by_keyboard_then_created_once_when_the_service_is
         await wait_until(
             pilot, lambda: "Créations enregistrées en attente : 1" in _words(app), what="count"
         )
+        assert "la plus ancienne : à l'instant" in _words(app)  # its age
 
         await pilot.press("f12")  # the network is back: the probe sees it, the entry leaves
         await wait_until(pilot, lambda: app.outbox.pending == 0, timeout=30, what="sent")
