@@ -23,7 +23,7 @@ NAME = "ins"
 HELP = _("interroge l'INSi (INS du patient) depuis la carte Vitale ou les traits d'identité")
 
 # The next-step sentences (proclient.problems) name the TUI's keys: no key here.
-_TUI_KEYS = re.compile(r" \((?:F\d{1,2}|Échap)\)")
+TUI_KEYS = re.compile(r" \((?:F\d{1,2}|Échap)\)")
 
 
 def configure(parser) -> None:
@@ -80,7 +80,7 @@ def configure(parser) -> None:
     )
 
 
-class _Exit(Exception):
+class CommandExit(Exception):
     """One French line for stderr and the exit code that goes with it."""
 
     def __init__(self, code: int, message: str) -> None:
@@ -108,7 +108,7 @@ def _traits_query(args, today):
         if not (value or "").strip()
     ]
     if missing:
-        raise _Exit(
+        raise CommandExit(
             EXIT_USAGE,
             _("Avec --traits, indiquez aussi : {options}.", options=", ".join(missing)),
         )
@@ -121,7 +121,7 @@ def _traits_query(args, today):
             args.birthplace,
         )
     except DomainError as error:
-        raise _Exit(EXIT_USAGE, error.message) from None
+        raise CommandExit(EXIT_USAGE, error.message) from None
 
 
 def _read_card(args, settings):
@@ -132,7 +132,7 @@ def _read_card(args, settings):
     try:
         return read_card(args.reader, settings)[1]
     except CardError as error:
-        raise _Exit(exit_code_for(error), error.message) from None
+        raise CommandExit(exit_code_for(error), error.message) from None
 
 
 def _card_query(args, settings, today):
@@ -151,13 +151,13 @@ def _card_query(args, settings, today):
     try:
         flow.card_read(card)
     except DomainError as error:
-        raise _Exit(EXIT_CARD_UNREADABLE, error.message) from None
+        raise CommandExit(EXIT_CARD_UNREADABLE, error.message) from None
     count = len(card.beneficiaries)
     if args.beneficiary is None and count > 1:
         names = ", ".join(
             f"{n} : {b.display_name}" for n, b in enumerate(card.beneficiaries, start=1)
         )
-        raise _Exit(
+        raise CommandExit(
             EXIT_USAGE,
             _(
                 "La carte porte {count} bénéficiaires : choisissez-en un avec --beneficiary N "
@@ -168,7 +168,7 @@ def _card_query(args, settings, today):
         )
     number = args.beneficiary if args.beneficiary is not None else 1
     if not 1 <= number <= count:
-        raise _Exit(
+        raise CommandExit(
             EXIT_USAGE,
             _(
                 "La carte porte {count} bénéficiaire(s) : --beneficiary va de 1 à {count}.",
@@ -178,12 +178,12 @@ def _card_query(args, settings, today):
     try:
         held = flow.choose_beneficiary(number - 1)
     except DomainError as error:  # a NIR the card got wrong
-        raise _Exit(EXIT_CARD_UNREADABLE, error.message) from None
+        raise CommandExit(EXIT_CARD_UNREADABLE, error.message) from None
     if held.by_card:
         assert held.nir is not None
         return held, CardQuery(held.last_name, held.first_name, held.birth_date, held.nir, number)
     if not (args.sex or "").strip():
-        raise _Exit(
+        raise CommandExit(
             EXIT_USAGE,
             _(
                 "La carte ne porte pas le NIR de ce bénéficiaire : l'INSi est interrogé par les "
@@ -198,7 +198,7 @@ def _card_query(args, settings, today):
             held.last_name, held.first_name, held.sex, held.birth_date, held.birthplace
         )
     except DomainError as error:
-        raise _Exit(EXIT_USAGE, error.message) from None
+        raise CommandExit(EXIT_USAGE, error.message) from None
     return held, query
 
 
@@ -217,7 +217,7 @@ def _read_pin(args, label: str) -> bytearray:
         pin = bytearray(line.rstrip(b"\r\n"))
     else:
         if not sys.stdin.isatty():
-            raise _Exit(
+            raise CommandExit(
                 EXIT_CREDENTIAL,
                 _(
                     "Le code porteur se tape dans un terminal : lancez la commande depuis un "
@@ -226,11 +226,11 @@ def _read_pin(args, label: str) -> bytearray:
             )
         pin = bytearray(getpass.getpass(_("Code porteur ({label}) : ", label=label)).encode())
     if not pin:
-        raise _Exit(EXIT_CREDENTIAL, _("Aucun code porteur saisi : rien n'a été envoyé."))
+        raise CommandExit(EXIT_CREDENTIAL, _("Aucun code porteur saisi : rien n'a été envoyé."))
     return pin
 
 
-def _unlock(args, source):
+def unlock_credential(args, source):
     """The credential unlocked with the code porteur (wiped by ``unlock``, whatever happens)."""
     import sys
 
@@ -241,16 +241,16 @@ def _unlock(args, source):
     try:
         status = source.pin_status()
     except DomainError as error:
-        raise _Exit(EXIT_CREDENTIAL, error.message) from None
+        raise CommandExit(EXIT_CREDENTIAL, error.message) from None
     if status.locked:
-        raise _Exit(EXIT_CREDENTIAL, status.warning)
+        raise CommandExit(EXIT_CREDENTIAL, status.warning)
     if status.warning:
         print(status.warning, file=sys.stderr)
     pin = _read_pin(args, source.label)
     try:
         return source.unlock(pin)
     except DomainError as error:
-        raise _Exit(EXIT_CREDENTIAL, error.message) from None
+        raise CommandExit(EXIT_CREDENTIAL, error.message) from None
     finally:
         wipe(pin)
 
@@ -262,7 +262,7 @@ async def _ask(args, binding, query):
 
     client, credential = binding.client, None
     try:
-        credential = _unlock(args, binding.credentials)
+        credential = unlock_credential(args, binding.credentials)
         await client.login(credential)
         if isinstance(query, CardQuery):
             return await client.insi_by_card(query)
@@ -308,7 +308,7 @@ def next_step(answer) -> str:
     refusal = insi_refusal(answer)
     if refusal is None:
         return ""
-    sentence = _TUI_KEYS.sub("", refusal.message)
+    sentence = TUI_KEYS.sub("", refusal.message)
     if answer.code is InsiCode.SEVERAL:
         hint = _("Avec cette commande : ajoutez --birthplace CODE.")
     elif answer.by_card:
@@ -393,11 +393,11 @@ def _lookup(args, settings) -> int:
         wiring = configured_wiring(settings)
         binding = wiring.open_service()
     except DomainError as error:  # no service or credential set, a bad URL or CA bundle
-        raise _Exit(EXIT_NOT_CONFIGURED, error.message) from None
+        raise CommandExit(EXIT_NOT_CONFIGURED, error.message) from None
     try:
         answer = asyncio.run(_ask(args, binding, query))
     except ServiceError as error:
-        raise _Exit(EXIT_SERVICE, error.message) from None
+        raise CommandExit(EXIT_SERVICE, error.message) from None
     if args.json:
         print(json.dumps(answer_json(answer), ensure_ascii=False))
     else:
@@ -412,6 +412,6 @@ def run(args, settings) -> int:
 
     try:
         return _lookup(args, settings)
-    except _Exit as failure:
+    except CommandExit as failure:
         print(failure.message, file=sys.stderr)
         return failure.code

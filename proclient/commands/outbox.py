@@ -75,7 +75,7 @@ def state_label(state) -> str:
 def reason_message(code: str) -> str:
     """The French sentence for a reason code ("" when none is known), without the TUI's
     keys."""
-    from proclient.commands.ins import _TUI_KEYS
+    from proclient.commands.ins import TUI_KEYS
     from proclient.outbox.port import EntryTampered, OutboxKeyMissing, UnknownEntry
     from proclient.problems import problem_message
 
@@ -88,7 +88,7 @@ def reason_message(code: str) -> str:
     }
     if code in outbox_errors:
         return outbox_errors[code]().message
-    return _TUI_KEYS.sub("", problem_message(code) or "")
+    return TUI_KEYS.sub("", problem_message(code) or "")
 
 
 def _reason_text(code: str) -> str:
@@ -264,14 +264,14 @@ class _FilingPaper:
 async def _send_run(args, binding, controller, paper, demo: bool):
     """Unlock the credential, open the session, send; the session is forgotten and the card
     logged out after, whatever happens."""
-    from proclient.commands.ins import _Exit, _unlock
+    from proclient.commands.ins import CommandExit, unlock_credential
     from proclient.controllers.outbox import receipt_filer
 
     client, credential = binding.client, None
     try:
         try:
-            credential = _unlock(args, binding.credentials)
-        except _Exit as failure:
+            credential = unlock_credential(args, binding.credentials)
+        except CommandExit as failure:
             raise _Failure(failure.code, failure.message) from None
         await client.login(credential)
         professional = credential.professional
