@@ -290,7 +290,15 @@ class ProclientApp(App):
 
     def refresh_outbox(self) -> None:
         """Read the outbox list again (a thread: files and decryption), then say so."""
-        self.jobs.run("outbox-list", self.outbox.refresh, thread=True, done=self._outbox_refreshed)
+        self.jobs.run(
+            "outbox-list",
+            self.outbox.refresh,
+            thread=True,
+            done=self._outbox_refreshed,
+            failed=lambda failure: self.notify(
+                failure.message, severity="error", timeout=TOAST_MAX_SECONDS
+            ),
+        )
 
     def _outbox_refreshed(self, _summaries=None) -> None:
         self._refresh_home()
@@ -657,9 +665,8 @@ class ProclientApp(App):
             return
         if message.resume and self.flow.step is Step.IDENTIFY and kept.card == self.flow.card:
             self.flow.resume(kept)
-            self.flow.professional = (
-                self.session.professional if self.session.authenticated else None
-            )
+            signed_in = self.session.authenticated or (self.session.offline and self.flow.offline)
+            self.flow.professional = self.session.professional if signed_in else None
             self.show_step()
         kept.reset()
 
@@ -1023,6 +1030,8 @@ class ProclientApp(App):
             return
         if not self.flow.offline:
             self.flow.work_offline(professional)
+        elif self.flow.professional is None:  # resumed after the card was put back
+            self.flow.professional = professional
         self.call_after_refresh(screen.post_message, Connected())
 
     def _connected(self, screen, professional, answer, state) -> None:

@@ -249,3 +249,46 @@ async def test_a_minor_without_own_nir_recorded_offline_then_created_by_traits(
         text = " ".join(pdf_text(accuse).split())
         assert "TOM" in text and "MOREAU Julie" in text
         assert "Acte de naissance" in text and "Recueilli hors connexion le" in text
+
+
+async def test_a_card_pulled_during_an_offline_capture_resumes_offline(app_factory):
+    """The card pulled by mistake at step 3, put back: the capture goes on offline, the
+    professional still the card's holder (no PIN again), and it is recorded."""
+    from proclient.screens.consent import ConsentScreen
+    from proclient.screens.recorded import RecordedScreen
+    from proclient.screens.resume import ResumeModal
+
+    app = app_factory(_cut)
+    async with app.run_test(size=SIZE) as pilot:
+        await insert(pilot, app, "legoff")
+        await pilot.press("enter", *"1234", "enter")
+        await wait_until(pilot, lambda: app.flow.offline, what="offline")
+        await wait_until(pilot, lambda: "ENREGISTRÉE" in _words(app), what="said")
+        await pilot.press("enter", "f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen), what="consent")
+        await pilot.press("f3")  # pulled
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")
+        assert "LE GOFF" not in screen_text(app)
+        app.insert_demo_card("legoff")
+        await wait_until(pilot, lambda: isinstance(app.screen, ResumeModal), what="resume?")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen), what="back")
+        assert app.flow.offline and app.flow.professional is not None
+        await pilot.press("space", "f8", "f8", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, RecordedScreen), what="recorded")
+        assert app.outbox.pending == 1
+
+
+async def test_an_outbox_whose_key_is_gone_is_said_not_ignored(app_factory, settings):
+    """The key file deleted (a reinstalled workstation): the entries cannot be read, and the
+    professional is told so at start."""
+    app = app_factory(_cut)
+    async with app.run_test(size=SIZE) as pilot:
+        await record_offline(pilot, app)
+    (settings.paths.config_dir / "outbox.key").unlink()
+    again = app_factory()
+    async with again.run_test(size=SIZE) as pilot:
+        await wait_until(
+            pilot, lambda: notified(again, "clé de chiffrement"), what="key missing said"
+        )
+        assert len(list((settings.paths.demo_dir / "outbox").glob("*.entry"))) == 1  # kept
