@@ -292,3 +292,29 @@ async def test_an_outbox_whose_key_is_gone_is_said_not_ignored(app_factory, sett
             pilot, lambda: notified(again, "clé de chiffrement"), what="key missing said"
         )
         assert len(list((settings.paths.demo_dir / "outbox").glob("*.entry"))) == 1  # kept
+
+
+async def test_insi_differing_from_the_card_holds_the_entry_until_the_professional_accepts(
+    app_factory, settings
+):
+    """LEROY Nathalie on her card, FONTAINE for INSi (her birth name): recorded offline, the
+    replay holds her entry (INSI_DIFFERENCES) rather than create under a name nobody checked;
+    the detail shows the card's identity, F6 accepts INSi's and the DMP is made with it."""
+    from tests.tui_support import pdf_text
+
+    app = app_factory(_cut)
+    async with app.run_test(size=SIZE) as pilot:
+        await record_offline(pilot, app, "leroy")
+        await pilot.press("enter")
+        await pilot.press("f12")
+        await wait_until(pilot, lambda: notified(app, "retenue"), timeout=30, what="held")
+        assert not list(settings.paths.receipts_dir.glob("accuse-*.pdf"))
+        await _open_outbox_and_sign_in(pilot, app)
+        await wait_until(pilot, lambda: "INSI_DIFFERENCES" in _words(app), what="listed")
+        assert "f6 Accepter l'INSi" in _words(app)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "LEROY" in _words(app), what="detail")
+        await pilot.press("f6")
+        await wait_until(pilot, lambda: app.outbox.pending == 0, timeout=30, what="created")
+        (accuse,) = settings.paths.receipts_dir.glob("accuse-*.pdf")
+        assert "FONTAINE" in pdf_text(accuse)
