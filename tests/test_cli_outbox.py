@@ -372,3 +372,21 @@ def test_send_with_the_service_unreachable_at_login_is_exit_9(
     assert err.count("\n") == 1
     [left] = outbox.list()
     assert (left.id, left.state, left.reason) == (entry_id, EntryState.PENDING, "")
+
+
+def test_doctor_says_how_many_wait_and_when_their_key_is_gone(settings, credential):
+    from proclient.commands.doctor import check_outbox
+
+    assert check_outbox(settings) == (True, "Créations hors connexion : aucune en attente.")
+    outbox = workstation_outbox(settings)
+    outbox.put(hugo(credential))
+    ok, line = check_outbox(settings)
+    assert ok and "1 en attente" in line
+    assert_no_patient(line)
+    (path,) = outbox.directory.glob(f"*{SUFFIX}")
+    flip_a_byte(path)
+    ok, line = check_outbox(settings)
+    assert not ok and "modifiée" in line
+    (settings.paths.config_dir / KEY_FILE_NAME).unlink()
+    ok, line = check_outbox(settings)
+    assert not ok and "clé de chiffrement" in line

@@ -1,4 +1,5 @@
-"""`proclient doctor`: is this workstation ready? pcscd, readers, cards, service, printer.
+"""`proclient doctor`: is this workstation ready? pcscd, readers, cards, service, printer,
+creations recorded offline.
 
 Each line says what was found and, when something is wrong, what to do about it, in French.
 Exit 0 when everything needed is there, 1 otherwise.
@@ -133,8 +134,39 @@ def check_printer() -> tuple[bool, str]:
     return True, _("Impression : imprimante par défaut « {name} ».", name=name)
 
 
+def check_outbox(settings) -> tuple[bool, str]:
+    """The creations recorded offline: how many wait, and whether their key is there."""
+    from proclient.domain import DomainError
+    from proclient.wiring import workstation_outbox
+
+    outbox = workstation_outbox(settings)
+    try:
+        entries = outbox.list()
+    except DomainError as error:  # OUTBOX_KEY_MISSING
+        return False, _("Créations hors connexion : {problem}", problem=error.message)
+    except OSError:
+        return False, _(
+            "Créations hors connexion : le dossier {dir} est illisible.", dir=outbox.directory
+        )
+    if not entries:
+        return True, _("Créations hors connexion : aucune en attente.")
+    tampered = sum(1 for entry in entries if entry.state.value == "tampered")
+    if tampered:
+        return False, _(
+            "Créations hors connexion : {n} en attente dont {bad} modifiée(s) sur le disque "
+            "(« proclient outbox list »).",
+            n=len(entries),
+            bad=tampered,
+        )
+    return True, _(
+        "Créations hors connexion : {n} en attente ; elles partent quand le service répond "
+        "(« proclient outbox list »).",
+        n=len(entries),
+    )
+
+
 def run(args, settings) -> int:
-    checks = [*check_readers(), check_service(settings), check_printer()]
+    checks = [*check_readers(), check_service(settings), check_printer(), check_outbox(settings)]
     for ok, line in checks:
         print(("✓ " if ok else "✗ ") + line)
     if all(ok for ok, _line in checks):
