@@ -408,6 +408,14 @@ class ProclientApp(App):
                     n=len(report.tampered),
                 )
             )
+        if report.others and not quiet:
+            parts.append(
+                _(
+                    "{n} création(s) d'un autre professionnel laissée(s) : seul ce professionnel "
+                    "peut les envoyer.",
+                    n=report.others,
+                )
+            )
         if report.stopped is not None:
             parts.append(report.stopped.message)
         if parts:

@@ -46,6 +46,26 @@ def _reason(reason: str) -> str:
     return (problem_message(reason) or reason) if reason else ""
 
 
+def reason_label(reason: str) -> str:
+    """A held entry's reason in a few words, for the list (the full sentence is below it)."""
+    labels = {
+        "DMPFound": _("DMP déjà actif"),
+        "DMPClosed": _("DMP fermé"),
+        "CONSENT_STALE": _("consentement trop ancien"),
+        "CAPTURE_INVALID": _("consentement non vérifiable"),
+        "CAPTURE_MISMATCH": _("consentement différent"),
+        "INSI_DIFFERENCES": _("identité INSi à vérifier"),
+        "INSI_NONE": _("inconnu de l'INSi"),
+        "INSI_NONE_CARD": _("inconnu de l'INSi"),
+        "INSI_SEVERAL": _("plusieurs identités INSi"),
+        "OUTBOX_TAMPERED": _("modifiée sur le disque"),
+        "PATIENT_MINOR": _("mineur sans représentant"),
+        "TRAITS_INCOMPLETE": _("traits incomplets"),
+        "DOCUMENT_MINORS_ONLY": _("pièce réservée aux mineurs"),
+    }
+    return labels.get(reason, reason)
+
+
 def summary_line(summary) -> str:
     """One entry of the list: when, who, where it stands (no patient)."""
     when = (
@@ -53,7 +73,7 @@ def summary_line(summary) -> str:
         if summary.captured_at is not None
         else "--/-- --:--"
     )
-    reason = f" — {summary.reason}" if summary.reason else ""
+    reason = f" — {reason_label(summary.reason)}" if summary.reason else ""
     return f"{when}  {summary.id_nat or '?':<12}  {_state_label(summary.state.value)}{reason}"
 
 

@@ -134,7 +134,7 @@ async def test_a_dmp_created_meanwhile_keeps_the_entry_with_its_reason(app_facto
         await pilot.press("f12")  # the network is back
         await wait_until(pilot, lambda: notified(app, "retenue"), timeout=30, what="held")
         await _open_outbox_and_sign_in(pilot, app)
-        await wait_until(pilot, lambda: "retenue — DMPFound" in _words(app), what="listed")
+        await wait_until(pilot, lambda: "retenue — DMP déjà actif" in _words(app), what="listed")
         words = _words(app)
         assert "déjà un DMP actif" in words  # the reason in words, for the highlighted entry
         assert "CASANOVA" not in words  # the list names nobody
@@ -204,7 +204,9 @@ async def test_a_stale_consent_is_held_and_said(app_factory, settings):
         app.outbox.outbox.put(old)
         app.refresh_outbox()
         await _open_outbox_and_sign_in(pilot, app)
-        await wait_until(pilot, lambda: "CONSENT_STALE" in _words(app), timeout=30, what="held")
+        await wait_until(
+            pilot, lambda: "consentement trop ancien" in _words(app), timeout=30, what="held"
+        )
         assert "il y a trop longtemps" in _words(app)
         assert app.outbox.pending == 1
 
@@ -310,7 +312,7 @@ async def test_insi_differing_from_the_card_holds_the_entry_until_the_profession
         await wait_until(pilot, lambda: notified(app, "retenue"), timeout=30, what="held")
         assert not list(settings.paths.receipts_dir.glob("accuse-*.pdf"))
         await _open_outbox_and_sign_in(pilot, app)
-        await wait_until(pilot, lambda: "INSI_DIFFERENCES" in _words(app), what="listed")
+        await wait_until(pilot, lambda: "identité INSi à vérifier" in _words(app), what="listed")
         assert "f6 Accepter l'INSi" in _words(app)
         await pilot.press("enter")
         await wait_until(pilot, lambda: "LEROY" in _words(app), what="detail")
