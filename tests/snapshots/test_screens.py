@@ -409,6 +409,15 @@ ENGLISH_CASES = {
         (lambda: DoneScreen(at_done(), ENGLISH_CONTEXT, RECEIPT, PREVIEW, has_secrets=True),),
         None,
     ),
+    "connect_offline": (
+        (lambda: ConnectScreen(offline_at_connect(), ENGLISH_CONTEXT),),
+        posting(Connected()),
+    ),
+    "recorded": ((lambda: RecordedScreen(offline_at("done"), ENGLISH_CONTEXT, SLIP, 3),), None),
+    "outbox": (
+        (lambda: OutboxScreen(ENGLISH_CONTEXT),),
+        posting(OutboxLoaded(outbox_entries(), False, "Type your PIN to send them.", True)),
+    ),
 }
 
 
