@@ -320,3 +320,19 @@ async def test_insi_differing_from_the_card_holds_the_entry_until_the_profession
         await wait_until(pilot, lambda: app.outbox.pending == 0, timeout=30, what="created")
         (accuse,) = settings.paths.receipts_dir.glob("accuse-*.pdf")
         assert "FONTAINE" in pdf_text(accuse)
+
+
+async def test_a_closed_dmp_keeps_the_entry_with_its_reason(app_factory, settings):
+    """BEN SAÏD's DMP is closed on the demo service: a creation recorded offline for him is
+    not turned into a reactivation behind the professional's back; it stays, « DMP fermé »."""
+    app = app_factory(_cut)
+    async with app.run_test(size=SIZE) as pilot:
+        await record_offline(pilot, app, "bensaid")
+        await pilot.press("enter")
+        await pilot.press("f12")
+        await wait_until(pilot, lambda: notified(app, "retenue"), timeout=30, what="held")
+        await _open_outbox_and_sign_in(pilot, app)
+        await wait_until(pilot, lambda: "retenue — DMP fermé" in _words(app), what="closed")
+        assert "proposez-lui sa réactivation" in _words(app)
+        assert app.outbox.pending == 1
+        assert not list(settings.paths.receipts_dir.glob("accuse-*.pdf"))
