@@ -203,29 +203,49 @@ class DmpOperations:
 
     # --- idempotency ------------------------------------------------------------------------
 
-    def _replay(self, record, request_hash: str) -> Outcome:
-        if not hmac.compare_digest(record.request_hash, request_hash):
+    def _replay(self, record, request_hash: str, also: str | None = None) -> Outcome:
+        """The first answer under this key, when it was for this request (``request_hash``)
+        or, for a creation captured offline, for the same request sent live before the
+        capture (``also``: the hash without the capture block)."""
+        same = hmac.compare_digest(record.request_hash, request_hash)
+        if not same and also is not None:
+            same = hmac.compare_digest(record.request_hash, also)
+        if not same:
             raise Problem("IDEMPOTENCY_KEY_REUSED")
         return Outcome(record.status_code, record.response, replayed=True)
 
-    def _peek(self, pro: Professional, key: str, request_hash: str) -> Outcome | None:
+    def _peek(
+        self, pro: Professional, key: str, request_hash: str, also: str | None = None
+    ) -> Outcome | None:
         with self._storage.read() as conn:
             record = self._storage.find_idempotent(conn, pro.id_nat, key)
-        return self._replay(record, request_hash) if record else None
+        return self._replay(record, request_hash, also) if record else None
 
-    def _commit(self, pro: Professional, key: str, request_hash: str, execute: Execute) -> Outcome:
+    def _commit(
+        self,
+        pro: Professional,
+        key: str,
+        request_hash: str,
+        execute: Execute,
+        also: str | None = None,
+    ) -> Outcome:
         with self._in_flight.claim(pro.id_nat, key):
-            return self._commit_claimed(pro, key, request_hash, execute)
+            return self._commit_claimed(pro, key, request_hash, execute, also)
 
     def _commit_claimed(
-        self, pro: Professional, key: str, request_hash: str, execute: Execute
+        self,
+        pro: Professional,
+        key: str,
+        request_hash: str,
+        execute: Execute,
+        also: str | None = None,
     ) -> Outcome:
         at = self._now_iso()
         with self._storage.transaction() as conn:
             self._storage.lock_key(conn, pro.id_nat, key)
             record = self._storage.find_idempotent(conn, pro.id_nat, key)
             if record is not None:
-                return self._replay(record, request_hash)
+                return self._replay(record, request_hash, also)
             status_code, body = execute(conn, at)
             self._storage.save_idempotent(
                 conn, pro.id_nat, key, request_hash, status_code, _without_password(body), at
@@ -274,13 +294,20 @@ class DmpOperations:
                 # replays its answer.
                 del payload[block]
         request_hash = self._storage.request_hash(action.value, payload)
+        # A creation recorded offline after its live sending failed (the network went at the
+        # summary) carries the live request's key: if that request did reach the service, its
+        # answer is the one to replay (same request, the capture block aside), not a refusal.
+        live_hash = None
+        if "capture" in payload:
+            live = {name: value for name, value in payload.items() if name != "capture"}
+            live_hash = self._storage.request_hash(action.value, live)
         # A replay is found inside the write transaction anyway; looking first pays when it
         # spares the scrypt of a web account, or a capture's signature check (and its trust
         # in a CA the configuration may since have dropped). The rules below cannot refuse a
         # replay that was accepted: their outcome only changes as a minor comes of age; a
         # capture's age is checked in the transaction, after the idempotency record.
         if (body.web_access is not None or body.capture is not None) and (
-            replay := self._peek(pro, key, request_hash)
+            replay := self._peek(pro, key, request_hash, live_hash)
         ) is not None:
             return replay
         capture = None
@@ -369,7 +396,7 @@ class DmpOperations:
             answer = {"dmp_id": dmp_id, "action": action.value, "created_at": at, "web_access": web}
             return (201 if action is Action.CREATION else 200), answer
 
-        outcome = self._commit(pro, key, request_hash, execute)
+        outcome = self._commit(pro, key, request_hash, execute, live_hash)
         if not outcome.replayed:
             log.info(
                 "%s of %s by %s (patient %s, web access %s, captured offline %s)",

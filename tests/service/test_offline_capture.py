@@ -195,6 +195,40 @@ async def test_live_consent_has_no_capture_time(server, post, insi):
     assert rows(server.storage, "SELECT outcome FROM audit WHERE action = 'creation'") == [(None,)]
 
 
+async def test_a_live_request_that_reached_the_service_is_replayed_for_its_capture(
+    server, post, insi, credential
+):
+    """The network went at the summary after the live request reached the service (its
+    answer lost): the professional recorded the creation offline under the live request's
+    key. Sent later, the capture replays the live answer: one DMP, no refusal."""
+    await insi(LE_GOFF)
+    key = str(uuid.uuid4())
+    live = await post(body_for(LE_GOFF, None), key)
+    assert live.status_code == 201, live.text
+    capture = captured(LE_GOFF, credential, server.clock.now)
+
+    again = await post(body_for(LE_GOFF, capture_block(capture, credential)), key)
+
+    assert again.status_code == 201, again.text
+    assert again.json()["dmp_id"] == live.json()["dmp_id"]
+    assert rows(server.storage, "SELECT COUNT(*) FROM dmps") == [(1,)]
+    # Another request under that key is still refused (the capture block aside only).
+    other = await post(
+        body_for(LE_GOFF, capture_block(capture, credential), consent=Consent(True, False)), key
+    )
+    assert code_of(other) == "IDEMPOTENCY_KEY_REUSED"
+
+
+async def test_a_live_request_that_never_arrived_leaves_the_capture_to_create(
+    server, post, insi, credential
+):
+    await insi(LE_GOFF)
+    capture = captured(LE_GOFF, credential, server.clock.now)
+    response = await post(body_for(LE_GOFF, capture_block(capture, credential)), str(uuid.uuid4()))
+    assert response.status_code == 201, response.text
+    assert rows(server.storage, "SELECT captured_at IS NOT NULL FROM consents") == [(1,)]
+
+
 async def test_resend_under_the_same_key_replays_one_dmp_even_once_the_capture_is_old(
     server, post, insi, connected, credential
 ):
