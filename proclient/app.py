@@ -71,6 +71,7 @@ from proclient.messages import (
     PinStatusRead,
     PinStatusRequested,
     ReceiptPrintRequested,
+    RecordRequested,
     ResumeAnswered,
     SecretsPrintRequested,
     SecretsShowRequested,
@@ -505,6 +506,7 @@ class ProclientApp(App):
             credential_hint=binding.credentials.hint if binding else "",
             authenticated=self.session.authenticated,
             offline_session=self.session.offline,
+            outbox=self.outbox.available,
         )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -1252,8 +1254,16 @@ class ProclientApp(App):
         if self.wiring.auto_print:
             self._print_receipt()
 
-    def _record(self, screen) -> None:
-        """Offline: sign and keep the capture, then show the patient's slip."""
+    def on_record_requested(self, message: RecordRequested) -> None:
+        """F9 on the summary: the live creation could not reach the service; record it."""
+        if not self.creating:
+            self._record(self.screen, live=True)
+
+    def _record(self, screen, live: bool = False) -> None:
+        """Sign and keep the capture, then show the patient's slip. ``live``: the creation
+        was first sent live and the service could not be reached: the capture goes under
+        that request's idempotency key (if the request did arrive, the service replays its
+        answer instead of a second DMP) and the outbox owns the key from then on."""
         import asyncio
         from datetime import UTC, datetime
 
@@ -1266,6 +1276,7 @@ class ProclientApp(App):
                 raise DomainError(
                     "NOT_CONNECTED", _("Connectez-vous avec votre carte CPS pour continuer.")
                 )
+            request = flow.request() if live else None
         except DomainError as error:
             screen.post_message(JobFailed("create", error.code, error.message))
             return
@@ -1273,9 +1284,20 @@ class ProclientApp(App):
         self.creating = True
 
         async def record():
+            key = None
+            if request is not None:
+                key = await asyncio.to_thread(self.creation.key_for, request)
             entry_id = await asyncio.to_thread(
-                self.outbox.record, held, document, consent, representative, credential
+                self.outbox.record,
+                held,
+                document,
+                consent,
+                representative,
+                credential,
+                key,
             )
+            if request is not None:
+                await asyncio.to_thread(self.creation.forget, request)
             flow.was_recorded(entry_id)
             slip = RecordedSlip(
                 held.display_name,

@@ -437,11 +437,27 @@ class CreationFlow:
         )
 
     def capture_parts(self) -> tuple[HeldIdentity, Document, Consent, LegalRepresentative | None]:
-        """Offline: what is recorded (and signed) for this patient."""
+        """What is recorded (and signed) for this patient: offline, or online when the live
+        creation could not reach the service (the network went at the summary): a creation
+        only, without online access (its password is handed over on paper at the creation)."""
         self._expect(Step.SUMMARY)
-        if not self.offline or self.held is None or self.document is None:
+        if self.offline:
+            document = self.document
+        else:
+            if self.action is not Action.CREATION:
+                raise DomainError(
+                    "RECORD_CREATION_ONLY",
+                    _(
+                        "Seule une création peut être enregistrée sur ce poste : réessayez la "
+                        "réactivation quand le service répondra."
+                    ),
+                )
+            if self.web_access is not None:
+                raise refusal("WEB_ACCESS_OFFLINE")
+            document = self.identity.document if self.identity is not None else None
+        if self.held is None or document is None:
             raise DomainError("STEP", _("Cette action n'est pas possible à cette étape."))
-        return self.held, self.document, self.consent, self.legal_representative
+        return self.held, document, self.consent, self.legal_representative
 
     def completed(self, result: CreationResult) -> None:
         self._expect(Step.SUMMARY)

@@ -199,6 +199,12 @@ class PasswordReissueRequested(Intent):
 
 
 @dataclass
+class RecordRequested(Intent):
+    """F9 on the summary after the service could not be reached: record the creation on
+    the workstation instead (sent when the service answers)."""
+
+
+@dataclass
 class SlipPrintRequested(Intent):
     """F5 on the recorded screen: print the patient's slip (never saved)."""
 

@@ -240,6 +240,7 @@ KEY_IDS: frozenset[str] = frozenset(
         # proclient/screens/summary.py
         "create",
         "record",
+        "record_instead",
         # proclient/screens/recorded.py
         "print_slip",
         # proclient/screens/outbox.py

@@ -181,14 +181,24 @@ class OutboxController:
         consent: Consent,
         legal_representative: LegalRepresentative | None,
         credential,
+        idempotency_key: str | None = None,
     ) -> str:
         """Sign and keep one capture (blocking: the card signs, the file is fsynced); its id.
-        Raises DomainError when it could not be kept (nothing is said « enregistrée » then)."""
+        ``idempotency_key``: the key of a live request that may have reached the service (the
+        service then replays its answer). Raises DomainError when it could not be kept
+        (nothing is said « enregistrée » then)."""
         from proclient.outbox.entry import capture
 
         if self.outbox is None:
             raise DomainError("OUTBOX_UNAVAILABLE", _no_outbox())
-        entry = capture(held, document, consent, legal_representative, credential)
+        entry = capture(
+            held,
+            document,
+            consent,
+            legal_representative,
+            credential,
+            idempotency_key=idempotency_key,
+        )
         try:
             entry_id = self.outbox.put(entry)
         except OSError:

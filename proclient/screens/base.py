@@ -48,6 +48,8 @@ class ScreenContext:
     authenticated: bool = False
     offline_session: bool = False
     """The CPS is unlocked but the service could not be reached: creations are recorded."""
+    outbox: bool = False
+    """Creations can be recorded on this workstation (an outbox is wired)."""
 
 
 class BaseScreen(Screen):

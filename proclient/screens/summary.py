@@ -9,7 +9,7 @@ from textual.widgets import Static
 from proclient.domain import Action, format_nir, mask_mobile
 from proclient.flow import CreationFlow
 from proclient.i18n import N_, _
-from proclient.messages import CreateRequested, JobFailed
+from proclient.messages import CreateRequested, JobFailed, RecordRequested
 from proclient.screens.base import StepScreen
 
 
@@ -108,11 +108,16 @@ class SummaryScreen(StepScreen):
     BINDINGS = [
         Binding("enter", "create_online", _("Créer le DMP"), id="create"),
         Binding("enter", "record_offline", _("Enregistrer"), id="record"),
+        Binding("f9", "record_instead", _("Enregistrer"), id="record_instead"),
     ]
+
+    # After a failure, the service unreachable: F9 records the creation on the workstation.
+    UNREACHABLE = ("SERVICE_UNAVAILABLE", "SERVICE_TLS_REFUSED")
 
     def __init__(self, flow, context) -> None:
         super().__init__(flow, context)
         self.sending = False
+        self.record_offered = False
 
     def compose_body(self) -> ComposeResult:
         yield Static("\n".join(summary_lines(self.flow)), id="summary")
@@ -149,7 +154,17 @@ class SummaryScreen(StepScreen):
             return not self.flow.offline
         if action == "record_offline":
             return self.flow.offline
+        if action == "record_instead":
+            return self.record_offered
         return super().check_action(action, parameters)
+
+    def action_record_instead(self) -> None:
+        if not self.record_offered or self.sending:
+            return
+        self.clear_error()
+        self.sending = True
+        self.query_one("#state", Static).update(_("Enregistrement sur ce poste…"))
+        self.post_message(RecordRequested())
 
     def action_create_online(self) -> None:
         self.action_next()
@@ -159,9 +174,27 @@ class SummaryScreen(StepScreen):
 
     def on_job_failed(self, failure: JobFailed) -> None:
         self.sending = False
-        self.query_one("#state", Static).update(
-            _("Entrée ou F8 pour réessayer ; Échap pour corriger.")
-            if self.flow.offline
-            else _("Entrée ou F8 pour réessayer (sans risque de doublon) ; Échap pour corriger.")
+        flow = self.flow
+        self.record_offered = (
+            self.station.outbox
+            and not flow.offline
+            and failure.code in self.UNREACHABLE
+            and flow.action is Action.CREATION
         )
+        self.refresh_bindings()
+        if self.record_offered and flow.web_access is None:
+            text = _(
+                "Service injoignable : F9 enregistre la création sur ce poste (faite au retour "
+                "du réseau, sans doublon) ; Entrée réessaie ; Échap pour corriger."
+            )
+        elif self.record_offered:
+            text = _(
+                "Service injoignable : pour enregistrer la création sur ce poste, retirez "
+                "d'abord l'accès en ligne (Échap jusqu'à l'étape 4) ; Entrée réessaie."
+            )
+        elif flow.offline:
+            text = _("Entrée ou F8 pour réessayer ; Échap pour corriger.")
+        else:
+            text = _("Entrée ou F8 pour réessayer (sans risque de doublon) ; Échap pour corriger.")
+        self.query_one("#state", Static).update(text)
         self.show_error(failure.message)

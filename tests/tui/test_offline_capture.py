@@ -336,3 +336,39 @@ async def test_a_closed_dmp_keeps_the_entry_with_its_reason(app_factory, setting
         assert "proposez-lui sa réactivation" in _words(app)
         assert app.outbox.pending == 1
         assert not list(settings.paths.receipts_dir.glob("accuse-*.pdf"))
+
+
+async def test_the_network_gone_at_the_summary_f9_records_the_creation_instead(
+    app_factory, settings
+):
+    """Signed in, INSi and the existence test done, the consent given: the network goes as
+    Enter is pressed on the summary. F9 records the creation (under the live request's key)
+    and it is created once when the network is back."""
+    from proclient.screens.recorded import RecordedScreen
+    from tests.tui_support import connect, through_consent_and_online
+
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await insert(pilot, app, "legoff")
+        await pilot.press("enter")
+        await connect(pilot, app)
+        await through_consent_and_online(pilot, app)
+        await pilot.press("f12")  # the network goes
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: "F9 enregistre la création" in _words(app), timeout=30, what="offered"
+        )
+        assert "f9 Enregistrer" in _words(app)
+        pending = settings.paths.data_dir / "pending"
+        live_keys = [(path, path.read_text().strip()) for path in pending.glob("*.key")]
+        assert len(live_keys) == 1  # the live request's key waits in the journal
+        await pilot.press("f9")
+        await wait_until(pilot, lambda: isinstance(app.screen, RecordedScreen), what="recorded")
+        assert not list((settings.paths.data_dir / "pending").glob("*.key"))  # the outbox owns it
+        entry = app.outbox.get(app.outbox.summaries[0].id)
+        assert entry.capture.document.value == "passport"
+        assert entry.idempotency_key == live_keys[0][1]  # sent under the live request's key
+        await pilot.press("enter")
+        await pilot.press("f12")  # back
+        await wait_until(pilot, lambda: app.outbox.pending == 0, timeout=30, what="created")
+        assert len(list(settings.paths.receipts_dir.glob("accuse-*.pdf"))) == 1
