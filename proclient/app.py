@@ -1222,6 +1222,15 @@ class ProclientApp(App):
         async def create():
             import asyncio
 
+            if (
+                self.creation.probe.state is Reachability.UNREACHABLE
+                and await self.creation.check() is Reachability.UNREACHABLE
+            ):
+                # Known gone and still gone (one health check, 3 s at most): say it now
+                # rather than after the write's 20 s of retries. Nothing was sent.
+                from proclient.domain import refusal
+
+                raise refusal("SERVICE_UNAVAILABLE")
             result = await self.creation.submit(request)
             self.flow.completed(result)
             receipt = CreationReceipt(

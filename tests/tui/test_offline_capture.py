@@ -338,37 +338,70 @@ async def test_a_closed_dmp_keeps_the_entry_with_its_reason(app_factory, setting
         assert not list(settings.paths.receipts_dir.glob("accuse-*.pdf"))
 
 
-async def test_the_network_gone_at_the_summary_f9_records_the_creation_instead(
+async def _to_summary_online(pilot, app) -> None:
+    from tests.tui_support import connect, through_consent_and_online
+
+    await insert(pilot, app, "legoff")
+    await pilot.press("enter")
+    await connect(pilot, app)
+    await through_consent_and_online(pilot, app)
+
+
+async def test_the_network_known_gone_at_the_summary_says_so_at_once_and_f9_records(
     app_factory, settings
 ):
-    """Signed in, INSi and the existence test done, the consent given: the network goes as
-    Enter is pressed on the summary. F9 records the creation (under the live request's key)
+    """Signed in, INSi and the existence test done, the consent given: the network goes
+    (the probe sees it) before Enter on the summary. Nothing is sent: the failure is said
+    after one health check, not after the write's 20 s of retries; F9 records the creation
     and it is created once when the network is back."""
     from proclient.screens.recorded import RecordedScreen
-    from tests.tui_support import connect, through_consent_and_online
 
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
-        await insert(pilot, app, "legoff")
-        await pilot.press("enter")
-        await connect(pilot, app)
-        await through_consent_and_online(pilot, app)
-        await pilot.press("f12")  # the network goes
+        await _to_summary_online(pilot, app)
+        await pilot.press("f12")  # the network goes; the probe checks at once
+        await wait_until(
+            pilot,
+            lambda: app.creation.probe.state is Reachability.UNREACHABLE,
+            what="probe",
+        )
         await pilot.press("enter")
         await wait_until(
-            pilot, lambda: "F9 enregistre la création" in _words(app), timeout=30, what="offered"
+            pilot, lambda: "F9 enregistre la création" in _words(app), timeout=8, what="offered"
         )
         assert "f9 Enregistrer" in _words(app)
-        pending = settings.paths.data_dir / "pending"
-        live_keys = [(path, path.read_text().strip()) for path in pending.glob("*.key")]
-        assert len(live_keys) == 1  # the live request's key waits in the journal
         await pilot.press("f9")
         await wait_until(pilot, lambda: isinstance(app.screen, RecordedScreen), what="recorded")
-        assert not list((settings.paths.data_dir / "pending").glob("*.key"))  # the outbox owns it
-        entry = app.outbox.get(app.outbox.summaries[0].id)
-        assert entry.capture.document.value == "passport"
-        assert entry.idempotency_key == live_keys[0][1]  # sent under the live request's key
+        assert not list((settings.paths.data_dir / "pending").glob("*.key"))
         await pilot.press("enter")
         await pilot.press("f12")  # back
         await wait_until(pilot, lambda: app.outbox.pending == 0, timeout=30, what="created")
         assert len(list(settings.paths.receipts_dir.glob("accuse-*.pdf"))) == 1
+
+
+async def test_the_network_gone_unnoticed_at_the_summary_records_under_the_live_key(
+    app_factory, settings
+):
+    """The network goes without the probe knowing yet: the live creation is tried for its
+    write budget, its key waits in the journal; F9 records the creation under that key (had
+    the request reached the service, it would replay its answer: tests/service), and the
+    outbox owns the key from then on."""
+    from proclient.screens.recorded import RecordedScreen
+
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await _to_summary_online(pilot, app)
+        app.wiring.network.cut = True  # no F12: the probe does not know
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: "F9 enregistre la création" in _words(app), timeout=40, what="offered"
+        )
+        pending = settings.paths.data_dir / "pending"
+        live_keys = [path.read_text().strip() for path in pending.glob("*.key")]
+        assert len(live_keys) == 1  # the live request's key waits in the journal
+        await pilot.press("f9")
+        await wait_until(pilot, lambda: isinstance(app.screen, RecordedScreen), what="recorded")
+        assert not list(pending.glob("*.key"))  # the outbox owns it
+        entry = app.outbox.get(app.outbox.summaries[0].id)
+        assert entry.idempotency_key == live_keys[0]  # sent under the live request's key
+        assert entry.capture.document.value == "passport"
