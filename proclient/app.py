@@ -163,6 +163,7 @@ class ProclientApp(App):
         self.creating = False  # from Enter on the summary until the accusé is saved
         self._step_behind_lock = False  # the flow moved while locked (a card pulled, read)
         self._insi_query = None  # the last INSi look-up asked, for F5 after a failure
+        self._tampered_said: set[str] = set()  # outbox entries already reported as changed
         if wiring.keymap:
             self.set_keymap(dict(wiring.keymap))
 
@@ -401,12 +402,14 @@ class ProclientApp(App):
             parts.append(
                 _("{n} création(s) retenue(s) : F7 sur l'accueil dit pourquoi.", n=len(report.held))
             )
-        if report.tampered:
+        tampered = [i for i in report.tampered if not quiet or i not in self._tampered_said]
+        self._tampered_said.update(report.tampered)  # a background run says each once
+        if tampered:
             parts.append(
                 _(
                     "{n} création(s) enregistrée(s) modifiée(s) sur le disque : refusée(s), non "
                     "envoyée(s).",
-                    n=len(report.tampered),
+                    n=len(tampered),
                 )
             )
         if report.others and not quiet:
@@ -420,9 +423,7 @@ class ProclientApp(App):
         if report.stopped is not None:
             parts.append(report.stopped.message)
         if parts:
-            severity = (
-                "warning" if (report.held or report.tampered or report.stopped) else "information"
-            )
+            severity = "warning" if (report.held or tampered or report.stopped) else "information"
             self.notify(" ".join(parts), severity=severity, timeout=TOAST_MAX_SECONDS)
         elif not quiet:
             self.notify(_("Aucune création à envoyer."))

@@ -405,3 +405,33 @@ async def test_the_network_gone_unnoticed_at_the_summary_records_under_the_live_
         entry = app.outbox.get(app.outbox.summaries[0].id)
         assert entry.idempotency_key == live_keys[0]  # sent under the live request's key
         assert entry.capture.document.value == "passport"
+
+
+async def test_a_tampered_entry_is_refused_and_said_once_not_at_every_probe(app_factory, settings):
+    """An entry changed on disk is never sent; it is said when the professional sends, and
+    the background sends after each health check do not repeat it every 30 seconds."""
+    import asyncio
+
+    app = app_factory(_cut)
+    async with app.run_test(size=SIZE) as pilot:
+        await record_offline(pilot, app)
+        await pilot.press("enter")
+    (path,) = (settings.paths.demo_dir / "outbox").glob("*.entry")
+    raw = bytearray(path.read_bytes())
+    at = raw.index(b'"ct":"') + 20
+    raw[at] = ord("A") if raw[at] != ord("A") else ord("B")
+    path.write_bytes(bytes(raw))
+
+    again = app_factory()
+    async with again.run_test(size=SIZE) as pilot:
+        await _open_outbox_and_sign_in(pilot, again)
+        await wait_until(pilot, lambda: "altérée" in _words(again), what="listed as altered")
+        await wait_until(pilot, lambda: notified(again, "modifiée(s) sur le disque"), what="said")
+        for _ in range(3):  # what each health check does while the service answers
+            again.send_outbox()
+            await asyncio.sleep(0.3)
+            await pilot.pause()
+        said = [n for n in again.notices if "modifiée(s) sur le disque" in n]
+        assert len(said) == 1
+        assert path.exists()  # kept for the professional to see, never sent
+        assert not list(settings.paths.receipts_dir.glob("accuse-*.pdf"))
