@@ -34,7 +34,7 @@ from proclient.flow import (
     typed_identity,
     typed_sex,
 )
-from proclient.i18n import _
+from proclient.i18n import N_, _
 from proclient.jobs import JobRunner
 from proclient.messages import (
     BackRequested,
@@ -322,7 +322,7 @@ class ProclientApp(App):
     def _can_send(self) -> tuple[bool, str]:
         if self.creation.probe.state is not Reachability.REACHABLE:
             return False, _(
-                "Service DMP {state} : les créations seront envoyées à son retour.",
+                "Service DMP : {state} ; les créations seront envoyées dès qu'il répondra.",
                 state=self.creation.probe.label(),
             )
         if not self.session.authenticated:
@@ -1336,15 +1336,21 @@ class ProclientApp(App):
             self._print_slip()
         self.send_outbox()  # the service may have come back meanwhile
 
-    def _print_slip(self) -> None:
+    def _print(self, name: str, call, sent: str) -> None:
+        """Print in a thread; ``sent``: what to say (a message id, N_) with the job id."""
         self.jobs.run(
+            name,
+            call,
+            thread=True,
+            done=lambda job: self.notify(_(sent, job=job)),
+            failed=self._print_failed,
+        )
+
+    def _print_slip(self) -> None:
+        self._print(
             "print-slip",
             self.paper.print_slip,
-            thread=True,
-            done=lambda job: self.notify(
-                _("Récépissé envoyé à l'imprimante (tâche {job}).", job=job)
-            ),
-            failed=self._print_failed,
+            N_("Récépissé envoyé à l'imprimante (tâche {job})."),
         )
 
     def on_slip_print_requested(self, message: SlipPrintRequested) -> None:
@@ -1352,12 +1358,10 @@ class ProclientApp(App):
             self._print_slip()
 
     def _print_receipt(self, path: Path | None = None) -> None:
-        self.jobs.run(
+        self._print(
             "print-receipt",
             lambda: self.paper.print_receipt(path),
-            thread=True,
-            done=lambda job: self.notify(_("Accusé envoyé à l'imprimante (tâche {job}).", job=job)),
-            failed=self._print_failed,
+            N_("Accusé envoyé à l'imprimante (tâche {job})."),
         )
 
     def _print_failed(self, failure: JobFailed) -> None:
@@ -1369,14 +1373,10 @@ class ProclientApp(App):
     def on_secrets_print_requested(self, message: SecretsPrintRequested) -> None:
         if self.paper.secrets is None:
             return
-        self.jobs.run(
+        self._print(
             "print-secrets",
             self.paper.print_secrets,
-            thread=True,
-            done=lambda job: self.notify(
-                _("Feuille de codes envoyée à l'imprimante (tâche {job}).", job=job)
-            ),
-            failed=self._print_failed,
+            N_("Feuille de codes envoyée à l'imprimante (tâche {job})."),
         )
 
     def on_password_reissue_requested(self, message: PasswordReissueRequested) -> None:

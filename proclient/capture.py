@@ -73,20 +73,8 @@ class Capture:
                     "birthplace": held.birthplace,
                 },
                 "document": self.document.value,
-                "consent": {
-                    "creation": consent.creation,
-                    "samu_access": consent.samu_access,
-                    "break_glass_access": consent.break_glass_access,
-                },
-                "legal_representative": (
-                    {
-                        "relationship": rep.relationship.value,
-                        "last_name": rep.last_name,
-                        "first_name": rep.first_name,
-                    }
-                    if rep
-                    else None
-                ),
+                "consent": consent.fields(),
+                "legal_representative": rep.fields() if rep else None,
             }
         )
 

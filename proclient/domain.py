@@ -371,6 +371,14 @@ class LegalRepresentative:
     def display(self) -> str:
         return f"{self.last_name} {self.first_name} ({self.relationship.label})"
 
+    def fields(self) -> dict[str, str]:
+        """As the service's JSON (and the offline consent record) carry it."""
+        return {
+            "relationship": self.relationship.value,
+            "last_name": self.last_name,
+            "first_name": self.first_name,
+        }
+
 
 def make_legal_representative(code: str, last_name: str, first_name: str) -> LegalRepresentative:
     """Validate and build a legal representative from what was typed."""
@@ -396,6 +404,14 @@ class Consent:
     creation: bool = False
     samu_access: bool = True
     break_glass_access: bool = True
+
+    def fields(self) -> dict[str, bool]:
+        """As the service's JSON (and the offline consent record) carry it."""
+        return {
+            "creation": self.creation,
+            "samu_access": self.samu_access,
+            "break_glass_access": self.break_glass_access,
+        }
 
     @property
     def codes(self) -> tuple[str, ...]:

@@ -49,6 +49,7 @@ from proclient.identity import (
     differences,
     documents_for,
     identity_status,
+    insi_query_for,
     insi_refusal,
     normalize_birthplace,
     traits_query,
@@ -202,17 +203,9 @@ class CreationFlow:
         """The look-up to make first: by the card when it carries the beneficiary's own NIR,
         by the traits otherwise (TRAITS_INCOMPLETE when the sex is unknown: a card without
         the beneficiary's NIR does not carry it; the professional then gives it)."""
-        held = self.held
-        if held is None:
+        if self.held is None:
             raise refusal("INSI_MISSING")
-        if held.by_card:
-            assert held.nir is not None
-            return CardQuery(
-                held.last_name, held.first_name, held.birth_date, held.nir, held.rank or 1
-            )
-        return traits_query(
-            held.last_name, held.first_name, held.sex, held.birth_date, held.birthplace
-        )
+        return insi_query_for(self.held)
 
     def insi_answered(self, answer: InsiAnswer) -> None:
         """INSi answered: with one identity, compare it with the identity held; with none

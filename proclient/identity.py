@@ -160,6 +160,16 @@ def traits_query(
     )
 
 
+def insi_query_for(held: HeldIdentity) -> CardQuery | TraitsQuery:
+    """The look-up to make for ``held``: by the card when it carries the beneficiary's own
+    NIR, by the traits otherwise (TRAITS_INCOMPLETE when the sex is unknown: a card without
+    the beneficiary's NIR does not carry it)."""
+    if held.by_card:
+        assert held.nir is not None
+        return CardQuery(held.last_name, held.first_name, held.birth_date, held.nir, held.rank or 1)
+    return traits_query(held.last_name, held.first_name, held.sex, held.birth_date, held.birthplace)
+
+
 # --- INSi's answer ----------------------------------------------------------------------------
 
 

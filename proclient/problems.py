@@ -104,6 +104,16 @@ def problem_message(code: str) -> str | None:
             "Ce numéro n'est pas un mobile : les codes d'accès partent par SMS."
         ),
         # Identity vigilance (proclient.identity; ../shared/DOMAIN.md §5)
+        # The workstation's outbox of creations recorded offline (proclient.outbox)
+        "OUTBOX_TAMPERED": _(
+            "Une création enregistrée a été modifiée sur le disque : elle est refusée et ne "
+            "sera pas envoyée."
+        ),
+        "OUTBOX_KEY_MISSING": _(
+            "La clé de chiffrement des créations enregistrées est introuvable : les "
+            "créations en attente ne peuvent pas être lues sur ce poste."
+        ),
+        "OUTBOX_UNKNOWN": _("Cette création enregistrée n'existe plus."),
         # Creations captured offline (proclient.capture)
         "CAPTURE_INVALID": _(
             "Le consentement enregistré hors connexion n'a pas pu être vérifié (signature, "

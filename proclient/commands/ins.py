@@ -15,6 +15,7 @@ stderr; the exit codes are in proclient/commands/__init__.py and the README.
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from proclient.i18n import _
@@ -255,24 +256,34 @@ def unlock_credential(args, source):
         wipe(pin)
 
 
-async def _ask(args, binding, query):
-    """Unlock the credential (the code typed now: a command line may block), open the
-    service session, ask INSi; the session is forgotten and the card logged out after."""
-    from proclient.identity import CardQuery
-
+@contextlib.asynccontextmanager
+async def signed_in(args, binding):
+    """The service session of a command: the credential unlocked with the code typed now (a
+    command line may block), then the login; afterwards, whatever happens, the session is
+    forgotten, the client closed and the card logged out. Yields the client and the
+    credential."""
     client, credential = binding.client, None
     try:
         credential = unlock_credential(args, binding.credentials)
         await client.login(credential)
-        if isinstance(query, CardQuery):
-            return await client.insi_by_card(query)
-        return await client.insi_by_traits(query)
+        yield client, credential
     finally:
         client.forget_session()
         await client.aclose()
         close = getattr(credential, "close", None)
         if close is not None:
             close()
+
+
+async def _ask(args, binding, query):
+    """Unlock the credential (the code typed now: a command line may block), open the
+    service session, ask INSi; the session is forgotten and the card logged out after."""
+    from proclient.identity import CardQuery
+
+    async with signed_in(args, binding) as (client, _credential):
+        if isinstance(query, CardQuery):
+            return await client.insi_by_card(query)
+        return await client.insi_by_traits(query)
 
 
 # --- the answer ---------------------------------------------------------------------------------

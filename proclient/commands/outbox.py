@@ -61,34 +61,13 @@ def configure(parser) -> None:
 # --- words ------------------------------------------------------------------------------------
 
 
-def state_label(state) -> str:
-    from proclient.outbox.port import EntryState
-
-    return {
-        EntryState.PENDING: _("en attente"),
-        EntryState.SENDING: _("envoi en cours"),
-        EntryState.HELD: _("retenue"),
-        EntryState.TAMPERED: _("altérée"),
-    }[state]
-
-
 def reason_message(code: str) -> str:
     """The French sentence for a reason code ("" when none is known), without the TUI's
     keys."""
     from proclient.commands.ins import TUI_KEYS
-    from proclient.outbox.port import EntryTampered, OutboxKeyMissing, UnknownEntry
     from proclient.problems import problem_message
 
-    if not code:
-        return ""
-    outbox_errors = {
-        "OUTBOX_TAMPERED": EntryTampered,
-        "OUTBOX_KEY_MISSING": OutboxKeyMissing,
-        "OUTBOX_UNKNOWN": UnknownEntry,
-    }
-    if code in outbox_errors:
-        return outbox_errors[code]().message
-    return TUI_KEYS.sub("", problem_message(code) or "")
+    return TUI_KEYS.sub("", problem_message(code) or "") if code else ""
 
 
 def _reason_text(code: str) -> str:
@@ -169,7 +148,7 @@ def _list(args, outbox) -> int:
     for summary in summaries:
         print(
             f"{summary.id:<32}  {_local(summary.captured_at):<16}  "
-            f"{summary.id_nat or '—':<13}  {state_label(summary.state)}"
+            f"{summary.id_nat or '—':<13}  {summary.state.label}"
         )
         if summary.reason:
             print("    " + _("motif : {reason}", reason=_reason_text(summary.reason)))
@@ -197,11 +176,7 @@ def _show(args, outbox) -> int:
             {
                 "reason_message": reason_message(summary.reason) or None,
                 "document": {"code": capture.document.value, "label": capture.document.label},
-                "consent": {
-                    "creation": consent.creation,
-                    "samu_access": consent.samu_access,
-                    "break_glass_access": consent.break_glass_access,
-                },
+                "consent": consent.fields(),
                 "legal_representative": (
                     {
                         "relationship": representative.relationship.value,
@@ -223,7 +198,7 @@ def _show(args, outbox) -> int:
         (_("Identifiant"), summary.id),
         (_("Recueillie le"), _local(summary.captured_at)),
         (_("Professionnel (idNat)"), summary.id_nat),
-        (_("État"), state_label(summary.state)),
+        (_("État"), summary.state.label),
     ]
     if summary.reason:
         rows.append((_("Motif"), _reason_text(summary.reason)))
@@ -264,28 +239,19 @@ class _FilingPaper:
 async def _send_run(args, binding, controller, paper, demo: bool):
     """Unlock the credential, open the session, send; the session is forgotten and the card
     logged out after, whatever happens."""
-    from proclient.commands.ins import CommandExit, unlock_credential
+    from proclient.commands.ins import CommandExit, signed_in
     from proclient.controllers.outbox import receipt_filer
 
-    client, credential = binding.client, None
     try:
-        try:
-            credential = unlock_credential(args, binding.credentials)
-        except CommandExit as failure:
-            raise _Failure(failure.code, failure.message) from None
-        await client.login(credential)
-        professional = credential.professional
-        filing = _FilingPaper(paper)
-        report = await controller.send(
-            client, professional, receipt_filer(filing, professional, demo), only=args.id
-        )
-        return report, filing.paths
-    finally:
-        client.forget_session()
-        await client.aclose()
-        close = getattr(credential, "close", None)
-        if close is not None:
-            close()
+        async with signed_in(args, binding) as (client, credential):
+            professional = credential.professional
+            filing = _FilingPaper(paper)
+            report = await controller.send(
+                client, professional, receipt_filer(filing, professional, demo), only=args.id
+            )
+            return report, filing.paths
+    except CommandExit as failure:
+        raise _Failure(failure.code, failure.message) from None
 
 
 def report_json(report, paths) -> dict:

@@ -51,11 +51,10 @@ from proclient.identity import (
     Document,
     HeldIdentity,
     IdentityCheck,
-    TraitsQuery,
     differences,
     identity_status,
+    insi_query_for,
     insi_refusal,
-    traits_query,
 )
 from proclient.outbox.port import (
     EntryState,
@@ -120,14 +119,6 @@ class SendReport:
 
 
 OnCreated = Callable[[str, CreationRequest, CreationResult, Capture], Awaitable[None]]
-
-
-def insi_query(held: HeldIdentity) -> CardQuery | TraitsQuery:
-    """The look-up the live flow would make for ``held`` (see CreationFlow.insi_query)."""
-    if held.by_card:
-        assert held.nir is not None
-        return CardQuery(held.last_name, held.first_name, held.birth_date, held.nir, held.rank or 1)
-    return traits_query(held.last_name, held.first_name, held.sex, held.birth_date, held.birthplace)
 
 
 class OutboxController:
@@ -215,12 +206,6 @@ class OutboxController:
         log.info("INSi identity accepted for entry %s", entry_id)
         self.refresh()
 
-    def retry(self, entry_id: str) -> None:
-        """Back to pending (blocking): the next send tries it again."""
-        assert self.outbox is not None
-        self.outbox.mark(entry_id, EntryState.PENDING, "")
-        self.refresh()
-
     def drop(self, entry_id: str) -> None:
         """The professional gives the creation up (blocking): the entry leaves the disk."""
         assert self.outbox is not None
@@ -284,7 +269,7 @@ class OutboxController:
             log.info("entry %s held (%s)", entry_id, reason)
 
         try:
-            query = insi_query(held)
+            query = insi_query_for(held)
         except DomainError as error:
             await hold(error.code)
             return
@@ -351,31 +336,12 @@ async def _process_lock(path: Path):
         held.__exit__(None, None, None)
 
 
-def state_label(state: EntryState) -> str:
-    from proclient.i18n import _
-
-    return {
-        EntryState.PENDING: _("en attente"),
-        EntryState.SENDING: _("envoi en cours"),
-        EntryState.HELD: _("retenue"),
-        EntryState.TAMPERED: _("altérée"),
-    }[state]
-
-
-def reason_text(reason: str) -> str:
-    """The reason's French sentence ("" for none)."""
-    from proclient.problems import problem_message
-
-    if not reason:
-        return ""
-    return problem_message(reason) or reason
-
-
 def detail_lines(entry_id: str, entry: OutboxEntry, summaries: list[EntrySummary]) -> list[str]:
     """One entry for the professional who recorded it (the outbox screen only: the list
     names nobody): the identity held, the document, the choices, where it stands and why."""
     from proclient.domain import format_nir
     from proclient.i18n import _
+    from proclient.problems import problem_message
 
     capture, held = entry.capture, entry.capture.held
     summary = next((s for s in summaries if s.id == entry_id), None)
@@ -404,9 +370,9 @@ def detail_lines(entry_id: str, entry: OutboxEntry, summaries: list[EntrySummary
     if entry.accepted:
         lines.append(_("Identité de l'INSi acceptée malgré les différences."))
     if summary is not None:
-        lines.append(_("État : {state}", state=state_label(summary.state)))
+        lines.append(_("État : {state}", state=summary.state.label))
         if summary.reason:
-            lines.append(reason_text(summary.reason))
+            lines.append(problem_message(summary.reason) or summary.reason)
     return lines
 
 
@@ -440,4 +406,4 @@ def _no_outbox() -> str:
     )
 
 
-__all__ = ["OutboxController", "OutboxError", "SendReport", "insi_query", "receipt_filer"]
+__all__ = ["OutboxController", "OutboxError", "SendReport", "receipt_filer"]

@@ -44,25 +44,3 @@ def capture(
         signature=credential.sign(record.record()),
         certificate_pem=credential.certificate_pem,
     )
-
-
-def signature_is_valid(entry: OutboxEntry) -> bool:
-    """Whether the entry's signature is its certificate's over its consent record (RSA
-    PKCS#1 v1.5, SHA-256, as :meth:`Credential.sign`). The service does its own check, with
-    the certificate chain; this one lets the workstation refuse a forged record early."""
-    from cryptography import x509
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding, rsa
-
-    try:
-        key = x509.load_pem_x509_certificate(entry.certificate_pem).public_key()
-    except ValueError:
-        return False
-    if not isinstance(key, rsa.RSAPublicKey):
-        return False
-    try:
-        key.verify(entry.signature, entry.record, padding.PKCS1v15(), hashes.SHA256())
-    except InvalidSignature:
-        return False
-    return True

@@ -10,6 +10,7 @@ from typing import Protocol
 from proclient.capture import Capture, CaptureProof
 from proclient.domain import DomainError
 from proclient.i18n import _
+from proclient.problems import problem_message
 
 
 class EntryState(enum.StrEnum):
@@ -25,6 +26,16 @@ class EntryState(enum.StrEnum):
     with its reason for the professional to decide."""
     TAMPERED = "tampered"
     """Only in ``list``: the file was changed on disk and is refused."""
+
+    @property
+    def label(self) -> str:
+        """The state in words (the outbox screen, ``proclient outbox``)."""
+        return {
+            "pending": _("en attente"),
+            "sending": _("envoi en cours"),
+            "held": _("retenue"),
+            "tampered": _("altérée"),
+        }[self.value]
 
 
 @dataclass(frozen=True)
@@ -81,13 +92,7 @@ class EntryTampered(OutboxError):
     """The entry's file was changed on disk: it is refused, never sent."""
 
     def __init__(self) -> None:
-        super().__init__(
-            "OUTBOX_TAMPERED",
-            _(
-                "Une création enregistrée a été modifiée sur le disque : elle est refusée et ne "
-                "sera pas envoyée."
-            ),
-        )
+        super().__init__("OUTBOX_TAMPERED", problem_message("OUTBOX_TAMPERED") or "")
 
 
 class OutboxKeyMissing(OutboxError):
@@ -95,20 +100,14 @@ class OutboxKeyMissing(OutboxError):
     deleted): the entry cannot be read, but it is not reported as tampered."""
 
     def __init__(self) -> None:
-        super().__init__(
-            "OUTBOX_KEY_MISSING",
-            _(
-                "La clé de chiffrement des créations enregistrées est introuvable : les "
-                "créations en attente ne peuvent pas être lues sur ce poste."
-            ),
-        )
+        super().__init__("OUTBOX_KEY_MISSING", problem_message("OUTBOX_KEY_MISSING") or "")
 
 
 class UnknownEntry(OutboxError):
     """No entry under that id (already done, or never there)."""
 
     def __init__(self) -> None:
-        super().__init__("OUTBOX_UNKNOWN", _("Cette création enregistrée n'existe plus."))
+        super().__init__("OUTBOX_UNKNOWN", problem_message("OUTBOX_UNKNOWN") or "")
 
 
 class Outbox(Protocol):

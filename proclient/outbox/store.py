@@ -15,7 +15,6 @@ import json
 import os
 import re
 import secrets
-from datetime import datetime
 from pathlib import Path
 
 from proclient.capture import RecordInvalid, canonical_json, parse_record
@@ -126,8 +125,6 @@ class EncryptedOutbox:
             entry_id,
             {
                 "record": _b64(entry.record),
-                "id_nat": entry.id_nat,
-                "captured_at": entry.captured_at.isoformat(),
                 "idempotency_key": entry.idempotency_key,
                 "signature": _b64(entry.signature),
                 "certificate_pem": entry.certificate_pem.decode("ascii"),
@@ -165,11 +162,19 @@ class EncryptedOutbox:
                     EntrySummary(entry_id, None, "", EntryState.TAMPERED, "OUTBOX_TAMPERED")
                 )
                 continue
+            try:
+                # Who and when are the signed record's (not kept twice in the entry).
+                capture = parse_record(base64.b64decode(payload["record"], validate=True))
+            except (KeyError, TypeError, ValueError, RecordInvalid):
+                summaries.append(
+                    EntrySummary(entry_id, None, "", EntryState.TAMPERED, "OUTBOX_TAMPERED")
+                )
+                continue
             summaries.append(
                 EntrySummary(
                     id=entry_id,
-                    captured_at=datetime.fromisoformat(payload["captured_at"]),
-                    id_nat=payload["id_nat"],
+                    captured_at=capture.captured_at,
+                    id_nat=capture.id_nat,
                     state=EntryState(payload["state"]),
                     reason=payload["reason"],
                 )

@@ -88,6 +88,19 @@ def _yes_no_access(allowed: bool) -> str:
     return _("autorisé") if allowed else _("refusé")
 
 
+def _emergency_rows(consent) -> tuple[Row, Row]:
+    """The two emergency accesses, as the accusé and the slip say them."""
+    return (
+        Row(
+            _("Accès d'urgence par le médecin du SAMU (centre 15)"),
+            _yes_no_access(consent.samu_access),
+        ),
+        Row(
+            _("Accès en bris de glace (urgence vitale)"), _yes_no_access(consent.break_glass_access)
+        ),
+    )
+
+
 def _patient_section(request: CreationRequest) -> Section:
     """Who the DMP is for. Today that is INSi's identity (birth name, given names, sex, birth
     date), its INS with the OID's label, the RNIV status and the kind of document seen (never
@@ -196,14 +209,7 @@ def receipt_content(receipt: CreationReceipt) -> Document:
                     given,
                 ),
                 *captured,
-                Row(
-                    _("Accès d'urgence par le médecin du SAMU (centre 15)"),
-                    _yes_no_access(consent.samu_access),
-                ),
-                Row(
-                    _("Accès en bris de glace (urgence vitale)"),
-                    _yes_no_access(consent.break_glass_access),
-                ),
+                *_emergency_rows(consent),
             ),
         )
     )
@@ -274,14 +280,7 @@ def slip_content(slip: RecordedSlip) -> Document:
             _("Vos choix"),
             (
                 Row(_("Consentement à la création"), _("recueilli")),
-                Row(
-                    _("Accès d'urgence par le médecin du SAMU (centre 15)"),
-                    _yes_no_access(consent.samu_access),
-                ),
-                Row(
-                    _("Accès en bris de glace (urgence vitale)"),
-                    _yes_no_access(consent.break_glass_access),
-                ),
+                *_emergency_rows(consent),
             ),
         ),
         Section(

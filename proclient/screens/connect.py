@@ -252,14 +252,7 @@ class ConnectScreen(StepScreen):
             lines.append("  " + _("NIR {nir}", nir=format_nir(held.nir)))
         self.query_one("#compare", Static).update("\n".join(lines))
         self.query_one("#differences", Static).update("")
-        documents = self.query_one("#documents", OptionList)
-        if documents.option_count != len(flow.documents):
-            documents.clear_options()
-            documents.add_options(Option(d.label, id=d.value) for d in flow.documents)
-            documents.highlighted = 0
-        for index, document in enumerate(flow.documents):
-            mark = "(•)" if flow.document is document else "( )"
-            documents.replace_option_prompt_at_index(index, f"{mark} {document.label}")
+        documents = self._show_documents(flow.document)
         self.query_one("#identity").display = True
         self.retry_possible = True  # F5: the service again (the live flow, if it answers)
         if flow.document is None:
@@ -338,18 +331,24 @@ class ConnectScreen(StepScreen):
                 else _("Aucune différence avec la saisie.")
             )
         self.query_one("#differences", Static).update(text)
-        documents = self.query_one("#documents", OptionList)
-        if documents.option_count != len(flow.documents):
-            documents.clear_options()
-            documents.add_options(Option(d.label, id=d.value) for d in flow.documents)
-            documents.highlighted = 0
-        for index, document in enumerate(flow.documents):
-            mark = "(•)" if check.document is document else "( )"
-            documents.replace_option_prompt_at_index(index, f"{mark} {document.label}")
+        documents = self._show_documents(check.document)
         self.query_one("#identity").display = True
         self._show_status()
         if check.document is None:
             documents.focus()
+
+    def _show_documents(self, chosen: Document | None) -> OptionList:
+        """The documents offered for this patient, « (•) » before the one chosen."""
+        documents = self.query_one("#documents", OptionList)
+        offered = self.flow.documents
+        if documents.option_count != len(offered):
+            documents.clear_options()
+            documents.add_options(Option(d.label, id=d.value) for d in offered)
+            documents.highlighted = 0
+        for index, document in enumerate(offered):
+            mark = "(•)" if chosen is document else "( )"
+            documents.replace_option_prompt_at_index(index, f"{mark} {document.label}")
+        return documents
 
     def _show_status(self) -> None:
         check = self.flow.identity

@@ -31,16 +31,8 @@ from proclient.screens.base import BaseScreen
 from proclient.widgets.pin import PinEntry
 
 
-def _state_label(state: str) -> str:
-    return {
-        "pending": _("en attente"),
-        "sending": _("envoi en cours"),
-        "held": _("retenue"),
-        "tampered": _("altérée"),
-    }.get(state, state)
-
-
 def _reason(reason: str) -> str:
+    """A held entry's reason in one sentence ("" for none)."""
     from proclient.problems import problem_message
 
     return (problem_message(reason) or reason) if reason else ""
@@ -74,7 +66,7 @@ def summary_line(summary) -> str:
         else "--/-- --:--"
     )
     reason = f" — {reason_label(summary.reason)}" if summary.reason else ""
-    return f"{when}  {summary.id_nat or '?':<12}  {_state_label(summary.state.value)}{reason}"
+    return f"{when}  {summary.id_nat or '?':<12}  {summary.state.label}{reason}"
 
 
 class OutboxScreen(BaseScreen):
@@ -232,7 +224,24 @@ class OutboxScreen(BaseScreen):
         self.app.push_screen(DropModal(), answered)
 
 
-class DropModal(ModalScreen[bool]):
+class OutboxQuestion(ModalScreen[bool]):
+    """A yes/no question about the outbox, its keys in its sentence: True for yes."""
+
+    DEFAULT_CSS = """
+    OutboxQuestion { align: center middle; }
+    OutboxQuestion > Vertical { width: 64; max-width: 100%; height: auto; border: thick $warning;
+                                padding: 1 2; background: $surface; }
+    """
+
+    def question(self) -> str:
+        raise NotImplementedError
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.question())
+
+
+class DropModal(OutboxQuestion):
     """Give a recorded creation up: it leaves the workstation, no DMP will be created."""
 
     BINDINGS = [
@@ -240,46 +249,33 @@ class DropModal(ModalScreen[bool]):
         Binding("f8", "dismiss(True)", _("Abandonner"), id="drop_confirm"),
     ]
     DEFAULT_CSS = """
-    DropModal { align: center middle; }
-    DropModal > Vertical { width: 64; max-width: 100%; height: auto; border: thick $error;
-                           padding: 1 2; background: $surface; }
+    DropModal > Vertical { border: thick $error; }
     """
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(
-                _(
-                    "Abandonner cette création ? Elle sera effacée de ce poste et aucun DMP ne "
-                    "sera créé avec ce consentement. F8 abandonne ; Échap la garde."
-                )
-            )
+    def question(self) -> str:
+        return _(
+            "Abandonner cette création ? Elle sera effacée de ce poste et aucun DMP ne "
+            "sera créé avec ce consentement. F8 abandonne ; Échap la garde."
+        )
 
 
-class QuitModal(ModalScreen[bool]):
+class QuitModal(OutboxQuestion):
     """Quitting with creations recorded: they stay, and leave at the next start."""
 
     BINDINGS = [
         Binding("escape", "dismiss(False)", _("Rester"), id="quit_stay"),
         Binding("enter", "dismiss(True)", _("Quitter"), id="quit_confirm"),
     ]
-    DEFAULT_CSS = """
-    QuitModal { align: center middle; }
-    QuitModal > Vertical { width: 64; max-width: 100%; height: auto; border: thick $warning;
-                           padding: 1 2; background: $surface; }
-    """
 
     def __init__(self, pending: int) -> None:
         super().__init__()
         self.pending = pending
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(
-                _(
-                    "{n} création(s) enregistrée(s) hors connexion attendent sur ce poste. Elles "
-                    "y restent, chiffrées, et seront envoyées au prochain démarrage, dès que le "
-                    "service DMP répondra et que vous vous serez connecté. Entrée quitte ; "
-                    "Échap reste.",
-                    n=self.pending,
-                )
-            )
+    def question(self) -> str:
+        return _(
+            "{n} création(s) enregistrée(s) hors connexion attendent sur ce poste. Elles "
+            "y restent, chiffrées, et seront envoyées au prochain démarrage, dès que le "
+            "service DMP répondra et que vous vous serez connecté. Entrée quitte ; "
+            "Échap reste.",
+            n=self.pending,
+        )

@@ -133,8 +133,4 @@ def _representative(capture: Capture) -> dict | None | bool:
         rep = make_legal_representative(rep.relationship.value, rep.last_name, rep.first_name)
     except DomainError:
         return False
-    return {
-        "relationship": rep.relationship.value,
-        "last_name": rep.last_name,
-        "first_name": rep.first_name,
-    }
+    return rep.fields()

@@ -333,11 +333,7 @@ class DmpOperations:
         if body.legal_representative is not None:
             typed = body.legal_representative
             rep = make_legal_representative(typed.relationship, typed.last_name, typed.first_name)
-            representative = {
-                "relationship": rep.relationship.value,
-                "last_name": rep.last_name,
-                "first_name": rep.first_name,
-            }
+            representative = rep.fields()
         birth = BirthDate(body.patient.birth_date)
         if representative is None and is_minor(birth, self._today(), self._settings.majority_age):
             raise Problem("PATIENT_MINOR")

@@ -136,20 +136,8 @@ def creation_body(request: CreationRequest) -> dict:
             "birth_date": patient.birth_date.raw,
             "sex": patient.sex.value if patient.sex else None,
         },
-        "consent": {
-            "creation": consent.creation,
-            "samu_access": consent.samu_access,
-            "break_glass_access": consent.break_glass_access,
-        },
-        "legal_representative": (
-            {
-                "relationship": rep.relationship.value,
-                "last_name": rep.last_name,
-                "first_name": rep.first_name,
-            }
-            if rep
-            else None
-        ),
+        "consent": consent.fields(),
+        "legal_representative": rep.fields() if rep else None,
         "web_access": {"email": web.email, "mobile": web.mobile} if web else None,
     }
 

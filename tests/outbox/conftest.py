@@ -100,3 +100,17 @@ def no_keyring(monkeypatch):
 def outbox(homes, no_keyring) -> EncryptedOutbox:
     data, config = homes
     return EncryptedOutbox(data / "outbox", OutboxKey(config))
+
+
+def signature_is_valid(entry) -> bool:
+    """Whether the entry's signature is its certificate's over its consent record (RSA
+    PKCS#1 v1.5, SHA-256, as Credential.sign). The service checks it with the certificate
+    chain (tests/service/test_offline_capture.py); here, that capture signs those bytes."""
+    from cryptography.exceptions import InvalidSignature
+
+    key = x509.load_pem_x509_certificate(entry.certificate_pem).public_key()
+    try:
+        key.verify(entry.signature, entry.record, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        return False
+    return True

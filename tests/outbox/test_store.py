@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from proclient.outbox.entry import capture, signature_is_valid
+from proclient.outbox.entry import capture
 from proclient.outbox.keys import KEY_FILE_NAME, OutboxKey
 from proclient.outbox.port import (
     EntryState,
@@ -19,6 +19,7 @@ from proclient.outbox.port import (
     UnknownEntry,
 )
 from proclient.outbox.store import EncryptedOutbox
+from tests.outbox.conftest import signature_is_valid
 
 CAPTURED = datetime(2026, 11, 28, 16, 5, tzinfo=UTC)
 NIR = "114067511203551"  # Hugo DURAND, the minor of conftest.minor_request

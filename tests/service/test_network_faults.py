@@ -22,7 +22,7 @@ from proclient.ports import ServiceBinding
 from proclient.problems import problem_message
 from proclient.server.app import create_app
 from proclient.server.settings import ServerSettings
-from proclient.service.client import HEALTH_TIMEOUT, DmpServiceClient
+from proclient.service.client import DmpServiceClient
 from proclient.service.errors import ServiceError
 
 from .helpers import FakeClock
@@ -112,19 +112,13 @@ async def test_login_against_a_stopped_service_says_so_in_one_sentence(tmp_path,
     assert raised.value.message.startswith("Le service DMP ne répond pas")
 
 
-async def test_login_to_a_port_that_never_answers_gives_up_within_its_budget(
-    silent_port, credential
-):
+async def test_login_to_a_port_that_never_answers_gives_up(silent_port, credential):
+    """It gives up with one sentence (how fast: benchmarks/login_unreachable.py, 4.5 s)."""
     async with DmpServiceClient(f"http://127.0.0.1:{silent_port}") as client:
-        started = time.monotonic()
         with pytest.raises(ServiceError) as raised:
             await client.login(credential)
-        elapsed = time.monotonic() - started
         assert await client.health() is False
-    print(f"login against a silent port: gave up after {elapsed:.1f} s")
     assert raised.value.code == "SERVICE_UNAVAILABLE"
-    # A behaviour check, not a timing one: the writes' 20 s budget would exceed it.
-    assert elapsed < 15
 
 
 # --- TLS refused on loopback --------------------------------------------------------------------
@@ -241,12 +235,8 @@ def other_ca_server() -> Iterator[OtherCaServer]:
         listener.stop()
 
 
-async def _health_is_false_quickly(client: DmpServiceClient) -> None:
-    started = time.monotonic()
+async def _health_is_false(client: DmpServiceClient) -> None:
     assert await client.health() is False
-    elapsed = time.monotonic() - started
-    # A refusal, not a timeout: far below the budget (a generous bound; machines are noisy).
-    assert elapsed < HEALTH_TIMEOUT / 2, f"health took {elapsed:.1f} s"
 
 
 async def _probe_after_one_check(client: DmpServiceClient) -> CreationController:
@@ -258,7 +248,7 @@ async def _probe_after_one_check(client: DmpServiceClient) -> CreationController
 
 async def test_refused_tls_handshake_is_unreachable_for_health_and_probe(refusing_tls):
     async with DmpServiceClient(f"https://127.0.0.1:{refusing_tls.port}") as client:
-        await _health_is_false_quickly(client)
+        await _health_is_false(client)
         controller = await _probe_after_one_check(client)
     assert controller.probe.state is Reachability.UNREACHABLE
     assert controller.probe.label().startswith("injoignable depuis ")
@@ -270,23 +260,15 @@ async def test_login_to_a_service_refusing_the_tls_handshake_gives_up_in_one_sen
     refusing_tls, credential
 ):
     async with DmpServiceClient(f"https://127.0.0.1:{refusing_tls.port}") as client:
-        started = time.monotonic()
         with pytest.raises(ServiceError) as raised:
             await client.login(credential)
-        elapsed = time.monotonic() - started
         assert not client.connected
-    print(
-        f"login against a refused TLS handshake: gave up after {elapsed:.1f} s, "
-        f"{refusing_tls.connections} handshake(s)"
-    )
     # A refused handshake is said as such (not « ne répond pas »: the service did answer)
     # and never retried: the same handshake would fail the same way.
     assert raised.value.code == "SERVICE_TLS_REFUSED"
     assert raised.value.message == problem_message("SERVICE_TLS_REFUSED")
     assert raised.value.message.startswith("Le service DMP a refusé la connexion sécurisée")
     assert refusing_tls.connections == 1
-    # A behaviour check, not a timing one: the writes' 20 s budget would exceed it.
-    assert elapsed < 15
 
 
 async def test_certificate_from_another_ca_is_unreachable_for_health_and_probe(
@@ -294,7 +276,7 @@ async def test_certificate_from_another_ca_is_unreachable_for_health_and_probe(
 ):
     url = f"https://127.0.0.1:{other_ca_server.listener.port}"
     async with DmpServiceClient(url, verify=tls.context) as client:
-        await _health_is_false_quickly(client)
+        await _health_is_false(client)
         controller = await _probe_after_one_check(client)
     assert controller.probe.state is Reachability.UNREACHABLE
     assert controller.probe.next_delay() == PROBE_DOWN_FIRST
