@@ -99,7 +99,9 @@ STOPS_THE_RUN = frozenset(
         "IDEMPOTENCY_IN_PROGRESS",
         "AUTH_REQUIRED",
         "AUTH_SESSION_EXPIRED",
-        "RATE_LIMITED",
+        "AUTH_RATE_LIMITED",
+        "SERVICE_BUSY",
+        "SERVICE_TLS_REFUSED",
     }
 )
 
