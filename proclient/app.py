@@ -1336,7 +1336,7 @@ class ProclientApp(App):
             self._print_slip()
         self.send_outbox()  # the service may have come back meanwhile
 
-    def _print(self, name: str, call, sent: str) -> None:
+    def _print_job(self, name: str, call, sent: str) -> None:
         """Print in a thread; ``sent``: what to say (a message id, N_) with the job id."""
         self.jobs.run(
             name,
@@ -1347,7 +1347,7 @@ class ProclientApp(App):
         )
 
     def _print_slip(self) -> None:
-        self._print(
+        self._print_job(
             "print-slip",
             self.paper.print_slip,
             N_("Récépissé envoyé à l'imprimante (tâche {job})."),
@@ -1358,7 +1358,7 @@ class ProclientApp(App):
             self._print_slip()
 
     def _print_receipt(self, path: Path | None = None) -> None:
-        self._print(
+        self._print_job(
             "print-receipt",
             lambda: self.paper.print_receipt(path),
             N_("Accusé envoyé à l'imprimante (tâche {job})."),
@@ -1373,7 +1373,7 @@ class ProclientApp(App):
     def on_secrets_print_requested(self, message: SecretsPrintRequested) -> None:
         if self.paper.secrets is None:
             return
-        self._print(
+        self._print_job(
             "print-secrets",
             self.paper.print_secrets,
             N_("Feuille de codes envoyée à l'imprimante (tâche {job})."),
