@@ -15,8 +15,7 @@ import time
 import uuid
 from pathlib import Path
 
-from proclient.credentials.software import unlock_demo
-from proclient.domain import (
+from proclient.core.domain import (
     OID_INS_NIR_TEST,
     Action,
     BirthDate,
@@ -26,7 +25,7 @@ from proclient.domain import (
     Sex,
     WebAccess,
 )
-from proclient.identity import (
+from proclient.core.identity import (
     Document,
     HeldIdentity,
     IdentityCheck,
@@ -34,6 +33,7 @@ from proclient.identity import (
     TraitsQuery,
     differences,
 )
+from proclient.credentials.software import unlock_demo
 
 PATIENTS = 60
 

@@ -16,7 +16,7 @@ os.environ.setdefault("LANGUAGE", "fr")
 
 
 async def run(key, script):
-    from proclient.settings import load_settings
+    from proclient.core.settings import load_settings
 
     home = tempfile.mkdtemp()
     os.environ["PROCLIENT_HOME"] = home

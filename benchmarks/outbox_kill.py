@@ -115,8 +115,8 @@ class Pipe:
 
 def held_identity(serial: int):
     """Bench patient ``serial`` as read from a Carte Vitale (their own NIR: INSi by card)."""
-    from proclient.domain import BirthDate, IdentitySource, Sex
-    from proclient.identity import HeldIdentity
+    from proclient.core.domain import BirthDate, IdentitySource, Sex
+    from proclient.core.identity import HeldIdentity
 
     return HeldIdentity(
         last_name="PATIENT",
@@ -180,9 +180,9 @@ async def workstation(job: dict, pipe: Pipe) -> dict:
     holds. Returns the send report (entry ids and codes only)."""
     from proclient.controllers.outbox import OutboxController, receipt_filer
     from proclient.controllers.paper import PaperController
+    from proclient.core.domain import Consent
+    from proclient.core.identity import Document
     from proclient.credentials.software import unlock_demo
-    from proclient.domain import Consent
-    from proclient.identity import Document
 
     credential = unlock_demo(job["professional"])
     pipe.say("unlocked")

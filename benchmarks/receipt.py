@@ -15,7 +15,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Paragraph, SimpleDocTemplate
 
-from proclient.domain import (
+from proclient.core.domain import (
     OID_INS_NIR_TEST,
     Action,
     BirthDate,
@@ -30,7 +30,7 @@ from proclient.domain import (
     Sex,
     WebAccess,
 )
-from proclient.identity import (
+from proclient.core.identity import (
     Document,
     HeldIdentity,
     IdentityCheck,

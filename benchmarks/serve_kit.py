@@ -24,7 +24,7 @@ import httpx
 # The bench patients of benchmarks/creation.py (this script's folder is on sys.path).
 from creation import given_name, nir  # noqa: E402
 
-from proclient.domain import OID_INS_NIR_TEST, Ins
+from proclient.core.domain import OID_INS_NIR_TEST, Ins
 from proclient.server.register import RegisterIdentity
 
 

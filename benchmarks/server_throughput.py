@@ -32,8 +32,7 @@ from pathlib import Path
 
 import httpx
 
-from proclient.credentials.software import unlock_demo
-from proclient.domain import (
+from proclient.core.domain import (
     OID_INS_NIR_TEST,
     Action,
     BirthDate,
@@ -43,7 +42,8 @@ from proclient.domain import (
     Patient,
     Sex,
 )
-from proclient.identity import CardQuery
+from proclient.core.identity import CardQuery
+from proclient.credentials.software import unlock_demo
 from proclient.server.demo import ensure_demo_pki
 from proclient.service.client import DmpServiceClient
 

@@ -36,7 +36,7 @@ if kind == "bare":
     sys.exit(3 if app.return_code != 0 else 0)
 else:
     from proclient.app import ProclientApp
-    from proclient.settings import load_settings
+    from proclient.core.settings import load_settings
     from proclient.wiring import demo_wiring
 
     class Measured(ProclientApp):

@@ -25,8 +25,13 @@ from proclient.controllers.creation import CreationController, Reachability
 from proclient.controllers.outbox import OutboxController, receipt_filer, send_lock_path
 from proclient.controllers.paper import PaperController
 from proclient.controllers.session import SessionController
-from proclient.domain import CreationReceipt, DomainError, VitaleCard, make_legal_representative
-from proclient.flow import (
+from proclient.core.domain import (
+    CreationReceipt,
+    DomainError,
+    VitaleCard,
+    make_legal_representative,
+)
+from proclient.core.flow import (
     CreationFlow,
     Step,
     WebDraft,
@@ -34,7 +39,7 @@ from proclient.flow import (
     typed_identity,
     typed_sex,
 )
-from proclient.i18n import N_, _
+from proclient.core.i18n import N_, _
 from proclient.jobs import JobRunner
 from proclient.messages import (
     BackRequested,
@@ -851,7 +856,7 @@ class ProclientApp(App):
         self._apply(self.screen, change)
 
     def on_web_access_chosen(self, message: WebAccessChosen) -> None:
-        from proclient.domain import WebAccess
+        from proclient.core.domain import WebAccess
 
         def change() -> None:
             web = WebAccess.from_input(message.email, message.mobile) if message.wanted else None
@@ -1062,7 +1067,7 @@ class ProclientApp(App):
 
     def on_insi_traits_given(self, message: InsiTraitsGiven) -> None:
         """The traits form: ask INSi by these traits."""
-        from proclient.identity import traits_query
+        from proclient.core.identity import traits_query
 
         screen, flow = self.screen, self.flow
         if flow.offline:
@@ -1104,7 +1109,7 @@ class ProclientApp(App):
         """Offline, the traits typed are kept for INSi's look-up at the replay."""
         from dataclasses import replace
 
-        from proclient.flow import typed_identity
+        from proclient.core.flow import typed_identity
 
         flow = self.flow
         try:
@@ -1229,7 +1234,7 @@ class ProclientApp(App):
             ):
                 # Known gone and still gone (one health check, 3 s at most): say it now
                 # rather than after the write's 20 s of retries. Nothing was sent.
-                from proclient.domain import refusal
+                from proclient.core.domain import refusal
 
                 raise refusal("SERVICE_UNAVAILABLE")
             result = await self.creation.submit(request)
@@ -1277,7 +1282,7 @@ class ProclientApp(App):
         import asyncio
         from datetime import UTC, datetime
 
-        from proclient.domain import RecordedSlip
+        from proclient.core.domain import RecordedSlip
 
         flow, credential = self.flow, self.session.credential
         try:

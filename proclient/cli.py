@@ -16,8 +16,8 @@ import sys
 
 from proclient import __version__
 from proclient.commands import COMMAND_MODULES, EXIT_ERROR, EXIT_NOT_CONFIGURED, EXIT_OK
-from proclient.i18n import LOCALE_DIR, _, choose_language, current_language, use_language
-from proclient.logsafe import log_unexpected, private_log_handler
+from proclient.core.i18n import LOCALE_DIR, _, choose_language, current_language, use_language
+from proclient.core.logsafe import log_unexpected, private_log_handler
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict]:
@@ -68,7 +68,7 @@ def _setup_logging(settings) -> None:
 
 
 def _not_configured(settings) -> int:
-    from proclient.settings import EXAMPLE_CONFIG
+    from proclient.core.settings import EXAMPLE_CONFIG
 
     print(_("proclient n'est pas encore réglé sur ce poste."), file=sys.stderr)
     print(
@@ -90,8 +90,8 @@ def _not_configured(settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from proclient.domain import DomainError
-    from proclient.settings import load_settings
+    from proclient.core.domain import DomainError
+    from proclient.core.settings import load_settings
 
     # Settings first, for the language; a broken file is reported once the arguments are read,
     # so that --help still answers.

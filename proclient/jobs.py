@@ -24,9 +24,9 @@ from textual.app import App
 from textual.dom import DOMNode
 from textual.worker import Worker
 
-from proclient.domain import DomainError
-from proclient.i18n import _
-from proclient.logsafe import UNEXPECTED, log_unexpected
+from proclient.core.domain import DomainError
+from proclient.core.i18n import _
+from proclient.core.logsafe import UNEXPECTED, log_unexpected
 from proclient.messages import JobFailed
 
 log = logging.getLogger("proclient.jobs")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from proclient.domain import Consent
+    from proclient.core.domain import Consent
 
 
 # --- intents (screen → App) ------------------------------------------------------------------
@@ -98,7 +98,7 @@ class InsiRetryRequested(Intent):
 
 @dataclass
 class DocumentChosen(Intent):
-    """The high-trust document the professional saw (proclient.identity.Document), or none."""
+    """The high-trust document the professional saw (proclient.core.identity.Document), or none."""
 
     document: Any
 

@@ -12,11 +12,11 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from proclient.domain import DomainError
-from proclient.i18n import _
-from proclient.logsafe import log_unexpected
+from proclient.core.domain import DomainError
+from proclient.core.i18n import _
+from proclient.core.logsafe import log_unexpected
+from proclient.core.settings import Settings
 from proclient.ports import ServiceBinding, Wiring
-from proclient.settings import Settings
 
 __all__ = ["Wiring", "configured_wiring", "demo_wiring", "pcsc_demo_wiring"]
 

@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from proclient.i18n import use_language
-from proclient.settings import Paths, load_settings
+from proclient.core.i18n import use_language
+from proclient.core.settings import Paths, load_settings
 
 # The tests read French whatever the developer's locale (and so do the programs they start);
 # tests/test_i18n.py asks for English.

@@ -1,4 +1,4 @@
-"""The consent record of a creation captured offline (proclient.capture): its bytes are what
+"""The consent record of a creation captured offline (proclient.core.capture): its bytes are what
 the professional's credential signs, so they must parse back to the same capture and only
 the canonical form is a record."""
 
@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from proclient.capture import (
+from proclient.core.capture import (
     CLOCK_SKEW,
     Capture,
     RecordInvalid,
     capture_age_problem,
     parse_record,
 )
-from proclient.domain import (
+from proclient.core.domain import (
     BirthDate,
     Consent,
     IdentitySource,
@@ -24,7 +24,7 @@ from proclient.domain import (
     Relationship,
     Sex,
 )
-from proclient.identity import Document, HeldIdentity
+from proclient.core.identity import Document, HeldIdentity
 
 AT = datetime(2025, 3, 14, 9, 30, 5, tzinfo=UTC)
 

@@ -24,7 +24,7 @@ from proclient.commands import (
     EXIT_SERVICE,
     EXIT_USAGE,
 )
-from proclient.demo_people import OID_NIA, OID_TEST
+from proclient.core.demo_people import OID_NIA, OID_TEST
 from tests.service import conftest as service
 
 # The service's fixtures (tests/service/conftest.py): a real uvicorn over HTTPS on loopback.
@@ -243,10 +243,10 @@ def test_the_code_is_read_from_a_terminal_only_without_pin_stdin(workstation, mo
 
 
 def test_next_steps_name_the_options_not_the_tui_keys():
-    """The answer's sentences (proclient.problems) without the TUI's keys, and the option
+    """The answer's sentences (proclient.core.problems) without the TUI's keys, and the option
     that goes on from the command line."""
     from proclient.commands.ins import next_step
-    from proclient.identity import InsiAnswer, InsiCode
+    from proclient.core.identity import InsiAnswer, InsiCode
 
     by_card = next_step(InsiAnswer(InsiCode.NONE, by_card=True))
     assert by_card.startswith("L'INSi ne trouve aucune identité pour cette carte")

@@ -20,7 +20,7 @@ from proclient.commands import (
     EXIT_OUTBOX_TAMPERED,
     EXIT_OUTBOX_UNKNOWN,
 )
-from proclient.domain import (
+from proclient.core.domain import (
     BirthDate,
     Consent,
     IdentitySource,
@@ -28,7 +28,7 @@ from proclient.domain import (
     Relationship,
     Sex,
 )
-from proclient.identity import Document, HeldIdentity
+from proclient.core.identity import Document, HeldIdentity
 from proclient.outbox.entry import capture
 from proclient.outbox.keys import KEY_FILE_NAME
 from proclient.outbox.port import EntryState

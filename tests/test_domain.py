@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from proclient.domain import (
+from proclient.core.domain import (
     OID_INS_NIA,
     OID_INS_NIR,
     OID_INS_NIR_DEMO,
@@ -31,7 +31,7 @@ from proclient.domain import (
     validate_ins,
     validate_nir,
 )
-from proclient.problems import problem_message
+from proclient.core.problems import problem_message
 
 TODAY = date(2026, 11, 23)
 
@@ -359,7 +359,7 @@ def test_email_refuses_control_and_invisible_characters(value):
 
 @pytest.mark.parametrize("value", ["DUPONT\r\nMARTIN", "\x1b[31mDUPONT", "DU\u200bPONT", "   "])
 def test_manual_entry_refuses_what_the_service_refuses_with_the_same_sentence(value):
-    from proclient.flow import typed_identity
+    from proclient.core.flow import typed_identity
 
     with pytest.raises(DomainError) as caught:
         typed_identity(value, "Karim", "00/00/1955", "155009935000780", TODAY)

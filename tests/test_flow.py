@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from proclient.domain import (
+from proclient.core.domain import (
     Action,
     Beneficiary,
     BirthDate,
@@ -18,8 +18,8 @@ from proclient.domain import (
     WebAccess,
     make_legal_representative,
 )
-from proclient.flow import ConsentDraft, CreationFlow, Step, WebDraft
-from proclient.identity import (
+from proclient.core.flow import ConsentDraft, CreationFlow, Step, WebDraft
+from proclient.core.identity import (
     Document,
     IdentityStatus,
     InsiAnswer,
@@ -45,8 +45,8 @@ DURAND = VitaleCard(
 
 def register_answer(nir: str) -> InsiAnswer:
     """INSi's 00 answer for the demo register's person whose INS is ``nir``."""
-    from proclient.demo_people import DEMO_REGISTER
-    from proclient.domain import Ins, Sex
+    from proclient.core.demo_people import DEMO_REGISTER
+    from proclient.core.domain import Ins, Sex
 
     entry = next(e for e in DEMO_REGISTER if e.ins == nir)
     identity = InsiIdentity(
@@ -210,13 +210,13 @@ def test_online_access_is_refused_when_the_patient_already_has_one():
 
 
 def typed(last="ben saïd", first="Karim", birth="00/00/1955", nir="1 55 00 99 350 007 80", sex=""):
-    from proclient.flow import typed_identity
+    from proclient.core.flow import typed_identity
 
     return typed_identity(last, first, birth, nir, TODAY, sex=sex)
 
 
 def test_typed_identity_goes_on_to_connection_and_says_it_was_typed():
-    from proclient.domain import IdentitySource, Sex
+    from proclient.core.domain import IdentitySource, Sex
 
     flow = CreationFlow(today=TODAY)
     flow.start_manual_entry()
@@ -246,7 +246,7 @@ def test_typed_lunar_birth_date_is_kept_as_written():
 
 
 def test_typed_identity_without_nir_needs_the_sex():
-    from proclient.domain import Sex
+    from proclient.core.domain import Sex
 
     with pytest.raises(DomainError) as caught:
         typed(nir="")
@@ -345,8 +345,8 @@ def test_the_dmp_is_made_with_insi_traits_not_the_card_spelling():
 
 
 def test_a_beneficiary_without_own_nir_is_asked_by_traits_once_the_sex_is_known():
-    from proclient.domain import Sex
-    from proclient.identity import Difference, TraitsQuery
+    from proclient.core.domain import Sex
+    from proclient.core.identity import Difference, TraitsQuery
 
     moreau = VitaleCard(
         "3B7513000047",

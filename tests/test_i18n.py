@@ -18,7 +18,7 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from proclient import i18n
+from proclient.core import i18n
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "proclient" / "locale"
@@ -227,10 +227,10 @@ def test_settings_messages_are_in_the_ui_language(tmp_path):
 ENGLISH_RUN = """
 import asyncio, json, shutil, sys
 from pathlib import Path
-from proclient.i18n import use_language
+from proclient.core.i18n import use_language
 use_language("en")
 from proclient.app import ProclientApp
-from proclient.settings import Paths, load_settings
+from proclient.core.settings import Paths, load_settings
 from proclient.wiring import demo_wiring
 from tests import tui_support as t
 

@@ -1,4 +1,4 @@
-"""Identity vigilance rules (proclient.identity; ../shared/DOMAIN.md §5), without INSi, card or
+"""Identity vigilance rules (proclient.core.identity; ../shared/DOMAIN.md §5), without INSi, card or
 terminal: INSi's way of writing traits, the differences shown, the look-ups, the answer, the
 document seen and the RNIV status."""
 
@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from proclient.demo_people import DEMO_HOUSEHOLDS, DEMO_REGISTER, DemoPerson, RegisterEntry
-from proclient.domain import BirthDate, DomainError, IdentitySource, Ins, Patient, Sex
-from proclient.identity import (
+from proclient.core.demo_people import DEMO_HOUSEHOLDS, DEMO_REGISTER, DemoPerson, RegisterEntry
+from proclient.core.domain import BirthDate, DomainError, IdentitySource, Ins, Patient, Sex
+from proclient.core.identity import (
     CardQuery,
     Difference,
     Document,
@@ -28,7 +28,7 @@ from proclient.identity import (
     trait_key,
     traits_query,
 )
-from proclient.problems import problem_message
+from proclient.core.problems import problem_message
 
 OID_TEST = "1.2.250.1.213.1.4.10"
 TODAY = date(2026, 11, 29)
@@ -757,7 +757,7 @@ def test_every_demo_card_person_but_dupont_is_in_the_demo_register():
     """The training cards and the register agree: a beneficiary with a NIR is known by it
     (active or earlier matricule), one without by their traits; DUPONT is nobody (01), MARTIN
     Marie two people (the homonyms: 02)."""
-    from proclient.demo_people import DEMO_HOUSEHOLDS
+    from proclient.core.demo_people import DEMO_HOUSEHOLDS
 
     for household in DEMO_HOUSEHOLDS:
         for person in household.people:

@@ -90,10 +90,10 @@ def test_the_server_importing_the_service_client_breaks_the_contract(tree_copy: 
 
 
 def test_the_core_importing_textual_breaks_the_contract(tree_copy: Path):
-    plant_import(tree_copy / "proclient" / "domain.py", "import textual.app")
+    plant_import(tree_copy / "proclient" / "core" / "domain.py", "import textual.app")
 
     assert_broken(
         lint_imports(tree_copy),
         "The core imports no heavy library and no adapter or UI package",
-        "proclient.domain -> textual",
+        "proclient.core.domain -> textual",
     )

@@ -1,6 +1,6 @@
 import logging
 
-from proclient.logsafe import log_unexpected
+from proclient.core.logsafe import log_unexpected
 
 
 def test_unexpected_error_is_logged_without_its_message(caplog):
@@ -19,7 +19,7 @@ def test_the_log_file_is_private_and_rotated(tmp_path):
     import logging
     import stat
 
-    from proclient.logsafe import private_log_handler
+    from proclient.core.logsafe import private_log_handler
 
     path = tmp_path / "log" / "proclient.log"
     path.parent.mkdir()

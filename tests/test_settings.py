@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from proclient import settings as settings_module
-from proclient.domain import DomainError
-from proclient.settings import (
+from proclient.core import settings as settings_module
+from proclient.core.domain import DomainError
+from proclient.core.settings import (
     ENVIRONMENT,
     EXAMPLE_CONFIG,
     KEY_IDS,
@@ -362,7 +362,7 @@ def _start(home: Path) -> tuple[bool, str]:
         [
             sys.executable,
             "-c",
-            "import sys; from proclient.settings import load_settings; "
+            "import sys; from proclient.core.settings import load_settings; "
             "settings = load_settings(); print('pydantic' in sys.modules); print(settings)",
         ],
         env=environment,

@@ -47,7 +47,7 @@ PROBE = textwrap.dedent(
     import proclient.cli  # noqa: F401
     import proclient.wiring
     from proclient.screens.home import HomeScreen
-    from proclient.settings import load_settings
+    from proclient.core.settings import load_settings
 
     settings = load_settings()
     assert settings.configured, "the probe's config.toml does not configure a workstation"

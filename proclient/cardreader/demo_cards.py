@@ -1,14 +1,14 @@
 """The four public demo cards (DESIGN.md): fictitious people, each showing one point of the trade.
 
-The people come from :mod:`proclient.demo_people`, which the demo service seeds from too.
+The people come from :mod:`proclient.core.demo_people`, which the demo service seeds from too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from proclient.demo_people import DEMO_HOUSEHOLDS, DemoHousehold
-from proclient.domain import Beneficiary, BirthDate
+from proclient.core.demo_people import DEMO_HOUSEHOLDS, DemoHousehold
+from proclient.core.domain import Beneficiary, BirthDate
 
 
 @dataclass(frozen=True)

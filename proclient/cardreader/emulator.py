@@ -30,7 +30,7 @@ from proclient.cardreader.vitale import (
     TAG_NIR,
     TAG_VALIDITY_START,
 )
-from proclient.domain import Beneficiary
+from proclient.core.domain import Beneficiary
 
 FID_MF = 0x3F00
 FID_POINTERS = 0x2001

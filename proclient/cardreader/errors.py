@@ -5,8 +5,8 @@ Messages never carry a NIR or a name: they may be logged and shown on a shared c
 
 from __future__ import annotations
 
-from proclient.domain import DomainError
-from proclient.i18n import _
+from proclient.core.domain import DomainError
+from proclient.core.i18n import _
 
 NO_READER = "NO_READER"
 NO_CARD = "NO_CARD"

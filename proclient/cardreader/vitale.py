@@ -22,8 +22,8 @@ from proclient.cardreader.errors import (
     CardError,
 )
 from proclient.cardreader.port import CardConnection
-from proclient.domain import Beneficiary, BirthDate, CardType, VitaleCard
-from proclient.i18n import _
+from proclient.core.domain import Beneficiary, BirthDate, CardType, VitaleCard
+from proclient.core.i18n import _
 
 AID_VITALE = bytes.fromhex("D250000002564954414C45")
 AID_VITALE_MF = bytes.fromhex("D2500000024D465F564954414C45")

@@ -23,7 +23,7 @@ import time
 
 from proclient.cardreader.errors import CARD_REMOVED, CardError
 from proclient.cardreader.virtual import VirtualCard
-from proclient.logsafe import log_unexpected
+from proclient.core.logsafe import log_unexpected
 
 log = logging.getLogger(__name__)
 

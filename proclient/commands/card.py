@@ -6,7 +6,7 @@ are one French line on stderr and a documented exit code (proclient/commands/__i
 
 from __future__ import annotations
 
-from proclient.i18n import _
+from proclient.core.i18n import _
 
 NAME = "card"
 HELP = _("lit la carte Vitale du lecteur (lecteur PC/SC réel)")
@@ -39,7 +39,7 @@ def exit_code_for(error) -> int:
 
 
 def beneficiary_json(beneficiary) -> dict:
-    from proclient.domain import sex_from_nir
+    from proclient.core.domain import sex_from_nir
 
     born = beneficiary.birth_date.as_date
     sex = sex_from_nir(beneficiary.nir) if beneficiary.nir else None
@@ -76,7 +76,7 @@ def run(args, settings) -> int:
     from proclient.cardreader.errors import CardError
     from proclient.cardreader.vitale import card_type_from_atr
     from proclient.commands import EXIT_OK
-    from proclient.domain import format_nir
+    from proclient.core.domain import format_nir
 
     try:
         atr, card = read_card(args.reader, settings)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from proclient.i18n import _
+from proclient.core.i18n import _
 
 NAME = "demo"
 HELP = _("démonstration : cartes Vitale virtuelles et service DMP intégré")

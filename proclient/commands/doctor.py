@@ -7,7 +7,7 @@ Exit 0 when everything needed is there, 1 otherwise.
 
 from __future__ import annotations
 
-from proclient.i18n import N_, _
+from proclient.core.i18n import N_, _
 
 NAME = "doctor"
 HELP = _("vérifie le poste : pcscd, lecteurs, cartes, service DMP, imprimante")
@@ -136,7 +136,7 @@ def check_printer() -> tuple[bool, str]:
 
 def check_outbox(settings) -> tuple[bool, str]:
     """The creations recorded offline: how many wait, and whether their key is there."""
-    from proclient.domain import DomainError
+    from proclient.core.domain import DomainError
     from proclient.wiring import workstation_outbox
 
     outbox = workstation_outbox(settings)

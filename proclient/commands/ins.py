@@ -18,12 +18,12 @@ from __future__ import annotations
 import contextlib
 import re
 
-from proclient.i18n import _
+from proclient.core.i18n import _
 
 NAME = "ins"
 HELP = _("interroge l'INSi (INS du patient) depuis la carte Vitale ou les traits d'identité")
 
-# The next-step sentences (proclient.problems) name the TUI's keys: no key here.
+# The next-step sentences (proclient.core.problems) name the TUI's keys: no key here.
 TUI_KEYS = re.compile(r" \((?:F\d{1,2}|Échap)\)")
 
 
@@ -94,9 +94,9 @@ class CommandExit(Exception):
 
 def _traits_query(args, today):
     from proclient.commands import EXIT_USAGE
-    from proclient.domain import DomainError
-    from proclient.flow import typed_birth_date, typed_sex
-    from proclient.identity import traits_query
+    from proclient.core.domain import DomainError
+    from proclient.core.flow import typed_birth_date, typed_sex
+    from proclient.core.identity import traits_query
 
     missing = [
         option
@@ -143,9 +143,9 @@ def _card_query(args, settings, today):
     from dataclasses import replace
 
     from proclient.commands import EXIT_CARD_UNREADABLE, EXIT_USAGE
-    from proclient.domain import DomainError
-    from proclient.flow import CreationFlow, typed_sex
-    from proclient.identity import CardQuery, normalize_birthplace, traits_query
+    from proclient.core.domain import DomainError
+    from proclient.core.flow import CreationFlow, typed_sex
+    from proclient.core.identity import CardQuery, normalize_birthplace, traits_query
 
     card = _read_card(args, settings)
     flow = CreationFlow(today=today)
@@ -236,8 +236,8 @@ def unlock_credential(args, source):
     import sys
 
     from proclient.commands import EXIT_CREDENTIAL
+    from proclient.core.domain import DomainError
     from proclient.credentials.pin import wipe
-    from proclient.domain import DomainError
 
     try:
         status = source.pin_status()
@@ -278,7 +278,7 @@ async def signed_in(args, binding):
 async def _ask(args, binding, query):
     """Unlock the credential (the code typed now: a command line may block), open the
     service session, ask INSi; the session is forgotten and the card logged out after."""
-    from proclient.identity import CardQuery
+    from proclient.core.identity import CardQuery
 
     async with signed_in(args, binding) as (client, _credential):
         if isinstance(query, CardQuery):
@@ -314,7 +314,7 @@ def answer_json(answer) -> dict:
 def next_step(answer) -> str:
     """What a 01 or 02 answer means for the professional, without the TUI's keys, and how to
     go on from the command line."""
-    from proclient.identity import InsiCode, insi_refusal
+    from proclient.core.identity import InsiCode, insi_refusal
 
     refusal = insi_refusal(answer)
     if refusal is None:
@@ -334,8 +334,8 @@ def next_step(answer) -> str:
 
 def answer_text(answer, held=None) -> str:
     """The answer in French, for a person: the identity found, or what to do next."""
-    from proclient.domain import format_nir
-    from proclient.identity import InsiCode, differences
+    from proclient.core.domain import format_nir
+    from proclient.core.identity import InsiCode, differences
 
     if answer.code is InsiCode.NONE:
         return _("INSi : aucune identité trouvée (code 01).") + "\n" + next_step(answer) + "\n"
@@ -390,8 +390,8 @@ def _lookup(args, settings) -> int:
         EXIT_OK,
         EXIT_SERVICE,
     )
-    from proclient.domain import DomainError
-    from proclient.identity import InsiCode
+    from proclient.core.domain import DomainError
+    from proclient.core.identity import InsiCode
     from proclient.service.errors import ServiceError
     from proclient.wiring import configured_wiring
 

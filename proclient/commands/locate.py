@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from proclient.i18n import _
+from proclient.core.i18n import _
 
 NAME = "locate"
 HELP = _("affiche où sont les réglages, les données et les accusés")

@@ -16,7 +16,7 @@ are in proclient/commands/__init__.py and the README.
 
 from __future__ import annotations
 
-from proclient.i18n import _
+from proclient.core.i18n import _
 
 NAME = "outbox"
 HELP = _("créations enregistrées hors connexion : liste, détail, envoi")
@@ -65,7 +65,7 @@ def reason_message(code: str) -> str:
     """The French sentence for a reason code ("" when none is known), without the TUI's
     keys."""
     from proclient.commands.ins import TUI_KEYS
-    from proclient.problems import problem_message
+    from proclient.core.problems import problem_message
 
     return TUI_KEYS.sub("", problem_message(code) or "") if code else ""
 
@@ -320,7 +320,7 @@ def _send(args, settings, wiring) -> int:
     )
     from proclient.controllers.outbox import STOPS_THE_RUN, OutboxController, send_lock_path
     from proclient.controllers.paper import PaperController
-    from proclient.domain import DomainError
+    from proclient.core.domain import DomainError
     from proclient.outbox.port import EntryState, UnknownEntry
     from proclient.service.errors import ServiceError
 
@@ -384,7 +384,7 @@ def _empty_report():
 
 def _wiring(args, settings):
     from proclient.commands import EXIT_NOT_CONFIGURED
-    from proclient.domain import DomainError
+    from proclient.core.domain import DomainError
     from proclient.wiring import configured_wiring, demo_wiring
 
     if args.demo:

@@ -8,7 +8,7 @@ never saved (HOM 112).
 
 from __future__ import annotations
 
-from proclient.i18n import _
+from proclient.core.i18n import _
 
 NAME = "receipts"
 HELP = _("journal des accusés de création : liste, réimpression, imprimantes")
@@ -62,7 +62,7 @@ def run(args, settings) -> int:
                 marks.append(_("choisie pour proclient"))
             print(f"{queue.name}  ({', '.join(marks)})")
         return EXIT_OK
-    from proclient.domain import DomainError
+    from proclient.core.domain import DomainError
 
     entry = journal.find(directory, args.id)
     try:

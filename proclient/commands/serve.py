@@ -12,7 +12,7 @@ process checks the settings, migrates the schema and makes the demo material (wi
 
 from __future__ import annotations
 
-from proclient.i18n import _
+from proclient.core.i18n import _
 
 NAME = "serve"
 HELP = _("démarre le service DMP partagé entre plusieurs postes (HTTPS)")

@@ -5,7 +5,7 @@ For trainers and CI: the application (or any PC/SC program) then reads it like a
 
 from __future__ import annotations
 
-from proclient.i18n import _
+from proclient.core.i18n import _
 
 NAME = "virtual-card"
 HELP = _("insère une carte virtuelle (démo) dans un lecteur vpcd de pcscd")
@@ -45,7 +45,7 @@ def make_card(key: str, fault: str = "none", pull_at: int | None = None):
     from proclient.cardreader.demo_cards import DEMO_CARDS
     from proclient.cardreader.emulator import VITALE1_ATR, VitaleEmulator
     from proclient.cardreader.faults import GarbageCard, truncated_card
-    from proclient.domain import DomainError
+    from proclient.core.domain import DomainError
 
     if key in ("cps3", "cps4"):
         return CpsEmulator(int(key[-1]))

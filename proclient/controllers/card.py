@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable
 
 from proclient.cardreader.port import CardEvent, CardEventKind, ReaderBackend
-from proclient.domain import VitaleCard
-from proclient.flow import CreationFlow
+from proclient.core.domain import VitaleCard
+from proclient.core.flow import CreationFlow
 
 # How long a patient's flow is kept, in memory only, after their card was pulled at steps
 # 2–4: putting the same card back within this time offers to resume. A constant, not a

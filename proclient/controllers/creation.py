@@ -27,11 +27,11 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from proclient.domain import CreationRequest, CreationResult, DmpState, DomainError, Ins
-from proclient.i18n import _
-from proclient.identity import CardQuery, InsiAnswer, InsiCode, TraitsQuery
+from proclient.core.domain import CreationRequest, CreationResult, DmpState, DomainError, Ins
+from proclient.core.i18n import _
+from proclient.core.identity import CardQuery, InsiAnswer, InsiCode, TraitsQuery
+from proclient.core.problems import problem_message
 from proclient.ports import ServiceBinding
-from proclient.problems import problem_message
 
 log = logging.getLogger(__name__)
 

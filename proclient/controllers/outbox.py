@@ -35,8 +35,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from proclient.capture import Capture
-from proclient.domain import (
+from proclient.core.capture import Capture
+from proclient.core.domain import (
     Action,
     Consent,
     CreationRequest,
@@ -45,7 +45,7 @@ from proclient.domain import (
     LegalRepresentative,
     Professional,
 )
-from proclient.identity import (
+from proclient.core.identity import (
     CardQuery,
     Difference,
     Document,
@@ -327,7 +327,7 @@ class OutboxController:
 @contextlib.asynccontextmanager
 async def _process_lock(path: Path):
     """An exclusive lock across processes (flock), taken in a thread (it may wait)."""
-    from proclient.fileutil import file_lock
+    from proclient.core.fileutil import file_lock
 
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     held = file_lock(path)
@@ -341,9 +341,9 @@ async def _process_lock(path: Path):
 def detail_lines(entry_id: str, entry: OutboxEntry, summaries: list[EntrySummary]) -> list[str]:
     """One entry for the professional who recorded it (the outbox screen only: the list
     names nobody): the identity held, the document, the choices, where it stands and why."""
-    from proclient.domain import format_nir
-    from proclient.i18n import _
-    from proclient.problems import problem_message
+    from proclient.core.domain import format_nir
+    from proclient.core.i18n import _
+    from proclient.core.problems import problem_message
 
     capture, held = entry.capture, entry.capture.held
     summary = next((s for s in summaries if s.id == entry_id), None)
@@ -383,7 +383,7 @@ def receipt_filer(paper, professional: Professional, demo: bool = False) -> OnCr
     le … »), saved, and printed when the workstation prints by itself (``paper`` is a
     PaperController). A failure to save stops the run before the entry is done: the next
     run replays the creation and makes the accusé again."""
-    from proclient.domain import CreationReceipt
+    from proclient.core.domain import CreationReceipt
 
     async def on_created(entry_id, request, result, capture) -> None:
         receipt = CreationReceipt(
@@ -400,7 +400,7 @@ def receipt_filer(paper, professional: Professional, demo: bool = False) -> OnCr
 
 
 def _no_outbox() -> str:
-    from proclient.i18n import _
+    from proclient.core.i18n import _
 
     return _(
         "La création n'a pas pu être enregistrée sur ce poste (dossier des créations en "

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from proclient.domain import (
+from proclient.core.domain import (
     CreationReceipt,
     CreationRequest,
     CreationResult,
@@ -22,8 +22,8 @@ from proclient.domain import (
     mask_email,
     mask_mobile,
 )
-from proclient.i18n import _
-from proclient.logsafe import log_unexpected
+from proclient.core.i18n import _
+from proclient.core.logsafe import log_unexpected
 
 log = logging.getLogger(__name__)
 

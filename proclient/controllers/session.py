@@ -20,9 +20,9 @@ import logging
 import threading
 from collections.abc import Callable
 
+from proclient.core.domain import DomainError, Professional
+from proclient.core.logsafe import log_unexpected
 from proclient.credentials.pin import PinStatus, wipe
-from proclient.domain import DomainError, Professional
-from proclient.logsafe import log_unexpected
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from proclient.domain import Professional
+from proclient.core.domain import Professional
 
 
 class Credential(Protocol):

@@ -13,8 +13,8 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+from proclient.core.fileutil import write_private
 from proclient.credentials.pin import CPS_PIN_TRIES
-from proclient.fileutil import write_private
 
 DEMO_TRIES_FILE = "cps-essais"
 

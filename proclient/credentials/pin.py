@@ -30,8 +30,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from proclient.domain import DomainError
-from proclient.i18n import _
+from proclient.core.domain import DomainError
+from proclient.core.i18n import _
 
 CKF_USER_PIN_COUNT_LOW = 0x00010000
 CKF_USER_PIN_FINAL_TRY = 0x00020000

@@ -16,7 +16,9 @@ from collections.abc import Callable, Mapping
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from proclient.cps_profile import professional_from_certificate
+from proclient.core.cps_profile import professional_from_certificate
+from proclient.core.domain import DomainError, Professional
+from proclient.core.i18n import _
 from proclient.credentials.pin import (
     PIN_MAX_LENGTH,
     PIN_MIN_LENGTH,
@@ -37,8 +39,6 @@ from proclient.credentials.pkcs11_module import (
     Pkcs11Module,
     TokenBoundary,
 )
-from proclient.domain import DomainError, Professional
-from proclient.i18n import _
 
 AUTH_CERT_LABEL = "Certificat d'Authentification CPS"
 AUTH_KEY_LABEL = "CPS_PRIV_AUT"

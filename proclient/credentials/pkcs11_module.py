@@ -19,8 +19,8 @@ import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from proclient.domain import DomainError
-from proclient.i18n import _
+from proclient.core.domain import DomainError
+from proclient.core.i18n import _
 
 CKR_OK = 0x000
 CKR_PIN_INCORRECT = 0x0A0

@@ -20,9 +20,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from proclient.core.fileutil import file_lock
 from proclient.credentials.pkcs11 import AUTH_CERT_LABEL, AUTH_KEY_LABEL
 from proclient.credentials.pkcs11_module import Pkcs11Module
-from proclient.fileutil import file_lock
 
 DEMO_TOKEN_LABEL = "CPS DEMO"
 

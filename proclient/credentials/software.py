@@ -14,9 +14,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from proclient.cps_profile import professional_from_certificate
-from proclient.domain import DomainError, Professional
-from proclient.i18n import _
+from proclient.core.cps_profile import professional_from_certificate
+from proclient.core.domain import DomainError, Professional
+from proclient.core.i18n import _
 
 
 class KeyFiles(Protocol):

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from proclient.core.domain import DomainError
 from proclient.credentials.base import Credential
 from proclient.credentials.pin import (
     PinStatus,
@@ -24,7 +25,6 @@ from proclient.credentials.pin import (
     pin_wrong,
     wipe,
 )
-from proclient.domain import DomainError
 
 
 class SoftwareCredentialSource:

@@ -1,5 +1,5 @@
 """One recorded creation: the capture signed with the professional's credential at capture
-time (the record's format is the core's, :mod:`proclient.capture`, so that the service
+time (the record's format is the core's, :mod:`proclient.core.capture`, so that the service
 checks the same bytes)."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from proclient.capture import Capture
+from proclient.core.capture import Capture
+from proclient.core.domain import Consent, LegalRepresentative
+from proclient.core.identity import Document, HeldIdentity
 from proclient.credentials.base import Credential
-from proclient.domain import Consent, LegalRepresentative
-from proclient.identity import Document, HeldIdentity
 from proclient.outbox.port import OutboxEntry
 
 

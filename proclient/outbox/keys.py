@@ -14,7 +14,7 @@ import logging
 import secrets
 from pathlib import Path
 
-from proclient.fileutil import file_lock, write_private
+from proclient.core.fileutil import file_lock, write_private
 
 log = logging.getLogger(__name__)
 

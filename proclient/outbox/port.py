@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from proclient.capture import Capture, CaptureProof
-from proclient.domain import DomainError
-from proclient.i18n import _
-from proclient.problems import problem_message
+from proclient.core.capture import Capture, CaptureProof
+from proclient.core.domain import DomainError
+from proclient.core.i18n import _
+from proclient.core.problems import problem_message
 
 
 class EntryState(enum.StrEnum):
@@ -40,7 +40,7 @@ class EntryState(enum.StrEnum):
 
 @dataclass(frozen=True)
 class OutboxEntry:
-    """A creation captured offline (:class:`proclient.capture.Capture`: the identity held,
+    """A creation captured offline (:class:`proclient.core.capture.Capture`: the identity held,
     the document seen, the consent, a minor's representative, who and when), the consent
     record's signature by the professional's credential, the signer's certificate (so the
     service can check who captured the consent) and the write's idempotency key."""

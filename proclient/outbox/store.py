@@ -17,8 +17,8 @@ import re
 import secrets
 from pathlib import Path
 
-from proclient.capture import RecordInvalid, canonical_json, parse_record
-from proclient.fileutil import fsync_directory, sweep_stale_temporaries, write_private
+from proclient.core.capture import RecordInvalid, canonical_json, parse_record
+from proclient.core.fileutil import fsync_directory, sweep_stale_temporaries, write_private
 from proclient.outbox.keys import OutboxKey, key_id
 from proclient.outbox.port import (
     EntryState,

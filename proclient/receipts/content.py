@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from proclient.domain import (
+from proclient.core.domain import (
     Action,
     CreationReceipt,
     CreationRequest,
@@ -23,8 +23,8 @@ from proclient.domain import (
     mask_email,
     mask_mobile,
 )
-from proclient.i18n import _, french
-from proclient.identity import Document as IdentityDocument
+from proclient.core.i18n import _, french
+from proclient.core.identity import Document as IdentityDocument
 
 PARIS = ZoneInfo("Europe/Paris")
 # The patient's portal: public, the same for everyone; the only thing worth a QR code here.

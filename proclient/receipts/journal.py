@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from proclient.domain import DomainError
-from proclient.i18n import _
-from proclient.identity import IdentityStatus
+from proclient.core.domain import DomainError
+from proclient.core.i18n import _
+from proclient.core.identity import IdentityStatus
 
 INDEX_NAME = "journal.jsonl"
 _FILE = re.compile(r"accuse-(\d{8})-(\d{6})-([A-Za-z0-9_-]*)\.pdf")

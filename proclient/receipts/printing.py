@@ -15,8 +15,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-from proclient.domain import DomainError
-from proclient.i18n import _
+from proclient.core.domain import DomainError
+from proclient.core.i18n import _
 
 _JOB_ID = re.compile(r"request id is (\S+)")
 _PRINTER_LINE = re.compile(r"^printer (\S+) (?:is )?(\S+)")

@@ -11,8 +11,8 @@ import hashlib
 import re
 from pathlib import Path
 
-from proclient.domain import CreationReceipt, compact_nir
-from proclient.fileutil import sweep_stale_temporaries, write_private
+from proclient.core.domain import CreationReceipt, compact_nir
+from proclient.core.fileutil import sweep_stale_temporaries, write_private
 from proclient.receipts.content import paris_time
 
 FILE_MODE = 0o600

@@ -20,9 +20,9 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
-from proclient.domain import DomainError
-from proclient.flow import CreationFlow
-from proclient.i18n import N_, _
+from proclient.core.domain import DomainError
+from proclient.core.flow import CreationFlow
+from proclient.core.i18n import N_, _
 from proclient.messages import BackRequested, JobFailed
 from proclient.widgets.footer import KeyFooter
 from proclient.widgets.topbar import TopBar

@@ -20,9 +20,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from proclient.domain import Action, DmpStatus, format_nir
-from proclient.i18n import N_, _
-from proclient.identity import Document, InsiCode, insi_refusal
+from proclient.core.domain import Action, DmpStatus, format_nir
+from proclient.core.i18n import N_, _
+from proclient.core.identity import Document, InsiCode, insi_refusal
 from proclient.messages import (
     Connected,
     ConnectionConfirmed,

@@ -10,9 +10,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Input, Select, Static
 
-from proclient.domain import Action, Consent, Relationship
-from proclient.flow import ConsentDraft
-from proclient.i18n import N_, _
+from proclient.core.domain import Action, Consent, Relationship
+from proclient.core.flow import ConsentDraft
+from proclient.core.i18n import N_, _
 from proclient.messages import ConsentDrafted, ConsentGiven
 from proclient.screens.base import StepScreen
 from proclient.widgets.tickbox import TickBox

@@ -21,8 +21,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from proclient.domain import Action, SecretsSheet
-from proclient.i18n import N_, _
+from proclient.core.domain import Action, SecretsSheet
+from proclient.core.i18n import N_, _
 from proclient.messages import (
     NextPatientRequested,
     PasswordReissueRequested,

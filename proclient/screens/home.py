@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from proclient.i18n import N_, _
+from proclient.core.i18n import N_, _
 from proclient.messages import (
     CardRereadRequested,
     DemoCardInsertRequested,

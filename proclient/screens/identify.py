@@ -7,8 +7,8 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from proclient.domain import DomainError, format_nir, is_minor
-from proclient.i18n import N_, _
+from proclient.core.domain import DomainError, format_nir, is_minor
+from proclient.core.i18n import N_, _
 from proclient.messages import BeneficiaryChosen
 from proclient.screens.base import StepScreen
 

@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from proclient.i18n import N_, _
+from proclient.core.i18n import N_, _
 from proclient.messages import JobFailed, JournalLoaded, JournalLoadRequested, ReceiptPrintRequested
 from proclient.screens.base import BaseScreen
 

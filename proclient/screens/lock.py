@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
-from proclient.i18n import _
+from proclient.core.i18n import _
 from proclient.messages import (
     JobFailed,
     PinEntered,

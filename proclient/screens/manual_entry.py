@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Input, Static
 
-from proclient.i18n import N_, _
+from proclient.core.i18n import N_, _
 from proclient.messages import IdentityTyped
 from proclient.screens.base import StepScreen
 

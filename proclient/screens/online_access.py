@@ -6,8 +6,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Checkbox, Input, Static
 
-from proclient.flow import WebDraft
-from proclient.i18n import N_, _
+from proclient.core.flow import WebDraft
+from proclient.core.i18n import N_, _
 from proclient.messages import WebAccessChosen, WebAccessDrafted
 from proclient.screens.base import StepScreen
 from proclient.widgets.tickbox import TickBox
@@ -59,7 +59,7 @@ class OnlineAccessScreen(StepScreen):
         )
 
     def _compose_offline(self) -> ComposeResult:
-        from proclient.problems import problem_message
+        from proclient.core.problems import problem_message
 
         yield Static(_("Le patient souhaite-t-il consulter son DMP sur Internet ?"))
         yield Static(problem_message("WEB_ACCESS_OFFLINE") or "", id="warning")

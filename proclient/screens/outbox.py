@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from proclient.i18n import N_, _
+from proclient.core.i18n import N_, _
 from proclient.messages import (
     OutboxAcceptRequested,
     OutboxDetailLoaded,
@@ -33,7 +33,7 @@ from proclient.widgets.pin import PinEntry
 
 def _reason(reason: str) -> str:
     """A held entry's reason in one sentence ("" for none)."""
-    from proclient.problems import problem_message
+    from proclient.core.problems import problem_message
 
     return (problem_message(reason) or reason) if reason else ""
 

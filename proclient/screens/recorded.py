@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from proclient.i18n import N_, _
+from proclient.core.i18n import N_, _
 from proclient.messages import NextPatientRequested, SlipPrintRequested
 from proclient.screens.base import StepScreen
 

@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from proclient.i18n import _
+from proclient.core.i18n import _
 from proclient.messages import ResumeAnswered
 from proclient.screens.base import STEP_TITLES
 

@@ -6,9 +6,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from proclient.domain import Action, format_nir, mask_mobile
-from proclient.flow import CreationFlow
-from proclient.i18n import N_, _
+from proclient.core.domain import Action, format_nir, mask_mobile
+from proclient.core.flow import CreationFlow
+from proclient.core.i18n import N_, _
 from proclient.messages import CreateRequested, JobFailed, RecordRequested
 from proclient.screens.base import StepScreen
 

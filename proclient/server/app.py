@@ -18,7 +18,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
-from proclient.domain import Action, Professional
+from proclient.core.domain import Action, Professional
 from proclient.server.auth import Authenticator
 from proclient.server.operations import DmpOperations, Outcome
 from proclient.server.pki import load_certificates

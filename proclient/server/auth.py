@@ -58,8 +58,8 @@ from cryptography.hazmat.primitives import serialization
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from proclient.domain import Professional
-from proclient.i18n import _
+from proclient.core.domain import Professional
+from proclient.core.i18n import _
 from proclient.server.pki import (
     CertificateRejected,
     check_professional_signature,

@@ -114,7 +114,7 @@ CREATE INDEX challenges_by_expiry ON challenges (expires_at);
 CREATE INDEX sessions_by_expiry ON sessions (expires_at);
 """,
     ),
-    # 4: one DMP per person across INS OIDs. ``person_key`` is proclient.domain.person_key:
+    # 4: one DMP per person across INS OIDs. ``person_key`` is proclient.core.domain.person_key:
     # 'real:' (NIR and NIA OIDs) or 'test:' (TEST and DEMO OIDs) and the compact value (as
     # stored in ins_value), under a unique index. Back-filled; where older data already holds
     # several DMPs for one person (the same value under two OIDs), the migration does not
@@ -139,7 +139,7 @@ CREATE UNIQUE INDEX dmps_by_person ON dmps (person_key);
     ),
     # 5: identity vigilance (INSi, server/register.py). The register of identities INSi
     # answers from: the active INS, INSi's reference traits (``birth_name_key`` is
-    # proclient.identity.trait_key of the birth name, for the look-up by traits;
+    # proclient.core.identity.trait_key of the birth name, for the look-up by traits;
     # ``given_names`` a JSON list) and the earlier matricules (``position`` 0 = the most
     # recent), each matricule belonging to one identity. The INSi answers given to each
     # professional (the creation gate asks for a recent one; purged with the sessions). The
@@ -170,7 +170,7 @@ ALTER TABLE dmps ADD COLUMN identity_status TEXT;
 ALTER TABLE dmps ADD COLUMN identity_document TEXT;
 """,
     ),
-    # 6: creations captured offline (proclient.capture, server/offline.py): when the consent
+    # 6: creations captured offline (proclient.core.capture, server/offline.py): when the consent
     # was given, as the professional's signed record says (UTC, ISO 8601); NULL for a consent
     # given live (``at``, when the service recorded it) and for every consent from before.
     (

@@ -3,7 +3,7 @@ and seeded DMPs.
 
 Everything here is fictitious. The professional numbers are shaped like real idNat_PS
 ("8" + an 11-digit RPPS number with its Luhn key) in the 99970… range used by test cards.
-The demo patients are :mod:`proclient.demo_people`'s, the same as on the demo Vitale cards;
+The demo patients are :mod:`proclient.core.demo_people`'s, the same as on the demo Vitale cards;
 the service's INSi register holds their identities as INSi gives them (``DEMO_REGISTER``), and
 the seeded DMPs carry INSi's INS and traits.
 
@@ -20,9 +20,9 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from proclient.demo_people import DEMO_REGISTER, RegisterEntry
-from proclient.domain import OID_INS_NIR_TEST, Ins, Professional
-from proclient.fileutil import file_lock, write_private
+from proclient.core.demo_people import DEMO_REGISTER, RegisterEntry
+from proclient.core.domain import OID_INS_NIR_TEST, Ins, Professional
+from proclient.core.fileutil import file_lock, write_private
 from proclient.server.pki import CertifiedKey, create_ca, issue_professional
 
 DEMO_PIN = "1234"

@@ -6,7 +6,7 @@ The answers come from the service's register (server/register.py) and mirror the
 
 - By card: the identities whose active INS or an earlier matricule is the card's NIR, and
   whose birth date is the card's (as written, lunar included) or whose given names include
-  the first word of the card's first name (compared by proclient.identity.trait_key: case,
+  the first word of the card's first name (compared by proclient.core.identity.trait_key: case,
   accents, hyphens and apostrophes aside). The card's name is not compared: it may be the
   used name (LEROY on the card, FONTAINE at INSi); nor is the beneficiary's rank on the card
   (the NIR read for them names the person here).
@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from proclient.domain import (
+from proclient.core.domain import (
     REAL_INS_OIDS,
     TEST_INS_OIDS,
     BirthDate,
@@ -37,7 +37,7 @@ from proclient.domain import (
     validate_ins,
     validate_nir,
 )
-from proclient.identity import Document, IdentityStatus, normalize_birthplace, trait_key
+from proclient.core.identity import Document, IdentityStatus, normalize_birthplace, trait_key
 from proclient.server import register
 from proclient.server.database import Conn
 from proclient.server.problems import Problem
@@ -57,7 +57,7 @@ log = logging.getLogger("proclient.server")
 
 def check_ins(mode: str, ins: InsIn) -> Ins:
     """The INS if its OID suits the service's ``mode`` (HOM 6) and its value has the NIR's
-    shape and key, for an INS-NIA as for an INS-NIR (proclient.domain.validate_ins). A test
+    shape and key, for an INS-NIA as for an INS-NIR (proclient.core.domain.validate_ins). A test
     service takes the TEST and DEMO OIDs, and the INS-NIA OID as well: there is no test
     variant of the NIA (the demo register's OKAFOR Chidi has one); a production service
     takes INS-NIR and INS-NIA only."""

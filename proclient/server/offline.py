@@ -1,4 +1,4 @@
-"""Creations captured offline (proclient.capture) as the service checks them.
+"""Creations captured offline (proclient.core.capture) as the service checks them.
 
 A nurse without network records the patient's consent at the patient's: the workstation
 signs a canonical consent record with her CPS key, keeps it, and sends it with TD1.1 (or
@@ -7,11 +7,11 @@ the consent as given at the record's time only when:
 
 - no web access is asked with it: the initial password is handed over on paper at the
   creation itself (CAPTURE_WEB_ACCESS);
-- the record is one (base64, :func:`proclient.capture.parse_record`), signed by a professional
+- the record is one (base64, :func:`proclient.core.capture.parse_record`), signed by a professional
   authentication certificate from a trusted CA valid **at the capture time** (the login's
   checks, :func:`proclient.server.pki.check_professional_signature`), its idNat_PS is the
   record's and the session's, and the capture time is not in the future beyond
-  :data:`proclient.capture.CLOCK_SKEW` (CAPTURE_INVALID). Choice: only the professional who
+  :data:`proclient.core.capture.CLOCK_SKEW` (CAPTURE_INVALID). Choice: only the professional who
   captured a consent may send it; another one would have to see the patient again;
 - it is not older than ``offline_consent_max_age`` when the creation is written
   (CONSENT_STALE): checked inside the write transaction, after the idempotency record, so
@@ -36,9 +36,9 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 
-from proclient.capture import Capture, RecordInvalid, capture_age_problem, parse_record
-from proclient.domain import DomainError, Professional, compact_nir, make_legal_representative
-from proclient.identity import Document
+from proclient.core.capture import Capture, RecordInvalid, capture_age_problem, parse_record
+from proclient.core.domain import DomainError, Professional, compact_nir, make_legal_representative
+from proclient.core.identity import Document
 from proclient.server.pki import CertificateRejected, check_professional_signature
 from proclient.server.problems import Problem
 from proclient.server.register import RegisterIdentity

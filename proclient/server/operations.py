@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography import x509
 
-from proclient.domain import (
+from proclient.core.domain import (
     REAL_INS_OIDS,
     TEST_INS_OIDS,
     Action,
@@ -39,7 +39,7 @@ from proclient.domain import (
     make_legal_representative,
     normalize_name,
 )
-from proclient.identity import Document
+from proclient.core.identity import Document
 from proclient.server.database import Conn
 from proclient.server.insi import InsiOperations, check_ins
 from proclient.server.offline import require_fresh, require_match, verify_capture
@@ -196,7 +196,7 @@ class DmpOperations:
         return check_ins(self._settings.mode, ins)
 
     def _account(self, email: str | None, mobile: str | None) -> _Account:
-        # The client's rules (proclient.domain): French mobiles only, RFC 5321 email limits.
+        # The client's rules (proclient.core.domain): French mobiles only, RFC 5321 email limits.
         web = WebAccess.from_input(email or "", mobile or "")
         password = new_password()
         return _Account(web.email, web.mobile, password, hash_password(password))

@@ -1,7 +1,7 @@
 """A small PKI for the DMP service: a demo CA, CPS-like professional certificates, a TLS
 server certificate, and the checks the service runs on a professional's certificate.
 
-How a certificate names its professional (the CPS profile) is :mod:`proclient.cps_profile`,
+How a certificate names its professional (the CPS profile) is :mod:`proclient.core.cps_profile`,
 shared with the client. Professional keys are RSA 2048 like the cards'; signatures are RSA
 PKCS#1 v1.5 with SHA-256.
 """
@@ -21,13 +21,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from proclient.cps_profile import (  # noqa: F401 (OID_PROFESSION_CODE: re-exported)
+from proclient.core.cps_profile import (  # noqa: F401 (OID_PROFESSION_CODE: re-exported)
     OID_PROFESSION_CODE,
     profession_code_extension,
     professional_from_certificate,
     professional_subject,
 )
-from proclient.domain import Professional
+from proclient.core.domain import Professional
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 

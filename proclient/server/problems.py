@@ -1,7 +1,7 @@
 """Errors as ``application/problem+json`` (RFC 9457) with a stable ``code``.
 
 Every refusal leaves through here, in French, and never echoes what the client sent: a
-request body may carry a NIR and a name. The codes' sentences are :mod:`proclient.problems`,
+request body may carry a NIR and a name. The codes' sentences are :mod:`proclient.core.problems`,
 shared with the client; their HTTP statuses are here.
 """
 
@@ -16,9 +16,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from proclient.domain import DomainError
-from proclient.i18n import _
-from proclient.problems import problem_message
+from proclient.core.domain import DomainError
+from proclient.core.i18n import _
+from proclient.core.problems import problem_message
 
 log = logging.getLogger("proclient.server")
 
@@ -51,7 +51,7 @@ STATUS = {
     "REQUEST_TOO_COMPLEX": 422,
     "REQUEST_TIMEOUT": 408,
     "SERVICE_BUSY": 503,
-    # Identity and contact rules (proclient.domain), the same on the client
+    # Identity and contact rules (proclient.core.domain), the same on the client
     "INS_OID_UNKNOWN": 422,
     "INS_TEST_ON_PRODUCTION": 422,
     "INS_REAL_ON_TEST": 422,
@@ -66,7 +66,7 @@ STATUS = {
     "MISSING_CHANNEL": 422,
     "PATIENT_MINOR": 422,
     "CONSENT_MISSING": 422,
-    # Identity vigilance (proclient.identity): the creation gate and INSi's inputs. The
+    # Identity vigilance (proclient.core.identity): the creation gate and INSi's inputs. The
     # client's own codes (INSI_NONE*, INSI_SEVERAL, INSI_MISSING, DOCUMENT_MISSING,
     # TRAITS_INCOMPLETE) are never sent by the service: 422 should one ever be.
     "INSI_REQUIRED": 422,
@@ -80,7 +80,7 @@ STATUS = {
     "INSI_SEVERAL": 422,
     "TRAITS_INCOMPLETE": 422,
     "BIRTHPLACE": 422,
-    # Creations captured offline (proclient.capture, server/offline.py)
+    # Creations captured offline (proclient.core.capture, server/offline.py)
     "CAPTURE_INVALID": 422,
     "CAPTURE_MISMATCH": 422,
     "CONSENT_STALE": 422,

@@ -25,9 +25,9 @@ import os
 import secrets
 from pathlib import Path
 
-from proclient.domain import DomainError
-from proclient.fileutil import file_lock, write_private
-from proclient.i18n import _
+from proclient.core.domain import DomainError
+from proclient.core.fileutil import file_lock, write_private
+from proclient.core.i18n import _
 from proclient.server.storage import Storage, pseudonym_key_check
 
 log = logging.getLogger("proclient.server")

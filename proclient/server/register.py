@@ -4,13 +4,13 @@ earlier matricules, and the answers given to each professional (the creation gat
 An identity (:class:`RegisterIdentity`) is INSi's: the active INS (NIR or NIA with its OID),
 the earlier matricules (most recent first), the reference traits (birth name, given names, sex,
 birth date AAAAMMJJ, birthplace INSEE code) in INSi's form, upper case without diacritics.
-Seeded from proclient.demo_people.DEMO_REGISTER in test mode (server/demo.py); loaded by an
+Seeded from proclient.core.demo_people.DEMO_REGISTER in test mode (server/demo.py); loaded by an
 operator with ``proclient serve --insi-register FILE.json`` (server/register_file.py); a
 production service holds nothing else.
 
 One person, one identity: a matricule (active or earlier) belongs to one identity, and
 upserting an identity that names a matricule of another merges them (:func:`upsert`).
-Matricules are compared as :func:`proclient.domain.person_key` does: the same 15 characters
+Matricules are compared as :func:`proclient.core.domain.person_key` does: the same 15 characters
 under the NIR and NIA OIDs are one real person, under the TEST and DEMO OIDs one test person.
 
 Functions take the caller's connection: they run inside its transaction.
@@ -22,7 +22,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from proclient.domain import (
+from proclient.core.domain import (
     OID_INS_NIA,
     REAL_INS_OIDS,
     TEST_INS_OIDS,
@@ -30,7 +30,7 @@ from proclient.domain import (
     compact_nir,
     person_key,
 )
-from proclient.identity import trait_key
+from proclient.core.identity import trait_key
 from proclient.server.database import Conn
 
 MAX_GIVEN_NAMES = 10

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from proclient.domain import (
+from proclient.core.domain import (
     OID_INS_NIR,
     REAL_INS_OIDS,
     TEST_INS_OIDS,
@@ -24,8 +24,8 @@ from proclient.domain import (
     person_key,
     validate_nir,
 )
-from proclient.i18n import _
-from proclient.identity import insi_form, normalize_birthplace
+from proclient.core.i18n import _
+from proclient.core.identity import insi_form, normalize_birthplace
 from proclient.server.register import (
     MAX_GIVEN_NAMES,
     MAX_HISTORY,

@@ -82,7 +82,7 @@ def _base64_length(size: int) -> int:
 
 
 class CaptureIn(_Strict):
-    """A creation captured offline (proclient.capture): the consent record's bytes as the
+    """A creation captured offline (proclient.core.capture): the consent record's bytes as the
     professional's credential signed them at the patient's, the signature, and the signer's
     certificate. The service checks the signature, who signed, when, and that the record is
     this request's (identity held, document seen, consent, representative)."""

@@ -29,12 +29,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from proclient.capture import DEFAULT_MAX_AGE_DAYS
-from proclient.domain import DomainError
-from proclient.i18n import _
-from proclient.netutil import is_loopback
+from proclient.core.capture import DEFAULT_MAX_AGE_DAYS
+from proclient.core.domain import DomainError
+from proclient.core.i18n import _
+from proclient.core.netutil import is_loopback
+from proclient.core.settings import ServerTable, load_settings, validate_table
 from proclient.server.settings import ServerLimits
-from proclient.settings import ServerTable, load_settings, validate_table
 
 DEFAULT_PORT = 8443
 
@@ -176,7 +176,7 @@ def init_demo(paths, bind_host: str) -> DemoMaterial:
     this host, in ``<data>/server/demo``; reused when still valid and covering the names."""
     from cryptography import x509
 
-    from proclient.fileutil import write_private
+    from proclient.core.fileutil import write_private
     from proclient.server.demo import ensure_demo_pki
     from proclient.server.pki import CertifiedKey, issue_server_certificate
 
@@ -429,7 +429,7 @@ class WorkerApp:
 
         from uvicorn.config import STARTUP_FAILURE
 
-        from proclient.logsafe import log_unexpected
+        from proclient.core.logsafe import log_unexpected
 
         console_logging(with_pid=True)
         _end_with_supervisor(self.supervisor)

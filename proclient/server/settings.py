@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from proclient.capture import DEFAULT_MAX_AGE_DAYS
-from proclient.domain import MAJORITY_AGE
+from proclient.core.capture import DEFAULT_MAX_AGE_DAYS
+from proclient.core.domain import MAJORITY_AGE
 
 Mode = Literal["test", "production"]
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from proclient.domain import DomainError, Ins, person_key
-from proclient.i18n import _
+from proclient.core.domain import DomainError, Ins, person_key
+from proclient.core.i18n import _
 from proclient.server import register
 from proclient.server.database import Conn, Database, open_database
 

@@ -25,9 +25,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from proclient.capture import CaptureProof
-from proclient.credentials.base import Credential
-from proclient.domain import (
+from proclient.core.capture import CaptureProof
+from proclient.core.domain import (
     Action,
     Authorization,
     BirthDate,
@@ -41,7 +40,7 @@ from proclient.domain import (
     WebAccess,
     WebCredentials,
 )
-from proclient.identity import (
+from proclient.core.identity import (
     CardQuery,
     InsiAnswer,
     InsiCode,
@@ -49,14 +48,15 @@ from proclient.identity import (
     InsiTraits,
     TraitsQuery,
 )
-from proclient.netutil import is_loopback
-from proclient.problems import (
+from proclient.core.netutil import is_loopback
+from proclient.core.problems import (
     SERVICE_ERROR,
     SERVICE_TLS,
     SERVICE_TLS_REFUSED,
     SERVICE_UNAVAILABLE,
     problem_message,
 )
+from proclient.credentials.base import Credential
 from proclient.service.errors import ServiceError
 
 log = logging.getLogger("proclient.service")
@@ -536,7 +536,7 @@ class DmpServiceClient:
     ) -> CreationResult:
         """TD1.1 creation or TD1.2 reactivation per ``request.action``, with the web access
         (TD1.5) in the same call when ``request.web_access`` is set. ``proof``: the consent
-        was captured offline (proclient.capture), its signed record goes with the request."""
+        was captured offline (proclient.core.capture), its signed record goes with the request."""
         path = "/v1/dmp" if request.action is Action.CREATION else "/v1/dmp/reactivation"
         body = creation_body(request)
         if proof is not None:

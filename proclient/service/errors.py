@@ -1,13 +1,13 @@
 """The client's error type for the DMP service.
 
-The vocabulary (stable codes and their French sentences) is :mod:`proclient.problems`, shared
+The vocabulary (stable codes and their French sentences) is :mod:`proclient.core.problems`, shared
 with the server; its names are re-exported here for the client's callers.
 """
 
 from __future__ import annotations
 
-from proclient.domain import DomainError
-from proclient.problems import (  # noqa: F401 (re-exported for the client's callers)
+from proclient.core.domain import DomainError
+from proclient.core.problems import (  # noqa: F401 (re-exported for the client's callers)
     SERVICE_ERROR,
     SERVICE_TLS,
     SERVICE_UNAVAILABLE,

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-from proclient.i18n import N_, _
+from proclient.core.i18n import N_, _
 
 # Descriptions Textual gives its own bindings, shown in our footer when such a widget has the
 # focus (an open Select list). Keys: Textual's text; values: ours, translated.

@@ -8,7 +8,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from proclient.i18n import _
+from proclient.core.i18n import _
 
 
 def key_lines(screen: Screen) -> list[str]:

@@ -17,8 +17,8 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
+from proclient.core.i18n import _
 from proclient.credentials.pin import PIN_MAX_LENGTH, PinStatus, wipe
-from proclient.i18n import _
 from proclient.messages import (
     DemoCpsUnblockRequested,
     JobFailed,

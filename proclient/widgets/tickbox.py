@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.geometry import Size
 from textual.widgets import Checkbox
 
-from proclient.i18n import _
+from proclient.core.i18n import _
 
 TICKED, UNTICKED = "[x]", "[ ]"
 

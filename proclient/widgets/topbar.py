@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-from proclient.i18n import _
+from proclient.core.i18n import _
 
 
 class TopBar(Horizontal):

@@ -9,7 +9,7 @@ from proclient.cardreader.demo_cards import DEMO_CARDS, demo_card
 from proclient.cardreader.emulator import VitaleEmulator
 from proclient.cardreader.errors import CardError
 from proclient.cardreader.vitale import AID_VITALE, AID_VITALE_MF, card_type_from_atr
-from proclient.domain import CardType
+from proclient.core.domain import CardType
 
 from .conftest import EXPECTED_DEMO
 
@@ -155,7 +155,7 @@ def test_pulled_card_raises_removed_at_that_apdu_and_after() -> None:
 
 
 def test_names_outside_latin1_cannot_be_put_on_a_card() -> None:
-    from proclient.domain import Beneficiary, BirthDate
+    from proclient.core.domain import Beneficiary, BirthDate
 
     with pytest.raises(ValueError):
         VitaleEmulator.from_beneficiaries([Beneficiary("ŁUKASZ", "Ø", BirthDate("19800101"), None)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from proclient.cardreader.errors import CODES, CardError, default_message
-from proclient.domain import DomainError
+from proclient.core.domain import DomainError
 
 
 @pytest.mark.parametrize("code", CODES)

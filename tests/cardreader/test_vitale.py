@@ -15,7 +15,7 @@ from proclient.cardreader.vitale import (
     parse_nirs,
     read_vitale,
 )
-from proclient.domain import CardType
+from proclient.core.domain import CardType
 
 from .conftest import EXPECTED_DEMO
 

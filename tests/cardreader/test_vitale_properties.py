@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from proclient.cardreader.emulator import VitaleEmulator
 from proclient.cardreader.errors import CardError
 from proclient.cardreader.vitale import parse_identities, parse_nirs, read_vitale
-from proclient.domain import Beneficiary, BirthDate
+from proclient.core.domain import Beneficiary, BirthDate
 
 from .conftest import CARD_MODES, EXPECTED_DEMO
 

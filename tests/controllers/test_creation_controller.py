@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from proclient.controllers.creation import CreationController
-from proclient.domain import Consent, WebAccess
+from proclient.core.domain import Consent, WebAccess
 from tests.test_flow import flow_at_consent
 
 
@@ -41,7 +41,7 @@ def test_only_a_replay_without_password_for_online_access_asks_for_a_new_one():
     from datetime import UTC, datetime
 
     from proclient.controllers.creation import password_lost
-    from proclient.domain import CreationResult, WebCredentials
+    from proclient.core.domain import CreationResult, WebCredentials
 
     flow = flow_at_consent()
     flow.set_consent(Consent(creation=True))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from proclient.core.domain import DomainError
+from proclient.core.settings import Paths, load_settings
 from proclient.credentials.softhsm import DEMO_TOKEN_LABEL, ensure_demo_token, token_certificate
 from proclient.credentials.sources import Pkcs11CredentialSource
 from proclient.credentials.sources import SoftwareCredentialSource as CredentialSource
-from proclient.domain import DomainError
-from proclient.settings import Paths, load_settings
 from proclient.wiring import configured_credentials
 from tests.credentials.conftest import cps_token
 

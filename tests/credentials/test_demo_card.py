@@ -7,10 +7,10 @@ import stat
 
 import pytest
 
+from proclient.core.domain import DomainError
 from proclient.credentials.demo_tries import DEMO_TRIES_FILE, DemoPinCounter
 from proclient.credentials.pin import PinState
 from proclient.credentials.sources import Pkcs11CredentialSource, SoftwareCredentialSource
-from proclient.domain import DomainError
 from tests.credentials.conftest import card_states
 
 

@@ -7,8 +7,8 @@ import threading
 import pytest
 from cryptography import x509
 
+from proclient.core.domain import DomainError
 from proclient.credentials.pin import PinState
-from proclient.domain import DomainError
 from proclient.server.pki import verify_signature
 from tests.credentials.conftest import (
     FINAL_TRY,

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
-from proclient.domain import (
+from proclient.core.domain import (
     BirthDate,
     Consent,
     IdentitySource,
@@ -19,7 +19,7 @@ from proclient.domain import (
     Relationship,
     Sex,
 )
-from proclient.identity import Document, HeldIdentity
+from proclient.core.identity import Document, HeldIdentity
 from proclient.outbox.keys import OutboxKey
 from proclient.outbox.store import EncryptedOutbox
 

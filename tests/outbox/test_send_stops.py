@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from proclient.controllers.outbox import OutboxController
-from proclient.domain import BirthDate, Consent, IdentitySource, Professional, Sex
-from proclient.identity import Document, HeldIdentity
+from proclient.core.domain import BirthDate, Consent, IdentitySource, Professional, Sex
+from proclient.core.identity import Document, HeldIdentity
 from proclient.outbox.entry import capture
 from proclient.outbox.port import EntryState
 from proclient.service.errors import ServiceError

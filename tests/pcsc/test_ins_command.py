@@ -9,7 +9,7 @@ import json
 import pytest
 
 from proclient.cardreader.emulator import VitaleEmulator
-from proclient.demo_people import OID_TEST
+from proclient.core.demo_people import OID_TEST
 from tests.pcsc.test_card_command import proclient
 from tests.service import conftest as service
 from tests.test_cli_ins import configure, seed_register

@@ -21,7 +21,7 @@ from proclient.cardreader.errors import (
 from proclient.cardreader.faults import GarbageCard, truncated_card
 from proclient.cardreader.pcsc import PATIENT, PROFESSIONAL, PcscReaderBackend
 from proclient.cardreader.vitale import card_type_from_atr, read_vitale
-from proclient.domain import Beneficiary, BirthDate, CardType
+from proclient.core.domain import Beneficiary, BirthDate, CardType
 from tests.cardreader.conftest import CARD_MODES, EXPECTED_DEMO
 from tests.pcsc.conftest import PATIENT_PORT, PROFESSIONAL_PORT, PROFESSIONAL_READER
 

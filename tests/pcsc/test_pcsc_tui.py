@@ -68,7 +68,7 @@ async def test_pcscd_stopped_is_shown_and_monitoring_recovers_without_restart(
 
 
 async def test_vitale1_is_named_and_f6_types_the_identity(pcsc_app, slots):
-    from proclient.domain import IdentitySource
+    from proclient.core.domain import IdentitySource
     from proclient.screens.manual_entry import ManualEntryScreen
 
     app = pcsc_app

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 from pypdf import PdfReader
 
-from proclient.demo_people import DEMO_REGISTER
-from proclient.domain import (
+from proclient.core.demo_people import DEMO_REGISTER
+from proclient.core.domain import (
     Action,
     BirthDate,
     Consent,
@@ -30,7 +30,7 @@ from proclient.domain import (
     mask_mobile,
     sex_from_nir,
 )
-from proclient.identity import (
+from proclient.core.identity import (
     Document,
     HeldIdentity,
     IdentityCheck,

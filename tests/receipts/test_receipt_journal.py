@@ -12,7 +12,7 @@ from cups_support import pdf_file_text, printed_file, require_cups, wait_for_job
 from receipt_samples import CHECKS, PATIENTS, legacy_receipt, make_receipt
 
 from proclient.cli import main
-from proclient.domain import DomainError
+from proclient.core.domain import DomainError
 from proclient.receipts import journal
 from proclient.receipts.pdf import render_receipt
 from proclient.receipts.store import save_receipt

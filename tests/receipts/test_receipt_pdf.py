@@ -23,7 +23,7 @@ from receipt_samples import (
 )
 from reportlab.lib.units import mm
 
-from proclient.domain import format_nir
+from proclient.core.domain import format_nir
 from proclient.receipts.content import receipt_content
 from proclient.receipts.pdf import render_receipt, render_secrets
 

@@ -20,7 +20,7 @@ from cups_support import (
 )
 from receipt_samples import SECRETS, make_receipt
 
-from proclient.domain import DomainError, format_nir
+from proclient.core.domain import DomainError, format_nir
 from proclient.receipts.pdf import render_receipt, render_secrets
 from proclient.receipts.printing import list_printers, print_pdf, printer_choice
 from proclient.server.operations import new_password

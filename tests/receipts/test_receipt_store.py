@@ -10,7 +10,7 @@ import stat
 import pytest
 from receipt_samples import PATIENTS, make_receipt
 
-from proclient import fileutil
+from proclient.core import fileutil
 from proclient.receipts import store
 from proclient.receipts.store import receipt_filename, save_receipt
 

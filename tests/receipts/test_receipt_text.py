@@ -14,7 +14,7 @@ from receipt_samples import (
     squash,
 )
 
-from proclient.domain import format_nir
+from proclient.core.domain import format_nir
 from proclient.receipts.content import Document, Row, Section, receipt_content
 from proclient.receipts.text import WIDTH, receipt_text, render_text
 

@@ -7,7 +7,7 @@ import os
 import time
 from datetime import UTC, datetime
 
-from proclient.domain import (
+from proclient.core.domain import (
     OID_INS_NIR_TEST,
     Action,
     BirthDate,

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from proclient.domain import (
+from proclient.core.domain import (
     OID_INS_NIR_TEST,
     Action,
     BirthDate,
@@ -27,7 +27,7 @@ from proclient.domain import (
     WebAccess,
     sex_from_nir,
 )
-from proclient.identity import CardQuery, InsiCode
+from proclient.core.identity import CardQuery, InsiCode
 from proclient.server.register import RegisterIdentity, store
 
 

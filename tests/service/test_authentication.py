@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from proclient.core.domain import Professional
 from proclient.credentials.software import SoftwareCredential, unlock_demo
-from proclient.domain import Professional
 from proclient.server.pki import create_ca, issue_professional
 from proclient.service.client import DmpServiceClient
 from proclient.service.errors import ServiceError

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from proclient.domain import Action, Professional, WebAccess
+from proclient.core.domain import Action, Professional, WebAccess
 from proclient.server.operations import DmpOperations
 from proclient.server.problems import Problem
 from proclient.server.schemas import CreationIn

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from proclient.domain import (
+from proclient.core.domain import (
     OID_INS_NIR,
     Action,
     Authorization,

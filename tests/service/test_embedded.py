@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from proclient.core.domain import Action, DmpStatus, WebAccess
 from proclient.credentials.software import unlock_demo
-from proclient.domain import Action, DmpStatus, WebAccess
 from proclient.embedded_service import embedded_client
 from proclient.service.errors import ServiceError
 

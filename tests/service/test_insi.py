@@ -13,9 +13,8 @@ import uuid
 import httpx
 import pytest
 
-from proclient.credentials.software import unlock_demo
-from proclient.demo_people import DEMO_HOUSEHOLDS, DEMO_REGISTER, OID_NIA
-from proclient.domain import (
+from proclient.core.demo_people import DEMO_HOUSEHOLDS, DEMO_REGISTER, OID_NIA
+from proclient.core.domain import (
     OID_INS_NIA,
     OID_INS_NIR,
     Action,
@@ -27,7 +26,7 @@ from proclient.domain import (
     Sex,
     make_legal_representative,
 )
-from proclient.identity import (
+from proclient.core.identity import (
     CardQuery,
     Document,
     HeldIdentity,
@@ -38,6 +37,7 @@ from proclient.identity import (
     InsiIdentity,
     TraitsQuery,
 )
+from proclient.credentials.software import unlock_demo
 from proclient.server.demo import register_identity
 from proclient.service.client import DmpServiceClient, creation_body, insi_answer
 from proclient.service.errors import ServiceError
@@ -562,13 +562,13 @@ async def test_a_dmp_under_the_active_ins_is_found_by_the_earlier_matricule(
 
 
 def _web():
-    from proclient.domain import WebAccess
+    from proclient.core.domain import WebAccess
 
     return WebAccess(email="paul.garnier@exemple.fr")
 
 
 async def test_outside_the_register_a_person_is_their_one_ins(server, connected):
-    from proclient.domain import OID_INS_NIR_DEMO, OID_INS_NIR_TEST
+    from proclient.core.domain import OID_INS_NIR_DEMO, OID_INS_NIR_TEST
 
     value = "152033523804587"
     with server.storage.read() as conn:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from proclient.domain import (
+from proclient.core.domain import (
     OID_INS_NIA,
     OID_INS_NIR,
     OID_INS_NIR_DEMO,

@@ -17,7 +17,8 @@ from dataclasses import replace
 
 import pytest
 
-from proclient.problems import problem_message
+from proclient.core.problems import problem_message
+from proclient.core.settings import Paths, ServerTable
 from proclient.server import limits as guard
 from proclient.server.problems import validation_problem
 from proclient.server.request_limits import json_too_complex
@@ -26,7 +27,6 @@ from proclient.server.settings import ServerLimits
 from proclient.server.storage import Storage
 from proclient.service.client import DmpServiceClient
 from proclient.service.errors import ServiceError
-from proclient.settings import Paths, ServerTable
 
 from .helpers import LE_GOFF, creation, look_up, put_in_register
 from .production_server import (

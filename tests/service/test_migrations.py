@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from proclient.domain import Action, Professional
+from proclient.core.domain import Action, Professional
 from proclient.server.database import MIGRATIONS, SCHEMA_VERSION, _statements, open_database
 from proclient.server.operations import DmpOperations
 from proclient.server.schemas import CreationIn

@@ -18,8 +18,8 @@ import trustme
 import uvicorn
 
 from proclient.controllers.creation import PROBE_DOWN_FIRST, CreationController, Reachability
+from proclient.core.problems import problem_message
 from proclient.ports import ServiceBinding
-from proclient.problems import problem_message
 from proclient.server.app import create_app
 from proclient.server.settings import ServerSettings
 from proclient.service.client import DmpServiceClient

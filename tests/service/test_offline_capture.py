@@ -1,4 +1,4 @@
-"""TD1.1 with a creation captured offline (proclient.capture, server/offline.py), against the
+"""TD1.1 with a creation captured offline (proclient.core.capture, server/offline.py), against the
 real service over HTTPS: the consent record signed at the patient's by the professional's
 credential, sent with the creation once the network is back, after INSi as usual."""
 
@@ -13,9 +13,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from proclient.capture import Capture
-from proclient.credentials.software import unlock_demo
-from proclient.domain import (
+from proclient.core.capture import Capture
+from proclient.core.domain import (
     OID_INS_NIR_TEST,
     BirthDate,
     Consent,
@@ -27,10 +26,11 @@ from proclient.domain import (
     WebAccess,
     make_legal_representative,
 )
-from proclient.identity import CardQuery, Document, HeldIdentity, InsiCode
+from proclient.core.identity import CardQuery, Document, HeldIdentity, InsiCode
+from proclient.core.settings import Paths
+from proclient.credentials.software import unlock_demo
 from proclient.server.pki import create_ca, issue_professional
 from proclient.service.client import creation_body
-from proclient.settings import Paths
 
 from .helpers import (
     BEN_SAID,
@@ -44,7 +44,7 @@ from .helpers import (
 )
 
 GARNIER = patient("162104410902360", "19621005", "GARNIER", "PAUL")
-GARNIER_EARLIER = "162104410901073"  # the matricule on his card (proclient/demo_people.py)
+GARNIER_EARLIER = "162104410901073"  # the matricule on his card (proclient/core/demo_people.py)
 MOTHER = make_legal_representative("MTH", "Durand", "Sophie")
 
 
@@ -494,7 +494,7 @@ async def test_web_access_with_a_capture_is_refused(server, post, insi, credenti
 
 
 def test_the_offline_consent_days_setting_reaches_the_service(tmp_path, pki):
-    from proclient.domain import DomainError
+    from proclient.core.domain import DomainError
     from proclient.server import serving
 
     config_file = tmp_path / "config" / "config.toml"

@@ -8,9 +8,9 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from proclient.cps_profile import OID_PROFESSION_CODE, professional_from_certificate
+from proclient.core.cps_profile import OID_PROFESSION_CODE, professional_from_certificate
+from proclient.core.domain import DomainError
 from proclient.credentials.software import SoftwareCredential, unlock_demo
-from proclient.domain import DomainError
 from proclient.server.demo import DEMO_PIN, ensure_demo_pki
 from proclient.server.operations import hash_password, new_password, verify_password
 

@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from proclient.domain import WebAccess, format_nir
+from proclient.core.domain import WebAccess, format_nir
 from proclient.service.errors import ServiceError
 
 from .helpers import LE_GOFF, creation, insi_ready, patient

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from proclient.domain import DomainError
+from proclient.core.domain import DomainError
 from proclient.server import serving
 from proclient.server.demo import demo_patient_ins
 from proclient.server.embedded import embedded_app
@@ -282,7 +282,7 @@ def test_where_the_key_file_is(tmp_path):
 
 
 def test_the_setting_reaches_the_serve_config(tmp_path):
-    from proclient.settings import Paths
+    from proclient.core.settings import Paths
 
     paths = Paths(tmp_path / "config", tmp_path / "data", tmp_path / "log")
     paths.config_dir.mkdir(parents=True)

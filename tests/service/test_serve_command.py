@@ -16,11 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from proclient.core.domain import OID_INS_NIR, OID_INS_NIR_TEST, DmpStatus, WebAccess
+from proclient.core.settings import Paths, ServiceTable, Settings
 from proclient.credentials.software import unlock_demo
-from proclient.domain import OID_INS_NIR, OID_INS_NIR_TEST, DmpStatus, WebAccess
 from proclient.server.demo import ensure_demo_pki
 from proclient.service.client import DmpServiceClient
-from proclient.settings import Paths, ServiceTable, Settings
 
 from .helpers import LE_GOFF, creation, look_up, patient, register_file
 

@@ -1,11 +1,11 @@
 """The service enforces the client's identity and contact rules (issue 10, point 5), from the
-same module (proclient.domain), on a real server over HTTPS, on SQLite and PostgreSQL, in test
+same module (proclient.core.domain), on a real server over HTTPS, on SQLite and PostgreSQL, in test
 AND production mode: INS values with the NIR's shape and key (NIA included), one DMP per
 person across OIDs, French mobiles only, RFC 5321 email limits, RNIV names.
 
 Requests are written as JSON by hand (not through the client, which would refuse them first):
 this is what an outside caller can send. Every refusal is problem+json with its stable code
-and the French sentence of proclient.problems, and leaves no DMP behind. These rules come
+and the French sentence of proclient.core.problems, and leaves no DMP behind. These rules come
 before the INSi gate (a refusal names the rule broken); an accepted creation is one INSi
 answered first (:meth:`Service.ready`)."""
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from proclient.domain import (
+from proclient.core.domain import (
     OID_INS_NIA,
     OID_INS_NIR,
     OID_INS_NIR_DEMO,
@@ -27,7 +27,7 @@ from proclient.domain import (
     Ins,
     compact_nir,
 )
-from proclient.problems import problem_message
+from proclient.core.problems import problem_message
 from proclient.server.database import MIGRATIONS, open_database
 from proclient.server.register import RegisterIdentity
 from proclient.server.storage import Storage
@@ -392,7 +392,7 @@ def test_migration_4_backfills_the_person_key_and_sets_duplicates_aside(database
             "DMP-E": "real:215067511203450",  # a real and a test person: two people
             "DMP-F": "test:215067511203450",
         }
-        from proclient.domain import Ins
+        from proclient.core.domain import Ins
 
         with storage.read() as conn:
             for oid in (OID_INS_NIR, OID_INS_NIA):

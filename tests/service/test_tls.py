@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from proclient.core.settings import Paths, ServiceTable, Settings
 from proclient.service.client import DEFAULT_TIMEOUT, DmpServiceClient
 from proclient.service.errors import ServiceError
-from proclient.settings import Paths, ServiceTable, Settings
 
 from .helpers import LE_GOFF
 

@@ -29,8 +29,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from proclient.core.domain import WebAccess
 from proclient.credentials.software import SoftwareCredential, unlock_demo
-from proclient.domain import WebAccess
 from proclient.server.demo import DemoPki, ensure_demo_pki
 from proclient.server.settings import ServerSettings
 from proclient.server.storage import Storage
@@ -499,8 +499,8 @@ def test_workers_that_cannot_start_stop_the_supervisor(tmp_path):
 
 
 def test_workers_setting_and_option(tmp_path):
+    from proclient.core.settings import Paths
     from proclient.server.serving import load_serve_config
-    from proclient.settings import Paths
 
     home = tmp_path / "home"
     config = home / "config" / "config.toml"

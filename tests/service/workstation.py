@@ -9,8 +9,8 @@ import json
 import sys
 from pathlib import Path
 
+from proclient.core.domain import WebAccess
 from proclient.credentials.software import unlock_demo
-from proclient.domain import WebAccess
 from proclient.server.demo import ensure_demo_pki
 from proclient.service.client import DmpServiceClient
 from proclient.service.journal import IdempotencyJournal

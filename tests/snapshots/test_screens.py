@@ -24,8 +24,7 @@ from textual.dom import DOMNode
 from proclient.app import ProclientApp
 from proclient.cardreader.demo_cards import DEMO_CARDS
 from proclient.cardreader.demo_deck import demo_choices
-from proclient.credentials.pin import PinStatus
-from proclient.domain import (
+from proclient.core.domain import (
     Action,
     Consent,
     CreationResult,
@@ -37,9 +36,10 @@ from proclient.domain import (
     WebAccess,
     WebCredentials,
 )
-from proclient.flow import CreationFlow
-from proclient.i18n import _, use_language
-from proclient.identity import Document, InsiAnswer, InsiCode
+from proclient.core.flow import CreationFlow
+from proclient.core.i18n import _, use_language
+from proclient.core.identity import Document, InsiAnswer, InsiCode
+from proclient.credentials.pin import PinStatus
 from proclient.messages import (
     Connected,
     HomeStatus,

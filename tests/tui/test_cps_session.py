@@ -11,10 +11,10 @@ import io
 
 from pypdf import PdfReader
 
+from proclient.core.flow import Step
 from proclient.credentials.pin import CKF_USER_PIN_FINAL_TRY, CKF_USER_PIN_LOCKED
 from proclient.credentials.pkcs11 import Pkcs11Credential
 from proclient.credentials.sources import Pkcs11CredentialSource
-from proclient.flow import Step
 from proclient.screens.connect import ConnectScreen, PinField
 from proclient.screens.consent import ConsentScreen
 from proclient.screens.done import DoneScreen

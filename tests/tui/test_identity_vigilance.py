@@ -1,5 +1,5 @@
 """Identity vigilance through the whole flow by keyboard, for each identity of the demo INSi
-register (proclient.demo_people.DEMO_REGISTER): INSi asked after the CPS login, by the card or
+register (proclient.core.demo_people.DEMO_REGISTER): INSi asked after the CPS login, by the card or
 by the traits; INSi's traits beside the card's with every difference in words; the document
 seen; the DMP created with INSi's INS and traits; 01 and 02 ending with no DMP.
 
@@ -9,7 +9,7 @@ outage test puts a failing route in front of it.
 
 from __future__ import annotations
 
-from proclient.domain import OID_INS_NIR_TEST, DmpStatus, Ins
+from proclient.core.domain import OID_INS_NIR_TEST, DmpStatus, Ins
 from proclient.screens.connect import ConnectScreen
 from proclient.screens.home import HomeScreen
 from proclient.screens.identify import IdentifyScreen

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from proclient.core.settings import Paths, load_settings
 from proclient.screens.home import HomeScreen
 from proclient.screens.journal import JournalScreen
-from proclient.settings import Paths, load_settings
 from proclient.widgets.help import HelpModal
 from tests.tui_support import SIZE, screen_text, wait_until
 
@@ -134,7 +134,7 @@ async def test_an_open_list_is_closed_with_french_words_in_the_footer(app_factor
 async def test_the_command_palette_searches_in_the_ui_language(
     app_factory, language, prompt, other
 ):
-    from proclient.i18n import use_language
+    from proclient.core.i18n import use_language
 
     use_language(language)
     try:

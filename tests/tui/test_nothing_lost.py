@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 from proclient.controllers.card import RESUME_SECONDS, CardController
-from proclient.domain import LegalRepresentative, Relationship
-from proclient.flow import CreationFlow, Step
+from proclient.core.domain import LegalRepresentative, Relationship
+from proclient.core.flow import CreationFlow, Step
 from proclient.screens.consent import ConsentScreen
 from proclient.screens.home import HomeScreen
 from proclient.screens.identify import IdentifyScreen

@@ -153,7 +153,7 @@ def _pki_issued_days_ago(settings, days: int) -> None:
     usual around them."""
     from datetime import UTC, datetime, timedelta
 
-    from proclient.fileutil import write_private
+    from proclient.core.fileutil import write_private
     from proclient.server.demo import DEMO_PIN, DEMO_PROFESSIONALS, ensure_demo_pki
     from proclient.server.pki import create_ca, issue_professional
 
@@ -175,8 +175,8 @@ async def test_a_stale_consent_is_held_and_said(app_factory, settings):
     import asyncio
     from datetime import UTC, datetime, timedelta
 
-    from proclient.domain import BirthDate, Consent, IdentitySource, Sex
-    from proclient.identity import Document, HeldIdentity
+    from proclient.core.domain import BirthDate, Consent, IdentitySource, Sex
+    from proclient.core.identity import Document, HeldIdentity
     from proclient.outbox.entry import capture
 
     _pki_issued_days_ago(settings, 30)

@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from proclient.domain import (
+from proclient.core.domain import (
     BirthDate,
     Consent,
     IdentitySource,
@@ -29,7 +29,7 @@ from proclient.domain import (
     Relationship,
     Sex,
 )
-from proclient.identity import Document, HeldIdentity
+from proclient.core.identity import Document, HeldIdentity
 
 RECORD_VERSION = 1
 DEFAULT_MAX_AGE_DAYS = 7

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from proclient.i18n import _
+from proclient.core.i18n import _
 
 DmpSeed = Literal["active", "closed"]
 
@@ -143,8 +143,8 @@ def demo_people() -> tuple[DemoPerson, ...]:
 
 # --- The demo INSi register ---------------------------------------------------------------------
 
-OID_TEST = "1.2.250.1.213.1.4.10"  # INS-NIR TEST (proclient.domain.OID_INS_NIR_TEST)
-OID_NIA = "1.2.250.1.213.1.4.9"  # INS-NIA: no test variant exists (proclient.identity)
+OID_TEST = "1.2.250.1.213.1.4.10"  # INS-NIR TEST (proclient.core.domain.OID_INS_NIR_TEST)
+OID_NIA = "1.2.250.1.213.1.4.9"  # INS-NIA: no test variant exists (proclient.core.identity)
 
 
 @dataclass(frozen=True)

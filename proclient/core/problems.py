@@ -10,7 +10,7 @@ server's business (:mod:`proclient.server.problems`); the client's error type is
 
 from __future__ import annotations
 
-from proclient.i18n import _
+from proclient.core.i18n import _
 
 # The client's own codes: the service could not be reached, its certificate was refused, or it
 # answered something unexpected.
@@ -86,7 +86,7 @@ def problem_message(code: str) -> str | None:
             "carte de test."
         ),
         "INS_OID_UNKNOWN": _("Type d'INS inconnu : seul un INS-NIR ou un INS-NIA est accepté."),
-        # Identity and contact rules, the same on both sides (proclient.domain)
+        # Identity and contact rules, the same on both sides (proclient.core.domain)
         "NIR_FORMAT": _("Le NIR doit compter 15 caractères (13 chiffres et la clé)."),
         "NIR_KEY": _("La clé du NIR ne correspond pas : vérifiez les 15 caractères."),
         "NAME_CHARSET": _(
@@ -103,7 +103,7 @@ def problem_message(code: str) -> str | None:
         "MOBILE_NOT_MOBILE": _(
             "Ce numéro n'est pas un mobile : les codes d'accès partent par SMS."
         ),
-        # Identity vigilance (proclient.identity; ../shared/DOMAIN.md §5)
+        # Identity vigilance (proclient.core.identity; ../shared/DOMAIN.md §5)
         # The workstation's outbox of creations recorded offline (proclient.outbox)
         "OUTBOX_TAMPERED": _(
             "Une création enregistrée a été modifiée sur le disque : elle est refusée et ne "
@@ -114,7 +114,7 @@ def problem_message(code: str) -> str | None:
             "créations en attente ne peuvent pas être lues sur ce poste."
         ),
         "OUTBOX_UNKNOWN": _("Cette création enregistrée n'existe plus."),
-        # Creations captured offline (proclient.capture)
+        # Creations captured offline (proclient.core.capture)
         "CAPTURE_INVALID": _(
             "Le consentement enregistré hors connexion n'a pas pu être vérifié (signature, "
             "carte ou date) : il n'est pas pris en compte."

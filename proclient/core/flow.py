@@ -14,7 +14,7 @@ import enum
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from proclient.domain import (
+from proclient.core.domain import (
     Action,
     Beneficiary,
     BirthDate,
@@ -37,8 +37,8 @@ from proclient.domain import (
     sex_from_nir,
     validate_nir,
 )
-from proclient.i18n import _
-from proclient.identity import (
+from proclient.core.i18n import _
+from proclient.core.identity import (
     CardQuery,
     Document,
     HeldIdentity,
@@ -95,7 +95,7 @@ RESUMABLE = (Step.CONNECT, Step.CONSENT, Step.ONLINE_ACCESS)
 class CreationFlow:
     """One patient's creation, from the card read to the receipt.
 
-    Identity vigilance (proclient.identity): the card or the typed entry gives the *held*
+    Identity vigilance (proclient.core.identity): the card or the typed entry gives the *held*
     identity; at step 2, once the professional is connected, INSi answers (by the card, or by
     the traits); with one identity found, the professional sees the differences and says which
     document they saw. Only then is there a ``patient``: INSi's INS and traits, never the
@@ -120,7 +120,7 @@ class CreationFlow:
     result: CreationResult | None = None
     offline: bool = False
     """The service could not be reached at step 2: the creation is *recorded* on the
-    workstation (proclient.capture), to be done when the service answers again."""
+    workstation (proclient.core.capture), to be done when the service answers again."""
     document: Document | None = None
     """Offline only: the document seen (online, it is part of ``identity``)."""
     recorded: str | None = None

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from proclient.i18n import N_, _
-from proclient.problems import problem_message
+from proclient.core.i18n import N_, _
+from proclient.core.problems import problem_message
 
 if TYPE_CHECKING:
-    from proclient.identity import IdentityCheck
+    from proclient.core.identity import IdentityCheck
 
 # INS OIDs (Interop-Sante FRCorePatientINSProfile).
 OID_INS_NIR = "1.2.250.1.213.1.4.8"
@@ -49,7 +49,7 @@ class DomainError(Exception):
 
 
 def refusal(code: str) -> DomainError:
-    """The DomainError for ``code`` with its one sentence from :mod:`proclient.problems`, the
+    """The DomainError for ``code`` with its one sentence from :mod:`proclient.core.problems`, the
     same on the client and in the service's problem+json answers."""
     return DomainError(code, problem_message(code) or code)
 
@@ -270,7 +270,7 @@ def is_minor(birth: BirthDate, today: date, majority: int = MAJORITY_AGE) -> boo
 class IdentitySource(enum.StrEnum):
     CARD = "card"
     TYPED = "typed"
-    INSI = "insi"  # INSi's reference traits (proclient.identity)
+    INSI = "insi"  # INSi's reference traits (proclient.core.identity)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from proclient.domain import (
+from proclient.core.domain import (
     BirthDate,
     DomainError,
     IdentitySource,
@@ -32,7 +32,7 @@ from proclient.domain import (
     is_minor,
     refusal,
 )
-from proclient.i18n import _
+from proclient.core.i18n import _
 
 # --- INSi's way of writing traits --------------------------------------------------------------
 
@@ -144,7 +144,7 @@ def traits_query(
     """A traits look-up from what the professional typed or the card gave; refused with
     TRAITS_INCOMPLETE when a required trait is missing (sex above all: a card without the
     beneficiary's NIR does not carry it)."""
-    from proclient.domain import normalize_name
+    from proclient.core.domain import normalize_name
 
     if sex is None or not birth_name.strip() or not first_given_name.strip():
         raise refusal("TRAITS_INCOMPLETE")

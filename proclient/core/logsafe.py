@@ -13,7 +13,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from proclient.i18n import N_
+from proclient.core.i18n import N_
 
 # What the user reads when something unexpected failed (pass it through `_()`).
 UNEXPECTED = N_(

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from proclient import __version__
-from proclient.capture import DEFAULT_MAX_AGE_DAYS
-from proclient.domain import DomainError
-from proclient.fileutil import write_private
-from proclient.i18n import _
+from proclient.core.capture import DEFAULT_MAX_AGE_DAYS
+from proclient.core.domain import DomainError
+from proclient.core.fileutil import write_private
+from proclient.core.i18n import _
 
 if TYPE_CHECKING:
     from pydantic import ValidationError

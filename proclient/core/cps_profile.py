@@ -13,7 +13,7 @@ from __future__ import annotations
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from proclient.domain import PROFESSIONS, Professional
+from proclient.core.domain import PROFESSIONS, Professional
 
 OID_PROFESSION_CODE = x509.ObjectIdentifier("1.2.250.1.71.1.2.7")
 
