@@ -15,16 +15,7 @@ import time
 import uuid
 from pathlib import Path
 
-from proclient.core.domain import (
-    OID_INS_NIR_TEST,
-    Action,
-    BirthDate,
-    Consent,
-    CreationRequest,
-    Ins,
-    Sex,
-    WebAccess,
-)
+from proclient.core.domain import OID_INS_NIR_TEST, Action, BirthDate, Consent, Ins, Sex, WebAccess
 from proclient.core.identity import (
     Document,
     HeldIdentity,
@@ -33,6 +24,7 @@ from proclient.core.identity import (
     TraitsQuery,
     differences,
 )
+from proclient.core.records import CreationRequest
 from proclient.credentials.software import unlock_demo
 
 PATIENTS = 60

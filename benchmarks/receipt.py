@@ -20,8 +20,6 @@ from proclient.core.domain import (
     Action,
     BirthDate,
     Consent,
-    CreationReceipt,
-    CreationRequest,
     Ins,
     LegalRepresentative,
     Patient,
@@ -38,6 +36,7 @@ from proclient.core.identity import (
     InsiIdentity,
     InsiTraits,
 )
+from proclient.core.records import CreationReceipt, CreationRequest
 from proclient.receipts.fonts import REGULAR, register_fonts
 from proclient.receipts.pdf import render_receipt
 

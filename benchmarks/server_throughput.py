@@ -32,17 +32,9 @@ from pathlib import Path
 
 import httpx
 
-from proclient.core.domain import (
-    OID_INS_NIR_TEST,
-    Action,
-    BirthDate,
-    Consent,
-    CreationRequest,
-    Ins,
-    Patient,
-    Sex,
-)
+from proclient.core.domain import OID_INS_NIR_TEST, Action, BirthDate, Consent, Ins, Patient, Sex
 from proclient.core.identity import CardQuery
+from proclient.core.records import CreationRequest
 from proclient.credentials.software import unlock_demo
 from proclient.server.demo import ensure_demo_pki
 from proclient.service.client import DmpServiceClient

@@ -25,12 +25,7 @@ from proclient.controllers.creation import CreationController, Reachability
 from proclient.controllers.outbox import OutboxController, receipt_filer, send_lock_path
 from proclient.controllers.paper import PaperController
 from proclient.controllers.session import SessionController
-from proclient.core.domain import (
-    CreationReceipt,
-    DomainError,
-    VitaleCard,
-    make_legal_representative,
-)
+from proclient.core.domain import DomainError, VitaleCard, make_legal_representative
 from proclient.core.flow import (
     CreationFlow,
     Step,
@@ -40,6 +35,7 @@ from proclient.core.flow import (
     typed_sex,
 )
 from proclient.core.i18n import N_, _
+from proclient.core.records import CreationReceipt
 from proclient.jobs import JobRunner
 from proclient.messages import (
     BackRequested,
@@ -1282,7 +1278,7 @@ class ProclientApp(App):
         import asyncio
         from datetime import UTC, datetime
 
-        from proclient.core.domain import RecordedSlip
+        from proclient.core.records import RecordedSlip
 
         flow, credential = self.flow, self.session.credential
         try:

@@ -27,10 +27,10 @@ def _workstation_fields(settings: Settings, demo: bool = False) -> dict:
     """What every wiring takes from the workstation's settings."""
     return {
         "receipts_dir": settings.paths.receipts_dir,
-        "receipt_format": settings.receipt_format,
-        "printer": settings.printer_name,
-        "auto_print": bool(settings.printer_name and settings.printer_auto),
-        "idle_lock_minutes": settings.idle_lock_minutes,
+        "receipt_format": settings.receipts.format,
+        "printer": settings.printer.name,
+        "auto_print": bool(settings.printer.name and settings.printer.auto),
+        "idle_lock_minutes": settings.session.idle_lock_minutes,
         "pending_dir": settings.paths.data_dir / "pending",
         "keymap": dict(settings.keys),
         "outbox": workstation_outbox(settings, demo=demo),
@@ -174,17 +174,17 @@ def configured_credentials(settings: Settings, present: Callable[[], bool] | Non
     a software key and certificate (training)."""
     from proclient.credentials.sources import Pkcs11CredentialSource, SoftwareCredentialSource
 
-    if settings.credential_pkcs11_module:
+    if settings.credential.pkcs11_module:
         return Pkcs11CredentialSource(
-            settings.credential_pkcs11_module,
+            settings.credential.pkcs11_module,
             _("carte CPS"),
-            token_label=settings.credential_token_label,
+            token_label=settings.credential.token_label,
             present=present,
         )
-    if settings.credential_key and settings.credential_certificate:
+    if settings.credential.key and settings.credential.certificate:
         return SoftwareCredentialSource(
-            Path(settings.credential_key),
-            Path(settings.credential_certificate),
+            Path(settings.credential.key),
+            Path(settings.credential.certificate),
             label=_("certificat logiciel"),
             present=present,
         )
@@ -202,16 +202,16 @@ def pcsc_slots(settings: Settings) -> dict[str, str]:
     from proclient.cardreader.pcsc import PATIENT, PROFESSIONAL
 
     return {
-        PATIENT: settings.reader_patient or "",
-        PROFESSIONAL: settings.reader_professional or "",
+        PATIENT: settings.readers.patient or "",
+        PROFESSIONAL: settings.readers.professional or "",
     }
 
 
 def configured_wiring(settings: Settings) -> Wiring:
-    """Real readers on pcscd and the configured DMP service (settings.service_url)."""
+    """Real readers on pcscd and the configured DMP service (settings.service.url)."""
     from proclient.cardreader.pcsc import PATIENT, PROFESSIONAL, PcscReaderBackend
 
-    if not settings.service_url:
+    if not settings.service.url:
         raise DomainError(
             "CONFIG",
             _(
@@ -230,7 +230,7 @@ def configured_wiring(settings: Settings) -> Wiring:
         return ServiceBinding(
             client=client,
             credentials=credentials,
-            description=_("service DMP {url}", url=settings.service_url),
+            description=_("service DMP {url}", url=settings.service.url),
         )
 
     return Wiring(

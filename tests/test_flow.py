@@ -9,7 +9,6 @@ from proclient.core.domain import (
     Beneficiary,
     BirthDate,
     Consent,
-    CreationResult,
     DmpState,
     DmpStatus,
     DomainError,
@@ -27,6 +26,7 @@ from proclient.core.identity import (
     InsiIdentity,
     InsiTraits,
 )
+from proclient.core.records import CreationResult
 
 TODAY = date(2026, 11, 23)
 PHARMACIST = Professional("899700024450", "MARTIN", "Claire", "21", "Pharmacie de la Gare")

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from proclient.core import settings as settings_module
 from proclient.core.domain import DomainError
 from proclient.core.settings import (
     ENVIRONMENT,
@@ -24,10 +23,12 @@ from proclient.core.settings import (
     TABLES,
     ConfigFile,
     Paths,
+    PrinterTable,
     Settings,
     load_settings,
     validate_config,
 )
+from proclient.core.settings import loading as settings_module
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -156,7 +157,7 @@ def test_an_absent_file_gives_the_defaults(paths):
     assert settings.keys == {}
 
 
-def test_nested_tables_and_flat_names_agree(paths, write):
+def test_every_table_of_the_file_is_read(paths, write):
     write(
         '[service]\nurl = "https://dmp.test:8443"\nca_bundle = "/ca.pem"\n'
         '[readers]\npatient = "Omnikey"\nprofessional = "Gemalto"\n'
@@ -167,22 +168,24 @@ def test_nested_tables_and_flat_names_agree(paths, write):
         '[keys]\nnext = "f8"\nprint_receipt = "f5,ctrl+p"\n[ui]\nlanguage = "en"\n'
     )
     settings = load_settings(paths)
-    flat = {
-        "service_url": "https://dmp.test:8443",
-        "service_ca_bundle": "/ca.pem",
-        "reader_patient": "Omnikey",
-        "reader_professional": "Gemalto",
-        "credential_key": "/k.pem",
-        "credential_certificate": "/c.pem",
-        "credential_pkcs11_module": "/m.so",
-        "credential_token_label": "CPS",
-        "receipt_format": "80mm",
-        "printer_name": "comptoir",
-        "printer_auto": False,
-        "idle_lock_minutes": 0,
-        "configured": True,
+    nested = {
+        "service.url": "https://dmp.test:8443",
+        "service.ca_bundle": "/ca.pem",
+        "readers.patient": "Omnikey",
+        "readers.professional": "Gemalto",
+        "credential.key": "/k.pem",
+        "credential.certificate": "/c.pem",
+        "credential.pkcs11_module": "/m.so",
+        "credential.token_label": "CPS",
+        "receipts.format": "80mm",
+        "printer.name": "comptoir",
+        "printer.auto": False,
+        "session.idle_lock_minutes": 0,
     }
-    assert {name: getattr(settings, name) for name in flat} == flat
+    read = {
+        name: getattr(getattr(settings, name.split(".")[0]), name.split(".")[1]) for name in nested
+    }
+    assert read == nested and settings.configured
     assert settings.printer.name == "comptoir" and settings.credential.token_label == "CPS"
     assert settings.keys == {"next": "f8", "print_receipt": "f5,ctrl+p"}
     assert settings.ui.language == "en"
@@ -201,9 +204,9 @@ def test_an_empty_text_means_unset(paths, write):
         '[service]\nurl = ""\n[server]\nhost = ""\ndatabase = ""\n'
     )
     settings = load_settings(paths)
-    assert settings.printer_name is None and settings.reader_patient is None
-    assert settings.credential_pkcs11_module is None and settings.credential_token_label is None
-    assert settings.service_url is None and not settings.configured
+    assert settings.printer.name is None and settings.readers.patient is None
+    assert settings.credential.pkcs11_module is None and settings.credential.token_label is None
+    assert settings.service.url is None and not settings.configured
     assert settings.server.host == "127.0.0.1" and settings.server.database is None
 
 
@@ -224,14 +227,14 @@ def test_environment_overrides_the_file(paths, write, monkeypatch):
     monkeypatch.setenv("PROCLIENT_PRINTER", "")  # empty: the file's value stays
     monkeypatch.setenv("PROCLIENT_SERVER_DATABASE", "postgresql://proclient@db/dmp")
     settings = load_settings(paths)
-    assert settings.service_url == "https://env.test"
-    assert settings.service_ca_bundle == "/env/ca.pem"
-    assert settings.reader_patient == "Omnikey"
-    assert settings.credential_pkcs11_module == "/env/module.so"
-    assert settings.printer_name == "file"
+    assert settings.service.url == "https://env.test"
+    assert settings.service.ca_bundle == "/env/ca.pem"
+    assert settings.readers.patient == "Omnikey"
+    assert settings.credential.pkcs11_module == "/env/module.so"
+    assert settings.printer.name == "file"
     assert settings.server.database == "postgresql://proclient@db/dmp"
     monkeypatch.setenv("PROCLIENT_PRINTER", "comptoir-2")
-    assert load_settings(paths).printer_name == "comptoir-2"
+    assert load_settings(paths).printer.name == "comptoir-2"
 
 
 def test_an_unreadable_file_is_one_french_sentence(paths, write):
@@ -321,7 +324,7 @@ def test_the_file_cannot_set_where_files_live(paths, write):
 def test_settings_built_in_code_take_tables():
     paths = Paths(Path("c"), Path("d"), Path("l"))
     settings = Settings(paths=paths, service={"url": "https://dmp.test"})
-    assert settings.service_url == "https://dmp.test" and settings.configured
+    assert settings.service.url == "https://dmp.test" and settings.configured
 
 
 # --- proclient serve reads the same model -------------------------------------------------
@@ -422,7 +425,7 @@ def test_the_digest_is_private_and_holds_no_setting(paths, write):
 
 def test_an_edited_file_is_validated_again(paths, write):
     write("[printer]\nauto = false\n")
-    assert load_settings(paths).printer_auto is False
+    assert load_settings(paths).printer.auto is False
     message = refusal(paths, write, '[printer]\nauto = "non"\n')
     assert message.startswith("Réglage printer.auto dans ")
     assert str(paths.config_file) in message
@@ -446,9 +449,9 @@ def test_an_override_is_validated_then_remembered(paths, write, monkeypatch, val
     write('[printer]\nname = "file"\n')
     load_settings(paths)
     monkeypatch.setenv("PROCLIENT_PRINTER", "comptoir-2")
-    assert load_settings(paths).printer_name == "comptoir-2"
-    assert validations == [ConfigFile, ConfigFile, settings_module.PrinterTable]
-    assert load_settings(paths).printer_name == "comptoir-2"
+    assert load_settings(paths).printer.name == "comptoir-2"
+    assert validations == [ConfigFile, ConfigFile, PrinterTable]
+    assert load_settings(paths).printer.name == "comptoir-2"
     assert len(validations) == 3
 
 
@@ -457,7 +460,7 @@ def test_a_wrong_or_unreadable_digest_means_validating(paths, write, validations
     write("[printer]\nauto = false\n")
     paths.validated_digest.parent.mkdir(parents=True, exist_ok=True)
     paths.validated_digest.write_text(digest, encoding="ascii")
-    assert load_settings(paths).printer_auto is False
+    assert load_settings(paths).printer.auto is False
     assert validations == [ConfigFile]
     assert paths.validated_digest.read_text(encoding="ascii") != digest  # refreshed
 

@@ -60,7 +60,7 @@ def read_card(reader: str | None, settings):
     from proclient.cardreader.pcsc import PATIENT, PcscReaderBackend
     from proclient.cardreader.vitale import read_vitale
 
-    pattern = reader if reader is not None else (settings.reader_patient or "")
+    pattern = reader if reader is not None else (settings.readers.patient or "")
     connection = PcscReaderBackend({PATIENT: pattern}).connect(PATIENT)
     try:
         atr = bytes(connection.atr)

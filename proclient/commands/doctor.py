@@ -75,7 +75,7 @@ def check_readers() -> list[tuple[bool, str]]:
 def check_service(settings) -> tuple[bool, str]:
     """The configured DMP service answers its health check, through the same client (URL
     rules, CA bundle, TLS always verified) the application uses."""
-    if not settings.service_url:
+    if not settings.service.url:
         return True, _(
             "Service DMP : aucun réglé ; la démonstration (proclient demo) utilise "
             "le service intégré."
@@ -99,9 +99,9 @@ def check_service(settings) -> tuple[bool, str]:
         return False, _(
             "Service DMP {url} injoignable : vérifiez l'adresse (service.url), le "
             "certificat (service.ca_bundle) et le réseau.",
-            url=settings.service_url,
+            url=settings.service.url,
         )
-    return True, _("Service DMP {url} : répond.", url=settings.service_url)
+    return True, _("Service DMP {url} : répond.", url=settings.service.url)
 
 
 def check_printer() -> tuple[bool, str]:

@@ -53,7 +53,7 @@ def run(args, settings) -> int:
             print(
                 _("Aucune imprimante dans CUPS : ajoutez-en une (lpadmin ou http://localhost:631).")
             )
-        chosen = printing.printer_choice(settings.printer_name)
+        chosen = printing.printer_choice(settings.printer.name)
         for queue in queues:
             marks = [queue.state]
             if queue.default:
@@ -72,7 +72,7 @@ def run(args, settings) -> int:
             "RECEIPT_UNREADABLE",
             _("L'accusé {path} est illisible : vérifiez les droits du dossier.", path=entry.path),
         ) from None
-    job = printing.print_pdf(pdf, args.printer or settings.printer_name)
+    job = printing.print_pdf(pdf, args.printer or settings.printer.name)
     print(
         _(
             "Accusé n° {n} ({date}) envoyé à l'imprimante : tâche {job}.",

@@ -27,10 +27,11 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from proclient.core.domain import CreationRequest, CreationResult, DmpState, DomainError, Ins
+from proclient.core.domain import DmpState, DomainError, Ins
 from proclient.core.i18n import _
 from proclient.core.identity import CardQuery, InsiAnswer, InsiCode, TraitsQuery
 from proclient.core.problems import problem_message
+from proclient.core.records import CreationRequest, CreationResult
 from proclient.ports import ServiceBinding
 
 log = logging.getLogger(__name__)

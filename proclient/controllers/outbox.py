@@ -36,15 +36,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from proclient.core.capture import Capture
-from proclient.core.domain import (
-    Action,
-    Consent,
-    CreationRequest,
-    CreationResult,
-    DomainError,
-    LegalRepresentative,
-    Professional,
-)
+from proclient.core.domain import Action, Consent, DomainError, LegalRepresentative, Professional
 from proclient.core.identity import (
     CardQuery,
     Difference,
@@ -56,6 +48,7 @@ from proclient.core.identity import (
     insi_query_for,
     insi_refusal,
 )
+from proclient.core.records import CreationRequest, CreationResult
 from proclient.outbox.port import (
     EntryState,
     EntrySummary,
@@ -383,7 +376,7 @@ def receipt_filer(paper, professional: Professional, demo: bool = False) -> OnCr
     le … »), saved, and printed when the workstation prints by itself (``paper`` is a
     PaperController). A failure to save stops the run before the entry is done: the next
     run replays the creation and makes the accusé again."""
-    from proclient.core.domain import CreationReceipt
+    from proclient.core.records import CreationReceipt
 
     async def on_created(entry_id, request, result, capture) -> None:
         receipt = CreationReceipt(

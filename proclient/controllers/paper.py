@@ -12,18 +12,16 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from proclient.core.domain import (
+from proclient.core.domain import DomainError, mask_email, mask_mobile
+from proclient.core.i18n import _
+from proclient.core.logsafe import log_unexpected
+from proclient.core.records import (
     CreationReceipt,
     CreationRequest,
     CreationResult,
-    DomainError,
     RecordedSlip,
     SecretsSheet,
-    mask_email,
-    mask_mobile,
 )
-from proclient.core.i18n import _
-from proclient.core.logsafe import log_unexpected
 
 log = logging.getLogger(__name__)
 

@@ -10,15 +10,11 @@ import calendar
 import enum
 import re
 import unicodedata
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import date
 
 from proclient.core.i18n import N_, _
 from proclient.core.problems import problem_message
-
-if TYPE_CHECKING:
-    from proclient.core.identity import IdentityCheck
 
 # INS OIDs (Interop-Sante FRCorePatientINSProfile).
 OID_INS_NIR = "1.2.250.1.213.1.4.8"
@@ -580,77 +576,3 @@ class DmpState:
 class Action(enum.StrEnum):
     CREATION = "creation"
     REACTIVATION = "reactivation"
-
-
-@dataclass(frozen=True)
-class CreationRequest:
-    """Everything the service needs for TD1.1 / TD1.2 (and TD1.5 when web access is asked)."""
-
-    action: Action
-    patient: Patient
-    consent: Consent
-    legal_representative: LegalRepresentative | None = None
-    web_access: WebAccess | None = None
-    identity: IdentityCheck | None = None
-    """Identity vigilance: INSi's identity, the document seen, the RNIV status."""
-
-
-@dataclass(frozen=True)
-class WebCredentials:
-    """The patient's login and initial password: printed once, never stored (HOM 112)."""
-
-    login: str
-    initial_password: str | None = field(repr=False, default=None)
-
-
-@dataclass(frozen=True)
-class CreationResult:
-    action: Action
-    dmp_id: str
-    at: datetime
-    web: WebCredentials | None = None
-
-
-@dataclass(frozen=True)
-class CreationReceipt:
-    """The accusé de création: what was done, for whom, by whom, with which choices.
-
-    It never carries the login or initial password: those go on the separate secrets sheet."""
-
-    request: CreationRequest
-    professional: Professional
-    dmp_id: str
-    at: datetime
-    demo: bool = False
-    consent_captured_at: datetime | None = None
-    """When the consent was recorded offline (the creation came later), or None."""
-
-    @property
-    def patient(self) -> Patient:
-        return self.request.patient
-
-
-@dataclass(frozen=True)
-class RecordedSlip:
-    """The slip handed to the patient when the creation was recorded offline: « demande de
-    création enregistrée », when, by whom, the choices. No DMP id (there is none yet), no
-    secret (online access cannot be asked offline)."""
-
-    patient_name: str
-    professional: Professional
-    at: datetime
-    consent: Consent
-    legal_representative: LegalRepresentative | None = None
-    demo: bool = False
-
-
-@dataclass(frozen=True)
-class SecretsSheet:
-    """The separate sheet with the patient's web login and initial password."""
-
-    patient_name: str
-    login: str
-    initial_password: str = field(repr=False)
-    email_masked: str | None = None
-    mobile_masked: str | None = None
-    at: datetime | None = None

@@ -19,8 +19,6 @@ from proclient.core.domain import (
     Beneficiary,
     BirthDate,
     Consent,
-    CreationRequest,
-    CreationResult,
     DmpState,
     DmpStatus,
     DomainError,
@@ -54,6 +52,7 @@ from proclient.core.identity import (
     normalize_birthplace,
     traits_query,
 )
+from proclient.core.records import CreationRequest, CreationResult
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from proclient.receipts.store import receipt_filename, save_receipt
 from proclient.receipts.text import receipt_text
 
 if TYPE_CHECKING:
-    from proclient.core.domain import CreationReceipt, SecretsSheet
+    from proclient.core.records import CreationReceipt, SecretsSheet
 
 __all__ = ["receipt_filename", "receipt_text", "render_receipt", "render_secrets", "save_receipt"]
 

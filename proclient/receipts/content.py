@@ -12,19 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from proclient.core.domain import (
-    Action,
-    CreationReceipt,
-    CreationRequest,
-    IdentitySource,
-    RecordedSlip,
-    SecretsSheet,
-    format_nir,
-    mask_email,
-    mask_mobile,
-)
+from proclient.core.domain import Action, IdentitySource, format_nir, mask_email, mask_mobile
 from proclient.core.i18n import _, french
 from proclient.core.identity import Document as IdentityDocument
+from proclient.core.records import CreationReceipt, CreationRequest, RecordedSlip, SecretsSheet
 
 PARIS = ZoneInfo("Europe/Paris")
 # The patient's portal: public, the same for everyone; the only thing worth a QR code here.

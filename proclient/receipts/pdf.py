@@ -32,7 +32,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from proclient.core.domain import CreationReceipt, RecordedSlip, SecretsSheet
+from proclient.core.records import CreationReceipt, RecordedSlip, SecretsSheet
 from proclient.receipts.content import (
     Document,
     Row,

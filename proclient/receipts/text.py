@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import textwrap
 
-from proclient.core.domain import CreationReceipt, RecordedSlip
+from proclient.core.records import CreationReceipt, RecordedSlip
 from proclient.receipts.content import Document, Row, receipt_content
 
 WIDTH = 64

@@ -21,8 +21,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from proclient.core.domain import Action, SecretsSheet
+from proclient.core.domain import Action
 from proclient.core.i18n import N_, _
+from proclient.core.records import SecretsSheet
 from proclient.messages import (
     NextPatientRequested,
     PasswordReissueRequested,

@@ -30,15 +30,12 @@ from proclient.core.domain import (
     Action,
     Authorization,
     BirthDate,
-    CreationRequest,
-    CreationResult,
     DmpState,
     DmpStatus,
     Ins,
     Professional,
     Sex,
     WebAccess,
-    WebCredentials,
 )
 from proclient.core.identity import (
     CardQuery,
@@ -56,6 +53,7 @@ from proclient.core.problems import (
     SERVICE_UNAVAILABLE,
     problem_message,
 )
+from proclient.core.records import CreationRequest, CreationResult, WebCredentials
 from proclient.credentials.base import Credential
 from proclient.service.errors import ServiceError
 
@@ -241,16 +239,16 @@ class DmpServiceClient:
     def from_settings(cls, settings, **kwargs) -> DmpServiceClient:
         """A client of the service named in the workstation's settings ([service] url and
         ca_bundle). Plain http:// is accepted for a loopback address only."""
-        url = settings.service_url or ""
+        url = settings.service.url or ""
         parts = urlsplit(url)
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise ServiceError("CONFIG", problem_message("SERVICE_URL") or "", None)
         if parts.scheme == "http" and not is_loopback(parts.hostname):
             raise ServiceError("CONFIG", problem_message("SERVICE_URL_HTTP") or "", None)
         verify: ssl.SSLContext | str | bool = True
-        if settings.service_ca_bundle:
+        if settings.service.ca_bundle:
             try:
-                verify = ssl.create_default_context(cafile=settings.service_ca_bundle)
+                verify = ssl.create_default_context(cafile=settings.service.ca_bundle)
             except (OSError, ssl.SSLError):
                 raise ServiceError("CONFIG", problem_message("SERVICE_CA") or "", None) from None
         return cls(url, verify=verify, **kwargs)

@@ -20,8 +20,8 @@ import time
 import uuid
 from pathlib import Path
 
-from proclient.core.domain import CreationRequest
 from proclient.core.fileutil import write_private
+from proclient.core.records import CreationRequest
 
 MAX_AGE = 7 * 24 * 3600  # an unanswered request older than this is a new one
 

@@ -41,7 +41,7 @@ def test_only_a_replay_without_password_for_online_access_asks_for_a_new_one():
     from datetime import UTC, datetime
 
     from proclient.controllers.creation import password_lost
-    from proclient.core.domain import CreationResult, WebCredentials
+    from proclient.core.records import CreationResult, WebCredentials
 
     flow = flow_at_consent()
     flow.set_consent(Consent(creation=True))

@@ -81,7 +81,7 @@ def test_the_workstation_uses_the_pkcs11_module_of_its_settings(tmp_path, monkey
         encoding="utf-8",
     )
     settings = load_settings(paths)
-    assert settings.idle_lock_minutes == 3
+    assert settings.session.idle_lock_minutes == 3
     source = configured_credentials(settings)
     assert isinstance(source, Pkcs11CredentialSource)
     assert source.token.module_path == "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"

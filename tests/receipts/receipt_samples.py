@@ -15,15 +15,12 @@ from proclient.core.domain import (
     Action,
     BirthDate,
     Consent,
-    CreationReceipt,
-    CreationRequest,
     IdentitySource,
     Ins,
     LegalRepresentative,
     Patient,
     Professional,
     Relationship,
-    SecretsSheet,
     Sex,
     WebAccess,
     mask_email,
@@ -39,6 +36,7 @@ from proclient.core.identity import (
     differences,
     identity_status,
 )
+from proclient.core.records import CreationReceipt, CreationRequest, SecretsSheet
 
 AT = datetime(2021, 3, 14, 9, 30, 5, tzinfo=UTC)  # 10:30:05 in Paris (winter time)
 

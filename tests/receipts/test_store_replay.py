@@ -12,13 +12,12 @@ from proclient.core.domain import (
     Action,
     BirthDate,
     Consent,
-    CreationReceipt,
-    CreationRequest,
     Ins,
     Patient,
     Professional,
     Sex,
 )
+from proclient.core.records import CreationReceipt, CreationRequest
 from proclient.receipts.store import receipt_filename, save_receipt
 
 PRO = Professional("899700024450", "MARTIN", "Claire", "21")

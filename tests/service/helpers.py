@@ -19,7 +19,6 @@ from proclient.core.domain import (
     Action,
     BirthDate,
     Consent,
-    CreationRequest,
     Ins,
     LegalRepresentative,
     Patient,
@@ -28,6 +27,7 @@ from proclient.core.domain import (
     sex_from_nir,
 )
 from proclient.core.identity import CardQuery, InsiCode
+from proclient.core.records import CreationRequest
 from proclient.server.register import RegisterIdentity, store
 
 

@@ -20,7 +20,6 @@ from proclient.core.domain import (
     Action,
     BirthDate,
     Consent,
-    CreationRequest,
     DmpStatus,
     Ins,
     Sex,
@@ -37,6 +36,7 @@ from proclient.core.identity import (
     InsiIdentity,
     TraitsQuery,
 )
+from proclient.core.records import CreationRequest
 from proclient.credentials.software import unlock_demo
 from proclient.server.demo import register_identity
 from proclient.service.client import DmpServiceClient, creation_body, insi_answer

@@ -16,7 +16,8 @@ import pytest
 
 from proclient.controllers.creation import CreationController, password_lost
 from proclient.controllers.paper import PaperController
-from proclient.core.domain import Authorization, CreationReceipt, WebAccess
+from proclient.core.domain import Authorization, WebAccess
+from proclient.core.records import CreationReceipt
 from proclient.credentials.software import unlock_demo
 from proclient.ports import ServiceBinding
 from proclient.server.operations import verify_password

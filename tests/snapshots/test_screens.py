@@ -27,18 +27,16 @@ from proclient.cardreader.demo_deck import demo_choices
 from proclient.core.domain import (
     Action,
     Consent,
-    CreationResult,
     DmpState,
     DmpStatus,
     Professional,
-    SecretsSheet,
     VitaleCard,
     WebAccess,
-    WebCredentials,
 )
 from proclient.core.flow import CreationFlow
 from proclient.core.i18n import _, use_language
 from proclient.core.identity import Document, InsiAnswer, InsiCode
+from proclient.core.records import CreationResult, SecretsSheet, WebCredentials
 from proclient.credentials.pin import PinStatus
 from proclient.messages import (
     Connected,
