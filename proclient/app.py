@@ -26,16 +26,10 @@ from proclient.controllers.outbox import OutboxController, receipt_filer, send_l
 from proclient.controllers.paper import PaperController
 from proclient.controllers.session import SessionController
 from proclient.core.domain import DomainError, VitaleCard, make_legal_representative
-from proclient.core.flow import (
-    CreationFlow,
-    Step,
-    WebDraft,
-    typed_birth_date,
-    typed_identity,
-    typed_sex,
-)
+from proclient.core.flow import CreationFlow, Step, WebDraft
 from proclient.core.i18n import N_, _
 from proclient.core.records import CreationReceipt
+from proclient.core.typed import typed_birth_date, typed_identity, typed_sex
 from proclient.jobs import JobRunner
 from proclient.messages import (
     BackRequested,
@@ -1105,7 +1099,7 @@ class ProclientApp(App):
         """Offline, the traits typed are kept for INSi's look-up at the replay."""
         from dataclasses import replace
 
-        from proclient.core.flow import typed_identity
+        from proclient.core.typed import typed_identity
 
         flow = self.flow
         try:

@@ -359,7 +359,7 @@ def test_email_refuses_control_and_invisible_characters(value):
 
 @pytest.mark.parametrize("value", ["DUPONT\r\nMARTIN", "\x1b[31mDUPONT", "DU\u200bPONT", "   "])
 def test_manual_entry_refuses_what_the_service_refuses_with_the_same_sentence(value):
-    from proclient.core.flow import typed_identity
+    from proclient.core.typed import typed_identity
 
     with pytest.raises(DomainError) as caught:
         typed_identity(value, "Karim", "00/00/1955", "155009935000780", TODAY)

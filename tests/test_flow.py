@@ -210,7 +210,7 @@ def test_online_access_is_refused_when_the_patient_already_has_one():
 
 
 def typed(last="ben saïd", first="Karim", birth="00/00/1955", nir="1 55 00 99 350 007 80", sex=""):
-    from proclient.core.flow import typed_identity
+    from proclient.core.typed import typed_identity
 
     return typed_identity(last, first, birth, nir, TODAY, sex=sex)
 

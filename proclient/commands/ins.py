@@ -95,8 +95,8 @@ class CommandExit(Exception):
 def _traits_query(args, today):
     from proclient.commands import EXIT_USAGE
     from proclient.core.domain import DomainError
-    from proclient.core.flow import typed_birth_date, typed_sex
     from proclient.core.identity import traits_query
+    from proclient.core.typed import typed_birth_date, typed_sex
 
     missing = [
         option
@@ -144,8 +144,9 @@ def _card_query(args, settings, today):
 
     from proclient.commands import EXIT_CARD_UNREADABLE, EXIT_USAGE
     from proclient.core.domain import DomainError
-    from proclient.core.flow import CreationFlow, typed_sex
+    from proclient.core.flow import CreationFlow
     from proclient.core.identity import CardQuery, normalize_birthplace, traits_query
+    from proclient.core.typed import typed_sex
 
     card = _read_card(args, settings)
     flow = CreationFlow(today=today)

@@ -17,7 +17,6 @@ from datetime import date
 from proclient.core.domain import (
     Action,
     Beneficiary,
-    BirthDate,
     Consent,
     DmpState,
     DmpStatus,
@@ -26,11 +25,9 @@ from proclient.core.domain import (
     LegalRepresentative,
     Patient,
     Professional,
-    Sex,
     VitaleCard,
     WebAccess,
     is_minor,
-    normalize_name,
     refusal,
     sex_from_nir,
     validate_nir,
@@ -49,7 +46,6 @@ from proclient.core.identity import (
     identity_status,
     insi_query_for,
     insi_refusal,
-    normalize_birthplace,
     traits_query,
 )
 from proclient.core.records import CreationRequest, CreationResult
@@ -174,7 +170,7 @@ class CreationFlow:
         """The typed identity (see ``typed_identity``) becomes the identity held."""
         self._expect(Step.IDENTIFY)
         if self.card is not None or held.source is not IdentitySource.TYPED:
-            raise DomainError("STEP", _("Cette action n'est pas possible à cette étape."))
+            raise not_at_this_step()
         if held != self.held:
             self._forget_identity()
         self.beneficiary_index, self.held = None, held
@@ -264,7 +260,7 @@ class CreationFlow:
         (the sex above all) are what INSi will be asked by later."""
         self._expect(Step.CONNECT)
         if not self.offline:
-            raise DomainError("STEP", _("Cette action n'est pas possible à cette étape."))
+            raise not_at_this_step()
         traits_query(held.last_name, held.first_name, held.sex, held.birth_date, held.birthplace)
         self.held = held
         if self.document is not None and self.document not in self.documents:
@@ -417,7 +413,7 @@ class CreationFlow:
         """The request to send (its idempotency key is the creation controller's)."""
         self._expect(Step.SUMMARY)
         if self.offline:
-            raise DomainError("STEP", _("Cette action n'est pas possible à cette étape."))
+            raise not_at_this_step()
         assert self.patient is not None and self.action is not None
         return CreationRequest(
             action=self.action,
@@ -448,7 +444,7 @@ class CreationFlow:
                 raise refusal("WEB_ACCESS_OFFLINE")
             document = self.identity.document if self.identity is not None else None
         if self.held is None or document is None:
-            raise DomainError("STEP", _("Cette action n'est pas possible à cette étape."))
+            raise not_at_this_step()
         return self.held, document, self.consent, self.legal_representative
 
     def completed(self, result: CreationResult) -> None:
@@ -496,7 +492,7 @@ class CreationFlow:
         professional signed in now."""
         self._expect(Step.IDENTIFY)
         if kept.card != self.card or kept.step not in RESUMABLE:
-            raise DomainError("STEP", _("Cette action n'est pas possible à cette étape."))
+            raise not_at_this_step()
         professional = self.professional
         self.__dict__.update(replace(kept).__dict__)
         self.professional = professional
@@ -511,94 +507,9 @@ class CreationFlow:
 
     def _expect(self, step: Step) -> None:
         if self.step is not step:
-            raise DomainError("STEP", _("Cette action n'est pas possible à cette étape."))
+            raise not_at_this_step()
 
 
-def _typed_name(value: str) -> str:
-    # The rule the service applies too (domain.normalize_name), with its sentence.
-    try:
-        return normalize_name(value)
-    except DomainError as error:
-        raise DomainError("TYPED_NAME", error.message) from None
-
-
-def typed_birth_date(birth: str, today: date) -> BirthDate:
-    """A birth date typed JJ/MM/AAAA (lunar dates such as 00/00/1955 accepted as written)."""
-    parts = birth.strip().split("/")
-    if (
-        len(parts) != 3
-        or [len(p) for p in parts] != [2, 2, 4]
-        or not all(p.isascii() and p.isdigit() for p in parts)
-    ):
-        raise DomainError(
-            "TYPED_BIRTH",
-            _(
-                "Saisissez la date de naissance sous la forme JJ/MM/AAAA (00 pour un jour ou un mois "
-                "inconnu)."
-            ),
-        )
-    birth_date = BirthDate(parts[2] + parts[1] + parts[0])
-    year = birth_date.year or 0
-    exact = birth_date.as_date
-    if year < 1880 or year > today.year or (exact is not None and exact > today):
-        raise DomainError(
-            "TYPED_BIRTH",
-            _("La date de naissance est impossible : vérifiez-la sur une pièce d'identité."),
-        )
-    return birth_date
-
-
-def typed_sex(value: str) -> Sex | None:
-    """F or M as typed (féminin/masculin in full too); None when left empty; SEX otherwise."""
-    text = value.strip().upper()
-    if not text:
-        return None
-    if text in ("F", "FÉMININ", "FEMININ"):
-        return Sex.FEMALE
-    if text in ("M", "MASCULIN"):
-        return Sex.MALE
-    raise DomainError("SEX", _("Le sexe s'écrit F (féminin) ou M (masculin)."))
-
-
-def typed_identity(
-    last_name: str,
-    first_name: str,
-    birth: str,
-    nir: str,
-    today: date,
-    sex: str = "",
-    birthplace: str = "",
-) -> HeldIdentity:
-    """The identity typed from a document (Vitale 1, forgotten card): birth name, first
-    name(s), birth date JJ/MM/AAAA, sex F/M, optionally the birthplace's INSEE code and the
-    NIR with its key. With a NIR, the sex is the NIR's (a typed sex must agree). INSi is then
-    asked by the traits; the NIR, when given, is compared with the INS INSi returns."""
-    last = _typed_name(last_name).upper()
-    first = _typed_name(first_name)
-    birth_date = typed_birth_date(birth, today)
-    typed = typed_sex(sex)
-    value = None
-    if nir.strip():
-        value = validate_nir(nir)
-        if value[1:3] != birth.strip()[-2:]:
-            raise DomainError(
-                "TYPED_NIR_YEAR",
-                _("Le NIR ne correspond pas à l'année de naissance : vérifiez l'un et l'autre."),
-            )
-        from_nir = sex_from_nir(value)
-        if typed is not None and from_nir is not None and typed is not from_nir:
-            raise DomainError(
-                "TYPED_SEX_NIR", _("Le sexe saisi ne correspond pas au NIR : vérifiez-les.")
-            )
-        typed = typed or from_nir
-    if typed is None:
-        raise DomainError("SEX", _("Le sexe s'écrit F (féminin) ou M (masculin)."))
-    return HeldIdentity(
-        last_name=last,
-        first_name=first,
-        birth_date=birth_date,
-        sex=typed,
-        nir=value,
-        source=IdentitySource.TYPED,
-        birthplace=normalize_birthplace(birthplace),
-    )
+def not_at_this_step() -> DomainError:
+    """The refusal of an action the flow's current step does not take."""
+    return DomainError("STEP", _("Cette action n'est pas possible à cette étape."))
