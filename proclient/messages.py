@@ -12,6 +12,7 @@ Two kinds, both dataclasses:
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,12 +109,20 @@ class PinStatusRequested(Intent):
     """What the card says about its code (tries left, blocked), before typing."""
 
 
+class PinPurpose(enum.Enum):
+    """What a code porteur was typed for (said by the screen that asked for it)."""
+
+    LOGIN = "login"  # step 2: sign in, then INSi and the existence test
+    UNLOCK = "unlock"  # the lock screen
+    OUTBOX = "outbox"  # the outbox screen: sign in, then send what waits
+
+
 @dataclass
 class PinEntered(Intent):
     """One login attempt. The receiver owns ``pin`` and wipes it, whatever happens."""
 
     pin: bytearray = field(repr=False)
-    unlock: bool = False  # typed on the lock screen
+    purpose: PinPurpose = PinPurpose.LOGIN
 
 
 @dataclass
@@ -273,6 +282,20 @@ class PinStatusRead(Result):
 class Connected(Result):
     """The professional is authenticated; INSi and the existence test have answered, or the
     traits are needed to ask INSi (see the flow: ``insi``, ``identity``, ``dmp_state``)."""
+
+
+@dataclass
+class PasswordIssued(Result):
+    """The initial password was had again (F9): the secrets sheet can be printed now."""
+
+
+@dataclass
+class ServiceState(Result):
+    """The DMP service's state changed (or was checked): every screen that speaks of it
+    follows. ``reachable``: None while unknown."""
+
+    label: str
+    reachable: bool | None = None
 
 
 @dataclass

@@ -241,7 +241,7 @@ async def main():
     t.record_notices(app)
     seen = {}
     async with app.run_test(size=t.SIZE) as pilot:
-        await t.wait_until(pilot, lambda: app.binding is not None, what="service ready")
+        await t.wait_until(pilot, lambda: app.creation.binding is not None, what="service ready")
         seen["home"] = t.screen_text(app)
         await t.insert(pilot, app, "legoff")
         seen["identify"] = t.screen_text(app)

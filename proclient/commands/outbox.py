@@ -374,7 +374,7 @@ def _send(args, settings, wiring) -> int:
 
 
 def _empty_report():
-    from proclient.controllers.outbox import SendReport
+    from proclient.controllers.outbox_report import SendReport
 
     return SendReport()
 

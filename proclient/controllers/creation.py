@@ -27,7 +27,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from proclient.core.domain import DmpState, DomainError, Ins
+from proclient.core.domain import DmpState, DomainError, Ins, refusal
 from proclient.core.i18n import _
 from proclient.core.identity import CardQuery, InsiAnswer, InsiCode, TraitsQuery
 from proclient.core.problems import problem_message
@@ -105,6 +105,9 @@ class CreationController:
         self.probe = ServiceProbe()
         self.binding: ServiceBinding | None = None
         self.submitting = False
+        self.in_flight = False
+        """From Enter on the summary until the accusé (or the offline slip) is saved: nothing
+        else may change the patient meanwhile (a card pulled, F6, Esc)."""
         self._ready = asyncio.Event()
         self._keys: dict[str, str] = {}  # without a pending folder: in memory only
         # Why the last submission's initial password could not be issued (None: it was, or
@@ -186,6 +189,16 @@ class CreationController:
         self._keys.pop(_fingerprint(request), None)
 
     # --- the creation ----------------------------------------------------------------------------
+
+    async def create(self, request: CreationRequest) -> CreationResult:
+        """The creation at Enter on the summary. With the service known gone and still gone
+        at one health check (3 s at most), SERVICE_UNAVAILABLE at once, nothing sent, rather
+        than after the write's 20 s of retries; otherwise :meth:`submit`."""
+        if self.probe.state is Reachability.UNREACHABLE and (
+            await self.check() is Reachability.UNREACHABLE
+        ):
+            raise refusal("SERVICE_UNAVAILABLE")
+        return await self.submit(request)
 
     async def submit(self, request: CreationRequest) -> CreationResult:
         """Create or reactivate; with online access, the result carries the patient's initial

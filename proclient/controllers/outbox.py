@@ -31,10 +31,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
+from proclient.controllers.outbox_report import SendReport
 from proclient.core.capture import Capture
 from proclient.core.domain import Action, Consent, DomainError, LegalRepresentative, Professional
 from proclient.core.identity import (
@@ -97,20 +98,6 @@ STOPS_THE_RUN = frozenset(
         "SERVICE_TLS_REFUSED",
     }
 )
-
-
-@dataclass
-class SendReport:
-    """What one send run did (entry ids only: nothing that names a patient)."""
-
-    created: list[tuple[str, CreationResult]] = field(default_factory=list)
-    held: list[tuple[str, str]] = field(default_factory=list)
-    """(entry id, reason code) kept for the professional."""
-    tampered: list[str] = field(default_factory=list)
-    others: int = 0
-    """Entries captured by another professional: only they can send them."""
-    stopped: DomainError | None = None
-    """Why the run stopped before the end (service unreachable…), or None."""
 
 
 OnCreated = Callable[[str, CreationRequest, CreationResult, Capture], Awaitable[None]]

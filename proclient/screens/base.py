@@ -23,7 +23,7 @@ from textual.widgets import Static
 from proclient.core.domain import DomainError
 from proclient.core.flow import CreationFlow
 from proclient.core.i18n import N_, _
-from proclient.messages import BackRequested, JobFailed
+from proclient.messages import BackRequested, JobFailed, ServiceState
 from proclient.widgets.footer import KeyFooter
 from proclient.widgets.topbar import TopBar
 
@@ -50,6 +50,9 @@ class ScreenContext:
     """The CPS is unlocked but the service could not be reached: creations are recorded."""
     outbox: bool = False
     """Creations can be recorded on this workstation (an outbox is wired)."""
+    service_label: str = ""
+    """The DMP service's state in words when the screen is made ("" before the service is
+    opened); ``ServiceState`` messages tell every screen when it changes."""
 
 
 class BaseScreen(Screen):
@@ -78,7 +81,7 @@ class BaseScreen(Screen):
         return _(self.title_text)
 
     def compose(self) -> ComposeResult:
-        yield TopBar(self.where, self.station.demo)
+        yield TopBar(self.where, self.station.demo, self.station.service_label)
         with VerticalScroll(id="body"):
             yield from self.compose_body()
         yield Static("", id="error", classes="error")
@@ -98,6 +101,11 @@ class BaseScreen(Screen):
 
     def on_job_failed(self, failure: JobFailed) -> None:
         self.show_error(failure.message)
+
+    def on_service_state(self, message: ServiceState) -> None:
+        """The service's state changed: the top bar follows (screens that say more about it
+        extend this)."""
+        self.query_one(TopBar).show_service(message.label)
 
     def action_help(self) -> None:
         from proclient.widgets.help import HelpModal

@@ -290,47 +290,11 @@ class ConnectScreen(StepScreen):
         self.query_one(f"#{focus}", Input).focus()
 
     def _show_identity(self) -> None:
-        flow = self.flow
-        check = flow.identity
+        check = self.flow.identity
         assert check is not None
-        traits, held = check.identity.traits, check.held
-        card = _("Carte") if flow.card is not None else _("Saisie")
-        width = 24
-        rows = [
-            ("", _("INSi"), card),
-            (_("Nom de naissance"), traits.birth_name, held.last_name),
-            (_("Prénom(s)"), traits.given_names_text, held.first_name),
-            (_("Sexe"), traits.sex.label, held.sex.label if held.sex else "—"),
-            (
-                _("Né(e) le"),
-                _birth_display(traits.birth_date.raw),
-                held.birth_date.display,
-            ),
-            (_("Lieu de naissance"), traits.birthplace or "—", held.birthplace or "—"),
-        ]
-        lines = [f"{label:<18} {insi:<{width}} {mine}" for label, insi, mine in rows]
-        for old in check.identity.history:
-            lines.append(
-                _(
-                    "  ancien matricule : {nir} ({label})",
-                    nir=format_nir(old.value),
-                    label=old.label,
-                )
-            )
-        self.query_one("#compare", Static).update("\n".join(lines))
-        if check.differences:
-            text = (
-                _("Différences à vérifier avec le patient :")
-                + "\n"
-                + "\n".join(f"  • {d.label}" for d in check.differences)
-            )
-        else:
-            text = (
-                _("Aucune différence avec la carte.")
-                if flow.card
-                else _("Aucune différence avec la saisie.")
-            )
-        self.query_one("#differences", Static).update(text)
+        compare, differences = comparison_text(self.flow)
+        self.query_one("#compare", Static).update(compare)
+        self.query_one("#differences", Static).update(differences)
         documents = self._show_documents(check.document)
         self.query_one("#identity").display = True
         self._show_status()
@@ -359,28 +323,7 @@ class ConnectScreen(StepScreen):
         self.query_one("#status", Static).update(text)
 
     def _show_dmp_state(self) -> None:
-        flow = self.flow
-        if flow.dmp_state is None:
-            self.set_state("")
-            return
-        lines = []
-        if flow.dmp_state.status is DmpStatus.ACTIVE:
-            lines.append(
-                _(
-                    "Ce patient a déjà un DMP actif : il n'y a rien à créer. "
-                    "Échap pour revenir, ou retirez la carte."
-                )
-            )
-        elif flow.action is Action.REACTIVATION:
-            lines.append(
-                _(
-                    "Le DMP de ce patient est fermé : il peut être réactivé avec son "
-                    "consentement. F8 pour continuer."
-                )
-            )
-        else:
-            lines.append(_("Aucun DMP pour ce patient : création possible. F8 pour continuer."))
-        self.set_state("\n".join(lines))
+        self.set_state(dmp_state_text(self.flow))
 
     # --- what the professional does -------------------------------------------------------------
 
@@ -466,3 +409,52 @@ class ConnectScreen(StepScreen):
 
     def go_on(self) -> None:
         self.post_message(ConnectionConfirmed())
+
+
+def comparison_text(flow) -> tuple[str, str]:
+    """INSi's traits beside the card's (or the typed ones), and every difference in words."""
+    check = flow.identity
+    traits, held = check.identity.traits, check.held
+    card = _("Carte") if flow.card is not None else _("Saisie")
+    width = 24
+    rows = [
+        ("", _("INSi"), card),
+        (_("Nom de naissance"), traits.birth_name, held.last_name),
+        (_("Prénom(s)"), traits.given_names_text, held.first_name),
+        (_("Sexe"), traits.sex.label, held.sex.label if held.sex else "—"),
+        (_("Né(e) le"), _birth_display(traits.birth_date.raw), held.birth_date.display),
+        (_("Lieu de naissance"), traits.birthplace or "—", held.birthplace or "—"),
+    ]
+    lines = [f"{label:<18} {insi:<{width}} {mine}" for label, insi, mine in rows]
+    for old in check.identity.history:
+        lines.append(
+            _("  ancien matricule : {nir} ({label})", nir=format_nir(old.value), label=old.label)
+        )
+    if check.differences:
+        differences = (
+            _("Différences à vérifier avec le patient :")
+            + "\n"
+            + "\n".join(f"  • {d.label}" for d in check.differences)
+        )
+    elif flow.card:
+        differences = _("Aucune différence avec la carte.")
+    else:
+        differences = _("Aucune différence avec la saisie.")
+    return "\n".join(lines), differences
+
+
+def dmp_state_text(flow) -> str:
+    """What the existence test said, and what F8 will do."""
+    if flow.dmp_state is None:
+        return ""
+    if flow.dmp_state.status is DmpStatus.ACTIVE:
+        return _(
+            "Ce patient a déjà un DMP actif : il n'y a rien à créer. "
+            "Échap pour revenir, ou retirez la carte."
+        )
+    if flow.action is Action.REACTIVATION:
+        return _(
+            "Le DMP de ce patient est fermé : il peut être réactivé avec son "
+            "consentement. F8 pour continuer."
+        )
+    return _("Aucun DMP pour ce patient : création possible. F8 pour continuer.")

@@ -121,11 +121,24 @@ class ConsentScreen(StepScreen):
         self.query_one("#creation", Checkbox).focus()
 
     def on_select_changed(self, event: Select.Changed) -> None:
+        self._drafted()
         if event.select.id != "rep_choice" or event.value in (Select.NULL, OTHER):
             return
         person = self.flow.adults_on_card[int(str(event.value))]
         self.query_one("#rep_last", Input).value = person.last_name
         self.query_one("#rep_first", Input).value = person.first_name
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        self._drafted()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._drafted()
+
+    def _drafted(self) -> None:
+        """What the step shows, kept by the flow as it changes: a card pulled or Esc loses
+        nothing of it."""
+        if self.is_mounted:
+            self.post_message(ConsentDrafted(self.draft()))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -26,6 +26,7 @@ from proclient.core.i18n import N_, _
 from proclient.core.records import SecretsSheet
 from proclient.messages import (
     NextPatientRequested,
+    PasswordIssued,
     PasswordReissueRequested,
     ReceiptPrintRequested,
     SecretsPrintRequested,
@@ -137,8 +138,8 @@ class DoneScreen(StepScreen):
             return bool(self.password_error) and not self.has_secrets
         return True
 
-    def password_issued(self) -> None:
-        """The App got the password on F9: the sheet can be printed now."""
+    def on_password_issued(self, message: PasswordIssued) -> None:
+        """The password was had again on F9: the sheet can be printed now."""
         self.has_secrets, self.password_error = True, ""
         self.query_one("#secrets", Static).update(_(_SECRETS_READY))
         self.clear_error()

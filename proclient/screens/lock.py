@@ -17,6 +17,7 @@ from proclient.core.i18n import _
 from proclient.messages import (
     JobFailed,
     PinEntered,
+    PinPurpose,
     PinStatusRead,
     PinStatusRequested,
     SessionCloseRequested,
@@ -56,7 +57,7 @@ class LockScreen(Screen):
                     "Entrée pour reprendre là où vous en étiez."
                 )
             )
-            yield PinEntry(unlock=True, id="pin-entry")
+            yield PinEntry(PinPurpose.UNLOCK, id="pin-entry")
             yield Static("", id="lock-error")
             yield Static(
                 _(

@@ -80,6 +80,17 @@ class OnlineAccessScreen(StepScreen):
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         # The focus stays on the box: Tab then goes to the email, Tab again to the mobile.
         self._sync()
+        self._drafted()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._drafted()
+
+    def _drafted(self) -> None:
+        """What the step shows, kept by the flow as it changes: a card pulled or Esc loses
+        nothing of it."""
+        if self.is_mounted and not self.flow.offline:
+            draft = self.draft()
+            self.post_message(WebAccessDrafted(draft.wanted, draft.email, draft.mobile))
 
     def _sync(self) -> None:
         wanted = self.query_one("#wanted", Checkbox).value

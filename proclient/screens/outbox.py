@@ -26,6 +26,7 @@ from proclient.messages import (
     OutboxLoaded,
     OutboxLoadRequested,
     OutboxSendRequested,
+    PinPurpose,
 )
 from proclient.screens.base import BaseScreen
 from proclient.widgets.pin import PinEntry
@@ -105,7 +106,7 @@ class OutboxScreen(BaseScreen):
         yield Static("", id="state")
         with Vertical(id="login"):
             yield Static(_("Code porteur de votre carte CPS, puis Entrée :"))
-            yield PinEntry(id="pin-entry")
+            yield PinEntry(PinPurpose.OUTBOX, id="pin-entry")
         yield Static("", id="detail")
 
     def on_mount(self) -> None:

@@ -18,14 +18,14 @@ class TopBar(Horizontal):
                    text-style: bold; }
     """
 
-    def __init__(self, where: str, demo: bool) -> None:
+    def __init__(self, where: str, demo: bool, service: str = "") -> None:
+        """``service``: the DMP service's state in words when the screen is made."""
         super().__init__()
-        self._where, self._demo = where, demo
+        self._where, self._demo, self._service = where, demo, service
 
     def compose(self) -> ComposeResult:
         yield Static(self._where, id="where")
-        # The App keeps the service's state; a bar made later asks it (no import of the App).
-        label = getattr(self.app, "service_label", "")
+        label = self._service
         yield Static(self._service_text(label), id="service").set_styles(
             display="block" if label else "none"
         )

@@ -44,7 +44,7 @@ def test_back_up_checks_every_30_seconds_and_a_new_outage_starts_again_at_5():
 def test_the_oldest_recorded_creation_is_said_by_its_age():
     from datetime import UTC, datetime, timedelta
 
-    from proclient.app import age_in_words
+    from proclient.routes.outbox import age_in_words
 
     now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
     assert age_in_words(now - timedelta(seconds=30), now) == "à l'instant"

@@ -69,13 +69,13 @@ async def test_login_with_the_network_cut_records_offline_and_f5_goes_online_onc
         await wait_until(pilot, lambda: app.flow.offline, what="offline capture")
         words = " ".join(screen_text(app).split())
         assert "ENREGISTRÉE sur ce poste" in words
-        assert not app.authenticated and app.session.offline
+        assert not app.session.authenticated and app.session.offline
         assert app.flow.professional is not None  # the card's holder
         await wait_until(pilot, lambda: _state(app) is Reachability.UNREACHABLE, what="state")
         assert "injoignable depuis" in screen_text(app)  # in the step header
 
         await pilot.press("f12")
-        await wait_until(pilot, lambda: app.authenticated, what="signed in to the service")
+        await wait_until(pilot, lambda: app.session.authenticated, what="signed in to the service")
         await pilot.press("f5")
         await wait_until(pilot, lambda: app.flow.dmp_state is not None, what="online again")
         assert not app.flow.offline

@@ -7,6 +7,7 @@ import dataclasses
 import functools
 import os
 import typing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,7 +20,6 @@ from proclient.core.settings.errors import describe_error
 from proclient.core.settings.model import (
     TABLES,
     ConfigFile,
-    Settings,
     field_types,
     is_table,
     table_types,
@@ -27,6 +27,26 @@ from proclient.core.settings.model import (
 from proclient.core.settings.paths import Paths
 
 T = typing.TypeVar("T")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings(ConfigFile):
+    """config.toml, the environment and where files live: ``settings.printer.name``…"""
+
+    paths: Paths
+
+    def __post_init__(self) -> None:
+        # Settings(paths=…, service={"url": …}) in code: a table given as a dict is checked
+        # like the file's (this one call imports pydantic).
+        for name, table in table_types().items():
+            given = getattr(self, name)
+            if isinstance(given, dict):
+                object.__setattr__(self, name, validate_table(table, given, _("le code")))
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.service.url)
+
 
 # --- reading ---------------------------------------------------------------------------------
 

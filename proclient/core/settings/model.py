@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from proclient.core.capture import DEFAULT_MAX_AGE_DAYS
-from proclient.core.i18n import _
-from proclient.core.settings.paths import Paths
 
 # --- what pydantic reads when it validates (nothing here imports it) ----------------------
 
@@ -256,27 +254,6 @@ def field_types(model: type) -> dict[str, Any]:
 def table_types() -> dict[str, type]:
     """Table name → its dataclass, for the tables that have one (not [keys])."""
     return {name: kind for name, kind in field_types(ConfigFile).items() if is_table(kind)}
-
-
-@dataclass(frozen=True, kw_only=True)
-class Settings(ConfigFile):
-    """config.toml, the environment and where files live: ``settings.printer.name``…"""
-
-    paths: Paths
-
-    def __post_init__(self) -> None:
-        # Settings(paths=…, service={"url": …}) in code: a table given as a dict is checked
-        # like the file's (this one call imports pydantic).
-        for name, table in table_types().items():
-            given = getattr(self, name)
-            if isinstance(given, dict):
-                from proclient.core.settings.loading import validate_table
-
-                object.__setattr__(self, name, validate_table(table, given, _("le code")))
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.service.url)
 
 
 def is_table(kind: Any) -> bool:
