@@ -27,7 +27,7 @@ def configure(parser) -> None:
 
 
 def exit_code_for(error) -> int:
-    """The exit code of a CardError (documented in the README)."""
+    """The exit code of a CardError (documented in docs/commands.md)."""
     from proclient.cardreader import errors
     from proclient.commands import EXIT_CARD_UNREADABLE, EXIT_NO_CARD, EXIT_NO_READER
 

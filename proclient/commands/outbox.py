@@ -11,7 +11,7 @@ accusés saved (and printed where the workstation prints by itself) as the App f
 
 ``--demo`` reads the demo folder's outbox instead of the workstation's. ``--json`` prints one
 JSON document on the standard output. Errors are one French line on stderr; the exit codes
-are in proclient/commands/__init__.py and the README.
+are in proclient/commands/__init__.py and docs/commands.md.
 """
 
 from __future__ import annotations

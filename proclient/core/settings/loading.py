@@ -177,7 +177,8 @@ def _build(model: type[T], values: dict[str, Any]) -> T:
     """``model`` from values that passed strict validation: a table becomes its dataclass,
     everything else is already of its type (strict mode converts nothing). A field whose
     validation would convert (a Path, a float given an int) needs its case here; the test of
-    a second start compares both ways on the README's example, which shows every field."""
+    a second start compares both ways on the settings reference's example
+    (docs/workstation.md), which shows every field."""
     types = field_types(model)
 
     def built(name: str, value: Any) -> Any:

@@ -121,7 +121,7 @@ class ServerTable(_Table):
     plain_http: bool = False  # only on a loopback host, behind a TLS proxy
     pseudonym_key: str | None = None  # unset: next to the TLS key (server/serving.py)
     workers: int = Field(default=1, ge=1, le=32)  # service processes on one socket
-    # What one client may ask (server/limits.py; README "Limits"); sizes in bytes, times in s.
+    # What one client may ask (server/limits.py; docs/service.md "Limits"); bytes, seconds.
     max_auth_body_bytes: int = Field(default=32 * 1024, ge=4 * 1024, le=1024 * 1024)
     max_body_bytes: int = Field(default=64 * 1024, ge=4 * 1024, le=16 * 1024 * 1024)
     max_json_depth: int = Field(default=8, ge=4, le=64)
