@@ -1,14 +1,22 @@
 """The creations recorded offline, waiting on this workstation.
 
-The list names nobody (capture date, professional, state, reason): it may be read over a
-shoulder. Enter shows one entry's detail (the identity held, the choices) to the professional
-at the keyboard. F8 sends what waits (a session open and the service reachable: otherwise the
+The list names nobody: it may be read over a shoulder. Each row gives the capture date and
+time (to the second: one professional records one patient at a time), the patient's
+initials and birth year (« L. G. 1952 », :func:`proclient.outbox.port.patient_mask`: enough
+to tell two patients recorded in the same minute apart, never the name nor the NIR), the
+professional's idNat, the state and the reason, in columns as wide as their widest cell (the
+headers' translations included); the last column wraps within itself on a narrow terminal.
+Enter shows one entry's detail (the identity held, the choices) to the professional at the
+keyboard. F8 sends what waits (a session open and the service reachable: otherwise the
 screen says what is missing); on an entry held because INSi's identity differs from the card,
 F6 accepts INSi's identity and sends it; Suppr gives a creation up, after a confirmation.
 """
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -59,15 +67,41 @@ def reason_label(reason: str) -> str:
     return labels.get(reason, reason)
 
 
-def summary_line(summary) -> str:
-    """One entry of the list: when, who, where it stands (no patient)."""
+COLUMNS = (N_("Enregistrée le"), N_("Patient"), N_("Par"), N_("État — raison"))
+"""The list's headers: when, the patient's initials and birth year, the professional's
+idNat, where the entry stands."""
+
+
+def summary_cells(summary) -> tuple[str, str, str, str]:
+    """One entry of the list, a cell per column of :data:`COLUMNS` (no name, no NIR)."""
     when = (
-        summary.captured_at.astimezone().strftime("%d/%m %H:%M")
+        summary.captured_at.astimezone().strftime("%d/%m %H:%M:%S")
         if summary.captured_at is not None
-        else "--/-- --:--"
+        else "--/-- --:--:--"
     )
     reason = f" — {reason_label(summary.reason)}" if summary.reason else ""
-    return f"{when}  {summary.id_nat or '?':<12}  {summary.state.label}{reason}"
+    return (
+        when,
+        summary.patient or "—",
+        summary.id_nat or "?",
+        f"{summary.state.label}{reason}",
+    )
+
+
+def column_widths(rows: list[tuple[str, ...]], headers: tuple[str, ...]) -> list[int]:
+    """The widths of every column but the last (which takes what is left, and wraps)."""
+    return [max(cell_len(row[i]) for row in (headers, *rows)) for i in range(len(headers) - 1)]
+
+
+def columns(cells: tuple[str, ...], widths: list[int]) -> Table:
+    """One row (or the headers) laid out in the list's columns (as plain text: a reason
+    code is never read as markup)."""
+    grid = Table.grid(padding=(0, 2))
+    for width in widths:
+        grid.add_column(width=width, no_wrap=True)
+    grid.add_column()
+    grid.add_row(*(Text(cell) for cell in cells))
+    return grid
 
 
 class OutboxScreen(BaseScreen):
@@ -101,7 +135,7 @@ class OutboxScreen(BaseScreen):
         self.can_send = False
 
     def compose_body(self) -> ComposeResult:
-        yield Static(_("Enregistrée      Professionnel  État — raison"), classes="section")
+        yield Static(self._headers(), id="columns", classes="section")
         yield OptionList(id="entries")
         yield Static("", id="state")
         with Vertical(id="login"):
@@ -127,6 +161,10 @@ class OutboxScreen(BaseScreen):
             return
         self.show_error(failure.message)
 
+    def _headers(self, widths: list[int] | None = None) -> Table:
+        headers = tuple(_(header) for header in COLUMNS)
+        return columns(headers, widths or column_widths([], headers))
+
     @property
     def selected(self):
         entries = self.query_one("#entries", OptionList)
@@ -140,7 +178,13 @@ class OutboxScreen(BaseScreen):
         entries = self.query_one("#entries", OptionList)
         highlighted = entries.highlighted
         entries.clear_options()
-        entries.add_options(Option(Content(summary_line(s)), id=s.id) for s in self.summaries)
+        rows = [summary_cells(s) for s in self.summaries]
+        widths = column_widths(rows, tuple(_(header) for header in COLUMNS))
+        self.query_one("#columns", Static).update(self._headers(widths))
+        entries.add_options(
+            Option(columns(row, widths), id=s.id)
+            for row, s in zip(rows, self.summaries, strict=True)
+        )
         if self.summaries:
             entries.highlighted = min(highlighted or 0, len(self.summaries) - 1)
         if not self.summaries:

@@ -13,7 +13,7 @@ Regenerate after a deliberate change of the screens:
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -216,10 +216,21 @@ SLIP = "\n".join(
 def outbox_entries():
     from proclient.outbox.port import EntryState, EntrySummary
 
+    # Two patients recorded in the same minute: their rows differ by the initials, the
+    # birth year and the second.
     return [
-        EntrySummary("a" * 32, AT, PHARMACIST.id_nat, EntryState.PENDING, ""),
-        EntrySummary("b" * 32, AT, PHARMACIST.id_nat, EntryState.HELD, "DMPFound"),
-        EntrySummary("c" * 32, AT, PHARMACIST.id_nat, EntryState.HELD, "INSI_DIFFERENCES"),
+        EntrySummary("a" * 32, AT, PHARMACIST.id_nat, EntryState.PENDING, "", "L. G. 1952"),
+        EntrySummary(
+            "b" * 32,
+            AT + timedelta(seconds=37),
+            PHARMACIST.id_nat,
+            EntryState.HELD,
+            "DMPFound",
+            "C. M. 1991",
+        ),
+        EntrySummary(
+            "c" * 32, AT, PHARMACIST.id_nat, EntryState.HELD, "INSI_DIFFERENCES", "L. N. 1969"
+        ),
     ]
 
 
