@@ -115,8 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         from proclient.app import ProclientApp
         from proclient.wiring import configured_wiring
 
-        ProclientApp(configured_wiring(settings)).run()
-        return EXIT_OK
+        app = ProclientApp(configured_wiring(settings))
+        app.run()
+        return EXIT_ERROR if app.return_code else EXIT_OK
     except DomainError as error:
         print(error.message, file=sys.stderr)
         return EXIT_ERROR

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from proclient.core.domain import DomainError
 from proclient.core.i18n import _
 from proclient.core.records import CreationReceipt, RecordedSlip
+from proclient.core.submission import capture_parts, creation_request
 from proclient.messages import CreateRequested, JobFailed, RecordRequested
 from proclient.routes.desk import Desk, HomeBoard, Route
 from proclient.routes.outbox import OutboxRoute
@@ -37,7 +38,7 @@ class CreationRoute(Route):
             self._record(screen)
             return
         try:
-            request = flow.request()
+            request = creation_request(flow)
         except DomainError as error:
             screen.post_message(JobFailed("create", error.code, error.message))
             return
@@ -88,12 +89,12 @@ class CreationRoute(Route):
         answer instead of a second DMP) and the outbox owns the key from then on."""
         flow, credential = self.flow, self.desk.session.credential
         try:
-            held, document, consent, representative = flow.capture_parts()
+            held, document, consent, representative = capture_parts(flow)
             if credential is None or flow.professional is None:
                 raise DomainError(
                     "NOT_CONNECTED", _("Connectez-vous avec votre carte CPS pour continuer.")
                 )
-            request = flow.request() if live else None
+            request = creation_request(flow) if live else None
         except DomainError as error:
             screen.post_message(JobFailed("create", error.code, error.message))
             return

@@ -25,6 +25,7 @@ from proclient.core.flow import CreationFlow
 from proclient.core.i18n import N_, _
 from proclient.messages import BackRequested, JobFailed, ServiceState
 from proclient.widgets.footer import KeyFooter
+from proclient.widgets.modal import SafeDismiss
 from proclient.widgets.topbar import TopBar
 
 STEP_TITLES = {
@@ -55,7 +56,7 @@ class ScreenContext:
     opened); ``ServiceState`` messages tell every screen when it changes."""
 
 
-class BaseScreen(Screen):
+class BaseScreen(SafeDismiss, Screen):
     """A full screen of the application: top bar, body, error line, footer, F1 help."""
 
     title_text: str = ""

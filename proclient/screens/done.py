@@ -18,7 +18,6 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from proclient.core.domain import Action
@@ -34,6 +33,7 @@ from proclient.messages import (
 )
 from proclient.receipts.content import PORTAL_URL
 from proclient.screens.base import StepScreen
+from proclient.widgets.modal import Modal
 
 
 class DoneScreen(StepScreen):
@@ -183,7 +183,7 @@ def _password_missing(reason: str) -> str:
     )
 
 
-class SecretsModal(ModalScreen[None]):
+class SecretsModal(Modal):
     """The login and initial password, on screen only, for the patient to copy or photograph."""
 
     BINDINGS = [Binding("escape,enter", "dismiss(None)", _("Fermer"), id="close_secrets")]

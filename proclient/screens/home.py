@@ -6,7 +6,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -20,6 +19,7 @@ from proclient.messages import (
     OutboxRequested,
 )
 from proclient.screens.base import BaseScreen
+from proclient.widgets.modal import Modal
 
 
 class HomeScreen(BaseScreen):
@@ -117,7 +117,7 @@ class HomeScreen(BaseScreen):
         self.post_message(CardRereadRequested())
 
 
-class DemoCardPicker(ModalScreen[str | None]):
+class DemoCardPicker(Modal):
     """Choose which virtual Carte Vitale to insert in the demo reader."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", _("Annuler"), id="cancel_picker")]

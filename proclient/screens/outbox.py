@@ -21,7 +21,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -37,6 +36,7 @@ from proclient.messages import (
     PinPurpose,
 )
 from proclient.screens.base import BaseScreen
+from proclient.widgets.modal import Modal
 from proclient.widgets.pin import PinEntry
 
 
@@ -269,7 +269,7 @@ class OutboxScreen(BaseScreen):
         self.app.push_screen(DropModal(), answered)
 
 
-class OutboxQuestion(ModalScreen[bool]):
+class OutboxQuestion(Modal):
     """A yes/no question about the outbox, its keys in its sentence: True for yes."""
 
     DEFAULT_CSS = """
