@@ -37,6 +37,7 @@ from proclient.core.flow import CreationFlow
 from proclient.core.i18n import _, use_language
 from proclient.core.identity import Document, InsiAnswer, InsiCode
 from proclient.core.records import CreationResult, SecretsSheet, WebCredentials
+from proclient.core.submission import creation_request
 from proclient.credentials.pin import PinStatus
 from proclient.messages import (
     Connected,
@@ -167,7 +168,7 @@ def at_summary() -> CreationFlow:
 
 def at_done() -> CreationFlow:
     flow = at_summary()
-    flow.request()
+    creation_request(flow)
     flow.completed(
         CreationResult(
             Action.CREATION,
