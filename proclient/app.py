@@ -167,9 +167,12 @@ class ProclientApp(App):
     @on(Intent)
     def _route(self, intent: Intent) -> None:
         handler = self.routes.handler(intent)
-        if handler is not None:
-            intent.stop()
-            handler(intent)
+        if handler is None:
+            return
+        intent.stop()
+        if intent.origin is not None and intent.origin is not self.screen:
+            return  # asked on a screen that has gone since (a burst): not for this one
+        handler(intent)
 
     def on_card_event_message(self, message: CardEventMessage) -> None:
         self.routes.cards.card_event(message.event)

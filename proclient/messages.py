@@ -30,6 +30,13 @@ if TYPE_CHECKING:
 class Intent(Message):
     """Something the professional asked for on a screen."""
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.origin: Any = None
+        """The screen it was asked on (stamped as it passes through that screen): the App
+        drops an intent whose screen is no longer on top — a key of a burst handled by a
+        screen that has gone is not applied to the next one."""
+
 
 @dataclass
 class BackRequested(Intent):

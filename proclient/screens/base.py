@@ -17,7 +17,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Static
 
 from proclient.core.domain import DomainError
@@ -25,7 +24,7 @@ from proclient.core.flow import CreationFlow
 from proclient.core.i18n import N_, _
 from proclient.messages import BackRequested, JobFailed, ServiceState
 from proclient.widgets.footer import KeyFooter
-from proclient.widgets.modal import SafeDismiss
+from proclient.widgets.modal import GuardedScreen
 from proclient.widgets.topbar import TopBar
 
 STEP_TITLES = {
@@ -56,7 +55,7 @@ class ScreenContext:
     opened); ``ServiceState`` messages tell every screen when it changes."""
 
 
-class BaseScreen(SafeDismiss, Screen):
+class BaseScreen(GuardedScreen):
     """A full screen of the application: top bar, body, error line, footer, F1 help."""
 
     title_text: str = ""

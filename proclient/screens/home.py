@@ -118,9 +118,15 @@ class HomeScreen(BaseScreen):
 
 
 class DemoCardPicker(Modal):
-    """Choose which virtual Carte Vitale to insert in the demo reader."""
+    """Choose which virtual Carte Vitale to insert in the demo reader.
 
-    BINDINGS = [Binding("escape", "dismiss(None)", _("Annuler"), id="cancel_picker")]
+    Enter and Esc are the screen's own bindings (Enter before the list's): in a burst of
+    keys the first one closes it and the others, meant for it, are dropped by the App."""
+
+    BINDINGS = [
+        Binding("enter", "choose", _("Insérer"), id="choose_card", priority=True),
+        Binding("escape", "dismiss(None)", _("Annuler"), id="cancel_picker"),
+    ]
     DEFAULT_CSS = """
     DemoCardPicker { align: center middle; }
     DemoCardPicker > Vertical { width: 70; max-width: 100%; height: auto; max-height: 100%; border: thick $accent; padding: 1 2;
@@ -137,5 +143,10 @@ class DemoCardPicker(Modal):
             yield Static(_("Quelle carte Vitale de démonstration insérer ?"))
             yield OptionList(*(Option(Content(card.label), id=card.key) for card in self._cards))
 
+    def action_choose(self) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is not None:
+            self.dismiss(options.get_option_at_index(options.highlighted).id)
+
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+        self.dismiss(event.option.id)  # a click

@@ -10,7 +10,6 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Static
 
 from proclient.core.i18n import _
@@ -23,10 +22,11 @@ from proclient.messages import (
     SessionCloseRequested,
 )
 from proclient.widgets.footer import KeyFooter
+from proclient.widgets.modal import GuardedScreen
 from proclient.widgets.pin import PinEntry
 
 
-class LockScreen(Screen):
+class LockScreen(GuardedScreen):
     AUTO_FOCUS = "#pin"
     title_text = "Session verrouillée"
     HELP_TEXT = (

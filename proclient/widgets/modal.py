@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import on
 from textual.await_complete import AwaitComplete
 from textual.screen import ModalScreen, Screen
+
+from proclient.messages import Intent
 
 
 class SafeDismiss:
@@ -27,5 +30,14 @@ class SafeDismiss:
         return super().dismiss(result)  # type: ignore[misc]
 
 
-class Modal(SafeDismiss, ModalScreen):
-    """A modal screen (a question, a picker, the help) that closes once."""
+class GuardedScreen(SafeDismiss, Screen):
+    """A screen of the application: closes once, and stamps the intents asked on it."""
+
+    @on(Intent)
+    def _stamp(self, intent: Intent) -> None:
+        if intent.origin is None:
+            intent.origin = self
+
+
+class Modal(GuardedScreen, ModalScreen):
+    """A modal screen (a question, a picker, the help): closes once, stamps its intents."""

@@ -168,6 +168,7 @@ KEY_IDS: frozenset[str] = frozenset(
         "outbox",
         "quit_home",
         "cancel_picker",
+        "choose_card",
         # proclient/screens/connect.py (and lock.py for the demo's unblocking)
         "insi_retry",
         "insi_traits",
