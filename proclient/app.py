@@ -78,6 +78,7 @@ from proclient.messages import (
 from proclient.ports import Wiring
 from proclient.screens.base import ScreenContext, StepScreen
 from proclient.screens.home import HomeScreen
+from proclient.widgets.theme import apply_theme
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,7 @@ class ProclientApp(App):
 
     def __init__(self, wiring: Wiring) -> None:
         super().__init__()
+        apply_theme(self)  # AA contrast, and focus/selection that read without colour
         self.wiring = wiring
         self.flow = CreationFlow(today=wiring.today())
         self.cards = CardController(
