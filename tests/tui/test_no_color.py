@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from proclient.screens.connect import ConnectScreen, PinField
 from proclient.screens.consent import ConsentScreen
 from proclient.screens.online_access import OnlineAccessScreen
 from proclient.widgets.tickbox import TICKED, UNTICKED
@@ -81,8 +82,9 @@ def inverse(glyph) -> bool:
 async def test_unticked_box_and_focused_widgets_are_seen_without_colour(app_factory, monkeypatch):
     """With NO_COLOR, Textual draws in greys: the unticked « [ ] » is drawn at AA contrast (it
     was black on black); the highlighted row of the focused list and the focused tick box's
-    label are bold on a light bar, the other rows and labels not; a focused field is
-    underlined across its width (before, only the blinking cursor told it), another not."""
+    label are bold on a light bar, the other rows and labels not; a focused field (the code
+    porteur's too) is underlined across its width (before, only the blinking cursor told it),
+    another not."""
     monkeypatch.setenv("NO_COLOR", "1")
     app = app_factory()
     async with app.run_test(size=COUNTER) as pilot:
@@ -94,6 +96,9 @@ async def test_unticked_box_and_focused_widgets_are_seen_without_colour(app_fact
         assert not lea.style.bold and not inverse(lea), lea
 
         await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="connect")
+        code = app.screen.query_one(PinField)
+        assert code.has_focus and attribute(without_colour(code), UNDERLINE) == {True}
         await connect(pilot, app)
         await pilot.press("f8")
         await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen), what="consent")
