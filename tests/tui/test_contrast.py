@@ -110,11 +110,11 @@ def contrast_table(variables: dict[str, str]) -> list[tuple[str, str, str, float
 
 
 def format_table(rows) -> str:
-    lines = [f"{'pair':46} {'text':8} {'on':8} {'ratio':>6} {'greys':>6} {'min':>4}"]
+    lines = [f"{'pair':48} {'text':8} {'on':8} {'ratio':>6} {'greys':>6} {'min':>4}"]
     for what, foreground, background, ratio, greys, minimum in rows:
         low = "  LOW" if min(ratio, greys) < minimum else ""
         lines.append(
-            f"{what:46} {foreground} {background} {ratio:6.2f} {greys:6.2f} {minimum:4.1f}{low}"
+            f"{what:48} {foreground} {background} {ratio:6.2f} {greys:6.2f} {minimum:4.1f}{low}"
         )
     return "\n".join(lines)
 
