@@ -37,6 +37,7 @@ from proclient.routes import CardEventMessage, Desk, Routes
 from proclient.routes.palette import commands
 from proclient.routes.stage import TOAST_MAX_SECONDS, TOAST_SECONDS, Stage
 from proclient.screens.home import HomeScreen
+from proclient.widgets.theme import apply_theme
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class ProclientApp(App):
 
     def __init__(self, wiring: Wiring) -> None:
         super().__init__()
+        apply_theme(self)  # AA contrast, and focus/selection that read without colour
         self.wiring = wiring
         self.flow = CreationFlow(today=wiring.today())
         self.cards = CardController(

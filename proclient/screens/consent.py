@@ -6,9 +6,11 @@ legal representative is asked for here.
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Checkbox, Input, Select, Static
+from textual.content import Content
+from textual.widgets import Checkbox, Input, OptionList, Select, Static
 
 from proclient.core.domain import Action, Consent, Relationship
 from proclient.core.flow import ConsentDraft
@@ -119,6 +121,17 @@ class ConsentScreen(StepScreen):
 
     def on_mount(self) -> None:
         self.query_one("#creation", Checkbox).focus()
+        self._undim_blank_entries()
+
+    def _undim_blank_entries(self) -> None:
+        """Textual dims the blank entry of an open list (« à choisir »): 3.2:1 on the
+        highlight, under WCAG AA. It is written in italics instead, at the text's contrast."""
+        for entries in self.query("SelectOverlay").results(OptionList):
+            first = entries.get_option_at_index(0) if entries.option_count else None
+            if first is not None and isinstance(first.prompt, Text) and first.prompt.style == "dim":
+                entries.replace_option_prompt_at_index(
+                    0, Content.styled(first.prompt.plain, "italic")
+                )
 
     def on_select_changed(self, event: Select.Changed) -> None:
         self._drafted()

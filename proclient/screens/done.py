@@ -62,7 +62,8 @@ class DoneScreen(StepScreen):
     DEFAULT_CSS = """
     DoneScreen #outcome { text-style: bold; color: $success; }
     DoneScreen #secrets { color: $warning; margin-top: 1; }
-    DoneScreen #preview { margin-top: 1; border: round $panel; padding: 0 1; height: auto; }
+    DoneScreen #preview { margin-top: 1; border: round $foreground 45%; padding: 0 1;
+                          height: auto; }
     """
 
     def __init__(

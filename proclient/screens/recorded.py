@@ -36,7 +36,8 @@ class RecordedScreen(StepScreen):
 
     DEFAULT_CSS = """
     RecordedScreen #outcome { text-style: bold; color: $warning; }
-    RecordedScreen #preview { margin-top: 1; border: round $panel; padding: 0 1; height: auto; }
+    RecordedScreen #preview { margin-top: 1; border: round $foreground 45%; padding: 0 1;
+                              height: auto; }
     """
 
     def __init__(self, flow, context, preview: str, pending: int) -> None:

@@ -37,7 +37,7 @@ class PinField(Widget, can_focus=True):
     ]
     DEFAULT_CSS = """
     PinField { width: 24; height: 1; background: $boost; padding: 0 1; }
-    PinField:focus { background: $accent 30%; }
+    PinField:focus { background: $accent 30%; text-style: underline; }  /* not colour alone */
     PinField:disabled { color: $text-disabled; }
     """
 

@@ -60,6 +60,7 @@ from proclient.screens.online_access import OnlineAccessScreen
 from proclient.screens.outbox import OutboxScreen, QuitModal
 from proclient.screens.recorded import RecordedScreen
 from proclient.screens.summary import SummaryScreen
+from proclient.widgets.theme import apply_theme
 from tests.test_flow import register_answer
 
 SIZE = (80, 24)
@@ -96,6 +97,7 @@ class Host(App):
 
     def __init__(self, *screens) -> None:
         super().__init__()
+        apply_theme(self)  # the real App's colours and focus cues
         self._screens = screens  # callables, so that the screens are made inside the app
 
     def on_mount(self) -> None:
@@ -384,6 +386,35 @@ def test_screen_narrow(name, snap_compare):
     """The same screens at 60×20: they reflow (wrapped lines, a scrolling body), none is cut."""
     screens, run_before = CASES[name]
     assert snap_compare(Host(*screens), terminal_size=NARROW, run_before=run_before)
+
+
+# --- without colour (issue 21) ----------------------------------------------------------------------
+
+NO_COLOUR_CASES = {
+    # the consent unticked and focused, the emergency accesses ticked
+    "consent": CASES["consent"],
+    # the family's list, the first beneficiary highlighted
+    "identify_durand_family": CASES["identify_durand_family"],
+    # the box ticked, the e-mail field focused (underlined), the mobile's not
+    "online_access_email_focused": (
+        (lambda: OnlineAccessScreen(at_online_access(), CONTEXT),),
+        posting(keys=("space", "tab")),
+    ),
+    # the open list of relationships, its blank entry highlighted
+    "consent_minor_relationship_open": (
+        (lambda: ConsentScreen(at_consent(DURAND, 1), CONTEXT),),
+        posting(keys=("tab", "tab", "tab", "tab", "enter")),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(NO_COLOUR_CASES))
+def test_screen_without_colour(name, snap_compare, monkeypatch):
+    """NO_COLOR: Textual draws in greys; ticked or not, focused or not, highlighted or not
+    read in glyphs and attributes (the SVG keeps them)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    screens, run_before = NO_COLOUR_CASES[name]
+    assert snap_compare(Host(*screens), terminal_size=SIZE, run_before=run_before)
 
 
 # --- the same screens in English ------------------------------------------------------------------
