@@ -30,14 +30,24 @@ class SafeDismiss:
         return super().dismiss(result)  # type: ignore[misc]
 
 
+def _stamp(screen: Screen, intent: Intent) -> None:
+    if intent.origin is None:
+        intent.origin = screen
+
+
 class GuardedScreen(SafeDismiss, Screen):
     """A screen of the application: closes once, and stamps the intents asked on it."""
 
     @on(Intent)
     def _stamp(self, intent: Intent) -> None:
-        if intent.origin is None:
-            intent.origin = self
+        _stamp(self, intent)
 
 
-class Modal(GuardedScreen, ModalScreen):
-    """A modal screen (a question, a picker, the help): closes once, stamps its intents."""
+class Modal(SafeDismiss, ModalScreen):
+    """A modal screen (a question, a picker, the help): closes once, stamps its intents.
+    (Not a GuardedScreen: a ModalScreen's own style, the screen below showing through,
+    must come after Screen's.)"""
+
+    @on(Intent)
+    def _stamp(self, intent: Intent) -> None:
+        _stamp(self, intent)
