@@ -215,6 +215,12 @@ class PasswordReissueRequested(Intent):
 
 
 @dataclass
+class NewPasswordRequested(Intent):
+    """F9 at step 2, the patient's DMP active with its online access open: a new initial
+    password (the first sheet was lost), on a new codes sheet."""
+
+
+@dataclass
 class RecordRequested(Intent):
     """F9 on the summary after the service could not be reached: record the creation on
     the workstation instead (sent when the service answers)."""

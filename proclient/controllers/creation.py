@@ -234,12 +234,19 @@ class CreationController:
         on the service). Each try has a new idempotency key, kept in memory only: a reissue
         lost on its way is harmless, the next one voids it. Raises DomainError (the service's
         or PASSWORD_NOT_ISSUED); :attr:`password_error` is cleared on success."""
+        web = await self.new_password(request.patient.ins)
+        self.password_error = None
+        return replace(result, web=web)
+
+    async def new_password(self, ins: Ins):
+        """A new initial password for the web account of the DMP of ``ins`` (the previous one
+        is void); only a professional authorised on the DMP gets it (the service checks).
+        Raises DomainError (the service's, or PASSWORD_NOT_ISSUED)."""
         binding = await self.service()
         for _attempt in range(REISSUE_ATTEMPTS):
-            web = await binding.client.reissue_password(request.patient.ins, str(uuid.uuid4()))
+            web = await binding.client.reissue_password(ins, str(uuid.uuid4()))
             if web.initial_password:
-                self.password_error = None
-                return replace(result, web=web)
+                return web
         raise DomainError("PASSWORD_NOT_ISSUED", problem_message("PASSWORD_NOT_ISSUED") or "")
 
 

@@ -303,14 +303,14 @@ class CreationFlow:
             return
         if self.identity is None:
             raise (insi_refusal(self.insi) if self.insi else None) or refusal("INSI_MISSING")
+        if self.dmp_state is not None and self.dmp_state.status is DmpStatus.ACTIVE:
+            raise DomainError(
+                "DMPFound", _("Ce patient a déjà un DMP actif : il n'y a rien à créer.")
+            )
         if self.identity.status is None:
             raise refusal("DOCUMENT_MISSING")
         if self.dmp_state is None:
             raise DomainError("NOT_CONNECTED", _("Connectez-vous au service DMP pour continuer."))
-        if self.dmp_state.status is DmpStatus.ACTIVE:
-            raise DomainError(
-                "DMPFound", _("Ce patient a déjà un DMP actif : il n'y a rien à créer.")
-            )
         self.step = Step.CONSENT
 
     # --- step 3: consent -----------------------------------------------------------------

@@ -32,14 +32,14 @@ class Routes:
         self.service = ServiceRoute(desk, self.board)
         self.outbox = OutboxRoute(desk, self.board, self.service)
         self.identity = IdentityRoute(desk, self.service)
-        self.steps = StepsRoute(desk, self.board)
+        self.paper = PaperRoute(desk)
+        self.steps = StepsRoute(desk, self.board, self.paper)
         self.steps.on_connect_shown = self.identity.connect_shown
         self.cards = CardsRoute(desk, self.board, self.steps)
         self.session = SessionRoute(desk, self.steps, self.identity, self.outbox)
         self.cards.on_cps_removed = self.session.cps_removed
-        self.paper = PaperRoute(desk)
         self.creation = CreationRoute(desk, self.board, self.paper, self.outbox)
-        self.quit = QuitRoute(desk)
+        self.quit = QuitRoute(desk, self.paper)
         self._handlers: dict[type[Intent], Callable[[Intent], None]] = {}
         for route in (
             self.outbox,

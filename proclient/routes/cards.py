@@ -130,8 +130,8 @@ class CardsRoute(Route):
         self.board.prompt = ""
         if self.flow.typed:
             return  # the identity is being typed: the card (a Vitale 1…) was not its source
-        if self.flow.step is Step.DONE:
-            return  # the accusé is saved; the secrets sheet may still be wanted: Enter ends
+        if self.flow.step is Step.DONE or self.desk.paper.secrets is not None:
+            return  # the accusé is saved, or a codes sheet is on screen: Enter ends
         if self.desk.creation.in_flight:
             return  # the creation in flight ends on its accusé; Enter then clears it all
         had_patient = self.flow.step is not Step.HOME

@@ -11,6 +11,7 @@ from proclient.messages import (
     JournalLoaded,
     JournalLoadRequested,
     JournalRequested,
+    NewPasswordRequested,
     PasswordIssued,
     PasswordReissueRequested,
     ReceiptPrintRequested,
@@ -30,6 +31,7 @@ class PaperRoute(Route):
         PasswordReissueRequested: "reissue_password",
         JournalRequested: "open_journal",
         JournalLoadRequested: "load_journal",
+        NewPasswordRequested: "new_password",
     }
 
     def __init__(self, desk: Desk) -> None:
@@ -79,10 +81,29 @@ class PaperRoute(Route):
             N_("Feuille de codes envoyée à l'imprimante (tâche {job})."),
         )
 
+    def before_leaving(self, then) -> None:
+        """``then()`` at once, unless a codes sheet was neither printed nor shown: then ask
+        (Entrée prints it, F7 shows it, F9 leaves it, Échap stays)."""
+        if not self.paper.secrets_unseen:
+            then()
+            return
+        from proclient.screens.codes import SheetUnseenModal
+
+        def answered(choice: str | None) -> None:
+            if choice == "print":
+                self.print_secrets(SecretsPrintRequested())
+            elif choice == "show":
+                self.show_secrets(SecretsShowRequested())
+            elif choice == "leave":
+                then()
+
+        self.stage.push(SheetUnseenModal(), answered)
+
     def show_secrets(self, message: SecretsShowRequested) -> None:
         from proclient.screens.done import SecretsModal
 
         if self.paper.secrets is not None:
+            self.paper.secrets_handed = True
             self.stage.push(SecretsModal(self.paper.secrets))
 
     def reissue_password(self, message: PasswordReissueRequested) -> None:
@@ -106,6 +127,29 @@ class PaperRoute(Route):
                 )
 
         self.jobs.run("reissue-password", reissue, owner=screen, done=reissued)
+
+    def new_password(self, message: NewPasswordRequested) -> None:
+        """F9 at step 2: the DMP is active with its online access open, the first sheet was
+        lost: a new initial password (the service checks the professional is authorised)."""
+        from datetime import UTC, datetime
+
+        from proclient.screens.codes import NewPasswordScreen
+
+        screen, patient = self.stage.top, self.flow.patient
+        if patient is None:
+            return
+        creation = self.desk.creation
+
+        async def ask():
+            return await creation.new_password(patient.ins)
+
+        def issued(web) -> None:
+            if not self.stage.is_top(screen):
+                return
+            self.paper.issue_new_password(patient.display_name, web, datetime.now(UTC))
+            self.stage.show(NewPasswordScreen(self.desk.context(), patient.display_name))
+
+        self.jobs.run("new-password", ask, owner=screen, done=issued)
 
     def open_journal(self, message: JournalRequested) -> None:
         from proclient.screens.journal import JournalScreen

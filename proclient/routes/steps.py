@@ -24,6 +24,7 @@ from proclient.messages import (
     WebAccessDrafted,
 )
 from proclient.routes.desk import Desk, HomeBoard, Route
+from proclient.routes.paper import PaperRoute
 from proclient.screens.base import StepScreen
 
 # Each step's screen module, imported when first shown (the home screen comes up faster).
@@ -54,9 +55,9 @@ class StepsRoute(Route):
         NextPatientRequested: "next_patient",
     }
 
-    def __init__(self, desk: Desk, board: HomeBoard) -> None:
+    def __init__(self, desk: Desk, board: HomeBoard, paper: PaperRoute) -> None:
         super().__init__(desk)
-        self.board = board
+        self.board, self.paper = board, paper
         self.behind_lock = False  # the flow moved while locked (a card pulled, read)
         # Step 2 just shown: the session route asks INSi and the existence test (set there).
         self.on_connect_shown: Callable[[StepScreen], None] = lambda screen: None
@@ -106,7 +107,7 @@ class StepsRoute(Route):
         self.show()
 
     def next_patient(self, message: NextPatientRequested) -> None:
-        self.finish()
+        self.paper.before_leaving(self.finish)
 
     def beneficiary_chosen(self, message: BeneficiaryChosen) -> None:
         def change() -> None:

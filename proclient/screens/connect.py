@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from proclient.core.domain import Action, DmpStatus, format_nir
+from proclient.core.domain import Action, Authorization, DmpStatus, format_nir
 from proclient.core.i18n import N_, _
 from proclient.core.identity import Document, InsiCode, insi_refusal
 from proclient.messages import (
@@ -30,6 +30,7 @@ from proclient.messages import (
     InsiRetryRequested,
     InsiTraitsGiven,
     JobFailed,
+    NewPasswordRequested,
     PinEntered,
     PinStatusRead,
     PinStatusRequested,
@@ -62,6 +63,7 @@ class ConnectScreen(StepScreen):
         Binding("f5", "insi_retry", _("INSi"), id="insi_retry"),
         Binding("f6", "insi_traits", _("Traits"), id="insi_traits"),
         Binding("f7", "unblock_demo_cps", _("Débloquer (démo)"), id="unblock_demo_cps"),
+        Binding("f9", "new_password", _("Mot de passe"), id="new_password"),
     ]
 
     DEFAULT_CSS = """
@@ -93,6 +95,10 @@ class ConnectScreen(StepScreen):
             return self._retry_possible
         if action == "insi_traits":
             return self.flow.professional is not None or self.station.authenticated
+        if action == "new_password":
+            return new_password_possible(self.flow)
+        if action == "next":
+            return not dmp_active(self.flow)
         if action == "unblock_demo_cps":  # a blocked demo CPS only
             entries = self.query(PinEntry)
             return bool(entries) and entries.first().demo_unblock_offered
@@ -297,8 +303,11 @@ class ConnectScreen(StepScreen):
         self.query_one("#differences", Static).update(differences)
         documents = self._show_documents(check.document)
         self.query_one("#identity").display = True
+        active = dmp_active(self.flow)  # nothing to create: no document to choose
+        for part in ("#seen", "#documents", "#status"):
+            self.query_one(part).display = not active
         self._show_status()
-        if check.document is None:
+        if check.document is None and not active:
             documents.focus()
 
     def _show_documents(self, chosen: Document | None) -> OptionList:
@@ -324,6 +333,13 @@ class ConnectScreen(StepScreen):
 
     def _show_dmp_state(self) -> None:
         self.set_state(dmp_state_text(self.flow))
+        self.refresh_bindings()
+
+    def action_new_password(self) -> None:
+        if new_password_possible(self.flow):
+            self.clear_error()
+            self.set_state(_("Demande d'un nouveau mot de passe provisoire…"))
+            self.post_message(NewPasswordRequested())
 
     # --- what the professional does -------------------------------------------------------------
 
@@ -448,6 +464,12 @@ def dmp_state_text(flow) -> str:
     if flow.dmp_state is None:
         return ""
     if flow.dmp_state.status is DmpStatus.ACTIVE:
+        if new_password_possible(flow):
+            return _(
+                "Ce patient a déjà un DMP actif : il n'y a rien à créer. Son accès en ligne "
+                "est ouvert : s'il a perdu son mot de passe provisoire, F9 lui en donne un "
+                "nouveau. Échap pour revenir, ou retirez la carte."
+            )
         return _(
             "Ce patient a déjà un DMP actif : il n'y a rien à créer. "
             "Échap pour revenir, ou retirez la carte."
@@ -458,3 +480,18 @@ def dmp_state_text(flow) -> str:
             "consentement. F8 pour continuer."
         )
     return _("Aucun DMP pour ce patient : création possible. F8 pour continuer.")
+
+
+def dmp_active(flow) -> bool:
+    return flow.dmp_state is not None and flow.dmp_state.status is DmpStatus.ACTIVE
+
+
+def new_password_possible(flow) -> bool:
+    """An active DMP whose online access is open, the professional authorised on it."""
+    state = flow.dmp_state
+    return (
+        dmp_active(flow)
+        and state.web_access
+        and state.authorization is Authorization.VALIDE
+        and flow.patient is not None
+    )

@@ -305,18 +305,24 @@ class DropModal(OutboxQuestion):
 
 
 class QuitModal(OutboxQuestion):
-    """Quitting with creations recorded: they stay, and leave at the next start."""
+    """Quitting with a patient half-way through (``patient``), or with creations recorded
+    (they stay, and leave at the next start)."""
 
     BINDINGS = [
         Binding("escape", "dismiss(False)", _("Rester"), id="quit_stay"),
         Binding("enter", "dismiss(True)", _("Quitter"), id="quit_confirm"),
     ]
 
-    def __init__(self, pending: int) -> None:
+    def __init__(self, pending: int, patient: bool = False) -> None:
         super().__init__()
-        self.pending = pending
+        self.pending, self.patient = pending, patient
 
     def question(self) -> str:
+        if self.patient:
+            return _(
+                "Une création est en cours pour un patient : en quittant, ce qui a été saisi "
+                "est perdu et aucun DMP n'est créé. Entrée quitte ; Échap reste."
+            )
         return _(
             "{n} création(s) enregistrée(s) hors connexion attendent sur ce poste. Elles "
             "y restent, chiffrées, et seront envoyées au prochain démarrage, dès que le "

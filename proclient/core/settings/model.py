@@ -168,6 +168,16 @@ KEY_IDS: frozenset[str] = frozenset(
         "outbox",
         "quit_home",
         "cancel_picker",
+        # proclient/screens/codes.py
+        "sheet_print",
+        "sheet_show",
+        "sheet_leave",
+        "sheet_stay",
+        "new_password_done",
+        "new_password_back",
+        "new_password_print",
+        "new_password_show",
+        "new_password",
         "choose_card",
         # proclient/screens/connect.py (and lock.py for the demo's unblocking)
         "insi_retry",
