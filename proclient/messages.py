@@ -312,6 +312,15 @@ class ServiceState(Result):
 
 
 @dataclass
+class OutboxSent(Result):
+    """A send run of the outbox ended: the entries whose DMP was created, those still
+    waiting (told to every screen: a recorded screen whose entry went says so)."""
+
+    created: tuple[str, ...] = ()
+    pending: int = 0
+
+
+@dataclass
 class JournalLoaded(Result):
     entries: list = field(default_factory=list)
     error: str = ""

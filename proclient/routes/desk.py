@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from proclient.controllers.card import CardController
-from proclient.controllers.creation import CreationController
+from proclient.controllers.creation import CreationController, Reachability
 from proclient.controllers.outbox import OutboxController
 from proclient.controllers.paper import PaperController
 from proclient.controllers.session import SessionController
@@ -53,6 +53,7 @@ class Desk:
             offline_session=self.session.offline,
             outbox=self.outbox.available,
             service_label=self.creation.probe.label() if binding else "",
+            service_reachable=reachable_of(self.creation.probe.state),
         )
 
 
@@ -81,3 +82,7 @@ class HomeBoard:
     def refresh(self) -> None:
         lines = (self.reader, self.service, self.prompt, self.outbox)
         self.stage.tell(lambda: HomeStatus(*lines))
+
+
+def reachable_of(state: Reachability) -> bool | None:
+    return None if state is Reachability.UNKNOWN else state is Reachability.REACHABLE

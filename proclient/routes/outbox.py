@@ -18,6 +18,7 @@ from proclient.messages import (
     OutboxLoadRequested,
     OutboxRequested,
     OutboxSendRequested,
+    OutboxSent,
 )
 from proclient.routes.desk import Desk, HomeBoard, Route
 from proclient.routes.service import ServiceRoute
@@ -137,6 +138,9 @@ class OutboxRoute(Route):
 
         def sent(report) -> None:
             self.refreshed()
+            created = tuple(entry_id for entry_id, _result in report.created)
+            pending = self.outbox.pending
+            self.stage.tell(lambda: OutboxSent(created, pending))
             said = report.said(quiet, self._tampered_said)
             if said is not None:
                 text, severity = said

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from proclient.controllers.creation import Reachability
 from proclient.core.i18n import _
 from proclient.messages import JobFailed, ServiceState
-from proclient.routes.desk import Desk, HomeBoard, Route
+from proclient.routes.desk import Desk, HomeBoard, Route, reachable_of
 
 
 class ServiceRoute(Route):
@@ -61,7 +61,7 @@ class ServiceRoute(Route):
             self._timer.stop()
         self._timer = self.stage.after(self.creation.probe.next_delay(), self.probe)
         self.board.refresh()
-        reachable = None if state is Reachability.UNKNOWN else state is Reachability.REACHABLE
+        reachable = reachable_of(state)
         self.stage.tell(lambda: ServiceState(label, reachable))
         for listener in self._listeners:
             listener(state)

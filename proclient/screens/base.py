@@ -53,6 +53,8 @@ class ScreenContext:
     service_label: str = ""
     """The DMP service's state in words when the screen is made ("" before the service is
     opened); ``ServiceState`` messages tell every screen when it changes."""
+    service_reachable: bool | None = None
+    """The same as a fact: None while unknown."""
 
 
 class BaseScreen(GuardedScreen):

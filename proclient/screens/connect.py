@@ -21,6 +21,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from proclient.core.domain import Action, Authorization, DmpStatus, format_nir
+from proclient.core.flow import Step
 from proclient.core.i18n import N_, _
 from proclient.core.identity import Document, InsiCode, insi_refusal
 from proclient.messages import (
@@ -34,6 +35,7 @@ from proclient.messages import (
     PinEntered,
     PinStatusRead,
     PinStatusRequested,
+    ServiceState,
 )
 from proclient.screens.base import StepScreen
 from proclient.widgets.pin import PinEntry, PinField
@@ -226,12 +228,7 @@ class ConnectScreen(StepScreen):
         flow = self.flow
         held = flow.held
         assert held is not None
-        self.show_error(
-            _(
-                "Service DMP injoignable : création ENREGISTRÉE sur ce poste, faite au retour "
-                "du réseau (sans accès en ligne)."
-            )
-        )
+        self.show_error(offline_sentence(self.station.service_reachable))
         if not flow.offline_ready:
             self.query_one("#identity").display = False
             self.set_state(
@@ -330,6 +327,12 @@ class ConnectScreen(StepScreen):
         else:
             text = _("Statut de l'identité : {status}.", status=check.status.label)
         self.query_one("#status", Static).update(text)
+
+    def on_service_state(self, message: ServiceState) -> None:
+        """Recording offline, the service came back (or went again): one truth on screen."""
+        super().on_service_state(message)
+        if self.flow.offline and self.flow.step is Step.CONNECT:
+            self.show_error(offline_sentence(message.reachable))
 
     def _show_dmp_state(self) -> None:
         self.set_state(dmp_state_text(self.flow))
@@ -494,4 +497,17 @@ def new_password_possible(flow) -> bool:
         and state.web_access
         and state.authorization is Authorization.VALIDE
         and flow.patient is not None
+    )
+
+
+def offline_sentence(reachable: bool | None) -> str:
+    """What step 2 says while the creation is to be recorded, as the service stands now."""
+    if reachable:
+        return _(
+            "Le service DMP répond de nouveau : F5 continue en ligne (INSi, puis la "
+            "création) ; sinon la création sera ENREGISTRÉE sur ce poste."
+        )
+    return _(
+        "Service DMP injoignable : création ENREGISTRÉE sur ce poste, faite au retour "
+        "du réseau (sans accès en ligne)."
     )

@@ -9,7 +9,7 @@ from textual.widgets import Static
 from proclient.core.domain import Action, format_nir, mask_mobile
 from proclient.core.flow import CreationFlow
 from proclient.core.i18n import N_, _
-from proclient.messages import CreateRequested, JobFailed, RecordRequested
+from proclient.messages import CreateRequested, JobFailed, RecordRequested, ServiceState
 from proclient.screens.base import StepScreen
 
 
@@ -137,6 +137,24 @@ class SummaryScreen(StepScreen):
             _("Entrée ou F8 pour {verb} le DMP ; Échap pour corriger.", verb=verb),
             classes="section",
             id="state",
+        )
+
+    def on_service_state(self, message: ServiceState) -> None:
+        """Recording offline, the service came back (or went again): the body says so too."""
+        super().on_service_state(message)
+        if not self.flow.offline or self.sending:
+            return
+        self.query_one("#state", Static).update(
+            _(
+                "Le service DMP répond de nouveau : Entrée enregistre la création, qui part "
+                "aussitôt ; ou Échap jusqu'à l'étape 2 puis F5 pour la faire en ligne."
+            )
+            if message.reachable
+            else _(
+                "Service DMP injoignable : la demande est enregistrée, chiffrée, sur ce "
+                "poste ; le DMP sera créé au retour du réseau (INSi d'abord), l'accusé "
+                "édité alors. Entrée ou F8 pour enregistrer ; Échap pour corriger."
+            )
         )
 
     def go_on(self) -> None:
