@@ -221,6 +221,12 @@ class NewPasswordRequested(Intent):
 
 
 @dataclass
+class WaitCancelRequested(Intent):
+    """Esc while the screen waits for the service (INSi, the status, a creation, a send):
+    stop waiting; nothing typed is lost, and a write resent later is not doubled."""
+
+
+@dataclass
 class RecordRequested(Intent):
     """F9 on the summary after the service could not be reached: record the creation on
     the workstation instead (sent when the service answers)."""

@@ -115,22 +115,23 @@ class OutboxRoute(Route):
             return
         self.send()
 
-    def send(self, entry_id: str | None = None, quiet: bool = True) -> None:
+    def send(self, entry_id: str | None = None, quiet: bool = True) -> bool:
         """Send the pending entries (or ``entry_id``) when a session is open and the service
-        answers; ``quiet``: a background run says nothing when there was nothing to send."""
+        answers; ``quiet``: a background run says nothing when there was nothing to send.
+        False when no run was started (then nothing will be told)."""
         if not self.outbox.available or self.desk.creation.in_flight:
-            return
+            return False
         if entry_id is None and not self.outbox.pending:
-            return
+            return False
         can_send, why = self._can_send()
         if not can_send:
             if not quiet:
                 self.stage.notify(why)
-            return
+            return False
         binding = self.desk.creation.binding
         professional = self.session.professional
         if binding is None or professional is None:
-            return
+            return False
         on_created = receipt_filer(self.desk.paper, professional, self.desk.wiring.demo)
 
         async def send():
@@ -149,8 +150,11 @@ class OutboxRoute(Route):
         def failed(failure: JobFailed) -> None:
             self.stage.notify(failure.message, "error", long=True)
             self.refresh()
+            pending = self.outbox.pending
+            self.stage.tell(lambda: OutboxSent((), pending))
 
         self.jobs.run("outbox-send", send, done=sent, failed=failed)
+        return True
 
     # --- the F7 screen -------------------------------------------------------------------------
 
@@ -164,7 +168,9 @@ class OutboxRoute(Route):
         self.refresh()
 
     def send_requested(self, message: OutboxSendRequested) -> None:
-        self.send(message.entry_id, quiet=False)
+        if not self.send(message.entry_id, quiet=False):
+            pending = self.outbox.pending
+            self.stage.tell(lambda: OutboxSent((), pending))  # the screen stops waiting
 
     def accept(self, message: OutboxAcceptRequested) -> None:
         self.jobs.run(

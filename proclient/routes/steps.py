@@ -20,6 +20,7 @@ from proclient.messages import (
     IdentityTyped,
     JobFailed,
     NextPatientRequested,
+    WaitCancelRequested,
     WebAccessChosen,
     WebAccessDrafted,
 )
@@ -53,6 +54,7 @@ class StepsRoute(Route):
         WebAccessChosen: "web_access_chosen",
         WebAccessDrafted: "web_access_drafted",
         NextPatientRequested: "next_patient",
+        WaitCancelRequested: "wait_cancelled",
     }
 
     def __init__(self, desk: Desk, board: HomeBoard, paper: PaperRoute) -> None:
@@ -105,6 +107,15 @@ class StepsRoute(Route):
             return
         self.flow.back()
         self.show()
+
+    def wait_cancelled(self, message: WaitCancelRequested) -> None:
+        """Esc while a screen waits for the service: its jobs stop (and a send of the outbox
+        asked from its screen). A write stopped half-way keeps its idempotency key: sent
+        again, it is not doubled."""
+        from proclient.screens.outbox import OutboxScreen
+
+        screen = self.stage.top
+        self.jobs.cancel(screen, *(("outbox-send",) if isinstance(screen, OutboxScreen) else ()))
 
     def next_patient(self, message: NextPatientRequested) -> None:
         self.paper.before_leaving(self.finish)

@@ -22,7 +22,7 @@ from textual.widgets import Static
 from proclient.core.domain import DomainError
 from proclient.core.flow import CreationFlow
 from proclient.core.i18n import N_, _
-from proclient.messages import BackRequested, JobFailed, ServiceState
+from proclient.messages import BackRequested, JobFailed, ServiceState, WaitCancelRequested
 from proclient.widgets.footer import KeyFooter
 from proclient.widgets.modal import GuardedScreen
 from proclient.widgets.topbar import TopBar
@@ -68,6 +68,7 @@ class BaseScreen(GuardedScreen):
     DEFAULT_CSS = """
     BaseScreen #body { padding: 1 2; height: 1fr; }
     BaseScreen #error { color: $error; text-style: bold; height: auto; padding: 0 2; }
+    BaseScreen #waiting { height: auto; padding: 0 2; text-style: bold; display: none; }
     BaseScreen .hint { color: $text-muted; }
     BaseScreen .section { text-style: bold; margin-top: 1; }
     /* An open list (a minor's relationship) stays above the footer, down to 60x20. */
@@ -86,6 +87,7 @@ class BaseScreen(GuardedScreen):
         yield TopBar(self.where, self.station.demo, self.station.service_label)
         with VerticalScroll(id="body"):
             yield from self.compose_body()
+        yield Static("", id="waiting")
         yield Static("", id="error", classes="error")
         # The palette (Ctrl+P) is named in F1's help rather than in the footer: the footer's
         # room goes to the screen's own keys (on two lines when the terminal is narrow).
@@ -102,7 +104,62 @@ class BaseScreen(GuardedScreen):
         self.query_one("#error", Static).update("")
 
     def on_job_failed(self, failure: JobFailed) -> None:
+        self.stop_wait()
         self.show_error(failure.message)
+
+    # --- a wait for the service: its seconds shown, Esc stops it ---------------------------
+
+    _wait_text = ""
+    _wait_timer = None
+    _wait_began = 0.0
+
+    @property
+    def waiting(self) -> bool:
+        return bool(self._wait_text)
+
+    def start_wait(self, text: str) -> None:
+        """``text`` (« Interrogation de l'INSi… ») with the seconds waited so far and how to
+        stop, until :meth:`stop_wait` (a result, a failure, Esc)."""
+        import time
+
+        self._wait_text, self._wait_began = text, time.monotonic()
+        if self._wait_timer is None:
+            self._wait_timer = self.set_interval(1.0, self._show_wait)
+        self._wait_timer.resume()
+        self._show_wait()
+
+    def _show_wait(self) -> None:
+        import time
+
+        if not self._wait_text:
+            return
+        seconds = int(time.monotonic() - self._wait_began)
+        line = self.query_one("#waiting", Static)
+        line.update(
+            Content(
+                _(
+                    "{what} {n} s — Échap arrête l'attente.",
+                    what=self._wait_text,
+                    n=seconds,
+                )
+            )
+        )
+        line.display = True
+
+    def stop_wait(self) -> None:
+        self._wait_text = ""
+        if self._wait_timer is not None:
+            self._wait_timer.pause()
+        if self.is_mounted:
+            self.query_one("#waiting", Static).display = False
+
+    def cancel_wait(self) -> bool:
+        """Esc while waiting: stop it (True), else False (Esc does what it does here)."""
+        if not self.waiting:
+            return False
+        self.stop_wait()
+        self.post_message(WaitCancelRequested())
+        return True
 
     def on_service_state(self, message: ServiceState) -> None:
         """The service's state changed: the top bar follows (screens that say more about it
@@ -138,7 +195,8 @@ class StepScreen(BaseScreen):
         return _(self.title_text)
 
     def action_back(self) -> None:
-        self.post_message(BackRequested())
+        if not self.cancel_wait():
+            self.post_message(BackRequested())
 
     def action_next(self) -> None:
         self.clear_error()

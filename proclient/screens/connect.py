@@ -152,7 +152,7 @@ class ConnectScreen(StepScreen):
             self.query_one("#login").display = False  # the App says so with Connected
         elif self.station.authenticated:
             self.query_one("#login").display = False  # the App asks INSi and the status itself
-            self.set_state(_("Interrogation de l'INSi…"))
+            self.start_wait(_("Interrogation de l'INSi…"))
         else:
             self.entry.field.focus()
             self.post_message(PinStatusRequested())
@@ -163,7 +163,8 @@ class ConnectScreen(StepScreen):
     def on_pin_entered(self, event: PinEntered) -> None:
         # On its way up to the App: say what is happening meanwhile.
         self.clear_error()
-        self.set_state(_("Connexion au service DMP, puis interrogation de l'INSi…"))
+        self.set_state("")
+        self.start_wait(_("Connexion au service DMP, puis interrogation de l'INSi…"))
 
     def on_pin_status_read(self, message: PinStatusRead) -> None:
         status = message.status
@@ -178,6 +179,7 @@ class ConnectScreen(StepScreen):
 
     def on_connected(self, message: Connected) -> None:
         """INSi and the existence test have answered, or INSi needs the traits."""
+        self.stop_wait()
         self.entry.succeeded()
         flow = self.flow
         self.retry_possible = False  # refreshes the footer's keys too
@@ -341,7 +343,7 @@ class ConnectScreen(StepScreen):
     def action_new_password(self) -> None:
         if new_password_possible(self.flow):
             self.clear_error()
-            self.set_state(_("Demande d'un nouveau mot de passe provisoire…"))
+            self.start_wait(_("Demande d'un nouveau mot de passe provisoire…"))
             self.post_message(NewPasswordRequested())
 
     # --- what the professional does -------------------------------------------------------------
@@ -364,11 +366,11 @@ class ConnectScreen(StepScreen):
     def ask_by_traits(self) -> None:
         values = {name: self.query_one(f"#{name}", Input).value for name in TRAIT_FIELDS}
         self.clear_error()
-        self.set_state(
-            _("Traits gardés pour l'INSi…")
-            if self.flow.offline
-            else _("Interrogation de l'INSi par les traits…")
-        )
+        if self.flow.offline:
+            self.set_state(_("Traits gardés pour l'INSi…"))
+        else:
+            self.set_state("")
+            self.start_wait(_("Interrogation de l'INSi par les traits…"))
         self.post_message(
             InsiTraitsGiven(
                 values["birth_name"],
@@ -400,10 +402,12 @@ class ConnectScreen(StepScreen):
             return
         self.retry_possible = False
         self.clear_error()
-        self.set_state(_("Nouvelle interrogation de l'INSi…"))
+        self.set_state("")
+        self.start_wait(_("Nouvelle interrogation de l'INSi…"))
         self.post_message(InsiRetryRequested())
 
     def on_job_failed(self, failure: JobFailed) -> None:
+        self.stop_wait()
         if failure.job == "document":
             self.show_error(failure.message)
             return
@@ -419,6 +423,7 @@ class ConnectScreen(StepScreen):
         self.retry_possible = failure.code.startswith("SERVICE") or failure.code in (
             "IDEMPOTENCY_IN_PROGRESS",
             "UNEXPECTED",
+            "CANCELLED",
         )
         self.set_state(
             _("F5 pour interroger l'INSi à nouveau ; rien de ce qui est saisi n'est perdu.")

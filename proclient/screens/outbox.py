@@ -33,6 +33,7 @@ from proclient.messages import (
     OutboxLoaded,
     OutboxLoadRequested,
     OutboxSendRequested,
+    OutboxSent,
     PinPurpose,
 )
 from proclient.screens.base import BaseScreen
@@ -151,12 +152,13 @@ class OutboxScreen(BaseScreen):
     def on_pin_entered(self, event) -> None:
         # On its way up to the App: say what is happening meanwhile.
         self.clear_error()
-        self.query_one("#state", Static).update(_("Connexion au service DMP…"))
+        self.start_wait(_("Connexion au service DMP…"))
 
     def on_pin_status_read(self, message) -> None:
         self.query_one(PinEntry).show_status(message.status)
 
     def on_job_failed(self, failure) -> None:
+        self.stop_wait()
         if self.query_one("#login").display and self.query_one(PinEntry).refused(failure):
             return
         self.show_error(failure.message)
@@ -240,17 +242,26 @@ class OutboxScreen(BaseScreen):
             return summary is not None
         return True
 
+    def on_outbox_sent(self, message: OutboxSent) -> None:
+        self.stop_wait()
+
     def action_close(self) -> None:
-        self.dismiss()
+        if not self.cancel_wait():
+            self.dismiss()
 
     def action_send(self) -> None:
         self.clear_error()
-        self.post_message(OutboxSendRequested())
+        self._send(None)
 
     def action_retry(self) -> None:
         summary = self.selected
         if summary is not None:
-            self.post_message(OutboxSendRequested(summary.id))
+            self._send(summary.id)
+
+    def _send(self, entry_id: str | None) -> None:
+        if self.can_send:
+            self.start_wait(_("Envoi au service DMP…"))
+        self.post_message(OutboxSendRequested(entry_id))
 
     def action_accept(self) -> None:
         summary = self.selected

@@ -161,7 +161,8 @@ class SummaryScreen(StepScreen):
         if self.sending:
             return  # a second press while the first is on its way sends nothing
         self.sending = True
-        self.query_one("#state", Static).update(
+        self.query_one("#state", Static).update("")
+        self.start_wait(
             _("Enregistrement sur ce poste…") if self.flow.offline else _("Envoi au service DMP…")
         )
         self.post_message(CreateRequested())
@@ -181,7 +182,8 @@ class SummaryScreen(StepScreen):
             return
         self.clear_error()
         self.sending = True
-        self.query_one("#state", Static).update(_("Enregistrement sur ce poste…"))
+        self.query_one("#state", Static).update("")
+        self.start_wait(_("Enregistrement sur ce poste…"))
         self.post_message(RecordRequested())
 
     def action_create_online(self) -> None:
@@ -191,12 +193,13 @@ class SummaryScreen(StepScreen):
         self.action_next()
 
     def on_job_failed(self, failure: JobFailed) -> None:
+        self.stop_wait()
         self.sending = False
         flow = self.flow
         self.record_offered = (
             self.station.outbox
             and not flow.offline
-            and failure.code in self.UNREACHABLE
+            and failure.code in (*self.UNREACHABLE, "CANCELLED")
             and flow.action is Action.CREATION
         )
         self.refresh_bindings()

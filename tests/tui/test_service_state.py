@@ -121,3 +121,32 @@ async def test_one_truth_when_the_network_comes_back_on_step_2_and_on_the_record
         await wait_until(pilot, lambda: "le DMP est créé" in screen_text(again), what="said sent")
         text = screen_text(again)
         assert "PAS encore créé" not in text and "Service DMP : joignable" in text
+
+
+async def test_esc_stops_a_wait_for_the_service_and_f5_asks_again(app_factory):
+    """Issue 21 point 6: the network gone with a session open, step 2 for the next patient
+    shows how long it has waited and Esc stops the wait; nothing typed is lost, F5 asks
+    again once the network is back."""
+    from proclient.screens.connect import ConnectScreen
+    from tests.tui_support import connect, insert
+
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await insert(pilot, app, "legoff")
+        await pilot.press("enter")
+        await connect(pilot, app)
+        await pilot.press("f12")  # the network goes
+        await wait_until(pilot, lambda: _state(app) is Reachability.UNREACHABLE, what="cut")
+        await pilot.press("escape")  # back to step 1…
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConnectScreen), what="step 1")
+        await pilot.press("enter")  # …and step 2 again: the service is asked again
+        await wait_until(pilot, lambda: "Échap arrête l'attente" in screen_text(app))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "Attente arrêtée" in screen_text(app), what="stopped")
+        assert isinstance(app.screen, ConnectScreen) and app.flow.step.name == "CONNECT"
+        text = screen_text(app)
+        assert "Échap arrête l'attente" not in text and "création possible" not in text
+        await pilot.press("f12")  # the network is back
+        await wait_until(pilot, lambda: _state(app) is Reachability.REACHABLE, what="back")
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: "création possible" in screen_text(app), what="asked")
