@@ -20,6 +20,7 @@ from proclient.commands import (
     EXIT_OUTBOX_TAMPERED,
     EXIT_OUTBOX_UNKNOWN,
 )
+from proclient.core.clock import paris_time
 from proclient.core.domain import (
     BirthDate,
     Consent,
@@ -143,7 +144,7 @@ def test_list_shows_date_professional_state_reason_and_no_patient(settings, cred
     assert (status, err) == (EXIT_OK, "")
     assert_no_patient(out)
     line = next(line for line in out.splitlines() if line.startswith(entry_id))
-    local = entry.captured_at.astimezone().strftime("%d/%m/%Y %H:%M")
+    local = paris_time(entry.captured_at).strftime("%d/%m/%Y %H:%M")
     assert local in line and "899700024450" in line and "en attente" in line
     assert "retenue" in out
     assert "motif : DMPFound — Ce patient a déjà un DMP actif" in out
@@ -401,7 +402,7 @@ def test_two_patients_recorded_the_same_minute_are_listed_apart_without_names(
     assert len(set(without_ids)) == 4  # four distinct rows, ids aside
     masks = ("L. G. 1952", "C. M. 1991", "D. L. 2015", "D. L. 2015")
     for row, entry_id, mask, (_person, second) in zip(rows, ids, masks, people, strict=True):
-        when = (minute + timedelta(seconds=second)).astimezone().strftime("%d/%m/%Y %H:%M:%S")
+        when = paris_time(minute + timedelta(seconds=second)).strftime("%d/%m/%Y %H:%M:%S")
         assert row.startswith(entry_id)
         assert row.index(when) == header.index("recueillie le"), (header, row)
         assert row.index(mask) == header.index("patient"), (header, row)

@@ -101,7 +101,9 @@ def _iso(moment) -> str | None:
 def _local(moment) -> str:
     """Local time to the second: one professional records one patient at a time, so two of
     their entries never share it."""
-    return moment.astimezone().strftime("%d/%m/%Y %H:%M:%S") if moment else "—"
+    from proclient.core.clock import paris_time
+
+    return paris_time(moment).strftime("%d/%m/%Y %H:%M:%S") if moment else "—"
 
 
 def summary_json(summary) -> dict:

@@ -27,6 +27,8 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from proclient.core.clock import now as clock_now
+from proclient.core.clock import paris_time
 from proclient.core.domain import DmpState, DomainError, Ins, refusal
 from proclient.core.i18n import _
 from proclient.core.identity import CardQuery, InsiAnswer, InsiCode, TraitsQuery
@@ -63,7 +65,7 @@ class ServiceProbe:
     Textual-free: the App runs :meth:`check` in a worker and schedules the next one after
     :meth:`next_delay` seconds. ``now`` gives the wall-clock time (tests inject it)."""
 
-    def __init__(self, now: Callable[[], datetime] = datetime.now) -> None:
+    def __init__(self, now: Callable[[], datetime] = clock_now) -> None:
         self._now = now
         self.state = Reachability.UNKNOWN
         self.since: datetime | None = None  # first failed check of the current outage
@@ -92,7 +94,8 @@ class ServiceProbe:
         if self.state is Reachability.REACHABLE:
             return _("joignable")
         if self.state is Reachability.UNREACHABLE and self.since is not None:
-            return _("injoignable depuis {time}", time=self.since.strftime("%H:%M"))
+            since = paris_time(self.since).strftime("%H:%M")
+            return _("injoignable depuis {time}", time=since)
         return _("état inconnu")
 
 

@@ -321,6 +321,7 @@ async def _process_lock(path: Path):
 def detail_lines(entry_id: str, entry: OutboxEntry, summaries: list[EntrySummary]) -> list[str]:
     """One entry for the professional who recorded it (the outbox screen only: the list
     names nobody): the identity held, the document, the choices, where it stands and why."""
+    from proclient.core.clock import paris_time
     from proclient.core.domain import format_nir
     from proclient.core.i18n import _
     from proclient.core.problems import problem_message
@@ -341,7 +342,7 @@ def detail_lines(entry_id: str, entry: OutboxEntry, summaries: list[EntrySummary
         _("Pièce vue : {document}", document=capture.document.label),
         _(
             "Enregistrée le {when} par {id_nat}",
-            when=capture.captured_at.astimezone().strftime("%d/%m/%Y à %H:%M"),
+            when=paris_time(capture.captured_at).strftime("%d/%m/%Y à %H:%M"),
             id_nat=capture.id_nat,
         ),
         _("Accès SAMU (centre 15) : {v}", v=yes if capture.consent.samu_access else no),

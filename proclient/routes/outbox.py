@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from proclient.controllers.creation import Reachability
 from proclient.controllers.outbox import detail_lines, receipt_filer
+from proclient.core.clock import paris_time
 from proclient.core.i18n import _
 from proclient.messages import (
     JobFailed,
@@ -95,7 +96,7 @@ class OutboxRoute(Route):
             "F7 pour les voir.",
             n=n,
             age=age_in_words(oldest),
-            when=oldest.astimezone().strftime("%d/%m à %H:%M"),
+            when=paris_time(oldest).strftime("%d/%m à %H:%M"),
         )
 
     # --- sending -------------------------------------------------------------------------------

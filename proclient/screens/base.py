@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Static
+from textual.widget import Widget
+from textual.widgets import OptionList, Select, Static
 
 from proclient.core.domain import DomainError
 from proclient.core.flow import CreationFlow
@@ -67,6 +69,8 @@ class BaseScreen(GuardedScreen):
 
     DEFAULT_CSS = """
     BaseScreen #body { padding: 1 2; height: 1fr; }
+    /* A group of fields takes the room it needs: the body scrolls, nothing is clipped. */
+    BaseScreen #body Vertical { height: auto; }
     BaseScreen #error { color: $error; text-style: bold; height: auto; padding: 0 2; }
     BaseScreen #waiting { height: auto; padding: 0 2; text-style: bold; display: none; }
     BaseScreen .hint { color: $text-muted; }
@@ -95,6 +99,34 @@ class BaseScreen(GuardedScreen):
 
     def compose_body(self) -> ComposeResult:
         yield from ()
+
+    # --- down to 60×20: what has the focus is in view ----------------------------------------
+
+    @on(events.DescendantFocus)
+    def _reveal_focus(self, event: events.DescendantFocus) -> None:
+        """The focused field scrolled into the body's view; a list to choose from (Select) to
+        the top, so that it opens inside the screen, above the footer."""
+        self._reveal(event.widget)
+
+    @on(OptionList.OptionHighlighted)
+    def _reveal_highlight(self, event: OptionList.OptionHighlighted) -> None:
+        """Arrows in a list: the list, its highlighted row with it, stays in view."""
+        self._reveal(event.option_list)
+
+    def _reveal(self, widget: Widget) -> None:
+        bodies = self.query("#body")
+        if not bodies:
+            return
+        body = bodies.first()
+        select = next(
+            (node for node in widget.ancestors_with_self if isinstance(node, Select)), None
+        )
+        target = select or widget
+        if body not in target.ancestors:
+            return
+        self.call_after_refresh(
+            body.scroll_to_widget, target, animate=False, top=select is not None
+        )
 
     def show_error(self, error: DomainError | str) -> None:
         text = error.message if isinstance(error, DomainError) else error

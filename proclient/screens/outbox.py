@@ -24,6 +24,7 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from proclient.core.clock import paris_time
 from proclient.core.i18n import N_, _
 from proclient.messages import (
     OutboxAcceptRequested,
@@ -76,7 +77,7 @@ idNat, where the entry stands."""
 def summary_cells(summary) -> tuple[str, str, str, str]:
     """One entry of the list, a cell per column of :data:`COLUMNS` (no name, no NIR)."""
     when = (
-        summary.captured_at.astimezone().strftime("%d/%m %H:%M:%S")
+        paris_time(summary.captured_at).strftime("%d/%m %H:%M:%S")
         if summary.captured_at is not None
         else "--/-- --:--:--"
     )

@@ -8,6 +8,7 @@ import html
 import re
 from datetime import UTC, datetime, timedelta
 
+from proclient.core.clock import paris_time
 from proclient.core.domain import BirthDate, Consent, IdentitySource, Sex, format_nir
 from proclient.core.identity import Document, HeldIdentity
 from proclient.outbox.entry import capture
@@ -78,7 +79,7 @@ async def test_two_patients_recorded_the_same_minute_are_two_aligned_rows(app_fa
     rows = [line for line in grid if "899700024450" in line]
     assert len(rows) == 2 and rows[0].strip() != rows[1].strip()
     for row, mask, at in zip(rows, ("L. G. 1952", "C. M. 1991"), times, strict=True):
-        when = at.astimezone().strftime("%d/%m %H:%M:%S")
+        when = paris_time(at).strftime("%d/%m %H:%M:%S")
         assert row.index(when) == header.index("Enregistrée le"), (header, row)
         assert row.index(mask) == header.index("Patient"), (header, row)
         assert row.index("899700024450") == header.index("Par"), (header, row)
