@@ -168,6 +168,14 @@ def _is_latin_letter(ch: str) -> bool:
     )
 
 
+# The service's limits for what is typed (server/schemas.py takes them from here; the
+# workstation's fields stop there and say so: widgets/fields.py).
+NAME_MAX = 100
+EMAIL_MAX = 254
+MOBILE_MAX = 32
+NIR_TYPED_MAX = 32  # a NIR as typed, spaces included
+
+
 def normalize_name(value: str, *, required: bool = True) -> str:
     """A person's name (birth or used name, given names) as the service and the client keep
     it: NFC, typographic apostrophes made plain, runs of spaces made one, no leading or

@@ -25,6 +25,7 @@ from proclient.core.domain import DomainError
 from proclient.core.flow import CreationFlow
 from proclient.core.i18n import N_, _
 from proclient.messages import BackRequested, JobFailed, ServiceState, WaitCancelRequested
+from proclient.widgets.fields import LimitedInput
 from proclient.widgets.footer import KeyFooter
 from proclient.widgets.modal import GuardedScreen
 from proclient.widgets.topbar import TopBar
@@ -192,6 +193,15 @@ class BaseScreen(GuardedScreen):
         self.stop_wait()
         self.post_message(WaitCancelRequested())
         return True
+
+    def on_limited_input_limit_reached(self, message: LimitedInput.LimitReached) -> None:
+        self.show_error(
+            _(
+                "« {field} » : {n} caractères au plus ; ce qui dépassait n'a pas été pris.",
+                field=message.label,
+                n=message.limit,
+            )
+        )
 
     def on_service_state(self, message: ServiceState) -> None:
         """The service's state changed: the top bar follows (screens that say more about it

@@ -38,6 +38,7 @@ from proclient.messages import (
     ServiceState,
 )
 from proclient.screens.base import StepScreen
+from proclient.widgets.fields import field_input
 from proclient.widgets.pin import PinEntry, PinField
 
 __all__ = ["ConnectScreen", "PinField"]
@@ -136,7 +137,7 @@ class ConnectScreen(StepScreen):
             ):
                 with Horizontal(classes="trait"):
                     yield Static(label)
-                    yield Input(placeholder=hint, compact=True, id=name)
+                    yield field_input(name, label, placeholder=hint, compact=True)
             yield Static(
                 _("Tab passe au champ suivant ; Entrée sur le dernier interroge l'INSi."),
                 classes="hint",

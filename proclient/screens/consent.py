@@ -17,6 +17,7 @@ from proclient.core.flow import ConsentDraft
 from proclient.core.i18n import N_, _
 from proclient.messages import ConsentDrafted, ConsentGiven
 from proclient.screens.base import StepScreen
+from proclient.widgets.fields import field_input
 from proclient.widgets.tickbox import TickBox
 
 OTHER = "other"  # the representative is not on the card: typed
@@ -113,10 +114,10 @@ class ConsentScreen(StepScreen):
                     )
                 with Horizontal(classes="field"):
                     yield Static(_("Nom"))
-                    yield Input(shown.last_name, compact=True, id="rep_last")
+                    yield field_input("rep_last", _("Nom"), shown.last_name, compact=True)
                 with Horizontal(classes="field"):
                     yield Static(_("Prénom"))
-                    yield Input(shown.first_name, compact=True, id="rep_first")
+                    yield field_input("rep_first", _("Prénom"), shown.first_name, compact=True)
         yield Static(_("Espace coche ou décoche ; F8 pour continuer."), classes="hint")
 
     def on_mount(self) -> None:

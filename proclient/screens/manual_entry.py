@@ -15,6 +15,7 @@ from textual.widgets import Input, Static
 from proclient.core.i18n import N_, _
 from proclient.messages import IdentityTyped
 from proclient.screens.base import StepScreen
+from proclient.widgets.fields import field_input
 
 FIELDS = ("last_name", "first_name", "sex", "birth", "birthplace", "nir")
 
@@ -53,7 +54,7 @@ class ManualEntryScreen(StepScreen):
         ):
             with Horizontal(classes="field"):
                 yield Static(label)
-                yield Input(placeholder=hint, compact=True, id=name)
+                yield field_input(name, label, placeholder=hint, compact=True)
         yield Static(
             _("Tab passe au champ suivant ; Entrée ou F8 pour continuer, Échap pour annuler."),
             classes="hint",

@@ -10,6 +10,7 @@ from proclient.core.flow import WebDraft
 from proclient.core.i18n import N_, _
 from proclient.messages import WebAccessChosen, WebAccessDrafted
 from proclient.screens.base import StepScreen
+from proclient.widgets.fields import field_input
 from proclient.widgets.tickbox import TickBox
 
 
@@ -40,12 +41,18 @@ class OnlineAccessScreen(StepScreen):
         # the placeholder only says the expected form.
         with Horizontal(classes="field", id="email-row"):
             yield Static(_("E-mail"))
-            yield Input(
-                web.email, placeholder=_("ex. prenom.nom@exemple.fr"), compact=True, id="email"
+            yield field_input(
+                "email",
+                _("E-mail"),
+                web.email,
+                placeholder=_("ex. prenom.nom@exemple.fr"),
+                compact=True,
             )
         with Horizontal(classes="field", id="mobile-row"):
             yield Static(_("Mobile"))
-            yield Input(web.mobile, placeholder=_("06 ou 07"), compact=True, id="mobile")
+            yield field_input(
+                "mobile", _("Mobile"), web.mobile, placeholder=_("06 ou 07"), compact=True
+            )
         yield Static(
             _(
                 "Attention : un compte web sera créé pour le patient. Son identifiant et son mot "

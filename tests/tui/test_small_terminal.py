@@ -70,3 +70,26 @@ async def test_online_access_fields_are_in_view_at_60x20(app_factory):
             await pilot.press("tab")
             await pilot.pause(0.1)
             assert app.focused.id == name and in_view(app, app.focused), name
+
+
+async def test_a_name_pasted_too_long_stops_at_the_services_limit_and_names_the_field(
+    app_factory,
+):
+    """Issue 21 point 9: 10,000 characters pasted into a name: the field keeps the service's
+    100 and says which field, instead of « La demande est incomplète ou mal formée »."""
+    from textual import events
+
+    from proclient.core.domain import NAME_MAX
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.creation.binding is not None, what="service")
+        await pilot.press("f6")  # typed identity
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ManualEntryScreen")
+        field = app.screen.query_one("#last_name")
+        field.focus()
+        await pilot.pause()
+        field.post_message(events.Paste("DURAND" * 2000))
+        await pilot.pause(0.2)
+        assert len(field.value) == NAME_MAX
+        assert "« Nom de naissance » : 100 caractères au plus" in screen_text(app)
