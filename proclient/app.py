@@ -220,10 +220,10 @@ class ProclientApp(App):
         """Textual's palette, its search prompt in the UI language."""
         from textual.command import CommandPalette
 
+        from proclient.widgets.palette import Palette
+
         if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(
-                CommandPalette(id="--command-palette", placeholder=_("Rechercher une commande…"))
-            )
+            self.push_screen(Palette())
 
 
 def _runner(app: App, action: str):

@@ -78,7 +78,7 @@ def _not_configured(settings) -> int:
         ),
         file=sys.stderr,
     )
-    print(EXAMPLE_CONFIG, file=sys.stderr)
+    print(_(EXAMPLE_CONFIG), file=sys.stderr)
     print(_("Pour découvrir l'outil sans carte ni service : proclient demo"), file=sys.stderr)
     if sys.stdin.isatty() and sys.stdout.isatty():
         answer = input(_("Lancer la démonstration maintenant ? [O/n] ")).strip().lower()

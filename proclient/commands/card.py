@@ -93,7 +93,7 @@ def run(args, settings) -> int:
     print(_("Carte Vitale 2 — {n} bénéficiaire(s)", n=len(card.beneficiaries)))
     for b in card.beneficiaries:
         lunar = _(" (date lunaire)") if b.birth_date.is_lunar else ""
-        nir = format_nir(b.nir) if b.nir else _("NIR absent")
+        nir = format_nir(b.nir) if b.nir else _("absent de la carte")
         print(
             _(
                 "  {name}, né(e) le {birth}{lunar}, NIR {nir}",

@@ -521,6 +521,23 @@ def mask_email(email: str) -> str:
     return f"{local[:1]}***@{domain}"
 
 
+def format_mobile(mobile: str) -> str:
+    """A mobile kept in E.164 as it is read back to the patient: ``06 12 34 56 78`` (France),
+    ``+590 690 12 34 56`` (an overseas département)."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(mobile, None)
+    except phonenumbers.NumberParseException:
+        return mobile
+    kind = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 33
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, kind)
+
+
 def mask_mobile(mobile: str) -> str:
     """``+33 6 ** ** ** 78``; overseas: ``+590 690 ** ** 56``."""
     if mobile.startswith("+33"):

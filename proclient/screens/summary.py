@@ -6,11 +6,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from proclient.core.domain import Action, format_nir, mask_mobile
+from proclient.core.domain import Action, format_mobile, format_nir
 from proclient.core.flow import CreationFlow
 from proclient.core.i18n import N_, _
 from proclient.messages import CreateRequested, JobFailed, RecordRequested, ServiceState
 from proclient.screens.base import StepScreen
+
+
+def consent_line(flow: CreationFlow) -> str:
+    """Whose consent it is: the patient's, or a minor's legal representative's."""
+    if flow.legal_representative is not None:
+        return _("Consentement du représentant légal : recueilli")
+    return _("Consentement du patient : recueilli")
 
 
 def offline_summary_lines(flow: CreationFlow) -> list[str]:
@@ -30,7 +37,7 @@ def offline_summary_lines(flow: CreationFlow) -> list[str]:
             document=flow.document.label,
         ),
         _("Action : création du DMP, ENREGISTRÉE sur ce poste — PAS ENCORE FAITE"),
-        _("Consentement du patient : recueilli"),
+        consent_line(flow),
         _("Accès SAMU (centre 15) : {v}", v=yes if flow.consent.samu_access else no),
         _("Accès bris de glace : {v}", v=yes if flow.consent.break_glass_access else no),
     ]
@@ -70,7 +77,7 @@ def summary_lines(flow: CreationFlow) -> list[str]:
             if flow.action is Action.REACTIVATION
             else _("création du DMP"),
         ),
-        _("Consentement du patient : recueilli"),
+        consent_line(flow),
         _("Accès SAMU (centre 15) : {v}", v=yes if flow.consent.samu_access else no),
         _("Accès bris de glace : {v}", v=yes if flow.consent.break_glass_access else no),
     ]
@@ -81,10 +88,10 @@ def summary_lines(flow: CreationFlow) -> list[str]:
         channels = ", ".join(
             c
             for c in (
-                # Whole, to be read back to the patient before the account is made (the
-                # paper masks it: see receipts).
+                # Whole, both, to be read back to the patient before the account is made
+                # (a typo is caught here; the paper masks them: see receipts).
                 web.email or "",
-                mask_mobile(web.mobile) if web.mobile else "",
+                format_mobile(web.mobile) if web.mobile else "",
             )
             if c
         )

@@ -27,7 +27,8 @@ def key_lines(screen: Screen) -> list[str]:
         seen.add(binding.description)
         lines.append(f"{screen.app.get_key_display(binding):>8}  {binding.description}")
     palette = screen.app.get_key_display(Binding(screen.app.COMMAND_PALETTE_BINDING, ""))
-    lines.append(f"{palette:>8}  {_('Toutes les commandes (palette)')}")
+    everything = _("Toutes les commandes (palette)")  # not inside the f-string: extracted
+    lines.append(f"{palette:>8}  {everything}")
     return lines
 
 

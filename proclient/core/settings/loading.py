@@ -14,7 +14,7 @@ from typing import Any, Literal
 from proclient import __version__
 from proclient.core.domain import DomainError
 from proclient.core.fileutil import write_private
-from proclient.core.i18n import _
+from proclient.core.i18n import N_, _
 from proclient.core.settings import model as _model
 from proclient.core.settings.errors import describe_error
 from proclient.core.settings.model import (
@@ -238,26 +238,30 @@ def _remember(paths: Paths, digest: str) -> None:
         pass  # a read-only home validates at every start, that is all
 
 
-EXAMPLE_CONFIG = """\
-# proclient settings
+# Printed in the UI language to a workstation not set up yet (proclient/cli.py): French
+# comments here, the English ones in the catalogue; the settings themselves never change.
+EXAMPLE_CONFIG = N_(
+    """\
+# Réglages de proclient
 [service]
-url = "https://dmp.example.internal:8443"   # proclient serve on the shared host
-ca_bundle = "/etc/proclient/ca.pem"          # the CA that signed the service's certificate
+url = "https://dmp.exemple.internal:8443"   # proclient serve sur le serveur partagé
+ca_bundle = "/etc/proclient/ca.pem"          # l'AC qui a signé le certificat du service
 
 [readers]
-patient = ""          # part of the reader's name (empty: the first reader)
+patient = ""          # une partie du nom du lecteur (vide : le premier lecteur)
 
 [receipts]
-format = "a4"         # or "80mm"
+format = "a4"         # ou "80mm"
 
 [credential]
-pkcs11_module = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"   # or the ANS Cryptolib CPS module
-token_label = ""      # empty: the token holding the CPS authentication certificate
+pkcs11_module = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"   # ou le module Cryptolib CPS de l'ANS
+token_label = ""      # vide : le jeton qui porte le certificat d'authentification CPS
 
 [session]
-idle_lock_minutes = 5 # the screen locks after this idle time; the PIN unlocks it
+idle_lock_minutes = 5 # l'écran se verrouille après ce temps d'inactivité ; le code le déverrouille
 
 [printer]
-name = ""             # CUPS queue (lpstat -p); empty: LPDEST, PRINTER, then the CUPS default
-auto = true           # with a name set, print the accusé as soon as the DMP is created
+name = ""             # file CUPS (lpstat -p) ; vide : LPDEST, PRINTER, puis celle par défaut de CUPS
+auto = true           # avec un nom, l'accusé s'imprime dès que le DMP est créé
 """
+)
