@@ -162,6 +162,21 @@ def at_online_access() -> CreationFlow:
     return flow
 
 
+def minor_at_online_access() -> CreationFlow:
+    """DURAND Léa (a minor): consent given by her mother, typed."""
+    from proclient.core.domain import make_legal_representative
+
+    flow = at_consent(DURAND, 1)
+    flow.set_consent(Consent(creation=True), make_legal_representative("MTH", "Durand", "Sophie"))
+    return flow
+
+
+def minor_at_summary() -> CreationFlow:
+    flow = minor_at_online_access()
+    flow.set_web_access(None)
+    return flow
+
+
 def at_summary() -> CreationFlow:
     flow = at_online_access()
     flow.set_web_access(WebAccess.from_input("gerard.legoff@exemple.fr", "06 12 34 56 78"))
@@ -372,6 +387,20 @@ CASES = {
     ),
     "outbox_quit_modal": ((lambda: HomeScreen(CONTEXT), lambda: QuitModal(3)), None),
     "lock": ((LockScreen,), posting(PinStatusRead(PinStatus()))),
+    # A minor, every step (issue 21: every field reachable down to 60×20)
+    "connect_minor_documents_down4": (
+        (lambda: ConnectScreen(insi_checked(DURAND, 1, document=None), CONTEXT),),
+        posting(Connected(), keys=("down", "down", "down", "down")),
+    ),
+    "consent_minor_first_name_focused": (
+        (lambda: ConsentScreen(at_consent(DURAND, 1), CONTEXT),),
+        posting(keys=("tab",) * 6),
+    ),
+    "online_access_minor": (
+        (lambda: OnlineAccessScreen(minor_at_online_access(), CONTEXT),),
+        posting(keys=("space", "tab")),
+    ),
+    "summary_minor": ((lambda: SummaryScreen(minor_at_summary(), CONTEXT),), None),
 }
 
 
