@@ -145,12 +145,11 @@ async def create(pilot, app):
     return app.screen
 
 
-async def minor_to_summary(pilot, app) -> None:
-    """From step 2 (document chosen) to the summary for a minor: consent given by the legal
-    representative (typed: MOREAU Julie, mother), no online access."""
+async def minor_to_online(pilot, app) -> None:
+    """From step 2 (document chosen) to step 4 for a minor: consent given by the legal
+    representative (typed: MOREAU Julie, mother)."""
     from proclient.screens.consent import ConsentScreen
     from proclient.screens.online_access import OnlineAccessScreen
-    from proclient.screens.summary import SummaryScreen
 
     await pilot.press("f8")
     await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen), what="consent")
@@ -159,5 +158,13 @@ async def minor_to_summary(pilot, app) -> None:
     app.screen.query_one("#rep_last").focus()
     await pilot.press(*"Moreau", "tab", *"Julie", "f8")
     await wait_until(pilot, lambda: isinstance(app.screen, OnlineAccessScreen), what="online")
+
+
+async def minor_to_summary(pilot, app) -> None:
+    """From step 2 (document chosen) to the summary for a minor: consent given by the legal
+    representative (typed: MOREAU Julie, mother), no online access."""
+    from proclient.screens.summary import SummaryScreen
+
+    await minor_to_online(pilot, app)
     await pilot.press("f8")
     await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen), what="summary")

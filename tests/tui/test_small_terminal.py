@@ -5,8 +5,7 @@ above the footer, and the step's title is not cut."""
 from __future__ import annotations
 
 from proclient.screens.consent import ConsentScreen
-from proclient.screens.online_access import OnlineAccessScreen
-from tests.tui_support import connect, insert, screen_text, wait_until
+from tests.tui_support import connect, insert, minor_to_online, screen_text, wait_until
 
 SMALL = (60, 20)
 
@@ -58,13 +57,7 @@ async def test_online_access_fields_are_in_view_at_60x20(app_factory):
         await insert(pilot, app, "durand")
         await pilot.press("down", "enter")
         await connect(pilot, app)
-        await pilot.press("f8")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen), what="consent")
-        await pilot.press("space")
-        app.screen.query_one("#relationship").value = "MTH"
-        app.screen.query_one("#rep_last").focus()
-        await pilot.press(*"Moreau", "tab", *"Julie", "f8")
-        await wait_until(pilot, lambda: isinstance(app.screen, OnlineAccessScreen), what="step 4")
+        await minor_to_online(pilot, app)
         await pilot.press("space")
         for name in ("email", "mobile"):
             await pilot.press("tab")
