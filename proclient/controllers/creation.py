@@ -24,11 +24,9 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
-from proclient.core.clock import now as clock_now
-from proclient.core.clock import paris_time
 from proclient.core.domain import DmpState, DomainError, Ins, refusal
 from proclient.core.i18n import _
 from proclient.core.identity import CardQuery, InsiAnswer, InsiCode, TraitsQuery
@@ -59,14 +57,18 @@ class Reachability(enum.Enum):
     UNREACHABLE = "unreachable"
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class ServiceProbe:
     """What the last health checks said of the service, and when to ask again (back-off).
 
     Textual-free: the App runs :meth:`check` in a worker and schedules the next one after
     :meth:`next_delay` seconds. ``now`` gives the wall-clock time (tests inject it)."""
 
-    def __init__(self, now: Callable[[], datetime] = clock_now) -> None:
-        self._now = now
+    def __init__(self, now: Callable[[], datetime] | None = None) -> None:
+        self._now = now or _utc_now
         self.state = Reachability.UNKNOWN
         self.since: datetime | None = None  # first failed check of the current outage
         self._down_delay = PROBE_DOWN_FIRST
@@ -94,6 +96,8 @@ class ServiceProbe:
         if self.state is Reachability.REACHABLE:
             return _("joignable")
         if self.state is Reachability.UNREACHABLE and self.since is not None:
+            from proclient.core.clock import paris_time  # zoneinfo: not at start-up
+
             since = paris_time(self.since).strftime("%H:%M")
             return _("injoignable depuis {time}", time=since)
         return _("état inconnu")

@@ -17,8 +17,3 @@ def paris_time(at: datetime) -> datetime:
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     return at.astimezone(PARIS)
-
-
-def now() -> datetime:
-    """This moment, aware (UTC): for what is shown later with :func:`paris_time`."""
-    return datetime.now(UTC)

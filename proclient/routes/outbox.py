@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 from proclient.controllers.creation import Reachability
 from proclient.controllers.outbox import detail_lines, receipt_filer
-from proclient.core.clock import paris_time
 from proclient.core.i18n import _
 from proclient.messages import (
     JobFailed,
@@ -89,6 +88,8 @@ class OutboxRoute(Route):
         if not n:
             return ""
         oldest = self.outbox.oldest
+        from proclient.core.clock import paris_time  # zoneinfo: not at start-up
+
         if oldest is None:
             return _("Créations enregistrées en attente : {n} — F7 pour les voir.", n=n)
         return _(
