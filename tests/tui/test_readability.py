@@ -9,7 +9,7 @@ import re
 import textual.app
 
 from proclient.screens.consent import ConsentScreen
-from proclient.screens.done import SecretsModal
+from proclient.screens.done import DoneScreen, SecretsModal
 from proclient.screens.home import HomeScreen
 from proclient.screens.manual_entry import ManualEntryScreen
 from tests.tui_support import (
@@ -64,6 +64,11 @@ async def test_footer_at_80_columns_keeps_every_key_and_f10_quits_from_done(app_
         done = footer(app)
         for key in ("f1 Aide", "Suivant", "f5", "f6", "f7", "f10 Quitter"):
             assert key in done, (key, done)
+        # The codes sheet shown first: leaving it unseen would ask (tests/tui/test_codes_sheet).
+        await pilot.press("f7")
+        await wait_until(pilot, lambda: not isinstance(app.screen, DoneScreen), what="shown")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, DoneScreen), what="done")
         await pilot.press("f10")
         await pilot.pause()
         assert app.return_code is not None  # the app is quitting
