@@ -31,8 +31,9 @@ kind: C commune, D commune déléguée, A commune associée, F former commune ab
 merger, R municipal arrondissement (Paris, Lyon, Marseille), P country or territory. alias
 1: the same place under another of its names (a rename, a change of département): the old
 name still finds it and the new name finds it before the rename. depts: the other
-départements the place belonged to over time (comma-separated). weight: today's population
-of the commune a birth there gives (COG 2026's legal population), to rank suggestions.
+départements the place belonged to over time (comma-separated). weight: the place's
+population today (the legal population the COG 2026 release carries), on its rows as a
+commune whatever their period, to rank suggestions (Paris before Parassy).
 
     python3 scripts/cog_build.py [--cache DIR]    # writes proclient/core/data/cog.tsv.gz
 """
@@ -356,6 +357,7 @@ def department(code: str) -> str:
 
 
 KIND = {"COM": "C", "COMD": "D", "COMA": "A", "COMP": "F", "ARM": "R"}
+KIND_OWN = ("COM", "ARM")  # the places whose code is their own (a birth there gives it)
 
 
 def commune_rows(history: History, population: dict[str, int]) -> list[tuple]:
@@ -366,6 +368,21 @@ def commune_rows(history: History, population: dict[str, int]) -> list[tuple]:
     rows = set()
     for vids in members.values():
         names = {history.versions[v].name for v in vids}
+        # Today's population of the place (under its code of today), for all its periods; a
+        # chef-lieu whose code a commune nouvelle took, that commune's.
+        size = max(
+            (
+                population.get(history.versions[v].code, 0)
+                for v in vids
+                if history.versions[v].end == OPEN_END
+                and (
+                    history.versions[v].type in KIND_OWN
+                    or history.versions[v].code
+                    in {s[2] for s in history.segments(v, history.versions[v].start, OPEN_END)}
+                )
+            ),
+            default=0,
+        )
         depts = {department(history.versions[v].code) for v in vids}
         for vid in vids:
             version = history.versions[vid]
@@ -375,8 +392,8 @@ def commune_rows(history: History, population: dict[str, int]) -> list[tuple]:
                 alias = "1" if name != version.name else ""
                 for start, end, result in spans:
                     # Today's population ranks the suggestions (Paris before Parassy).
-                    ranked = end == OPEN_END and version.type in ("COM", "ARM") and not alias
-                    weight = population.get(result, "") if ranked else ""
+                    ranked = version.type in KIND_OWN and not alias and result == version.code
+                    weight = size if ranked and size else ""
                     rows.add(
                         (
                             name,
