@@ -35,6 +35,7 @@ from proclient.messages import (
     PinStatusRequested,
 )
 from proclient.screens.base import StepScreen
+from proclient.widgets.birthplace import BirthplaceInput, BirthplaceLine
 from proclient.widgets.pin import PinEntry, PinField
 
 __all__ = ["ConnectScreen", "PinField"]
@@ -124,11 +125,17 @@ class ConnectScreen(StepScreen):
                 ("first_name", _("Premier prénom"), ""),
                 ("sex", _("Sexe"), _("F ou M")),
                 ("birth", _("Né(e) le"), _("JJ/MM/AAAA (00 si inconnu)")),
-                ("birthplace", _("Lieu (code INSEE)"), _("facultatif, ex. 75056")),
+                (
+                    "birthplace",
+                    _("Lieu de naissance"),
+                    _("commune ou pays, facultatif, ex. Toulouse"),
+                ),
             ):
                 with Horizontal(classes="trait"):
                     yield Static(label)
-                    yield Input(placeholder=hint, compact=True, id=name)
+                    field = BirthplaceInput if name == "birthplace" else Input
+                    yield field(placeholder=hint, compact=True, id=name)
+            yield BirthplaceLine(id="birthplace-line")
             yield Static(
                 _("Tab passe au champ suivant ; Entrée sur le dernier interroge l'INSi."),
                 classes="hint",
