@@ -327,11 +327,6 @@ def _load() -> _Data:
     return _data
 
 
-def loaded() -> bool:
-    """Whether the COG table has been read already (it is on first use)."""
-    return _data is not None
-
-
 def data_vintage() -> DataVintage:
     """The COG the program carries (for ``proclient doctor``)."""
     meta = _load().meta

@@ -70,12 +70,6 @@ class BirthplaceInput(Input):
             self.watch(fields.first(Input), "value", lambda _value: self.refresh_line())
         self.refresh_line()
 
-    def on_focus(self) -> None:
-        # The look-up is read once (a few tenths of a second): from the moment the field is
-        # reached, beside the event loop, rather than on the first key.
-        if not places.loaded():
-            self.run_worker(places.data_vintage, thread=True, group="places", exit_on_error=False)
-
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input is self:
             self.refresh_line()  # and on up to the screen, as any Input's
