@@ -42,8 +42,8 @@ async def run(key, script):
             await pilot.press(*keys)
             await pilot.pause(0.15)
 
-        await wait(lambda: app.binding is not None)
-        app.insert_demo_card(key)
+        await wait(lambda: app.creation.binding is not None)
+        app.routes.cards.insert_demo_card(key)
         from proclient.screens.identify import IdentifyScreen
 
         await wait(lambda: isinstance(app.screen, IdentifyScreen))

@@ -78,7 +78,7 @@ def _not_configured(settings) -> int:
         ),
         file=sys.stderr,
     )
-    print(EXAMPLE_CONFIG, file=sys.stderr)
+    print(_(EXAMPLE_CONFIG), file=sys.stderr)
     print(_("Pour découvrir l'outil sans carte ni service : proclient demo"), file=sys.stderr)
     if sys.stdin.isatty() and sys.stdout.isatty():
         answer = input(_("Lancer la démonstration maintenant ? [O/n] ")).strip().lower()
@@ -115,8 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         from proclient.app import ProclientApp
         from proclient.wiring import configured_wiring
 
-        ProclientApp(configured_wiring(settings)).run()
-        return EXIT_OK
+        app = ProclientApp(configured_wiring(settings))
+        app.run()
+        return EXIT_ERROR if app.return_code else EXIT_OK
     except DomainError as error:
         print(error.message, file=sys.stderr)
         return EXIT_ERROR

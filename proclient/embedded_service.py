@@ -47,12 +47,17 @@ def _switched(transport, switch: NetworkSwitch):
 
 
 def embedded_client(
-    data_dir: Path, *, reset_demo: bool = False, switch: NetworkSwitch | None = None
+    data_dir: Path,
+    *,
+    reset_demo: bool = False,
+    switch: NetworkSwitch | None = None,
+    **client_options,
 ) -> tuple[DmpServiceClient, DemoPki]:
     """A client of an in-process service on ``data_dir/dmp-service.sqlite3`` (test mode,
     trusting the demo CA in ``data_dir/demo-pki``), with the demo DMPs seeded, and that demo
     PKI (its professionals' key and certificate files; ``unlock_demo`` makes a credential).
-    With ``switch``, the service is reachable only while the switch is not cut."""
+    With ``switch``, the service is reachable only while the switch is not cut.
+    ``client_options``: the client's budgets (``login_budget``, ``retry_budget``)."""
     import httpx
 
     from proclient.server.embedded import embedded_app
@@ -63,4 +68,4 @@ def embedded_client(
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     if switch is not None:
         transport = _switched(transport, switch)
-    return DmpServiceClient(EMBEDDED_BASE_URL, transport=transport), pki
+    return DmpServiceClient(EMBEDDED_BASE_URL, transport=transport, **client_options), pki

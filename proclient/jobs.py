@@ -25,11 +25,13 @@ from textual.dom import DOMNode
 from textual.worker import Worker
 
 from proclient.core.domain import DomainError
-from proclient.core.i18n import _
+from proclient.core.i18n import N_, _
 from proclient.core.logsafe import UNEXPECTED, log_unexpected
 from proclient.messages import JobFailed
 
 log = logging.getLogger("proclient.jobs")
+
+CANCELLED = N_("Attente arrêtée : rien de ce qui est saisi n'est perdu.")
 
 Done = Callable[[Any], None]
 Failed = Callable[[JobFailed], None]
@@ -67,6 +69,14 @@ class JobRunner:
                 return
             except DomainError as error:
                 failure = JobFailed(name, error.code, error.message)
+            except asyncio.CancelledError:
+                # Esc during a wait, or the owner screen gone: the route's ``failed`` still
+                # runs (a creation in flight is over), then the cancellation goes on.
+                if failed is not None:
+                    failed(JobFailed(name, "CANCELLED", _(CANCELLED)))
+                if node is not self._app and node.is_attached:
+                    node.post_message(JobFailed(name, "CANCELLED", _(CANCELLED)))
+                raise
             except Exception:
                 log_unexpected(log, f"{name} failed")
                 failure = JobFailed(name, "UNEXPECTED", _(UNEXPECTED))
@@ -79,3 +89,11 @@ class JobRunner:
                 node.post_message(failure)
 
         return node.run_worker(job, name=name, group=name, exclusive=exclusive, exit_on_error=False)
+
+    def cancel(self, owner: DOMNode, *groups: str) -> None:
+        """Stop the jobs of ``owner`` (a screen: all of them), or of the App in ``groups``."""
+        workers = self._app.workers
+        if owner is not self._app:
+            workers.cancel_node(owner)
+        for group in groups:
+            workers.cancel_group(self._app, group)

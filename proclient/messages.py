@@ -12,6 +12,7 @@ Two kinds, both dataclasses:
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,13 @@ if TYPE_CHECKING:
 @dataclass
 class Intent(Message):
     """Something the professional asked for on a screen."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.origin: Any = None
+        """The screen it was asked on (stamped as it passes through that screen): the App
+        drops an intent whose screen is no longer on top — a key of a burst handled by a
+        screen that has gone is not applied to the next one."""
 
 
 @dataclass
@@ -108,12 +116,20 @@ class PinStatusRequested(Intent):
     """What the card says about its code (tries left, blocked), before typing."""
 
 
+class PinPurpose(enum.Enum):
+    """What a code porteur was typed for (said by the screen that asked for it)."""
+
+    LOGIN = "login"  # step 2: sign in, then INSi and the existence test
+    UNLOCK = "unlock"  # the lock screen
+    OUTBOX = "outbox"  # the outbox screen: sign in, then send what waits
+
+
 @dataclass
 class PinEntered(Intent):
     """One login attempt. The receiver owns ``pin`` and wipes it, whatever happens."""
 
     pin: bytearray = field(repr=False)
-    unlock: bool = False  # typed on the lock screen
+    purpose: PinPurpose = PinPurpose.LOGIN
 
 
 @dataclass
@@ -199,6 +215,18 @@ class PasswordReissueRequested(Intent):
 
 
 @dataclass
+class NewPasswordRequested(Intent):
+    """F9 at step 2, the patient's DMP active with its online access open: a new initial
+    password (the first sheet was lost), on a new codes sheet."""
+
+
+@dataclass
+class WaitCancelRequested(Intent):
+    """Esc while the screen waits for the service (INSi, the status, a creation, a send):
+    stop waiting; nothing typed is lost, and a write resent later is not doubled."""
+
+
+@dataclass
 class RecordRequested(Intent):
     """F9 on the summary after the service could not be reached: record the creation on
     the workstation instead (sent when the service answers)."""
@@ -273,6 +301,29 @@ class PinStatusRead(Result):
 class Connected(Result):
     """The professional is authenticated; INSi and the existence test have answered, or the
     traits are needed to ask INSi (see the flow: ``insi``, ``identity``, ``dmp_state``)."""
+
+
+@dataclass
+class PasswordIssued(Result):
+    """The initial password was had again (F9): the secrets sheet can be printed now."""
+
+
+@dataclass
+class ServiceState(Result):
+    """The DMP service's state changed (or was checked): every screen that speaks of it
+    follows. ``reachable``: None while unknown."""
+
+    label: str
+    reachable: bool | None = None
+
+
+@dataclass
+class OutboxSent(Result):
+    """A send run of the outbox ended: the entries whose DMP was created, those still
+    waiting (told to every screen: a recorded screen whose entry went says so)."""
+
+    created: tuple[str, ...] = ()
+    pending: int = 0
 
 
 @dataclass

@@ -20,6 +20,7 @@ from proclient.commands import (
     EXIT_OUTBOX_TAMPERED,
     EXIT_OUTBOX_UNKNOWN,
 )
+from proclient.core.clock import paris_time
 from proclient.core.domain import (
     BirthDate,
     Consent,
@@ -122,7 +123,12 @@ def flip_a_byte(path) -> None:
 
 
 def test_list_without_entries_says_so_and_json_is_an_empty_list(settings, cli):
-    assert cli("outbox", "list") == (EXIT_OK, "Aucune création en attente.\n", "")
+    assert cli("outbox", "list") == (EXIT_OK, "Aucune création en attente sur ce poste.\n", "")
+    assert cli("outbox", "list", "--demo") == (
+        EXIT_OK,
+        "Aucune création en attente dans la démonstration.\n",
+        "",
+    )
     status, out, _err = cli("outbox", "list", "--json")
     assert (status, json.loads(out)) == (EXIT_OK, [])
 
@@ -138,7 +144,7 @@ def test_list_shows_date_professional_state_reason_and_no_patient(settings, cred
     assert (status, err) == (EXIT_OK, "")
     assert_no_patient(out)
     line = next(line for line in out.splitlines() if line.startswith(entry_id))
-    local = entry.captured_at.astimezone().strftime("%d/%m/%Y %H:%M")
+    local = paris_time(entry.captured_at).strftime("%d/%m/%Y %H:%M")
     assert local in line and "899700024450" in line and "en attente" in line
     assert "retenue" in out
     assert "motif : DMPFound — Ce patient a déjà un DMP actif" in out
@@ -150,6 +156,7 @@ def test_list_shows_date_professional_state_reason_and_no_patient(settings, cred
     assert listed[entry_id] == {
         "id": entry_id,
         "captured_at": entry.captured_at.isoformat(timespec="seconds"),
+        "patient": "D. H. 2014",
         "id_nat": "899700024450",
         "state": "pending",
         "reason": None,
@@ -183,12 +190,22 @@ def test_show_gives_the_detail_without_the_patient(settings, credential, cli):
     assert "Identité INSi acceptée" in out and out.rstrip().endswith("oui")
 
 
-def test_show_unknown_id_is_exit_6(settings, credential, cli):
-    workstation_outbox(settings).put(hugo(credential))
-    status, out, err = cli("outbox", "show", "0" * 32)
+def test_show_unknown_id_is_exit_6_and_names_the_outbox_read(settings, credential, cli):
+    outbox = workstation_outbox(settings)
+    entry_id = outbox.put(hugo(credential))
+    unknown = "0" if not entry_id.startswith("0") else "1"
+    status, out, err = cli("outbox", "show", unknown * 32)
     assert (status, out) == (EXIT_OUTBOX_UNKNOWN, "")
-    assert err == "Cette création enregistrée n'existe plus.\n"
+    assert err == (
+        f"Aucune création « {unknown * 32} » en attente sur ce poste (dossier "
+        f"{outbox.directory}) : déjà envoyée ou abandonnée, ou identifiant mal recopié (voir "
+        "« proclient outbox list »).\n"
+    )
     assert cli("outbox", "show", "../../etc/passwd")[0] == EXIT_OUTBOX_UNKNOWN
+    assert cli("outbox", "show", "")[0] == EXIT_OUTBOX_UNKNOWN
+    status, _out, err = cli("outbox", "show", unknown * 32, "--demo")
+    assert status == EXIT_OUTBOX_UNKNOWN
+    assert "dans la démonstration (dossier " in err and "outbox list --demo" in err
 
 
 def test_tampered_entry_is_listed_as_altered_and_show_is_exit_12(settings, credential, cli):
@@ -204,6 +221,7 @@ def test_tampered_entry_is_listed_as_altered_and_show_is_exit_12(settings, crede
         {
             "id": entry_id,
             "captured_at": None,
+            "patient": None,
             "id_nat": None,
             "state": "tampered",
             "reason": "OUTBOX_TAMPERED",
@@ -230,6 +248,182 @@ def test_demo_list_reads_the_demo_outbox_only(settings, credential, cli):
     assert entry_id not in cli("outbox", "list")[1]
 
 
+# --- which outbox, which entry, which patient ----------------------------------------------------
+
+LEGOFF = ("LE GOFF", "Gérard", "19520314", "152033523804587", Sex.MALE)
+CASANOVA = ("CASANOVA-ORSINI", "Marie-Ange", "19910905", "291092A00401281", Sex.FEMALE)
+# What the list and show must not print of these two: names, given names, birth dates, NIRs.
+ADULT_TRACES = ("LE GOFF", "Gérard", "CASANOVA", "ORSINI", "Marie-Ange", "152033523804587")
+ADULT_TRACES += ("291092A00401281", "19520314", "14/03/1952", "1952-03-14", "05/09/1991")
+
+
+def put_as(monkeypatch, outbox, entry, entry_id: str) -> str:
+    """Keep ``entry`` under a chosen id (the store draws it at random) to make ids that
+    share a prefix."""
+    import secrets
+    from types import SimpleNamespace
+
+    import proclient.outbox.store as store
+
+    chosen = SimpleNamespace(token_hex=lambda _n: entry_id, token_bytes=secrets.token_bytes)
+    monkeypatch.setattr(store, "secrets", chosen)
+    try:
+        return outbox.put(entry)
+    finally:
+        monkeypatch.setattr(store, "secrets", secrets)
+
+
+def test_list_without_demo_says_the_demo_holds_entries_and_how_to_see_them(
+    settings, credential, cli
+):
+    """A trainer ran « proclient demo » and recorded two creations offline: without --demo
+    the command reads the workstation's outbox, says it is empty and names --demo."""
+    demo = workstation_outbox(settings, demo=True)
+    demo.put(adult(credential, *LEGOFF))
+    demo.put(adult(credential, *CASANOVA))
+    assert cli("outbox", "list") == (
+        EXIT_OK,
+        "Aucune création en attente sur ce poste ; la démonstration en garde 2 : "
+        "« proclient outbox list --demo ».\n",
+        "",
+    )
+    # send reads the outbox before the configuration: nothing to send needs none.
+    assert cli("outbox", "send", "--pin-stdin") == (
+        EXIT_OK,
+        "Aucune création en attente sur ce poste ; la démonstration en garde 2 : "
+        "« proclient outbox send --demo ».\n",
+        "",
+    )
+    status, out, _err = cli("outbox", "list", "--demo")
+    assert status == EXIT_OK
+    assert out.startswith(
+        f"Créations en attente dans la démonstration (dossier {demo.directory}) :"
+    )
+    assert len([line for line in out.splitlines() if "899700024450" in line]) == 2
+    # And the other way round: the workstation's entries named from the demo's side.
+    workstation_outbox(settings).put(hugo(credential))
+    for _id in [s.id for s in demo.list()]:
+        demo.done(_id)
+    assert cli("outbox", "list", "--demo") == (
+        EXIT_OK,
+        "Aucune création en attente dans la démonstration ; ce poste en garde 1 : "
+        "« proclient outbox list », sans --demo.\n",
+        "",
+    )
+
+
+def test_an_id_in_the_other_outbox_says_where_it_is(settings, credential, cli):
+    entry_id = workstation_outbox(settings, demo=True).put(hugo(credential))
+    status, out, err = cli("outbox", "show", entry_id[:8])
+    assert (status, out) == (EXIT_OUTBOX_UNKNOWN, "")
+    assert err == (
+        f"La création « {entry_id[:8]} » n'est pas sur ce poste mais dans la démonstration : "
+        "ajoutez --demo.\n"
+    )
+    assert cli("outbox", "show", entry_id[:8], "--demo")[0] == EXIT_OK
+
+
+def test_show_and_send_take_a_unique_prefix(settings, pki, credential, cli, monkeypatch):
+    outbox = workstation_outbox(settings, demo=True)
+    legoff = put_as(monkeypatch, outbox, adult(credential, *LEGOFF), "ab1" + "0" * 29)
+    other = put_as(monkeypatch, outbox, hugo(credential), "ab2" + "0" * 29)
+
+    status, out, err = cli("outbox", "show", "AB1", "--demo", "--json")
+    assert (status, err) == (EXIT_OK, "")
+    assert json.loads(out)["id"] == legoff
+    status, out, err = cli("outbox", "show", "ab1", "--demo")
+    assert (status, err) == (EXIT_OK, "") and legoff in out
+
+    status, out, err = cli(
+        "outbox", "send", "ab1", "--demo", "--pin-stdin", "--json", pin=pki.default.pin
+    )
+    assert (status, err) == (EXIT_OK, ""), out
+    assert [item["id"] for item in json.loads(out)["created"]] == [legoff]
+    assert [s.id for s in outbox.list()] == [other]  # only that one was sent
+
+
+def test_an_ambiguous_prefix_lists_the_candidates_before_any_code(
+    settings, credential, cli, monkeypatch
+):
+    from proclient.commands import EXIT_USAGE
+
+    outbox = workstation_outbox(settings, demo=True)
+    first = put_as(monkeypatch, outbox, adult(credential, *LEGOFF), "ab1" + "0" * 29)
+    second = put_as(monkeypatch, outbox, adult(credential, *CASANOVA), "ab2" + "0" * 29)
+    expected = (
+        f"« ab » désigne 2 créations ({first}, {second}) : donnez plus de caractères de "
+        "l'identifiant.\n"
+    )
+    assert cli("outbox", "show", "ab", "--demo") == (EXIT_USAGE, "", expected)
+    assert cli("outbox", "send", "ab", "--demo", "--pin-stdin", pin="") == (
+        EXIT_USAGE,
+        "",
+        expected,
+    )
+    assert len(outbox.list()) == 2
+
+
+def test_two_patients_recorded_the_same_minute_are_listed_apart_without_names(
+    settings, credential, cli
+):
+    """One pharmacist, two patients in the same minute (and twins in the same minute, whose
+    initials and birth year are the same: the second tells them apart)."""
+    from datetime import UTC, datetime, timedelta
+
+    outbox = workstation_outbox(settings)
+    minute = datetime(2026, 11, 28, 10, 42, tzinfo=UTC)
+    people = [
+        (LEGOFF, 5),
+        (CASANOVA, 40),
+        (("DURAND", "Léa", "20150603", None, Sex.FEMALE), 50),
+        (("DURAND", "Lucas", "20150603", None, Sex.MALE), 55),
+    ]
+    ids = []
+    for (last, first, born, nir, sex), second in people:
+        entry = capture(
+            card_held(last, first, born, nir, sex),
+            Document.ID_CARD,
+            Consent(creation=True),
+            None,
+            credential,
+            now=minute + timedelta(seconds=second),
+        )
+        ids.append(outbox.put(entry))
+
+    status, out, err = cli("outbox", "list")
+    assert (status, err) == (EXIT_OK, "")
+    for trace in (*ADULT_TRACES, "Léa", "Lucas", "DURAND", "20150603", "03/06/2015"):
+        assert trace.lower() not in out.lower(), trace
+    lines = out.splitlines()
+    assert lines[0] == f"Créations en attente sur ce poste (dossier {outbox.directory}) :"
+    header, rows = lines[1], lines[2:]
+    assert len(rows) == 4
+    without_ids = [row[row.index(" ") :] for row in rows]
+    assert len(set(without_ids)) == 4  # four distinct rows, ids aside
+    masks = ("L. G. 1952", "C. M. 1991", "D. L. 2015", "D. L. 2015")
+    for row, entry_id, mask, (_person, second) in zip(rows, ids, masks, people, strict=True):
+        when = paris_time(minute + timedelta(seconds=second)).strftime("%d/%m/%Y %H:%M:%S")
+        assert row.startswith(entry_id)
+        assert row.index(when) == header.index("recueillie le"), (header, row)
+        assert row.index(mask) == header.index("patient"), (header, row)
+        assert row.index("899700024450") == header.index("professionnel"), (header, row)
+        assert row.index("en attente") == header.index("état"), (header, row)
+
+    status, out, err = cli("outbox", "list", "--json")
+    assert (status, err) == (EXIT_OK, "")
+    for trace in (*ADULT_TRACES, "Léa", "Lucas", "DURAND", "2015-06-03"):
+        assert trace.lower() not in out.lower(), trace
+    listed = json.loads(out)
+    assert [item["patient"] for item in listed] == list(masks)
+    assert len({(item["patient"], item["captured_at"]) for item in listed}) == 4
+
+    status, out, err = cli("outbox", "show", ids[1][:6])
+    assert (status, err) == (EXIT_OK, "")
+    for trace in ADULT_TRACES:
+        assert trace.lower() not in out.lower(), trace
+    assert "C. M. 1991" in out
+
+
 # --- send through the demo's embedded service ---------------------------------------------------
 
 
@@ -253,7 +447,7 @@ def test_send_demo_creates_the_dmp_files_the_accuse_and_drops_the_entry(
     # Nothing left: the next run asks for no code.
     assert cli("outbox", "send", "--demo", "--pin-stdin") == (
         EXIT_OK,
-        "Aucune création en attente.\n",
+        "Aucune création en attente dans la démonstration.\n",
         "",
     )
 
@@ -298,13 +492,13 @@ def test_send_demo_active_dmp_is_held_with_dmpfound_exit_11(settings, pki, crede
 
 
 def test_send_unknown_id_is_exit_6_before_any_code(settings, credential, cli):
-    workstation_outbox(settings, demo=True).put(hugo(credential))
-    status, out, err = cli("outbox", "send", "f" * 32, "--demo", "--pin-stdin", pin="")
-    assert (status, out, err) == (
-        EXIT_OUTBOX_UNKNOWN,
-        "",
-        "Cette création enregistrée n'existe plus.\n",
-    )
+    outbox = workstation_outbox(settings, demo=True)
+    entry_id = outbox.put(hugo(credential))
+    unknown = "f" if not entry_id.startswith("f") else "e"
+    status, out, err = cli("outbox", "send", unknown * 32, "--demo", "--pin-stdin", pin="")
+    assert (status, out) == (EXIT_OUTBOX_UNKNOWN, "")
+    assert err.startswith(f"Aucune création « {unknown * 32} » en attente dans la démonstration")
+    assert str(outbox.directory) in err and err.count("\n") == 1
 
 
 def test_send_with_a_wrong_code_is_exit_10_and_keeps_the_entry(settings, pki, credential, cli):

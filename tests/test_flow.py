@@ -27,6 +27,7 @@ from proclient.core.identity import (
     InsiTraits,
 )
 from proclient.core.records import CreationResult
+from proclient.core.submission import creation_request
 
 TODAY = date(2026, 11, 23)
 PHARMACIST = Professional("899700024450", "MARTIN", "Claire", "21", "Pharmacie de la Gare")
@@ -156,7 +157,7 @@ def test_refused_emergency_accesses_reach_the_request():
     flow = flow_at_consent()
     flow.set_consent(Consent(creation=True, samu_access=False, break_glass_access=False))
     flow.set_web_access(None)
-    request = flow.request()
+    request = creation_request(flow)
     assert request.consent.codes[1:] == ("OPPOSITION_ACCES_URGENCE", "OPPOSITION_BRIS_DE_GLACE")
 
 
@@ -175,7 +176,7 @@ def test_done_after_result_and_reset_forgets_the_patient_but_not_the_professiona
     flow = flow_at_consent()
     flow.set_consent(Consent(creation=True))
     flow.set_web_access(None)
-    flow.request()
+    creation_request(flow)
     flow.completed(CreationResult(Action.CREATION, "DMP-1", datetime.now(UTC)))
     assert flow.step is Step.DONE
     flow.reset()
@@ -188,7 +189,7 @@ def test_actions_out_of_order_are_refused():
     with pytest.raises(DomainError):
         flow.set_consent(Consent(creation=True))
     with pytest.raises(DomainError):
-        flow.request()
+        creation_request(flow)
 
 
 def test_online_access_is_refused_when_the_patient_already_has_one():
@@ -337,7 +338,7 @@ def test_the_dmp_is_made_with_insi_traits_not_the_card_spelling():
     flow = flow_at_consent()
     flow.set_consent(Consent(creation=True))
     flow.set_web_access(None)
-    request = flow.request()
+    request = creation_request(flow)
     patient = request.patient
     assert (patient.last_name, patient.first_name) == ("LE GOFF", "GERARD")  # card: Gérard
     assert request.identity.status is IdentityStatus.QUALIFIED

@@ -241,8 +241,13 @@ async def main():
     t.record_notices(app)
     seen = {}
     async with app.run_test(size=t.SIZE) as pilot:
-        await t.wait_until(pilot, lambda: app.binding is not None, what="service ready")
+        await t.wait_until(pilot, lambda: app.creation.binding is not None, what="service ready")
         seen["home"] = t.screen_text(app)
+        await pilot.press("f1")
+        await t.wait_until(pilot, lambda: "Help" in type(app.screen).__name__, what="help")
+        seen["help"] = t.screen_text(app)
+        await pilot.press("escape")
+        await t.wait_until(pilot, lambda: "Home" in type(app.screen).__name__, what="home")
         await t.insert(pilot, app, "legoff")
         seen["identify"] = t.screen_text(app)
         await pilot.press("enter")
@@ -311,3 +316,54 @@ def test_english_ui_receipt_pdf_stays_french(english_run):
     pdf = english_run["pdf"]
     assert "Accusé de création du DMP" in pdf
     assert "Consentement" in pdf and "Creation receipt" not in pdf
+
+
+def test_english_help_has_no_french_left(english_run):
+    """Issue 21 point 10: the palette's line of the help was French in English."""
+    assert "All commands (palette)" in english_run["help"]
+    assert "Toutes les commandes" not in english_run["help"]
+
+
+def test_the_palette_says_nothing_found_in_french(app_factory):
+    """Textual writes « No matches found » in English whatever the language."""
+    import asyncio
+
+    from tests.tui_support import screen_text, wait_until
+
+    async def run() -> str:
+        app = app_factory()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("ctrl+p")
+            await wait_until(pilot, lambda: "Palette" in type(app.screen).__name__)
+            await pilot.press(*"zzzqqq")
+            await wait_until(pilot, lambda: "Aucune commande trouvée" in screen_text(app))
+            return screen_text(app)
+
+    text = asyncio.run(run())
+    assert "No matches found" not in text
+
+
+def test_english_settings_errors_quote_choices_in_english(tmp_path):
+    from proclient.core.domain import DomainError
+    from proclient.core.settings import validate_config
+
+    i18n.use_language("en")
+    try:
+        with pytest.raises(DomainError) as caught:
+            validate_config({"ui": {"language": "de"}}, "config.toml")
+    finally:
+        i18n.use_language("fr")
+    assert '"fr" or "en"' in caught.value.message and "«" not in caught.value.message
+
+
+def test_the_example_settings_are_commented_in_the_ui_language():
+    from proclient.core.settings import EXAMPLE_CONFIG
+
+    assert "# Réglages de proclient" in i18n._(EXAMPLE_CONFIG)
+    i18n.use_language("en")
+    try:
+        english = i18n._(EXAMPLE_CONFIG)
+    finally:
+        i18n.use_language("fr")
+    assert "# proclient settings" in english and "Réglages" not in english
+    assert tomllib.loads(english) == tomllib.loads(EXAMPLE_CONFIG)  # only the comments differ

@@ -74,7 +74,7 @@ def test_a_screen_importing_the_app_breaks_the_contract(tree_copy: Path):
 
     assert_broken(
         lint_imports(tree_copy),
-        "Screens and widgets know no App, controller or wiring: they post intents",
+        "Screens and widgets know no App, route, controller or wiring: they post intents",
         "proclient.screens.home -> proclient.app",
     )
 
@@ -96,4 +96,26 @@ def test_the_core_importing_textual_breaks_the_contract(tree_copy: Path):
         lint_imports(tree_copy),
         "The core imports no heavy library and no adapter or UI package",
         "proclient.core.domain -> textual",
+    )
+
+
+def test_a_route_importing_the_app_breaks_the_layers(tree_copy: Path):
+    plant_import(tree_copy / "proclient" / "routes" / "steps.py", "import proclient.app")
+
+    result = lint_imports(tree_copy)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Client layers: entry points > wiring > app > routes" in output and "BROKEN" in output
+    assert "proclient.routes.steps -> proclient.app" in output
+
+
+def test_a_screen_importing_a_route_breaks_the_contract(tree_copy: Path):
+    plant_import(
+        tree_copy / "proclient" / "screens" / "consent.py", "import proclient.routes.steps"
+    )
+
+    assert_broken(
+        lint_imports(tree_copy),
+        "Screens and widgets know no App, route, controller or wiring: they post intents",
+        "proclient.screens.consent -> proclient.routes.steps",
     )

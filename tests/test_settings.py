@@ -31,13 +31,20 @@ from proclient.core.settings import (
 from proclient.core.settings import loading as settings_module
 
 ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+# The settings reference is the workstation's page; the other pages (the service's) hold TOML
+# examples too, each a valid settings file.
+SETTINGS_PAGE = ROOT / "docs" / "workstation.md"
+REFERENCE = SETTINGS_PAGE.read_text(encoding="utf-8")
+DOCUMENTATION = {
+    page.relative_to(ROOT).as_posix(): page.read_text(encoding="utf-8")
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+}
 
 
 def _section(title: str) -> str:
-    start = README.index(f"\n## {title}\n")
-    end = README.find("\n## ", start + 1)
-    return README[start : end if end != -1 else None]
+    start = REFERENCE.index(f"\n## {title}\n")
+    end = REFERENCE.find("\n## ", start + 1)
+    return REFERENCE[start : end if end != -1 else None]
 
 
 SETTINGS_SECTION = _section("Settings")
@@ -100,29 +107,29 @@ def refusal(paths, write, text: str) -> str:
     return caught.value.message
 
 
-# --- the README is the model's documentation ----------------------------------------------
+# --- the documentation (docs/workstation.md, "Settings") is the model's ----------------------
 
 
-def test_every_toml_example_of_the_readme_is_a_valid_settings_file():
-    blocks = _toml_blocks(README)
+def test_every_toml_example_of_the_documentation_is_a_valid_settings_file():
+    blocks = [(name, block) for name, text in DOCUMENTATION.items() for block in _toml_blocks(text)]
     assert len(blocks) >= 3  # settings reference, CPS, server
-    for block in blocks:
-        validate_config(tomllib.loads(block), "README.md")  # an unknown key fails here
+    for name, block in blocks:
+        validate_config(tomllib.loads(block), name)  # an unknown key fails here
 
 
-def test_the_readme_settings_reference_shows_every_setting_of_the_model():
+def test_the_settings_reference_shows_every_setting_of_the_model():
     (block,) = _toml_blocks(SETTINGS_SECTION)
     documented = tomllib.loads(block)
     for table, model in _table_models().items():
-        assert table in documented, f"[{table}] missing from the README's settings example"
+        assert table in documented, f"[{table}] missing from the settings reference's example"
         if model is None:
             assert documented[table], f"[{table}] has no example line"
             continue
         missing = {field.name for field in dataclasses.fields(model)} - set(documented[table])
-        assert not missing, f"[{table}] {sorted(missing)} missing from the README"
+        assert not missing, f"[{table}] {sorted(missing)} missing from docs/workstation.md"
 
 
-def test_the_readme_names_every_environment_override_and_its_setting():
+def test_the_settings_reference_names_every_environment_override_and_its_setting():
     text = " ".join(SETTINGS_SECTION.split())
     for variable, (table, key) in ENVIRONMENT.items():
         assert f"`{variable}` (`{table}.{key}`)" in text
@@ -131,7 +138,7 @@ def test_the_readme_names_every_environment_override_and_its_setting():
     assert named == set(ENVIRONMENT)
 
 
-def test_the_readme_lists_every_bindable_action_with_its_default_key():
+def test_the_settings_reference_lists_every_bindable_action_with_its_default_key():
     rows = dict(re.findall(r"^\| `(\w+)` \| ([^|]+?) \|", SETTINGS_SECTION, flags=re.M))
     assert rows == _source_bindings()
 

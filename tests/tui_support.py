@@ -85,8 +85,8 @@ def files_containing(needle: bytes, root: Path, since: float) -> list[Path]:
 async def insert(pilot, app, key: str) -> None:
     from proclient.screens.identify import IdentifyScreen
 
-    await wait_until(pilot, lambda: app.binding is not None, what="service ready")
-    app.insert_demo_card(key)
+    await wait_until(pilot, lambda: app.creation.binding is not None, what="service ready")
+    app.routes.cards.insert_demo_card(key)
     await wait_until(pilot, lambda: isinstance(app.screen, IdentifyScreen), what="identify")
 
 
@@ -96,7 +96,7 @@ async def connect(pilot, app, pin: str = "1234", document: int | None = 0) -> No
     from proclient.screens.connect import ConnectScreen
 
     await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="connect")
-    if not app.authenticated:
+    if not app.session.authenticated:
         await pilot.press(*pin, "enter")
     await wait_until(pilot, lambda: app.flow.dmp_state is not None, what="status")
     if document is not None and app.flow.identity.status is None:

@@ -2,7 +2,7 @@
 
 The card is the TCP client of the reader (DOMAIN.md §3): connecting inserts it, closing the
 socket removes it. The card binds no socket: vpcd 3.3 listens (on every interface unless
-pcscd runs with tests/pcsc/vpcd_loopback.c, see the README) and its reverse mode, where vpcd
+pcscd runs with tests/pcsc/vpcd_loopback.c, see docs/workstation.md) and its reverse mode, where vpcd
 would connect to a listening card, makes pcscd abort when no card answers.
 
 Frames both ways are a 2-byte big-endian length and a payload; a 1-byte message from the

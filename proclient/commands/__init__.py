@@ -17,7 +17,7 @@ COMMAND_MODULES = (
     "proclient.commands.virtual_card",
 )
 
-# Exit codes shared by every command (documented in the README).
+# Exit codes shared by every command (documented in docs/commands.md).
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2

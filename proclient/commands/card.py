@@ -27,7 +27,7 @@ def configure(parser) -> None:
 
 
 def exit_code_for(error) -> int:
-    """The exit code of a CardError (documented in the README)."""
+    """The exit code of a CardError (documented in docs/commands.md)."""
     from proclient.cardreader import errors
     from proclient.commands import EXIT_CARD_UNREADABLE, EXIT_NO_CARD, EXIT_NO_READER
 
@@ -93,7 +93,7 @@ def run(args, settings) -> int:
     print(_("Carte Vitale 2 — {n} bénéficiaire(s)", n=len(card.beneficiaries)))
     for b in card.beneficiaries:
         lunar = _(" (date lunaire)") if b.birth_date.is_lunar else ""
-        nir = format_nir(b.nir) if b.nir else _("NIR absent")
+        nir = format_nir(b.nir) if b.nir else _("absent de la carte")
         print(
             _(
                 "  {name}, né(e) le {birth}{lunar}, NIR {nir}",

@@ -31,7 +31,7 @@ def configure(parser) -> None:
 
 def run(args, settings) -> int:
     from proclient.app import ProclientApp
-    from proclient.commands import EXIT_OK
+    from proclient.commands import EXIT_ERROR, EXIT_OK
     from proclient.wiring import demo_wiring
 
     if getattr(args, "reset", False):
@@ -46,7 +46,8 @@ def run(args, settings) -> int:
         wiring = pcsc_demo_wiring(settings)
         if getattr(args, "offline", False):
             wiring.network.cut = True
-        ProclientApp(wiring).run()
-        return EXIT_OK
-    ProclientApp(demo_wiring(settings, offline=getattr(args, "offline", False))).run()
-    return EXIT_OK
+    else:
+        wiring = demo_wiring(settings, offline=getattr(args, "offline", False))
+    app = ProclientApp(wiring)
+    app.run()
+    return EXIT_ERROR if app.return_code else EXIT_OK  # an unexpected error: not 0

@@ -10,7 +10,7 @@ input's first line with ``--pin-stdin``. The code is wiped once the card has it.
 The answer is French text (code, INS with its OID's label, INSi's traits, earlier matricules,
 the differences with the card; for 01 and 02 the next step) or, with ``--json``, one object
 ``{"code", "identity"}`` shaped like the service's answer. Errors are one French line on
-stderr; the exit codes are in proclient/commands/__init__.py and the README.
+stderr; the exit codes are in proclient/commands/__init__.py and docs/commands.md.
 """
 
 from __future__ import annotations

@@ -1,17 +1,34 @@
 """`proclient outbox`: the creations recorded offline, for scripts and the terminal.
 
-`list` shows each entry without naming the patient (id, capture date and time, the
-professional's idNat, state and reason); `show ID` one entry's detail, still without the
-patient's identity (the document seen, the consent flags, whether a legal representative was
-given, whether INSi's identity was accepted); `send [ID]` opens the service as `ins lookup`
-does (the configured workstation, or the demo's embedded service with ``--demo``), unlocks
-the professional's credential with the code porteur, and sends the pending entries (with ID:
-that one, held or not) through :class:`proclient.controllers.outbox.OutboxController`, the
-accusés saved (and printed where the workstation prints by itself) as the App files them.
+`list` shows each entry without naming the patient: its id, the capture date and time (to
+the second), the patient's initials and birth year (« L. G. 1952 »: enough for the
+professional to tell two patients recorded in the same minute apart, never the name, the
+full birth date nor the NIR; see :func:`proclient.outbox.port.patient_mask`), the
+professional's idNat, the state and the reason. `show ID` gives one entry's detail, still
+without the patient's identity (the same initials, the document seen, the consent flags,
+whether a legal representative was given, whether INSi's identity was accepted); `send [ID]`
+opens the service as `ins lookup` does (the configured workstation, or the demo's embedded
+service with ``--demo``), unlocks the professional's credential with the code porteur, and
+sends the pending entries (with ID: that one, held or not) through
+:class:`proclient.controllers.outbox.OutboxController`, the accusés saved (and printed where
+the workstation prints by itself) as the App files them.
 
-``--demo`` reads the demo folder's outbox instead of the workstation's. ``--json`` prints one
-JSON document on the standard output. Errors are one French line on stderr; the exit codes
-are in proclient/commands/__init__.py and the README.
+Which outbox: there are two, as there are two ways to run the TUI. Without ``--demo`` the
+commands read the workstation's (``proclient``, the configured workstation:
+``<data>/outbox``); with ``--demo`` the demonstration's (``proclient demo``:
+``<data>/demo/outbox``). They never switch by themselves — a script must not send the demo's
+entries to a real service, nor the workstation's to the demo — but they say where to look:
+the text list names the outbox it read; an empty outbox whose other one holds entries says
+so in one sentence naming the command to run (with or without ``--demo``); an unknown ID
+says which outbox was read, and points to the other one when the ID is there. `send` reads
+the outbox before asking for the service or the code porteur, so that nothing to send needs
+neither.
+
+ID may be any unique prefix of the id `list` prints (as git takes a commit's). An ambiguous
+prefix is refused with the candidates listed (exit 2, a usage error: give more characters);
+an unknown one exits 6. ``--json`` prints one JSON document on the standard output (the
+hints about the other outbox are text only). Errors are one French line on stderr; the exit
+codes are in proclient/commands/__init__.py and docs/commands.md.
 """
 
 from __future__ import annotations
@@ -82,92 +99,91 @@ def _iso(moment) -> str | None:
 
 
 def _local(moment) -> str:
-    return moment.astimezone().strftime("%d/%m/%Y %H:%M") if moment else "—"
+    """Local time to the second: one professional records one patient at a time, so two of
+    their entries never share it."""
+    from proclient.core.clock import paris_time
+
+    return paris_time(moment).strftime("%d/%m/%Y %H:%M:%S") if moment else "—"
 
 
 def summary_json(summary) -> dict:
     return {
         "id": summary.id,
         "captured_at": _iso(summary.captured_at),
+        "patient": summary.patient or None,
         "id_nat": summary.id_nat or None,
         "state": summary.state.value,
         "reason": summary.reason or None,
     }
 
 
+def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    """Left-aligned columns two spaces apart, each as wide as its widest cell (the header's
+    translation included); the last column is not padded."""
+    widths = [max(len(row[i]) for row in (headers, *rows)) for i in range(len(headers) - 1)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(
+            [*(cell.ljust(width) for cell, width in zip(cells, widths, strict=False)), cells[-1]]
+        )
+
+    return [line(headers), *(line(row) for row in rows)]
+
+
 # --- reading ----------------------------------------------------------------------------------
 
 
-class _Failure(Exception):
-    """One French line for stderr and the exit code that goes with it."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(code)
-        self.code, self.message = code, message
-
-
-def _outbox_failure(error) -> _Failure:
-    """The exit code of an outbox error (unknown entry, tampered, key missing)."""
-    from proclient.commands import (
-        EXIT_ERROR,
-        EXIT_OUTBOX_KEY_MISSING,
-        EXIT_OUTBOX_TAMPERED,
-        EXIT_OUTBOX_UNKNOWN,
-    )
-
-    code = {
-        "OUTBOX_UNKNOWN": EXIT_OUTBOX_UNKNOWN,
-        "OUTBOX_TAMPERED": EXIT_OUTBOX_TAMPERED,
-        "OUTBOX_KEY_MISSING": EXIT_OUTBOX_KEY_MISSING,
-    }.get(error.code, EXIT_ERROR)
-    return _Failure(code, error.message)
-
-
-def _summaries(outbox):
-    from proclient.outbox.port import OutboxError
-
-    try:
-        return outbox.list()
-    except OutboxError as error:
-        raise _outbox_failure(error) from None
-
-
-def _list(args, outbox) -> int:
+def _list(args, home) -> int:
     import json
 
     from proclient.commands import EXIT_OK
 
-    summaries = _summaries(outbox)
+    summaries = home.summaries()
     if args.json:
         print(json.dumps([summary_json(s) for s in summaries], ensure_ascii=False))
         return EXIT_OK
     if not summaries:
-        print(_("Aucune création en attente."))
+        print(home.nothing("list"))
         return EXIT_OK
-    print(_("identifiant                       recueillie le     professionnel  état"))
-    for summary in summaries:
-        print(
-            f"{summary.id:<32}  {_local(summary.captured_at):<16}  "
-            f"{summary.id_nat or '—':<13}  {summary.state.label}"
+    print(home.heading())
+    headers = (
+        _("identifiant"),
+        _("recueillie le"),
+        _("patient"),
+        _("professionnel"),
+        _("état"),
+    )
+    rows = [
+        (
+            s.id,
+            _local(s.captured_at),
+            s.patient or "—",
+            s.id_nat or "—",
+            s.state.label,
         )
+        for s in summaries
+    ]
+    lines = _table(headers, rows)
+    print(lines[0])
+    for summary, line in zip(summaries, lines[1:], strict=True):
+        print(line)
         if summary.reason:
             print("    " + _("motif : {reason}", reason=_reason_text(summary.reason)))
     return EXIT_OK
 
 
-def _show(args, outbox) -> int:
+def _show(args, home) -> int:
     import json
 
     from proclient.commands import EXIT_OK
-    from proclient.outbox.port import OutboxError, UnknownEntry
+    from proclient.commands.outbox_home import outbox_failure
+    from proclient.outbox.port import OutboxError
 
+    summary = home.resolve(args.id, home.summaries())
     try:
-        summary = next((s for s in _summaries(outbox) if s.id == args.id), None)
-        if summary is None:
-            raise UnknownEntry()
-        entry = outbox.get(args.id)
+        entry = home.outbox.get(summary.id)
     except OutboxError as error:
-        raise _outbox_failure(error) from None
+        raise outbox_failure(error) from None
     capture = entry.capture
     consent, representative = capture.consent, capture.legal_representative
     if args.json:
@@ -197,6 +213,7 @@ def _show(args, outbox) -> int:
     rows = [
         (_("Identifiant"), summary.id),
         (_("Recueillie le"), _local(summary.captured_at)),
+        (_("Patient (initiales, année de naissance)"), summary.patient),
         (_("Professionnel (idNat)"), summary.id_nat),
         (_("État"), summary.state.label),
     ]
@@ -236,10 +253,11 @@ class _FilingPaper:
         return path, job
 
 
-async def _send_run(args, binding, controller, paper, demo: bool):
+async def _send_run(args, binding, controller, paper, demo: bool, only: str | None):
     """Unlock the credential, open the session, send; the session is forgotten and the card
     logged out after, whatever happens."""
     from proclient.commands.ins import CommandExit, signed_in
+    from proclient.commands.outbox_home import OutboxFailure
     from proclient.controllers.outbox import receipt_filer
 
     try:
@@ -247,11 +265,11 @@ async def _send_run(args, binding, controller, paper, demo: bool):
             professional = credential.professional
             filing = _FilingPaper(paper)
             report = await controller.send(
-                client, professional, receipt_filer(filing, professional, demo), only=args.id
+                client, professional, receipt_filer(filing, professional, demo), only=only
             )
             return report, filing.paths
     except CommandExit as failure:
-        raise _Failure(failure.code, failure.message) from None
+        raise OutboxFailure(failure.code, failure.message) from None
 
 
 def report_json(report, paths) -> dict:
@@ -305,32 +323,25 @@ def report_text(report, paths) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _send(args, settings, wiring) -> int:
+def _send(args, home) -> int:
     import asyncio
     import json
     import sys
     from pathlib import Path
 
-    from proclient.commands import (
-        EXIT_NOT_CONFIGURED,
-        EXIT_OK,
-        EXIT_OUTBOX_HELD,
-        EXIT_OUTBOX_UNKNOWN,
-        EXIT_SERVICE,
-    )
+    from proclient.commands import EXIT_NOT_CONFIGURED, EXIT_OK, EXIT_OUTBOX_HELD, EXIT_SERVICE
+    from proclient.commands.outbox_home import OutboxFailure, outbox_failure
     from proclient.controllers.outbox import STOPS_THE_RUN, OutboxController, send_lock_path
     from proclient.controllers.paper import PaperController
     from proclient.core.domain import DomainError
-    from proclient.outbox.port import EntryState, UnknownEntry
+    from proclient.outbox.port import EntryState
     from proclient.service.errors import ServiceError
 
-    outbox = wiring.outbox
-    summaries = _summaries(outbox)
-    if args.id is not None:
-        if all(s.id != args.id for s in summaries):
-            raise _Failure(EXIT_OUTBOX_UNKNOWN, UnknownEntry().message)
-    elif not any(s.state is not EntryState.HELD for s in summaries):
-        # Nothing to send: no code porteur asked for nothing.
+    # The outbox first: an unknown ID or nothing to send needs neither the service nor the
+    # code porteur (nor a configured workstation).
+    summaries = home.summaries()
+    only = home.resolve(args.id, summaries).id if args.id is not None else None
+    if only is None and not any(s.state is not EntryState.HELD for s in summaries):
         held = sum(1 for s in summaries if s.state is EntryState.HELD)
         if args.json:
             print(json.dumps(report_json(_empty_report(), {}), ensure_ascii=False))
@@ -343,12 +354,14 @@ def _send(args, settings, wiring) -> int:
                 )
             )
         else:
-            print(_("Aucune création en attente."))
+            print(home.nothing("send"))
         return EXIT_OK
+    wiring = _wiring(args, home.settings)
+    outbox = wiring.outbox
     try:
         binding = wiring.open_service()
     except DomainError as error:  # a bad URL or CA bundle
-        raise _Failure(EXIT_NOT_CONFIGURED, error.message) from None
+        raise OutboxFailure(EXIT_NOT_CONFIGURED, error.message) from None
     directory = Path(outbox.directory)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     controller = OutboxController(outbox, today=wiring.today, lock_path=send_lock_path(outbox))
@@ -356,9 +369,9 @@ def _send(args, settings, wiring) -> int:
         wiring.receipts_dir, wiring.receipt_format, wiring.printer, wiring.auto_print, wiring.demo
     )
     try:
-        report, paths = asyncio.run(_send_run(args, binding, controller, paper, wiring.demo))
+        report, paths = asyncio.run(_send_run(args, binding, controller, paper, wiring.demo, only))
     except ServiceError as error:  # the login, or the service unreachable
-        raise _Failure(EXIT_SERVICE, error.message) from None
+        raise OutboxFailure(EXIT_SERVICE, error.message) from None
     if args.json:
         print(json.dumps(report_json(report, paths), ensure_ascii=False))
     else:
@@ -367,14 +380,14 @@ def _send(args, settings, wiring) -> int:
         print(report.stopped.message, file=sys.stderr)
         if report.stopped.code in STOPS_THE_RUN:
             return EXIT_SERVICE
-        return _outbox_failure(report.stopped).code  # an accusé not saved: 1
+        return outbox_failure(report.stopped).code  # an accusé not saved: 1
     if report.held or report.tampered:
         return EXIT_OUTBOX_HELD
     return EXIT_OK
 
 
 def _empty_report():
-    from proclient.controllers.outbox import SendReport
+    from proclient.controllers.outbox_report import SendReport
 
     return SendReport()
 
@@ -384,6 +397,7 @@ def _empty_report():
 
 def _wiring(args, settings):
     from proclient.commands import EXIT_NOT_CONFIGURED
+    from proclient.commands.outbox_home import OutboxFailure
     from proclient.core.domain import DomainError
     from proclient.wiring import configured_wiring, demo_wiring
 
@@ -392,25 +406,22 @@ def _wiring(args, settings):
     try:
         return configured_wiring(settings)
     except DomainError as error:  # no service or credential set
-        raise _Failure(EXIT_NOT_CONFIGURED, error.message) from None
-
-
-def _outbox(args, settings):
-    """The outbox alone (list, show): no service, no credential needed."""
-    from proclient.wiring import workstation_outbox
-
-    return workstation_outbox(settings, demo=args.demo)
+        raise OutboxFailure(EXIT_NOT_CONFIGURED, error.message) from None
 
 
 def run(args, settings) -> int:
     import sys
 
+    from proclient.commands.outbox_home import OutboxFailure, OutboxHome
+
     try:
+        # The outbox alone for list and show: no service, no credential needed.
+        home = OutboxHome(settings, demo=args.demo)
         if args.outbox_action == "list":
-            return _list(args, _outbox(args, settings))
+            return _list(args, home)
         if args.outbox_action == "show":
-            return _show(args, _outbox(args, settings))
-        return _send(args, settings, _wiring(args, settings))
-    except _Failure as failure:
+            return _show(args, home)
+        return _send(args, home)
+    except OutboxFailure as failure:
         print(failure.message, file=sys.stderr)
         return failure.code

@@ -27,7 +27,9 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from proclient.core.domain import DmpState, DomainError, Ins
+from proclient.core.clock import now as clock_now
+from proclient.core.clock import paris_time
+from proclient.core.domain import DmpState, DomainError, Ins, refusal
 from proclient.core.i18n import _
 from proclient.core.identity import CardQuery, InsiAnswer, InsiCode, TraitsQuery
 from proclient.core.problems import problem_message
@@ -63,7 +65,7 @@ class ServiceProbe:
     Textual-free: the App runs :meth:`check` in a worker and schedules the next one after
     :meth:`next_delay` seconds. ``now`` gives the wall-clock time (tests inject it)."""
 
-    def __init__(self, now: Callable[[], datetime] = datetime.now) -> None:
+    def __init__(self, now: Callable[[], datetime] = clock_now) -> None:
         self._now = now
         self.state = Reachability.UNKNOWN
         self.since: datetime | None = None  # first failed check of the current outage
@@ -92,7 +94,8 @@ class ServiceProbe:
         if self.state is Reachability.REACHABLE:
             return _("joignable")
         if self.state is Reachability.UNREACHABLE and self.since is not None:
-            return _("injoignable depuis {time}", time=self.since.strftime("%H:%M"))
+            since = paris_time(self.since).strftime("%H:%M")
+            return _("injoignable depuis {time}", time=since)
         return _("état inconnu")
 
 
@@ -105,6 +108,9 @@ class CreationController:
         self.probe = ServiceProbe()
         self.binding: ServiceBinding | None = None
         self.submitting = False
+        self.in_flight = False
+        """From Enter on the summary until the accusé (or the offline slip) is saved: nothing
+        else may change the patient meanwhile (a card pulled, F6, Esc)."""
         self._ready = asyncio.Event()
         self._keys: dict[str, str] = {}  # without a pending folder: in memory only
         # Why the last submission's initial password could not be issued (None: it was, or
@@ -187,6 +193,16 @@ class CreationController:
 
     # --- the creation ----------------------------------------------------------------------------
 
+    async def create(self, request: CreationRequest) -> CreationResult:
+        """The creation at Enter on the summary. With the service known gone and still gone
+        at one health check (3 s at most), SERVICE_UNAVAILABLE at once, nothing sent, rather
+        than after the write's 20 s of retries; otherwise :meth:`submit`."""
+        if self.probe.state is Reachability.UNREACHABLE and (
+            await self.check() is Reachability.UNREACHABLE
+        ):
+            raise refusal("SERVICE_UNAVAILABLE")
+        return await self.submit(request)
+
     async def submit(self, request: CreationRequest) -> CreationResult:
         """Create or reactivate; with online access, the result carries the patient's initial
         password, reissued when the answer was a replay (see the module's docstring). When
@@ -221,12 +237,19 @@ class CreationController:
         on the service). Each try has a new idempotency key, kept in memory only: a reissue
         lost on its way is harmless, the next one voids it. Raises DomainError (the service's
         or PASSWORD_NOT_ISSUED); :attr:`password_error` is cleared on success."""
+        web = await self.new_password(request.patient.ins)
+        self.password_error = None
+        return replace(result, web=web)
+
+    async def new_password(self, ins: Ins):
+        """A new initial password for the web account of the DMP of ``ins`` (the previous one
+        is void); only a professional authorised on the DMP gets it (the service checks).
+        Raises DomainError (the service's, or PASSWORD_NOT_ISSUED)."""
         binding = await self.service()
         for _attempt in range(REISSUE_ATTEMPTS):
-            web = await binding.client.reissue_password(request.patient.ins, str(uuid.uuid4()))
+            web = await binding.client.reissue_password(ins, str(uuid.uuid4()))
             if web.initial_password:
-                self.password_error = None
-                return replace(result, web=web)
+                return web
         raise DomainError("PASSWORD_NOT_ISSUED", problem_message("PASSWORD_NOT_ISSUED") or "")
 
 

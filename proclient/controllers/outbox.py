@@ -31,10 +31,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
+from proclient.controllers.outbox_report import SendReport
 from proclient.core.capture import Capture
 from proclient.core.domain import Action, Consent, DomainError, LegalRepresentative, Professional
 from proclient.core.identity import (
@@ -97,20 +98,6 @@ STOPS_THE_RUN = frozenset(
         "SERVICE_TLS_REFUSED",
     }
 )
-
-
-@dataclass
-class SendReport:
-    """What one send run did (entry ids only: nothing that names a patient)."""
-
-    created: list[tuple[str, CreationResult]] = field(default_factory=list)
-    held: list[tuple[str, str]] = field(default_factory=list)
-    """(entry id, reason code) kept for the professional."""
-    tampered: list[str] = field(default_factory=list)
-    others: int = 0
-    """Entries captured by another professional: only they can send them."""
-    stopped: DomainError | None = None
-    """Why the run stopped before the end (service unreachable…), or None."""
 
 
 OnCreated = Callable[[str, CreationRequest, CreationResult, Capture], Awaitable[None]]
@@ -334,6 +321,7 @@ async def _process_lock(path: Path):
 def detail_lines(entry_id: str, entry: OutboxEntry, summaries: list[EntrySummary]) -> list[str]:
     """One entry for the professional who recorded it (the outbox screen only: the list
     names nobody): the identity held, the document, the choices, where it stands and why."""
+    from proclient.core.clock import paris_time
     from proclient.core.domain import format_nir
     from proclient.core.i18n import _
     from proclient.core.problems import problem_message
@@ -354,7 +342,7 @@ def detail_lines(entry_id: str, entry: OutboxEntry, summaries: list[EntrySummary
         _("Pièce vue : {document}", document=capture.document.label),
         _(
             "Enregistrée le {when} par {id_nat}",
-            when=capture.captured_at.astimezone().strftime("%d/%m/%Y à %H:%M"),
+            when=paris_time(capture.captured_at).strftime("%d/%m/%Y à %H:%M"),
             id_nat=capture.id_nat,
         ),
         _("Accès SAMU (centre 15) : {v}", v=yes if capture.consent.samu_access else no),

@@ -43,6 +43,8 @@ class PaperController:
         self.receipt: CreationReceipt | None = None
         self.receipt_path: Path | None = None
         self.secrets: SecretsSheet | None = None
+        self.secrets_handed = False
+        """The sheet was printed or shown: leaving it behind is the professional's choice."""
         self.slip: RecordedSlip | None = None
         self.last_job = ""
 
@@ -55,6 +57,7 @@ class PaperController:
 
         self.receipt, self.receipt_path = receipt, None
         self.secrets = _secrets_sheet(receipt.request, result)
+        self.secrets_handed = False
         preview = receipt_text(receipt, self.page)
         try:
             self.receipt_path = self._save(receipt)
@@ -108,12 +111,27 @@ class PaperController:
         if self.receipt is None:
             return False
         self.secrets = _secrets_sheet(self.receipt.request, result)
+        self.secrets_handed = False
         return self.secrets is not None
+
+    def issue_new_password(self, patient_name: str, web, at) -> SecretsSheet:
+        """The sheet of a new initial password asked for an existing DMP (step 2, the first
+        sheet lost): no accusé, the e-mail and mobile unknown here."""
+        assert web.initial_password
+        self.secrets = SecretsSheet(patient_name, web.login, web.initial_password, at=at)
+        self.secrets_handed = False
+        return self.secrets
+
+    @property
+    def secrets_unseen(self) -> bool:
+        """A codes sheet neither printed nor shown: leaving would lose it."""
+        return self.secrets is not None and not self.secrets_handed
 
     def clear(self) -> None:
         """The next patient: the sheet, the slip and the accusé leave memory."""
         self.secrets = self.slip = None
         self.receipt = self.receipt_path = None
+        self.secrets_handed = False
 
     # --- printing ----------------------------------------------------------------------------
 
@@ -190,6 +208,7 @@ class PaperController:
                 ),
             ) from None
         self.last_job = job
+        self.secrets_handed = True
         return job
 
     # --- the journal -------------------------------------------------------------------------

@@ -55,7 +55,10 @@ def _households() -> tuple[DemoHousehold, ...]:
         ),
         DemoHousehold(
             "casanova",
-            _("CASANOVA-ORSINI Marie-Ange — NIR corse (2A), trait d'union, accents"),
+            _(
+                "CASANOVA-ORSINI Marie-Ange — a déjà un DMP ; NIR corse (2A), trait d'union, "
+                "accents"
+            ),
             # Already has an active DMP: the demo shows the "already exists" path.
             (
                 DemoPerson(
@@ -69,7 +72,7 @@ def _households() -> tuple[DemoHousehold, ...]:
         ),
         DemoHousehold(
             "bensaid",
-            _("BEN SAÏD Karim — né à l'étranger, date de naissance lunaire"),
+            _("BEN SAÏD Karim — DMP fermé (réactivation) ; né à l'étranger, date lunaire"),
             # A closed DMP: the demo shows the reactivation.
             (DemoPerson("BEN SAÏD", "Karim", "19550000", "155009935000780", "M"),),
         ),

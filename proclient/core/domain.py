@@ -168,6 +168,14 @@ def _is_latin_letter(ch: str) -> bool:
     )
 
 
+# The service's limits for what is typed (server/schemas.py takes them from here; the
+# workstation's fields stop there and say so: widgets/fields.py).
+NAME_MAX = 100
+EMAIL_MAX = 254
+MOBILE_MAX = 32
+NIR_TYPED_MAX = 32  # a NIR as typed, spaces included
+
+
 def normalize_name(value: str, *, required: bool = True) -> str:
     """A person's name (birth or used name, given names) as the service and the client keep
     it: NFC, typographic apostrophes made plain, runs of spaces made one, no leading or
@@ -511,6 +519,23 @@ def mask_email(email: str) -> str:
     """``j***@exemple.fr``: enough for the patient to recognise, not to read aloud."""
     local, _sep, domain = email.partition("@")
     return f"{local[:1]}***@{domain}"
+
+
+def format_mobile(mobile: str) -> str:
+    """A mobile kept in E.164 as it is read back to the patient: ``06 12 34 56 78`` (France),
+    ``+590 690 12 34 56`` (an overseas département)."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(mobile, None)
+    except phonenumbers.NumberParseException:
+        return mobile
+    kind = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 33
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, kind)
 
 
 def mask_mobile(mobile: str) -> str:

@@ -48,7 +48,7 @@ from proclient.core.identity import (
     insi_refusal,
     traits_query,
 )
-from proclient.core.records import CreationRequest, CreationResult
+from proclient.core.records import CreationResult
 
 
 @dataclass(frozen=True)
@@ -303,14 +303,14 @@ class CreationFlow:
             return
         if self.identity is None:
             raise (insi_refusal(self.insi) if self.insi else None) or refusal("INSI_MISSING")
+        if self.dmp_state is not None and self.dmp_state.status is DmpStatus.ACTIVE:
+            raise DomainError(
+                "DMPFound", _("Ce patient a déjà un DMP actif : il n'y a rien à créer.")
+            )
         if self.identity.status is None:
             raise refusal("DOCUMENT_MISSING")
         if self.dmp_state is None:
             raise DomainError("NOT_CONNECTED", _("Connectez-vous au service DMP pour continuer."))
-        if self.dmp_state.status is DmpStatus.ACTIVE:
-            raise DomainError(
-                "DMPFound", _("Ce patient a déjà un DMP actif : il n'y a rien à créer.")
-            )
         self.step = Step.CONSENT
 
     # --- step 3: consent -----------------------------------------------------------------
@@ -409,44 +409,6 @@ class CreationFlow:
 
     # --- summary and submission ------------------------------------------------------------
 
-    def request(self) -> CreationRequest:
-        """The request to send (its idempotency key is the creation controller's)."""
-        self._expect(Step.SUMMARY)
-        if self.offline:
-            raise not_at_this_step()
-        assert self.patient is not None and self.action is not None
-        return CreationRequest(
-            action=self.action,
-            patient=self.patient,
-            consent=self.consent,
-            legal_representative=self.legal_representative,
-            web_access=self.web_access,
-            identity=self.identity,
-        )
-
-    def capture_parts(self) -> tuple[HeldIdentity, Document, Consent, LegalRepresentative | None]:
-        """What is recorded (and signed) for this patient: offline, or online when the live
-        creation could not reach the service (the network went at the summary): a creation
-        only, without online access (its password is handed over on paper at the creation)."""
-        self._expect(Step.SUMMARY)
-        if self.offline:
-            document = self.document
-        else:
-            if self.action is not Action.CREATION:
-                raise DomainError(
-                    "RECORD_CREATION_ONLY",
-                    _(
-                        "Seule une création peut être enregistrée sur ce poste : réessayez la "
-                        "réactivation quand le service répondra."
-                    ),
-                )
-            if self.web_access is not None:
-                raise refusal("WEB_ACCESS_OFFLINE")
-            document = self.identity.document if self.identity is not None else None
-        if self.held is None or document is None:
-            raise not_at_this_step()
-        return self.held, document, self.consent, self.legal_representative
-
     def completed(self, result: CreationResult) -> None:
         self._expect(Step.SUMMARY)
         self.result = result
@@ -506,10 +468,15 @@ class CreationFlow:
         self.professional = professional
 
     def _expect(self, step: Step) -> None:
-        if self.step is not step:
-            raise not_at_this_step()
+        expect_step(self, step)
 
 
 def not_at_this_step() -> DomainError:
     """The refusal of an action the flow's current step does not take."""
     return DomainError("STEP", _("Cette action n'est pas possible à cette étape."))
+
+
+def expect_step(flow: CreationFlow, step: Step) -> None:
+    """Refuse (STEP) unless ``flow`` is at ``step``."""
+    if flow.step is not step:
+        raise not_at_this_step()

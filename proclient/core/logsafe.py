@@ -21,9 +21,10 @@ UNEXPECTED = N_(
 )
 
 
-def log_unexpected(logger: logging.Logger, what: str) -> None:
-    """Log the exception being handled as ``what``: its type and where it happened."""
-    error = sys.exc_info()[1]
+def log_unexpected(logger: logging.Logger, what: str, error: BaseException | None = None) -> None:
+    """Log ``error`` (by default the exception being handled) as ``what``: its type and where
+    it happened, never its text (it may hold health data)."""
+    error = error if error is not None else sys.exc_info()[1]
     if error is None:
         logger.error("%s", what)
         return

@@ -98,10 +98,12 @@ def problem_message(code: str) -> str | None:
         "EMAIL": _("L'adresse e-mail n'est pas valide (exemple : prenom.nom@exemple.fr)."),
         "MOBILE": _(
             "Le numéro de mobile n'est pas valide : seuls les mobiles de France métropolitaine "
-            "et des départements d'outre-mer sont acceptés (exemple : 06 12 34 56 78)."
+            "et des départements d'outre-mer sont acceptés (exemple : 06 12 34 56 78). Sans "
+            "mobile français, laissez ce champ vide : l'e-mail suffit."
         ),
         "MOBILE_NOT_MOBILE": _(
-            "Ce numéro n'est pas un mobile : les codes d'accès partent par SMS."
+            "Ce numéro n'est pas un mobile : les codes d'accès partent par SMS. Sans mobile, "
+            "laissez ce champ vide : l'e-mail suffit."
         ),
         # Identity vigilance (proclient.core.identity; ../shared/DOMAIN.md §5)
         # The workstation's outbox of creations recorded offline (proclient.outbox)

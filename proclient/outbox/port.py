@@ -10,6 +10,7 @@ from typing import Protocol
 from proclient.core.capture import Capture, CaptureProof
 from proclient.core.domain import DomainError
 from proclient.core.i18n import _
+from proclient.core.identity import HeldIdentity
 from proclient.core.problems import problem_message
 
 
@@ -72,9 +73,32 @@ class OutboxEntry:
         return self.capture.captured_at
 
 
+def _initial(name: str) -> str:
+    letter = next((c for c in name if c.isalnum()), "")
+    return f"{letter.upper()}." if letter else ""
+
+
+def patient_mask(held: HeldIdentity) -> str:
+    """The patient as the outbox list shows them: the initials of the name and the given
+    name, and the birth year as read (« L. G. 1952 » for LE GOFF Gérard, born 14/03/1952).
+
+    Enough for the professional who recorded the creation to tell their patients apart,
+    not enough for someone reading over a shoulder (the queue at the counter, a shared
+    terminal's scrollback) to name anyone: never the name, the given name, the full birth
+    date nor the NIR. A lunar year is kept as read; an unreadable one is « ? »."""
+    year = held.birth_date.raw[:4]
+    parts = [
+        _initial(held.last_name),
+        _initial(held.first_name),
+        year if len(year) == 4 and year.isdigit() else "?",
+    ]
+    return " ".join(part for part in parts if part)
+
+
 @dataclass(frozen=True)
 class EntrySummary:
-    """One line of the outbox list: nothing that names the patient."""
+    """One line of the outbox list: nothing that names the patient (their initials and
+    birth year at most, :func:`patient_mask`)."""
 
     id: str
     captured_at: datetime | None
@@ -82,6 +106,8 @@ class EntrySummary:
     state: EntryState
     reason: str
     """A stable code (a problem code, ``INSI_01``…) or empty."""
+    patient: str = ""
+    """:func:`patient_mask` of the signed record's identity ("" for a tampered entry)."""
 
 
 class OutboxError(DomainError):

@@ -27,6 +27,7 @@ from proclient.outbox.port import (
     OutboxEntry,
     OutboxKeyMissing,
     UnknownEntry,
+    patient_mask,
 )
 
 VERSION = 1
@@ -163,7 +164,7 @@ class EncryptedOutbox:
                 )
                 continue
             try:
-                # Who and when are the signed record's (not kept twice in the entry).
+                # Who, when and for whom are the signed record's (not kept twice in the entry).
                 capture = parse_record(base64.b64decode(payload["record"], validate=True))
             except (KeyError, TypeError, ValueError, RecordInvalid):
                 summaries.append(
@@ -177,6 +178,7 @@ class EncryptedOutbox:
                     id_nat=capture.id_nat,
                     state=EntryState(payload["state"]),
                     reason=payload["reason"],
+                    patient=patient_mask(capture.held),
                 )
             )
         return sorted(summaries, key=lambda s: (s.captured_at is None, s.captured_at, s.id))

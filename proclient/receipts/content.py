@@ -9,15 +9,14 @@ is left out of the catalogues: see [tool.babel] in pyproject.toml).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
+from proclient.core.clock import paris_time
 from proclient.core.domain import Action, IdentitySource, format_nir, mask_email, mask_mobile
 from proclient.core.i18n import _, french
 from proclient.core.identity import Document as IdentityDocument
 from proclient.core.records import CreationReceipt, CreationRequest, RecordedSlip, SecretsSheet
 
-PARIS = ZoneInfo("Europe/Paris")
 # The patient's portal: public, the same for everyone; the only thing worth a QR code here.
 PORTAL_URL = "https://www.monespacesante.fr"
 
@@ -53,13 +52,6 @@ class Document:
     sections: tuple[Section, ...]
     banner: str | None = None
     footer: tuple[str, ...] = ()
-
-
-def paris_time(at: datetime) -> datetime:
-    """``at`` in Europe/Paris. A naive datetime is taken as UTC (the service's clock)."""
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(PARIS)
 
 
 def format_when(at: datetime) -> str:

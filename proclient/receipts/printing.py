@@ -1,6 +1,6 @@
 """Printing through CUPS with ``lp``: the PDF goes on standard input, so a secrets sheet
 never touches the disk on its way to the printer (CUPS' own spool aside: a real installation
-must run CUPS with ``PreserveJobFiles No``, see the README).
+must run CUPS with ``PreserveJobFiles No``, see docs/workstation.md).
 
 Which printer: the one named in the settings (``[printer] name``), else ``LPDEST``, else
 ``PRINTER``, else the CUPS default destination. CUPS' messages are read in the C locale and

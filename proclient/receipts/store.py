@@ -11,10 +11,10 @@ import hashlib
 import re
 from pathlib import Path
 
+from proclient.core.clock import paris_time
 from proclient.core.domain import compact_nir
 from proclient.core.fileutil import sweep_stale_temporaries, write_private
 from proclient.core.records import CreationReceipt
-from proclient.receipts.content import paris_time
 
 FILE_MODE = 0o600
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")

@@ -13,18 +13,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
-from textual.widgets import Static
+from textual.widget import Widget
+from textual.widgets import OptionList, Select, Static
 
 from proclient.core.domain import DomainError
 from proclient.core.flow import CreationFlow
 from proclient.core.i18n import N_, _
-from proclient.messages import BackRequested, JobFailed
+from proclient.messages import BackRequested, JobFailed, ServiceState, WaitCancelRequested
+from proclient.widgets.fields import LimitedInput
 from proclient.widgets.footer import KeyFooter
+from proclient.widgets.modal import GuardedScreen
 from proclient.widgets.topbar import TopBar
 
 STEP_TITLES = {
@@ -50,9 +53,14 @@ class ScreenContext:
     """The CPS is unlocked but the service could not be reached: creations are recorded."""
     outbox: bool = False
     """Creations can be recorded on this workstation (an outbox is wired)."""
+    service_label: str = ""
+    """The DMP service's state in words when the screen is made ("" before the service is
+    opened); ``ServiceState`` messages tell every screen when it changes."""
+    service_reachable: bool | None = None
+    """The same as a fact: None while unknown."""
 
 
-class BaseScreen(Screen):
+class BaseScreen(GuardedScreen):
     """A full screen of the application: top bar, body, error line, footer, F1 help."""
 
     title_text: str = ""
@@ -62,7 +70,10 @@ class BaseScreen(Screen):
 
     DEFAULT_CSS = """
     BaseScreen #body { padding: 1 2; height: 1fr; }
+    /* A group of fields takes the room it needs: the body scrolls, nothing is clipped. */
+    BaseScreen #body Vertical { height: auto; }
     BaseScreen #error { color: $error; text-style: bold; height: auto; padding: 0 2; }
+    BaseScreen #waiting { height: auto; padding: 0 2; text-style: bold; display: none; }
     BaseScreen .hint { color: $text-muted; }
     BaseScreen .section { text-style: bold; margin-top: 1; }
     /* An open list (a minor's relationship) stays above the footer, down to 60x20. */
@@ -78,9 +89,10 @@ class BaseScreen(Screen):
         return _(self.title_text)
 
     def compose(self) -> ComposeResult:
-        yield TopBar(self.where, self.station.demo)
+        yield TopBar(self.where, self.station.demo, self.station.service_label)
         with VerticalScroll(id="body"):
             yield from self.compose_body()
+        yield Static("", id="waiting")
         yield Static("", id="error", classes="error")
         # The palette (Ctrl+P) is named in F1's help rather than in the footer: the footer's
         # room goes to the screen's own keys (on two lines when the terminal is narrow).
@@ -88,6 +100,34 @@ class BaseScreen(Screen):
 
     def compose_body(self) -> ComposeResult:
         yield from ()
+
+    # --- down to 60×20: what has the focus is in view ----------------------------------------
+
+    @on(events.DescendantFocus)
+    def _reveal_focus(self, event: events.DescendantFocus) -> None:
+        """The focused field scrolled into the body's view; a list to choose from (Select) to
+        the top, so that it opens inside the screen, above the footer."""
+        self._reveal(event.widget)
+
+    @on(OptionList.OptionHighlighted)
+    def _reveal_highlight(self, event: OptionList.OptionHighlighted) -> None:
+        """Arrows in a list: the list, its highlighted row with it, stays in view."""
+        self._reveal(event.option_list)
+
+    def _reveal(self, widget: Widget) -> None:
+        bodies = self.query("#body")
+        if not bodies:
+            return
+        body = bodies.first()
+        select = next(
+            (node for node in widget.ancestors_with_self if isinstance(node, Select)), None
+        )
+        target = select or widget
+        if body not in target.ancestors:
+            return
+        self.call_after_refresh(
+            body.scroll_to_widget, target, animate=False, top=select is not None
+        )
 
     def show_error(self, error: DomainError | str) -> None:
         text = error.message if isinstance(error, DomainError) else error
@@ -97,7 +137,76 @@ class BaseScreen(Screen):
         self.query_one("#error", Static).update("")
 
     def on_job_failed(self, failure: JobFailed) -> None:
+        self.stop_wait()
         self.show_error(failure.message)
+
+    # --- a wait for the service: its seconds shown, Esc stops it ---------------------------
+
+    _wait_text = ""
+    _wait_timer = None
+    _wait_began = 0.0
+
+    @property
+    def waiting(self) -> bool:
+        return bool(self._wait_text)
+
+    def start_wait(self, text: str) -> None:
+        """``text`` (« Interrogation de l'INSi… ») with the seconds waited so far and how to
+        stop, until :meth:`stop_wait` (a result, a failure, Esc)."""
+        import time
+
+        self._wait_text, self._wait_began = text, time.monotonic()
+        if self._wait_timer is None:
+            self._wait_timer = self.set_interval(1.0, self._show_wait)
+        self._wait_timer.resume()
+        self._show_wait()
+
+    def _show_wait(self) -> None:
+        import time
+
+        if not self._wait_text:
+            return
+        seconds = int(time.monotonic() - self._wait_began)
+        line = self.query_one("#waiting", Static)
+        line.update(
+            Content(
+                _(
+                    "{what} {n} s — Échap arrête l'attente.",
+                    what=self._wait_text,
+                    n=seconds,
+                )
+            )
+        )
+        line.display = True
+
+    def stop_wait(self) -> None:
+        self._wait_text = ""
+        if self._wait_timer is not None:
+            self._wait_timer.pause()
+        if self.is_mounted:
+            self.query_one("#waiting", Static).display = False
+
+    def cancel_wait(self) -> bool:
+        """Esc while waiting: stop it (True), else False (Esc does what it does here)."""
+        if not self.waiting:
+            return False
+        self.stop_wait()
+        self.post_message(WaitCancelRequested())
+        return True
+
+    def on_limited_input_limit_reached(self, message: LimitedInput.LimitReached) -> None:
+        self.show_error(
+            _(
+                "« {field} » : {n} caractères au plus ; ce qui dépassait n'a pas été pris.",
+                field=message.label,
+                n=message.limit,
+            )
+        )
+
+    def on_service_state(self, message: ServiceState) -> None:
+        """The service's state changed: the top bar follows (screens that say more about it
+        extend this)."""
+        self.query_one(TopBar).show_service(message.label)
 
     def action_help(self) -> None:
         from proclient.widgets.help import HelpModal
@@ -128,7 +237,8 @@ class StepScreen(BaseScreen):
         return _(self.title_text)
 
     def action_back(self) -> None:
-        self.post_message(BackRequested())
+        if not self.cancel_wait():
+            self.post_message(BackRequested())
 
     def action_next(self) -> None:
         self.clear_error()

@@ -20,7 +20,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from proclient.core.domain import Action, DmpStatus, format_nir
+from proclient.core.domain import Action, Authorization, DmpStatus, format_nir
+from proclient.core.flow import Step
 from proclient.core.i18n import N_, _
 from proclient.core.identity import Document, InsiCode, insi_refusal
 from proclient.messages import (
@@ -30,12 +31,15 @@ from proclient.messages import (
     InsiRetryRequested,
     InsiTraitsGiven,
     JobFailed,
+    NewPasswordRequested,
     PinEntered,
     PinStatusRead,
     PinStatusRequested,
+    ServiceState,
 )
 from proclient.screens.base import StepScreen
 from proclient.widgets.birthplace import BirthplaceInput, BirthplaceLine
+from proclient.widgets.fields import field_input
 from proclient.widgets.pin import PinEntry, PinField
 
 __all__ = ["ConnectScreen", "PinField"]
@@ -63,6 +67,7 @@ class ConnectScreen(StepScreen):
         Binding("f5", "insi_retry", _("INSi"), id="insi_retry"),
         Binding("f6", "insi_traits", _("Traits"), id="insi_traits"),
         Binding("f7", "unblock_demo_cps", _("Débloquer (démo)"), id="unblock_demo_cps"),
+        Binding("f9", "new_password", _("Mot de passe"), id="new_password"),
     ]
 
     DEFAULT_CSS = """
@@ -94,6 +99,10 @@ class ConnectScreen(StepScreen):
             return self._retry_possible
         if action == "insi_traits":
             return self.flow.professional is not None or self.station.authenticated
+        if action == "new_password":
+            return new_password_possible(self.flow)
+        if action == "next":
+            return not dmp_active(self.flow)
         if action == "unblock_demo_cps":  # a blocked demo CPS only
             entries = self.query(PinEntry)
             return bool(entries) and entries.first().demo_unblock_offered
@@ -133,8 +142,10 @@ class ConnectScreen(StepScreen):
             ):
                 with Horizontal(classes="trait"):
                     yield Static(label)
-                    field = BirthplaceInput if name == "birthplace" else Input
-                    yield field(placeholder=hint, compact=True, id=name)
+                    if name == "birthplace":
+                        yield BirthplaceInput(placeholder=hint, compact=True, id=name)
+                    else:
+                        yield field_input(name, label, placeholder=hint, compact=True)
             yield BirthplaceLine(id="birthplace-line")
             yield Static(
                 _("Tab passe au champ suivant ; Entrée sur le dernier interroge l'INSi."),
@@ -151,7 +162,7 @@ class ConnectScreen(StepScreen):
             self.query_one("#login").display = False  # the App says so with Connected
         elif self.station.authenticated:
             self.query_one("#login").display = False  # the App asks INSi and the status itself
-            self.set_state(_("Interrogation de l'INSi…"))
+            self.start_wait(_("Interrogation de l'INSi…"))
         else:
             self.entry.field.focus()
             self.post_message(PinStatusRequested())
@@ -162,7 +173,8 @@ class ConnectScreen(StepScreen):
     def on_pin_entered(self, event: PinEntered) -> None:
         # On its way up to the App: say what is happening meanwhile.
         self.clear_error()
-        self.set_state(_("Connexion au service DMP, puis interrogation de l'INSi…"))
+        self.set_state("")
+        self.start_wait(_("Connexion au service DMP, puis interrogation de l'INSi…"))
 
     def on_pin_status_read(self, message: PinStatusRead) -> None:
         status = message.status
@@ -177,6 +189,7 @@ class ConnectScreen(StepScreen):
 
     def on_connected(self, message: Connected) -> None:
         """INSi and the existence test have answered, or INSi needs the traits."""
+        self.stop_wait()
         self.entry.succeeded()
         flow = self.flow
         self.retry_possible = False  # refreshes the footer's keys too
@@ -227,12 +240,7 @@ class ConnectScreen(StepScreen):
         flow = self.flow
         held = flow.held
         assert held is not None
-        self.show_error(
-            _(
-                "Service DMP injoignable : création ENREGISTRÉE sur ce poste, faite au retour "
-                "du réseau (sans accès en ligne)."
-            )
-        )
+        self.show_error(offline_sentence(self.station.service_reachable))
         if not flow.offline_ready:
             self.query_one("#identity").display = False
             self.set_state(
@@ -297,51 +305,18 @@ class ConnectScreen(StepScreen):
         self.query_one(f"#{focus}", Input).focus()
 
     def _show_identity(self) -> None:
-        flow = self.flow
-        check = flow.identity
+        check = self.flow.identity
         assert check is not None
-        traits, held = check.identity.traits, check.held
-        card = _("Carte") if flow.card is not None else _("Saisie")
-        width = 24
-        rows = [
-            ("", _("INSi"), card),
-            (_("Nom de naissance"), traits.birth_name, held.last_name),
-            (_("Prénom(s)"), traits.given_names_text, held.first_name),
-            (_("Sexe"), traits.sex.label, held.sex.label if held.sex else "—"),
-            (
-                _("Né(e) le"),
-                _birth_display(traits.birth_date.raw),
-                held.birth_date.display,
-            ),
-            (_("Lieu de naissance"), traits.birthplace or "—", held.birthplace or "—"),
-        ]
-        lines = [f"{label:<18} {insi:<{width}} {mine}" for label, insi, mine in rows]
-        for old in check.identity.history:
-            lines.append(
-                _(
-                    "  ancien matricule : {nir} ({label})",
-                    nir=format_nir(old.value),
-                    label=old.label,
-                )
-            )
-        self.query_one("#compare", Static).update("\n".join(lines))
-        if check.differences:
-            text = (
-                _("Différences à vérifier avec le patient :")
-                + "\n"
-                + "\n".join(f"  • {d.label}" for d in check.differences)
-            )
-        else:
-            text = (
-                _("Aucune différence avec la carte.")
-                if flow.card
-                else _("Aucune différence avec la saisie.")
-            )
-        self.query_one("#differences", Static).update(text)
+        compare, differences = comparison_text(self.flow)
+        self.query_one("#compare", Static).update(compare)
+        self.query_one("#differences", Static).update(differences)
         documents = self._show_documents(check.document)
         self.query_one("#identity").display = True
+        active = dmp_active(self.flow)  # nothing to create: no document to choose
+        for part in ("#seen", "#documents", "#status"):
+            self.query_one(part).display = not active
         self._show_status()
-        if check.document is None:
+        if check.document is None and not active:
             documents.focus()
 
     def _show_documents(self, chosen: Document | None) -> OptionList:
@@ -365,29 +340,21 @@ class ConnectScreen(StepScreen):
             text = _("Statut de l'identité : {status}.", status=check.status.label)
         self.query_one("#status", Static).update(text)
 
+    def on_service_state(self, message: ServiceState) -> None:
+        """Recording offline, the service came back (or went again): one truth on screen."""
+        super().on_service_state(message)
+        if self.flow.offline and self.flow.step is Step.CONNECT:
+            self.show_error(offline_sentence(message.reachable))
+
     def _show_dmp_state(self) -> None:
-        flow = self.flow
-        if flow.dmp_state is None:
-            self.set_state("")
-            return
-        lines = []
-        if flow.dmp_state.status is DmpStatus.ACTIVE:
-            lines.append(
-                _(
-                    "Ce patient a déjà un DMP actif : il n'y a rien à créer. "
-                    "Échap pour revenir, ou retirez la carte."
-                )
-            )
-        elif flow.action is Action.REACTIVATION:
-            lines.append(
-                _(
-                    "Le DMP de ce patient est fermé : il peut être réactivé avec son "
-                    "consentement. F8 pour continuer."
-                )
-            )
-        else:
-            lines.append(_("Aucun DMP pour ce patient : création possible. F8 pour continuer."))
-        self.set_state("\n".join(lines))
+        self.set_state(dmp_state_text(self.flow))
+        self.refresh_bindings()
+
+    def action_new_password(self) -> None:
+        if new_password_possible(self.flow):
+            self.clear_error()
+            self.start_wait(_("Demande d'un nouveau mot de passe provisoire…"))
+            self.post_message(NewPasswordRequested())
 
     # --- what the professional does -------------------------------------------------------------
 
@@ -409,11 +376,11 @@ class ConnectScreen(StepScreen):
     def ask_by_traits(self) -> None:
         values = {name: self.query_one(f"#{name}", Input).value for name in TRAIT_FIELDS}
         self.clear_error()
-        self.set_state(
-            _("Traits gardés pour l'INSi…")
-            if self.flow.offline
-            else _("Interrogation de l'INSi par les traits…")
-        )
+        if self.flow.offline:
+            self.set_state(_("Traits gardés pour l'INSi…"))
+        else:
+            self.set_state("")
+            self.start_wait(_("Interrogation de l'INSi par les traits…"))
         self.post_message(
             InsiTraitsGiven(
                 values["birth_name"],
@@ -445,10 +412,12 @@ class ConnectScreen(StepScreen):
             return
         self.retry_possible = False
         self.clear_error()
-        self.set_state(_("Nouvelle interrogation de l'INSi…"))
+        self.set_state("")
+        self.start_wait(_("Nouvelle interrogation de l'INSi…"))
         self.post_message(InsiRetryRequested())
 
     def on_job_failed(self, failure: JobFailed) -> None:
+        self.stop_wait()
         if failure.job == "document":
             self.show_error(failure.message)
             return
@@ -464,6 +433,7 @@ class ConnectScreen(StepScreen):
         self.retry_possible = failure.code.startswith("SERVICE") or failure.code in (
             "IDEMPOTENCY_IN_PROGRESS",
             "UNEXPECTED",
+            "CANCELLED",
         )
         self.set_state(
             _("F5 pour interroger l'INSi à nouveau ; rien de ce qui est saisi n'est perdu.")
@@ -473,3 +443,86 @@ class ConnectScreen(StepScreen):
 
     def go_on(self) -> None:
         self.post_message(ConnectionConfirmed())
+
+
+def comparison_text(flow) -> tuple[str, str]:
+    """INSi's traits beside the card's (or the typed ones), and every difference in words."""
+    check = flow.identity
+    traits, held = check.identity.traits, check.held
+    card = _("Carte") if flow.card is not None else _("Saisie")
+    width = 24
+    rows = [
+        ("", _("INSi"), card),
+        (_("Nom de naissance"), traits.birth_name, held.last_name),
+        (_("Prénom(s)"), traits.given_names_text, held.first_name),
+        (_("Sexe"), traits.sex.label, held.sex.label if held.sex else "—"),
+        (_("Né(e) le"), _birth_display(traits.birth_date.raw), held.birth_date.display),
+        (_("Lieu de naissance"), traits.birthplace or "—", held.birthplace or "—"),
+    ]
+    lines = [f"{label:<18} {insi:<{width}} {mine}" for label, insi, mine in rows]
+    for old in check.identity.history:
+        lines.append(
+            _("  ancien matricule : {nir} ({label})", nir=format_nir(old.value), label=old.label)
+        )
+    if check.differences:
+        differences = (
+            _("Différences à vérifier avec le patient :")
+            + "\n"
+            + "\n".join(f"  • {d.label}" for d in check.differences)
+        )
+    elif flow.card:
+        differences = _("Aucune différence avec la carte.")
+    else:
+        differences = _("Aucune différence avec la saisie.")
+    return "\n".join(lines), differences
+
+
+def dmp_state_text(flow) -> str:
+    """What the existence test said, and what F8 will do."""
+    if flow.dmp_state is None:
+        return ""
+    if flow.dmp_state.status is DmpStatus.ACTIVE:
+        if new_password_possible(flow):
+            return _(
+                "Ce patient a déjà un DMP actif : il n'y a rien à créer. Son accès en ligne "
+                "est ouvert : s'il a perdu son mot de passe provisoire, F9 lui en donne un "
+                "nouveau. Échap pour revenir, ou retirez la carte."
+            )
+        return _(
+            "Ce patient a déjà un DMP actif : il n'y a rien à créer. "
+            "Échap pour revenir, ou retirez la carte."
+        )
+    if flow.action is Action.REACTIVATION:
+        return _(
+            "Le DMP de ce patient est fermé : il peut être réactivé avec son "
+            "consentement. F8 pour continuer."
+        )
+    return _("Aucun DMP pour ce patient : création possible. F8 pour continuer.")
+
+
+def dmp_active(flow) -> bool:
+    return flow.dmp_state is not None and flow.dmp_state.status is DmpStatus.ACTIVE
+
+
+def new_password_possible(flow) -> bool:
+    """An active DMP whose online access is open, the professional authorised on it."""
+    state = flow.dmp_state
+    return (
+        dmp_active(flow)
+        and state.web_access
+        and state.authorization is Authorization.VALIDE
+        and flow.patient is not None
+    )
+
+
+def offline_sentence(reachable: bool | None) -> str:
+    """What step 2 says while the creation is to be recorded, as the service stands now."""
+    if reachable:
+        return _(
+            "Le service DMP répond de nouveau : F5 continue en ligne (INSi, puis la "
+            "création) ; sinon la création sera ENREGISTRÉE sur ce poste."
+        )
+    return _(
+        "Service DMP injoignable : création ENREGISTRÉE sur ce poste, faite au retour "
+        "du réseau (sans accès en ligne)."
+    )

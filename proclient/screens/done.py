@@ -18,7 +18,6 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from proclient.core.domain import Action
@@ -26,6 +25,7 @@ from proclient.core.i18n import N_, _
 from proclient.core.records import SecretsSheet
 from proclient.messages import (
     NextPatientRequested,
+    PasswordIssued,
     PasswordReissueRequested,
     ReceiptPrintRequested,
     SecretsPrintRequested,
@@ -33,6 +33,7 @@ from proclient.messages import (
 )
 from proclient.receipts.content import PORTAL_URL
 from proclient.screens.base import StepScreen
+from proclient.widgets.modal import Modal
 
 
 class DoneScreen(StepScreen):
@@ -61,7 +62,8 @@ class DoneScreen(StepScreen):
     DEFAULT_CSS = """
     DoneScreen #outcome { text-style: bold; color: $success; }
     DoneScreen #secrets { color: $warning; margin-top: 1; }
-    DoneScreen #preview { margin-top: 1; border: round $panel; padding: 0 1; height: auto; }
+    DoneScreen #preview { margin-top: 1; border: round $foreground 45%; padding: 0 1;
+                          height: auto; }
     """
 
     def __init__(
@@ -137,8 +139,8 @@ class DoneScreen(StepScreen):
             return bool(self.password_error) and not self.has_secrets
         return True
 
-    def password_issued(self) -> None:
-        """The App got the password on F9: the sheet can be printed now."""
+    def on_password_issued(self, message: PasswordIssued) -> None:
+        """The password was had again on F9: the sheet can be printed now."""
         self.has_secrets, self.password_error = True, ""
         self.query_one("#secrets", Static).update(_(_SECRETS_READY))
         self.clear_error()
@@ -182,7 +184,7 @@ def _password_missing(reason: str) -> str:
     )
 
 
-class SecretsModal(ModalScreen[None]):
+class SecretsModal(Modal):
     """The login and initial password, on screen only, for the patient to copy or photograph."""
 
     BINDINGS = [Binding("escape,enter", "dismiss(None)", _("Fermer"), id="close_secrets")]

@@ -6,7 +6,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -20,6 +19,7 @@ from proclient.messages import (
     OutboxRequested,
 )
 from proclient.screens.base import BaseScreen
+from proclient.widgets.modal import Modal
 
 
 class HomeScreen(BaseScreen):
@@ -117,10 +117,16 @@ class HomeScreen(BaseScreen):
         self.post_message(CardRereadRequested())
 
 
-class DemoCardPicker(ModalScreen[str | None]):
-    """Choose which virtual Carte Vitale to insert in the demo reader."""
+class DemoCardPicker(Modal):
+    """Choose which virtual Carte Vitale to insert in the demo reader.
 
-    BINDINGS = [Binding("escape", "dismiss(None)", _("Annuler"), id="cancel_picker")]
+    Enter and Esc are the screen's own bindings (Enter before the list's): in a burst of
+    keys the first one closes it and the others, meant for it, are dropped by the App."""
+
+    BINDINGS = [
+        Binding("enter", "choose", _("Insérer"), id="choose_card", priority=True),
+        Binding("escape", "dismiss(None)", _("Annuler"), id="cancel_picker"),
+    ]
     DEFAULT_CSS = """
     DemoCardPicker { align: center middle; }
     DemoCardPicker > Vertical { width: 70; max-width: 100%; height: auto; max-height: 100%; border: thick $accent; padding: 1 2;
@@ -137,5 +143,10 @@ class DemoCardPicker(ModalScreen[str | None]):
             yield Static(_("Quelle carte Vitale de démonstration insérer ?"))
             yield OptionList(*(Option(Content(card.label), id=card.key) for card in self._cards))
 
+    def action_choose(self) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is not None:
+            self.dismiss(options.get_option_at_index(options.highlighted).id)
+
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+        self.dismiss(event.option.id)  # a click

@@ -32,7 +32,7 @@ class IdentifyScreen(StepScreen):
         )
         options = []
         for index, person in enumerate(card.beneficiaries):
-            nir = format_nir(person.nir) if person.nir else _("NIR absent")
+            nir = format_nir(person.nir) if person.nir else _("absent de la carte")
             minor = _(" — mineur") if is_minor(person.birth_date, flow.today, flow.majority) else ""
             lunar = _(" (date lunaire)") if person.birth_date.is_lunar else ""
             # Two lines: the NIR keeps a line of its own, never wrapped mid-number (60 columns).

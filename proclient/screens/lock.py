@@ -10,22 +10,23 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Static
 
 from proclient.core.i18n import _
 from proclient.messages import (
     JobFailed,
     PinEntered,
+    PinPurpose,
     PinStatusRead,
     PinStatusRequested,
     SessionCloseRequested,
 )
 from proclient.widgets.footer import KeyFooter
+from proclient.widgets.modal import GuardedScreen
 from proclient.widgets.pin import PinEntry
 
 
-class LockScreen(Screen):
+class LockScreen(GuardedScreen):
     AUTO_FOCUS = "#pin"
     title_text = "Session verrouillée"
     HELP_TEXT = (
@@ -56,7 +57,7 @@ class LockScreen(Screen):
                     "Entrée pour reprendre là où vous en étiez."
                 )
             )
-            yield PinEntry(unlock=True, id="pin-entry")
+            yield PinEntry(PinPurpose.UNLOCK, id="pin-entry")
             yield Static("", id="lock-error")
             yield Static(
                 _(

@@ -17,6 +17,7 @@ from proclient.core.i18n import N_, _
 from proclient.messages import IdentityTyped
 from proclient.screens.base import StepScreen
 from proclient.widgets.birthplace import BirthplaceInput, BirthplaceLine
+from proclient.widgets.fields import field_input
 
 FIELDS = ("last_name", "first_name", "sex", "birth", "birthplace", "nir")
 
@@ -59,7 +60,7 @@ class ManualEntryScreen(StepScreen):
                 if name == "birthplace":
                     yield BirthplaceInput(placeholder=hint, compact=True, id=name)
                 else:
-                    yield Input(placeholder=hint, compact=True, id=name)
+                    yield field_input(name, label, placeholder=hint, compact=True)
             if name == "birthplace":
                 yield BirthplaceLine(id="birthplace-line")
         yield Static(

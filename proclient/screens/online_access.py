@@ -10,6 +10,7 @@ from proclient.core.flow import WebDraft
 from proclient.core.i18n import N_, _
 from proclient.messages import WebAccessChosen, WebAccessDrafted
 from proclient.screens.base import StepScreen
+from proclient.widgets.fields import field_input
 from proclient.widgets.tickbox import TickBox
 
 
@@ -40,12 +41,18 @@ class OnlineAccessScreen(StepScreen):
         # the placeholder only says the expected form.
         with Horizontal(classes="field", id="email-row"):
             yield Static(_("E-mail"))
-            yield Input(
-                web.email, placeholder=_("ex. prenom.nom@exemple.fr"), compact=True, id="email"
+            yield field_input(
+                "email",
+                _("E-mail"),
+                web.email,
+                placeholder=_("ex. prenom.nom@exemple.fr"),
+                compact=True,
             )
         with Horizontal(classes="field", id="mobile-row"):
             yield Static(_("Mobile"))
-            yield Input(web.mobile, placeholder=_("06 ou 07"), compact=True, id="mobile")
+            yield field_input(
+                "mobile", _("Mobile"), web.mobile, placeholder=_("06 ou 07"), compact=True
+            )
         yield Static(
             _(
                 "Attention : un compte web sera créé pour le patient. Son identifiant et son mot "
@@ -80,6 +87,17 @@ class OnlineAccessScreen(StepScreen):
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         # The focus stays on the box: Tab then goes to the email, Tab again to the mobile.
         self._sync()
+        self._drafted()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._drafted()
+
+    def _drafted(self) -> None:
+        """What the step shows, kept by the flow as it changes: a card pulled or Esc loses
+        nothing of it."""
+        if self.is_mounted and not self.flow.offline:
+            draft = self.draft()
+            self.post_message(WebAccessDrafted(draft.wanted, draft.email, draft.mobile))
 
     def _sync(self) -> None:
         wanted = self.query_one("#wanted", Checkbox).value

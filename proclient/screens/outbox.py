@@ -1,22 +1,30 @@
 """The creations recorded offline, waiting on this workstation.
 
-The list names nobody (capture date, professional, state, reason): it may be read over a
-shoulder. Enter shows one entry's detail (the identity held, the choices) to the professional
-at the keyboard. F8 sends what waits (a session open and the service reachable: otherwise the
+The list names nobody: it may be read over a shoulder. Each row gives the capture date and
+time (to the second: one professional records one patient at a time), the patient's
+initials and birth year (« L. G. 1952 », :func:`proclient.outbox.port.patient_mask`: enough
+to tell two patients recorded in the same minute apart, never the name nor the NIR), the
+professional's idNat, the state and the reason, in columns as wide as their widest cell (the
+headers' translations included); the last column wraps within itself on a narrow terminal.
+Enter shows one entry's detail (the identity held, the choices) to the professional at the
+keyboard. F8 sends what waits (a session open and the service reachable: otherwise the
 screen says what is missing); on an entry held because INSi's identity differs from the card,
 F6 accepts INSi's identity and sends it; Suppr gives a creation up, after a confirmation.
 """
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from proclient.core.clock import paris_time
 from proclient.core.i18n import N_, _
 from proclient.messages import (
     OutboxAcceptRequested,
@@ -26,8 +34,11 @@ from proclient.messages import (
     OutboxLoaded,
     OutboxLoadRequested,
     OutboxSendRequested,
+    OutboxSent,
+    PinPurpose,
 )
 from proclient.screens.base import BaseScreen
+from proclient.widgets.modal import Modal
 from proclient.widgets.pin import PinEntry
 
 
@@ -58,15 +69,41 @@ def reason_label(reason: str) -> str:
     return labels.get(reason, reason)
 
 
-def summary_line(summary) -> str:
-    """One entry of the list: when, who, where it stands (no patient)."""
+COLUMNS = (N_("Enregistrée le"), N_("Patient"), N_("Par"), N_("État — raison"))
+"""The list's headers: when, the patient's initials and birth year, the professional's
+idNat, where the entry stands."""
+
+
+def summary_cells(summary) -> tuple[str, str, str, str]:
+    """One entry of the list, a cell per column of :data:`COLUMNS` (no name, no NIR)."""
     when = (
-        summary.captured_at.astimezone().strftime("%d/%m %H:%M")
+        paris_time(summary.captured_at).strftime("%d/%m %H:%M:%S")
         if summary.captured_at is not None
-        else "--/-- --:--"
+        else "--/-- --:--:--"
     )
     reason = f" — {reason_label(summary.reason)}" if summary.reason else ""
-    return f"{when}  {summary.id_nat or '?':<12}  {summary.state.label}{reason}"
+    return (
+        when,
+        summary.patient or "—",
+        summary.id_nat or "?",
+        f"{summary.state.label}{reason}",
+    )
+
+
+def column_widths(rows: list[tuple[str, ...]], headers: tuple[str, ...]) -> list[int]:
+    """The widths of every column but the last (which takes what is left, and wraps)."""
+    return [max(cell_len(row[i]) for row in (headers, *rows)) for i in range(len(headers) - 1)]
+
+
+def columns(cells: tuple[str, ...], widths: list[int]) -> Table:
+    """One row (or the headers) laid out in the list's columns (as plain text: a reason
+    code is never read as markup)."""
+    grid = Table.grid(padding=(0, 2))
+    for width in widths:
+        grid.add_column(width=width, no_wrap=True)
+    grid.add_column()
+    grid.add_row(*(Text(cell) for cell in cells))
+    return grid
 
 
 class OutboxScreen(BaseScreen):
@@ -100,12 +137,12 @@ class OutboxScreen(BaseScreen):
         self.can_send = False
 
     def compose_body(self) -> ComposeResult:
-        yield Static(_("Enregistrée      Professionnel  État — raison"), classes="section")
+        yield Static(self._headers(), id="columns", classes="section")
         yield OptionList(id="entries")
         yield Static("", id="state")
         with Vertical(id="login"):
             yield Static(_("Code porteur de votre carte CPS, puis Entrée :"))
-            yield PinEntry(id="pin-entry")
+            yield PinEntry(PinPurpose.OUTBOX, id="pin-entry")
         yield Static("", id="detail")
 
     def on_mount(self) -> None:
@@ -116,15 +153,20 @@ class OutboxScreen(BaseScreen):
     def on_pin_entered(self, event) -> None:
         # On its way up to the App: say what is happening meanwhile.
         self.clear_error()
-        self.query_one("#state", Static).update(_("Connexion au service DMP…"))
+        self.start_wait(_("Connexion au service DMP…"))
 
     def on_pin_status_read(self, message) -> None:
         self.query_one(PinEntry).show_status(message.status)
 
     def on_job_failed(self, failure) -> None:
+        self.stop_wait()
         if self.query_one("#login").display and self.query_one(PinEntry).refused(failure):
             return
         self.show_error(failure.message)
+
+    def _headers(self, widths: list[int] | None = None) -> Table:
+        headers = tuple(_(header) for header in COLUMNS)
+        return columns(headers, widths or column_widths([], headers))
 
     @property
     def selected(self):
@@ -139,7 +181,13 @@ class OutboxScreen(BaseScreen):
         entries = self.query_one("#entries", OptionList)
         highlighted = entries.highlighted
         entries.clear_options()
-        entries.add_options(Option(Content(summary_line(s)), id=s.id) for s in self.summaries)
+        rows = [summary_cells(s) for s in self.summaries]
+        widths = column_widths(rows, tuple(_(header) for header in COLUMNS))
+        self.query_one("#columns", Static).update(self._headers(widths))
+        entries.add_options(
+            Option(columns(row, widths), id=s.id)
+            for row, s in zip(rows, self.summaries, strict=True)
+        )
         if self.summaries:
             entries.highlighted = min(highlighted or 0, len(self.summaries) - 1)
         if not self.summaries:
@@ -195,17 +243,26 @@ class OutboxScreen(BaseScreen):
             return summary is not None
         return True
 
+    def on_outbox_sent(self, message: OutboxSent) -> None:
+        self.stop_wait()
+
     def action_close(self) -> None:
-        self.dismiss()
+        if not self.cancel_wait():
+            self.dismiss()
 
     def action_send(self) -> None:
         self.clear_error()
-        self.post_message(OutboxSendRequested())
+        self._send(None)
 
     def action_retry(self) -> None:
         summary = self.selected
         if summary is not None:
-            self.post_message(OutboxSendRequested(summary.id))
+            self._send(summary.id)
+
+    def _send(self, entry_id: str | None) -> None:
+        if self.can_send:
+            self.start_wait(_("Envoi au service DMP…"))
+        self.post_message(OutboxSendRequested(entry_id))
 
     def action_accept(self) -> None:
         summary = self.selected
@@ -224,7 +281,7 @@ class OutboxScreen(BaseScreen):
         self.app.push_screen(DropModal(), answered)
 
 
-class OutboxQuestion(ModalScreen[bool]):
+class OutboxQuestion(Modal):
     """A yes/no question about the outbox, its keys in its sentence: True for yes."""
 
     DEFAULT_CSS = """
@@ -260,18 +317,24 @@ class DropModal(OutboxQuestion):
 
 
 class QuitModal(OutboxQuestion):
-    """Quitting with creations recorded: they stay, and leave at the next start."""
+    """Quitting with a patient half-way through (``patient``), or with creations recorded
+    (they stay, and leave at the next start)."""
 
     BINDINGS = [
         Binding("escape", "dismiss(False)", _("Rester"), id="quit_stay"),
         Binding("enter", "dismiss(True)", _("Quitter"), id="quit_confirm"),
     ]
 
-    def __init__(self, pending: int) -> None:
+    def __init__(self, pending: int, patient: bool = False) -> None:
         super().__init__()
-        self.pending = pending
+        self.pending, self.patient = pending, patient
 
     def question(self) -> str:
+        if self.patient:
+            return _(
+                "Une création est en cours pour un patient : en quittant, ce qui a été saisi "
+                "est perdu et aucun DMP n'est créé. Entrée quitte ; Échap reste."
+            )
         return _(
             "{n} création(s) enregistrée(s) hors connexion attendent sur ce poste. Elles "
             "y restent, chiffrées, et seront envoyées au prochain démarrage, dès que le "

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from proclient.core.i18n import N_, _
-from proclient.messages import NextPatientRequested, SlipPrintRequested
+from proclient.messages import NextPatientRequested, OutboxSent, ServiceState, SlipPrintRequested
 from proclient.screens.base import StepScreen
 
 
@@ -36,7 +36,8 @@ class RecordedScreen(StepScreen):
 
     DEFAULT_CSS = """
     RecordedScreen #outcome { text-style: bold; color: $warning; }
-    RecordedScreen #preview { margin-top: 1; border: round $panel; padding: 0 1; height: auto; }
+    RecordedScreen #preview { margin-top: 1; border: round $foreground 45%; padding: 0 1;
+                              height: auto; }
     """
 
     def __init__(self, flow, context, preview: str, pending: int) -> None:
@@ -47,15 +48,7 @@ class RecordedScreen(StepScreen):
         yield Static(
             _("Création ENREGISTRÉE sur ce poste : le DMP n'est PAS encore créé."), id="outcome"
         )
-        yield Static(
-            _(
-                "Elle sera envoyée dès que le service DMP répondra, avec votre carte CPS "
-                "(INSi d'abord, puis la création) ; l'accusé de création sera édité alors. "
-                "Créations en attente sur ce poste : {n}.",
-                n=self.pending,
-            ),
-            id="what-next",
-        )
+        yield Static(self._waiting(self.pending), id="what-next")
         printer = self.station.printer or _("imprimante par défaut de CUPS")
         yield Static(
             _("F5 imprime le récépissé à remettre au patient ({printer}).", printer=printer),
@@ -64,6 +57,42 @@ class RecordedScreen(StepScreen):
         )
         yield Static(self.preview, id="preview", markup=False)
         yield Static(_("Entrée : patient suivant ; F10 quitte proclient."), classes="hint")
+
+    def on_outbox_sent(self, message: OutboxSent) -> None:
+        """The service answered meanwhile and the outbox was sent: one truth on screen."""
+        if self.flow.recorded not in message.created:
+            self.query_one("#what-next", Static).update(self._waiting(message.pending))
+            return
+        self.query_one("#outcome", Static).update(
+            _("Création faite depuis : le service DMP a répondu, le DMP est créé.")
+        )
+        self.query_one("#what-next", Static).update(
+            _(
+                "La création enregistrée a été envoyée ; l'accusé de création est édité et "
+                "enregistré (F9 sur l'accueil : journal des accusés). Créations encore en "
+                "attente sur ce poste : {n}.",
+                n=message.pending,
+            )
+        )
+
+    def on_service_state(self, message: ServiceState) -> None:
+        super().on_service_state(message)
+        if self.flow.recorded is not None and message.reachable:
+            self.query_one("#what-next", Static).update(
+                _(
+                    "Le service DMP répond de nouveau : la création enregistrée part dès "
+                    "que votre session est ouverte (INSi d'abord, puis la création)."
+                )
+            )
+
+    @staticmethod
+    def _waiting(pending: int) -> str:
+        return _(
+            "Elle sera envoyée dès que le service DMP répondra, avec votre carte CPS "
+            "(INSi d'abord, puis la création) ; l'accusé de création sera édité alors. "
+            "Créations en attente sur ce poste : {n}.",
+            n=pending,
+        )
 
     def action_print_slip(self) -> None:
         self.post_message(SlipPrintRequested())

@@ -5,15 +5,15 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from proclient.core.i18n import _
 from proclient.messages import ResumeAnswered
 from proclient.screens.base import STEP_TITLES
+from proclient.widgets.modal import Modal
 
 
-class ResumeModal(ModalScreen[None]):
+class ResumeModal(Modal):
     """Shown over step 1 when the card read is the one pulled at steps 2–4 a moment ago."""
 
     BINDINGS = [

@@ -6,11 +6,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from proclient.core.domain import Action, format_nir, mask_mobile
+from proclient.core.domain import Action, format_mobile, format_nir
 from proclient.core.flow import CreationFlow
 from proclient.core.i18n import N_, _
-from proclient.messages import CreateRequested, JobFailed, RecordRequested
+from proclient.messages import CreateRequested, JobFailed, RecordRequested, ServiceState
 from proclient.screens.base import StepScreen
+
+
+def consent_line(flow: CreationFlow) -> str:
+    """Whose consent it is: the patient's, or a minor's legal representative's."""
+    if flow.legal_representative is not None:
+        return _("Consentement du représentant légal : recueilli")
+    return _("Consentement du patient : recueilli")
 
 
 def offline_summary_lines(flow: CreationFlow) -> list[str]:
@@ -30,7 +37,7 @@ def offline_summary_lines(flow: CreationFlow) -> list[str]:
             document=flow.document.label,
         ),
         _("Action : création du DMP, ENREGISTRÉE sur ce poste — PAS ENCORE FAITE"),
-        _("Consentement du patient : recueilli"),
+        consent_line(flow),
         _("Accès SAMU (centre 15) : {v}", v=yes if flow.consent.samu_access else no),
         _("Accès bris de glace : {v}", v=yes if flow.consent.break_glass_access else no),
     ]
@@ -70,7 +77,7 @@ def summary_lines(flow: CreationFlow) -> list[str]:
             if flow.action is Action.REACTIVATION
             else _("création du DMP"),
         ),
-        _("Consentement du patient : recueilli"),
+        consent_line(flow),
         _("Accès SAMU (centre 15) : {v}", v=yes if flow.consent.samu_access else no),
         _("Accès bris de glace : {v}", v=yes if flow.consent.break_glass_access else no),
     ]
@@ -81,10 +88,10 @@ def summary_lines(flow: CreationFlow) -> list[str]:
         channels = ", ".join(
             c
             for c in (
-                # Whole, to be read back to the patient before the account is made (the
-                # paper masks it: see receipts).
+                # Whole, both, to be read back to the patient before the account is made
+                # (a typo is caught here; the paper masks them: see receipts).
                 web.email or "",
-                mask_mobile(web.mobile) if web.mobile else "",
+                format_mobile(web.mobile) if web.mobile else "",
             )
             if c
         )
@@ -139,11 +146,30 @@ class SummaryScreen(StepScreen):
             id="state",
         )
 
+    def on_service_state(self, message: ServiceState) -> None:
+        """Recording offline, the service came back (or went again): the body says so too."""
+        super().on_service_state(message)
+        if not self.flow.offline or self.sending:
+            return
+        self.query_one("#state", Static).update(
+            _(
+                "Le service DMP répond de nouveau : Entrée enregistre la création, qui part "
+                "aussitôt ; ou Échap jusqu'à l'étape 2 puis F5 pour la faire en ligne."
+            )
+            if message.reachable
+            else _(
+                "Service DMP injoignable : la demande est enregistrée, chiffrée, sur ce "
+                "poste ; le DMP sera créé au retour du réseau (INSi d'abord), l'accusé "
+                "édité alors. Entrée ou F8 pour enregistrer ; Échap pour corriger."
+            )
+        )
+
     def go_on(self) -> None:
         if self.sending:
             return  # a second press while the first is on its way sends nothing
         self.sending = True
-        self.query_one("#state", Static).update(
+        self.query_one("#state", Static).update("")
+        self.start_wait(
             _("Enregistrement sur ce poste…") if self.flow.offline else _("Envoi au service DMP…")
         )
         self.post_message(CreateRequested())
@@ -163,7 +189,8 @@ class SummaryScreen(StepScreen):
             return
         self.clear_error()
         self.sending = True
-        self.query_one("#state", Static).update(_("Enregistrement sur ce poste…"))
+        self.query_one("#state", Static).update("")
+        self.start_wait(_("Enregistrement sur ce poste…"))
         self.post_message(RecordRequested())
 
     def action_create_online(self) -> None:
@@ -173,12 +200,13 @@ class SummaryScreen(StepScreen):
         self.action_next()
 
     def on_job_failed(self, failure: JobFailed) -> None:
+        self.stop_wait()
         self.sending = False
         flow = self.flow
         self.record_offered = (
             self.station.outbox
             and not flow.offline
-            and failure.code in self.UNREACHABLE
+            and failure.code in (*self.UNREACHABLE, "CANCELLED")
             and flow.action is Action.CREATION
         )
         self.refresh_bindings()

@@ -118,7 +118,7 @@ class Authenticator:
         expires = now + self._settings.challenge_ttl
         window = self._settings.challenge_window.total_seconds()
         challenge_id, nonce = secrets.token_urlsafe(18), secrets.token_bytes(32)
-        blocking = self._storage.add_challenge(
+        blocking = self._storage.auth.add_challenge(
             challenge_id,
             nonce,
             expires.timestamp(),
@@ -152,7 +152,7 @@ class Authenticator:
             if self._next_purge is not None and now < self._next_purge:
                 return
             self._next_purge = now + self._settings.purge_interval.total_seconds()
-            deleted = self._storage.purge(
+            deleted = self._storage.auth.purge(
                 now,
                 self._settings.auth_failure_window.total_seconds(),
                 self._settings.challenge_window.total_seconds(),
@@ -168,7 +168,7 @@ class Authenticator:
         now = self._settings.clock()
         at = now.timestamp()
         window = self._settings.auth_failure_window.total_seconds()
-        blocking = self._storage.nth_recent_failure(
+        blocking = self._storage.auth.nth_recent_failure(
             address, None, at - window, self._settings.auth_address_failure_limit
         )
         if blocking is not None:
@@ -183,16 +183,17 @@ class Authenticator:
         fingerprint = certificate_fingerprint(certificate) if certificate else UNPARSABLE
         limit = self._settings.auth_failure_limit
         over_limit = certificate is not None and (
-            self._storage.nth_recent_failure(address, fingerprint, at - window, limit) is not None
+            self._storage.auth.nth_recent_failure(address, fingerprint, at - window, limit)
+            is not None
         )
         try:
             return self._open_session(now, challenge_id, certificate, signature_b64)
         except Problem:
-            self._storage.add_failure(fingerprint, address, at)
+            self._storage.auth.add_failure(fingerprint, address, at)
             if not over_limit:
                 raise
         # Over the limit for this certificate from this address, and refused again.
-        oldest = self._storage.nth_recent_failure(address, fingerprint, at - window, limit)
+        oldest = self._storage.auth.nth_recent_failure(address, fingerprint, at - window, limit)
         raise _rate_limited(oldest + window - at if oldest is not None else 1) from None
 
     def _open_session(
@@ -203,7 +204,7 @@ class Authenticator:
         signature_b64: str,
     ) -> dict:
         # The challenge first: every attempt, even a refused one, uses one up.
-        consumed = self._storage.consume_challenge(challenge_id, now.timestamp())
+        consumed = self._storage.auth.consume_challenge(challenge_id, now.timestamp())
         if isinstance(consumed, str):
             self._refuse(consumed)
         nonce, expires_at = consumed
@@ -224,7 +225,7 @@ class Authenticator:
         token = secrets.token_urlsafe(32)
         session_expires = now + self._settings.session_ttl
         card = asdict(professional)
-        self._storage.add_session(
+        self._storage.auth.add_session(
             _token_hash(token), professional.id_nat, card, session_expires.timestamp()
         )
         with self._storage.transaction() as conn:
@@ -238,7 +239,7 @@ class Authenticator:
         """FastAPI dependency: the professional bound to the request's bearer token."""
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise Problem("AUTH_REQUIRED")
-        found = self._storage.find_session(_token_hash(credentials.credentials))
+        found = self._storage.auth.find_session(_token_hash(credentials.credentials))
         if found is None:
             raise Problem("AUTH_REQUIRED")
         card, expires_at = found

@@ -12,7 +12,7 @@ A connection the service closes is cut :data:`GOODBYE` seconds later if the clie
 ended it (asyncio would wait 30 s for its TLS close_notify, reading whatever it still sends).
 Connections are counted once their TLS handshake is done: a client that never finishes it
 is dropped by the event loop after 60 s (asyncio and uvloop's default, which uvicorn does not
-expose); a firewall's per-address connection limit covers that case (README, "Limits").
+expose); a firewall's per-address connection limit covers that case (docs/service.md, "Limits").
 
 TLS (:func:`tls_context`): TLS 1.2 restricted to ECDHE with AEAD suites (AES-GCM,
 ChaCha20-Poly1305), as ANSSI recommends; TLS 1.3 is offered and preferred; older versions

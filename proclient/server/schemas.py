@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
+from proclient.core.domain import EMAIL_MAX, MOBILE_MAX, NAME_MAX
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -25,7 +27,7 @@ BirthDateText = Annotated[
     str,
     Field(pattern=r"^[0-9]{8}$", description="AAAAMMJJ (date lunaire admise : 19550000)"),
 ]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
+Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
 
 
 class InsIn(_Strict):
@@ -35,8 +37,8 @@ class InsIn(_Strict):
 
 class PatientIn(_Strict):
     ins: InsIn
-    last_name: str = Field(min_length=1, max_length=100)
-    first_name: str = Field(default="", max_length=100)
+    last_name: str = Field(min_length=1, max_length=NAME_MAX)
+    first_name: str = Field(default="", max_length=NAME_MAX)
     birth_date: str = Field(
         pattern=r"^[0-9]{8}$", description="AAAAMMJJ tel que lu sur la carte (date lunaire admise)"
     )
@@ -51,13 +53,13 @@ class ConsentIn(_Strict):
 
 class LegalRepresentativeIn(_Strict):
     relationship: str = Field(min_length=1, max_length=10)
-    last_name: str = Field(min_length=1, max_length=100)
-    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=NAME_MAX)
+    first_name: str = Field(min_length=1, max_length=NAME_MAX)
 
 
 class WebAccessIn(_Strict):
-    email: str | None = Field(default=None, max_length=254)
-    mobile: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=EMAIL_MAX)
+    mobile: str | None = Field(default=None, max_length=MOBILE_MAX)
 
 
 class IdentityIn(_Strict):
@@ -127,8 +129,8 @@ class StatusIn(_Strict):
 
 class WebAccessRequestIn(_Strict):
     ins: InsIn
-    email: str | None = Field(default=None, max_length=254)
-    mobile: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=EMAIL_MAX)
+    mobile: str | None = Field(default=None, max_length=MOBILE_MAX)
 
 
 class WebAccessReissueIn(_Strict):
@@ -139,7 +141,7 @@ class InsiCardIn(_Strict):
     """INSi look-up by the Carte Vitale: the beneficiary as read from the card."""
 
     last_name: Name
-    first_name: str = Field(default="", max_length=100)
+    first_name: str = Field(default="", max_length=NAME_MAX)
     birth_date: BirthDateText
     nir: str = Field(min_length=13, max_length=32, description="NIR lu sur la carte (15 car.)")
     rank: StrictInt = Field(default=1, ge=1, le=20, description="rang du bénéficiaire")
@@ -171,7 +173,7 @@ class InsiVerificationIn(_Strict):
 
 
 class SessionIn(_Strict):
-    challenge_id: str = Field(min_length=1, max_length=100)
+    challenge_id: str = Field(min_length=1, max_length=NAME_MAX)
     certificate: str = Field(min_length=1, max_length=20000, description="certificat PEM")
     signature: str = Field(
         min_length=1, max_length=2000, description="base64 de la signature RSA PKCS#1 v1.5 SHA-256"

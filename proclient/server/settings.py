@@ -17,7 +17,7 @@ Mode = Literal["test", "production"]
 @dataclass(frozen=True)
 class ServerLimits:
     """What one client may ask of the service; ``[server]`` in config.toml sets each one
-    (README, "Limits"). Requests (server/limits.py's middleware, in every app): body bytes,
+    (docs/service.md, "Limits"). Requests (server/limits.py's middleware, in every app): body bytes,
     per path, and the JSON's depth and item count. Connections (``proclient serve``'s
     protocol): seconds to send the request head, then its body; seconds a kept-alive
     connection may stay idle; connections at once in all and per client address (0: no

@@ -5,8 +5,9 @@ sentence; no exception text carries the session token or a NIR (NIRs travel in b
 The session is renewed once, transparently, when it has expired and the credential is still
 at hand; writes are then retried with the same Idempotency-Key, which makes that safe.
 
-The login and the health check give up within ``login_budget`` seconds, whatever the
-network does (a port that accepts and never answers included). Other transient failures are
+The login, the health check and the reads (INSi, the status) give up within ``login_budget``
+seconds, whatever the network does (a port that accepts and never answers included). Writes'
+transient failures are
 retried within ``retry_budget`` seconds in all: a connection that
 failed or dropped, and 503/429 answers (after their Retry-After). Never a 4xx refusal, never a
 TLS failure. TLS verification is always on: no argument or setting turns it off.
@@ -379,14 +380,20 @@ class DmpServiceClient:
     async def _call(
         self, path: str, body: dict, *, key: str | None = None, expected: tuple[int, ...] = (200,)
     ) -> dict:
-        """POST an authenticated request; renew an expired session once."""
+        """POST an authenticated request; renew an expired session once. A read (no
+        ``key``: INSi, the status) gives up within the login budget, as the login does: the
+        professional waits at the counter and asks again with F5; a write keeps the retry
+        budget (a retry there may save a creation the service already committed)."""
         for attempt in (1, 2):
             if self._token is None:
                 raise _error("AUTH_REQUIRED")
             headers = {"Authorization": f"Bearer {self._token}"}
+            deadline = None
             if key is not None:
                 headers["Idempotency-Key"] = key
-            response = await self._send("POST", path, body, headers)
+            else:
+                deadline = time.monotonic() + self._login_budget
+            response = await self._send("POST", path, body, headers, deadline=deadline)
             if response.status_code in expected:
                 return self._json(response)
             error = self._problem(response)

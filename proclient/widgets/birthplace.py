@@ -58,6 +58,7 @@ class BirthplaceInput(Input):
     def __init__(self, *, born_from: str = "birth", line: str = "birthplace-line", **kwargs):
         self._born_from = born_from
         self._line = line
+        kwargs.setdefault("max_length", 100)  # the longest place names are under 50
         super().__init__(suggester=PlaceSuggester(self.born), **kwargs)
 
     def born(self) -> BirthDate | None:

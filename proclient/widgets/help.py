@@ -5,10 +5,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Static
 
 from proclient.core.i18n import _
+from proclient.widgets.modal import Modal
 
 
 def key_lines(screen: Screen) -> list[str]:
@@ -26,11 +27,12 @@ def key_lines(screen: Screen) -> list[str]:
         seen.add(binding.description)
         lines.append(f"{screen.app.get_key_display(binding):>8}  {binding.description}")
     palette = screen.app.get_key_display(Binding(screen.app.COMMAND_PALETTE_BINDING, ""))
-    lines.append(f"{palette:>8}  {_('Toutes les commandes (palette)')}")
+    everything = _("Toutes les commandes (palette)")  # not inside the f-string: extracted
+    lines.append(f"{palette:>8}  {everything}")
     return lines
 
 
-class HelpModal(ModalScreen[None]):
+class HelpModal(Modal):
     BINDINGS = [Binding("escape,enter,f1", "dismiss(None)", _("Fermer"), id="close_help")]
     DEFAULT_CSS = """
     HelpModal { align: center middle; }

@@ -23,6 +23,7 @@ from proclient.messages import (
     DemoCpsUnblockRequested,
     JobFailed,
     PinEntered,
+    PinPurpose,
     PinStatusRequested,
 )
 
@@ -36,7 +37,7 @@ class PinField(Widget, can_focus=True):
     ]
     DEFAULT_CSS = """
     PinField { width: 24; height: 1; background: $boost; padding: 0 1; }
-    PinField:focus { background: $accent 30%; }
+    PinField:focus { background: $accent 30%; text-style: underline; }  /* not colour alone */
     PinField:disabled { color: $text-disabled; }
     """
 
@@ -98,9 +99,9 @@ class PinEntry(Vertical):
     PinEntry #pin-status { color: $warning; text-style: bold; height: auto; }
     """
 
-    def __init__(self, *, unlock: bool = False, id: str | None = None) -> None:
+    def __init__(self, purpose: PinPurpose = PinPurpose.LOGIN, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.unlock = unlock
+        self.purpose = purpose
         self.busy = False
         self.status = PinStatus()  # what the card said last
         self.blocked = False
@@ -122,7 +123,7 @@ class PinEntry(Vertical):
                 self.post_message(self.Empty())
             return
         self.busy = True
-        self.post_message(PinEntered(event.pin, unlock=self.unlock))
+        self.post_message(PinEntered(event.pin, self.purpose))
 
     class Empty(Message):
         """Enter with no code typed."""

@@ -24,8 +24,11 @@ class TickBox(Checkbox):
 
     DEFAULT_CSS = """
     TickBox { width: 1fr; height: auto; text-wrap: wrap; text-overflow: fold; }
-    TickBox > .toggle--button { background: transparent; }
-    TickBox.-on > .toggle--button { background: transparent; text-style: bold; }
+    /* Textual draws the unticked box dark on the panel (1.4:1, black on black in greys):
+       both boxes take the text's colour, the ticked one in bold green. */
+    TickBox > .toggle--button { color: $foreground; background: transparent; }
+    TickBox.-on > .toggle--button { color: $text-success; background: transparent;
+                                    text-style: bold; }
     """
 
     def __init__(

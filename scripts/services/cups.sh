@@ -10,7 +10,7 @@
 #   below stays configured either way.
 # - `PreserveJobFiles No` in cupsd.conf (through cupsctl): CUPS' default keeps each printed
 #   document in /var/spool/cups for a day, which would keep the patient's secrets sheet on
-#   disk. A real installation must set the same (see the README).
+#   disk. A real installation must set the same (docs/workstation.md, "Printing").
 # - /etc/cups/cups-pdf-proclient.conf: a private cups-pdf instance (device URI
 #   cups-pdf:/proclient) writing to $PROCLIENT_TEST_PRINT_DIR, job id in each file name, files
 #   private to their owner. The machine's default cups-pdf.conf is left alone.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from proclient.controllers.creation import CreationController
 from proclient.core.domain import Consent, WebAccess
+from proclient.core.submission import creation_request
 from tests.test_flow import flow_at_consent
 
 
@@ -16,18 +17,18 @@ def test_request_keeps_its_idempotency_key_when_sent_again():
     flow = flow_at_consent()
     flow.set_consent(Consent(creation=True))
     flow.set_web_access(WebAccess(email="a@exemple.fr"))
-    key = creation.key_for(flow.request())
-    assert creation.key_for(flow.request()) == key
+    key = creation.key_for(creation_request(flow))
+    assert creation.key_for(creation_request(flow)) == key
     flow.back()
     flow.set_web_access(None)
-    assert creation.key_for(flow.request()) != key
+    assert creation.key_for(creation_request(flow)) != key
 
 
 def test_the_key_is_on_disk_before_sending_and_gone_once_answered(tmp_path):
     flow = flow_at_consent()
     flow.set_consent(Consent(creation=True))
     flow.set_web_access(None)
-    request = flow.request()
+    request = creation_request(flow)
     key = CreationController(_unused_service, tmp_path / "pending").key_for(request)
     # A new process (the workstation restarted) finds the same key for the same request.
     again = CreationController(_unused_service, tmp_path / "pending")
@@ -46,7 +47,7 @@ def test_only_a_replay_without_password_for_online_access_asks_for_a_new_one():
     flow = flow_at_consent()
     flow.set_consent(Consent(creation=True))
     flow.set_web_access(WebAccess(email="a@exemple.fr"))
-    online = flow.request()
+    online = creation_request(flow)
     now = datetime.now(UTC)
 
     def result(web):
@@ -56,4 +57,4 @@ def test_only_a_replay_without_password_for_online_access_asks_for_a_new_one():
     assert not password_lost(online, result(WebCredentials("P0123456789", "Abcdefgh2345")))
     flow.back()
     flow.set_web_access(None)
-    assert not password_lost(flow.request(), result(None))
+    assert not password_lost(creation_request(flow), result(None))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from proclient.controllers.creation import Reachability, ServiceProbe
+from proclient.core.clock import PARIS
 
 
 def test_unknown_until_the_first_check_and_never_ready():
@@ -16,7 +17,9 @@ def test_unknown_until_the_first_check_and_never_ready():
 
 
 def test_down_backs_off_from_5_to_60_seconds_and_keeps_the_outage_start():
-    times = iter([datetime(2026, 11, 28, 9, 5), datetime(2026, 11, 28, 9, 6)])
+    times = iter(
+        [datetime(2026, 11, 28, 9, 5, tzinfo=PARIS), datetime(2026, 11, 28, 9, 6, tzinfo=PARIS)]
+    )
     probe = ServiceProbe(now=lambda: next(times))
     delays = []
     for _check in range(6):
@@ -28,7 +31,9 @@ def test_down_backs_off_from_5_to_60_seconds_and_keeps_the_outage_start():
 
 
 def test_back_up_checks_every_30_seconds_and_a_new_outage_starts_again_at_5():
-    times = iter([datetime(2026, 11, 28, 9, 5), datetime(2026, 11, 28, 10, 40)])
+    times = iter(
+        [datetime(2026, 11, 28, 9, 5, tzinfo=PARIS), datetime(2026, 11, 28, 10, 40, tzinfo=PARIS)]
+    )
     probe = ServiceProbe(now=lambda: next(times))
     probe.record(False)
     probe.record(False)
@@ -44,7 +49,7 @@ def test_back_up_checks_every_30_seconds_and_a_new_outage_starts_again_at_5():
 def test_the_oldest_recorded_creation_is_said_by_its_age():
     from datetime import UTC, datetime, timedelta
 
-    from proclient.app import age_in_words
+    from proclient.routes.outbox import age_in_words
 
     now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
     assert age_in_words(now - timedelta(seconds=30), now) == "à l'instant"

@@ -99,7 +99,7 @@ async def test_beneficiary_without_own_nir_gets_a_dmp_with_the_ins_found_by_trai
 
     app = pcsc_app
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.binding is not None, what="service ready")
+        await wait_until(pilot, lambda: app.creation.binding is not None, what="service ready")
         slots.insert(VitaleEmulator.from_demo("moreau"), settle=False)
         await wait_until(pilot, lambda: "MOREAU Tom" in screen_text(app), what="beneficiaries")
         assert "NIR absent" in screen_text(app)
@@ -120,6 +120,6 @@ async def test_beneficiary_without_own_nir_gets_a_dmp_with_the_ins_found_by_trai
             "MOREAU",
             "TOM",
         )
-        state = await app.binding.client.status(patient.ins)
+        state = await app.creation.binding.client.status(patient.ins)
         assert state.status.value == "active"
         assert "1 18 04 69 123 045 33" in pdf_text(done.receipt_path)

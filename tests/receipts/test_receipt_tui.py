@@ -34,8 +34,8 @@ def printer(monkeypatch):
 
 
 async def _job(pilot, app, previous: str) -> str:
-    await wait_until(pilot, lambda: app.last_print_job not in ("", previous), what="print job")
-    return app.last_print_job
+    await wait_until(pilot, lambda: app.paper.last_job not in ("", previous), what="print job")
+    return app.paper.last_job
 
 
 async def test_done_screen_prints_accuse_and_secrets_sheet_and_leaves_no_password(
@@ -61,7 +61,7 @@ async def test_done_screen_prints_accuse_and_secrets_sheet_and_leaves_no_passwor
         wait_for_job(again)
         printed_file(out, again).unlink()
 
-        password = app.secrets_sheet.initial_password
+        password = app.paper.secrets.initial_password
         await pilot.press("f6")
         secrets_job = await _job(pilot, app, again)
         assert notified(app, f"Feuille de codes envoyée à l'imprimante (tâche {secrets_job})")

@@ -639,9 +639,9 @@ async def test_every_look_up_is_audited_without_traits_and_logged_without_them(
 async def test_old_answers_are_purged(register, connected, server):
     await connected.insi_by_card(card_query(card_person("legoff", "Gérard")))
     now = server.clock().timestamp()
-    kept = server.storage.purge(now, 60, 60, 3600)
+    kept = server.storage.auth.purge(now, 60, 60, 3600)
     assert kept["insi_answers"] == 0
-    removed = server.storage.purge(now + 3601, 60, 60, 3600)
+    removed = server.storage.auth.purge(now + 3601, 60, 60, 3600)
     assert removed["insi_answers"] == 1
 
 

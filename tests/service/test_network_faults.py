@@ -299,3 +299,30 @@ async def test_login_to_a_service_with_a_certificate_from_another_ca_is_refused_
     assert raised.value.message == problem_message("SERVICE_TLS")
     assert raised.value.message.startswith("Le certificat du service DMP n'est pas reconnu")
     assert other_ca_server.listener.connections == 1  # a TLS failure is never retried
+
+
+async def test_a_read_gives_up_within_the_login_budget_not_the_write_budget(
+    tmp_path, demo_pki_cache
+):
+    """Issue 21 point 6: the network gone with a session open, INSi and the status give up
+    as the login does (« F5 » then), instead of retrying for the write's budget (17–20 s
+    measured before). With a login budget of 0.3 s and a write budget of 120 s, the read ends
+    long before the safety limit; before the fix it retried for the 120 s."""
+    import asyncio
+    import shutil
+
+    from proclient.core.domain import Ins
+    from proclient.credentials.software import unlock_demo
+    from proclient.embedded_service import NetworkSwitch, embedded_client
+
+    shutil.copytree(demo_pki_cache, tmp_path / "demo-pki")
+    switch = NetworkSwitch()
+    client, pki = embedded_client(tmp_path, switch=switch, login_budget=0.3, retry_budget=120.0)
+    async with client:
+        await client.login(unlock_demo(pki.default))
+        switch.cut = True
+        with pytest.raises(ServiceError) as raised:
+            await asyncio.wait_for(
+                client.status(Ins("152033523804587", "1.2.250.1.213.1.4.10")), timeout=60
+            )
+    assert raised.value.code == "SERVICE_UNAVAILABLE"

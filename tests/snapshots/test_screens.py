@@ -13,7 +13,7 @@ Regenerate after a deliberate change of the screens:
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -37,6 +37,7 @@ from proclient.core.flow import CreationFlow
 from proclient.core.i18n import _, use_language
 from proclient.core.identity import Document, InsiAnswer, InsiCode
 from proclient.core.records import CreationResult, SecretsSheet, WebCredentials
+from proclient.core.submission import creation_request
 from proclient.credentials.pin import PinStatus
 from proclient.messages import (
     Connected,
@@ -59,6 +60,7 @@ from proclient.screens.online_access import OnlineAccessScreen
 from proclient.screens.outbox import OutboxScreen, QuitModal
 from proclient.screens.recorded import RecordedScreen
 from proclient.screens.summary import SummaryScreen
+from proclient.widgets.theme import apply_theme
 from tests.test_flow import register_answer
 
 SIZE = (80, 24)
@@ -95,6 +97,7 @@ class Host(App):
 
     def __init__(self, *screens) -> None:
         super().__init__()
+        apply_theme(self)  # the real App's colours and focus cues
         self._screens = screens  # callables, so that the screens are made inside the app
 
     def on_mount(self) -> None:
@@ -159,6 +162,21 @@ def at_online_access() -> CreationFlow:
     return flow
 
 
+def minor_at_online_access() -> CreationFlow:
+    """DURAND Léa (a minor): consent given by her mother, typed."""
+    from proclient.core.domain import make_legal_representative
+
+    flow = at_consent(DURAND, 1)
+    flow.set_consent(Consent(creation=True), make_legal_representative("MTH", "Durand", "Sophie"))
+    return flow
+
+
+def minor_at_summary() -> CreationFlow:
+    flow = minor_at_online_access()
+    flow.set_web_access(None)
+    return flow
+
+
 def at_summary() -> CreationFlow:
     flow = at_online_access()
     flow.set_web_access(WebAccess.from_input("gerard.legoff@exemple.fr", "06 12 34 56 78"))
@@ -167,7 +185,7 @@ def at_summary() -> CreationFlow:
 
 def at_done() -> CreationFlow:
     flow = at_summary()
-    flow.request()
+    creation_request(flow)
     flow.completed(
         CreationResult(
             Action.CREATION,
@@ -216,10 +234,21 @@ SLIP = "\n".join(
 def outbox_entries():
     from proclient.outbox.port import EntryState, EntrySummary
 
+    # Two patients recorded in the same minute: their rows differ by the initials, the
+    # birth year and the second.
     return [
-        EntrySummary("a" * 32, AT, PHARMACIST.id_nat, EntryState.PENDING, ""),
-        EntrySummary("b" * 32, AT, PHARMACIST.id_nat, EntryState.HELD, "DMPFound"),
-        EntrySummary("c" * 32, AT, PHARMACIST.id_nat, EntryState.HELD, "INSI_DIFFERENCES"),
+        EntrySummary("a" * 32, AT, PHARMACIST.id_nat, EntryState.PENDING, "", "L. G. 1952"),
+        EntrySummary(
+            "b" * 32,
+            AT + timedelta(seconds=37),
+            PHARMACIST.id_nat,
+            EntryState.HELD,
+            "DMPFound",
+            "C. M. 1991",
+        ),
+        EntrySummary(
+            "c" * 32, AT, PHARMACIST.id_nat, EntryState.HELD, "INSI_DIFFERENCES", "L. N. 1969"
+        ),
     ]
 
 
@@ -358,6 +387,20 @@ CASES = {
     ),
     "outbox_quit_modal": ((lambda: HomeScreen(CONTEXT), lambda: QuitModal(3)), None),
     "lock": ((LockScreen,), posting(PinStatusRead(PinStatus()))),
+    # A minor, every step (issue 21: every field reachable down to 60×20)
+    "connect_minor_documents_down4": (
+        (lambda: ConnectScreen(insi_checked(DURAND, 1, document=None), CONTEXT),),
+        posting(Connected(), keys=("down", "down", "down", "down")),
+    ),
+    "consent_minor_first_name_focused": (
+        (lambda: ConsentScreen(at_consent(DURAND, 1), CONTEXT),),
+        posting(keys=("tab",) * 6),
+    ),
+    "online_access_minor": (
+        (lambda: OnlineAccessScreen(minor_at_online_access(), CONTEXT),),
+        posting(keys=("space", "tab")),
+    ),
+    "summary_minor": ((lambda: SummaryScreen(minor_at_summary(), CONTEXT),), None),
 }
 
 
@@ -372,6 +415,35 @@ def test_screen_narrow(name, snap_compare):
     """The same screens at 60×20: they reflow (wrapped lines, a scrolling body), none is cut."""
     screens, run_before = CASES[name]
     assert snap_compare(Host(*screens), terminal_size=NARROW, run_before=run_before)
+
+
+# --- without colour (issue 21) ----------------------------------------------------------------------
+
+NO_COLOUR_CASES = {
+    # the consent unticked and focused, the emergency accesses ticked
+    "consent": CASES["consent"],
+    # the family's list, the first beneficiary highlighted
+    "identify_durand_family": CASES["identify_durand_family"],
+    # the box ticked, the e-mail field focused (underlined), the mobile's not
+    "online_access_email_focused": (
+        (lambda: OnlineAccessScreen(at_online_access(), CONTEXT),),
+        posting(keys=("space", "tab")),
+    ),
+    # the open list of relationships, its blank entry highlighted
+    "consent_minor_relationship_open": (
+        (lambda: ConsentScreen(at_consent(DURAND, 1), CONTEXT),),
+        posting(keys=("tab", "tab", "tab", "tab", "enter")),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(NO_COLOUR_CASES))
+def test_screen_without_colour(name, snap_compare, monkeypatch):
+    """NO_COLOR: Textual draws in greys; ticked or not, focused or not, highlighted or not
+    read in glyphs and attributes (the SVG keeps them)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    screens, run_before = NO_COLOUR_CASES[name]
+    assert snap_compare(Host(*screens), terminal_size=SIZE, run_before=run_before)
 
 
 # --- the same screens in English ------------------------------------------------------------------

@@ -68,8 +68,8 @@ def adjusted(clock=None, states=None):
 
 
 async def to_connect(pilot, app, card: str = "legoff") -> ConnectScreen:
-    await wait_until(pilot, lambda: app.binding is not None, what="service ready")
-    app.insert_demo_card(card)
+    await wait_until(pilot, lambda: app.creation.binding is not None, what="service ready")
+    app.routes.cards.insert_demo_card(card)
     await wait_until(pilot, lambda: isinstance(app.screen, IdentifyScreen), what="identify")
     await pilot.press("enter")
     await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="connect")
@@ -99,11 +99,11 @@ async def test_right_code_unlocks_the_cps_token_and_connects(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
         screen = await to_connect(pilot, app)
-        assert isinstance(app.binding.credentials, Pkcs11CredentialSource)
+        assert isinstance(app.creation.binding.credentials, Pkcs11CredentialSource)
         await wait_until(pilot, lambda: "Claire MARTIN" in screen_text(app), what="holder")
         await type_code(pilot, app, "1234")
         await connected(pilot, app)
-        assert app.authenticated and isinstance(app._credential, Pkcs11Credential)
+        assert app.session.authenticated and isinstance(app.session.credential, Pkcs11Credential)
         assert app.flow.professional.id_nat == "899700024450"
         assert "Aucun DMP" in screen_text(app)
         assert screen.query_one("#pin", PinField).length == 0
@@ -122,7 +122,7 @@ async def test_wrong_code_says_two_tries_left_and_is_not_tried_again(app_factory
         await pilot.pause(0.3)
         assert states.logins and len(states.logins) == 1  # one Enter, one attempt
         assert "il reste 2 essais" in screen_text(app)
-        assert not app.authenticated and app.flow.dmp_state is None
+        assert not app.session.authenticated and app.flow.dmp_state is None
         assert app.screen.query_one("#pin", PinField).has_focus
         await type_code(pilot, app, "1234")
         await connected(pilot, app)
@@ -137,7 +137,7 @@ async def test_last_try_is_shown_before_the_code_is_typed(app_factory):
         await wait_until(pilot, lambda: "dernier essai" in screen_text(app), what="warning")
         await type_code(pilot, app, "9999")
         await wait_until(pilot, lambda: "Vérifiez le code avant" in screen_text(app))
-        assert not app.authenticated
+        assert not app.session.authenticated
 
 
 async def test_blocked_card_says_how_to_unblock_and_takes_no_code(app_factory):
@@ -151,7 +151,7 @@ async def test_blocked_card_says_how_to_unblock_and_takes_no_code(app_factory):
         assert screen.query_one("#pin", PinField).disabled
         await pilot.press(*"1234", "enter")
         await pilot.pause(0.3)
-        assert states.logins == [] and not app.authenticated
+        assert states.logins == [] and not app.session.authenticated
 
 
 async def test_demo_cps_blocks_after_three_wrong_codes_and_f7_unblocks_it(app_factory):
@@ -170,7 +170,7 @@ async def test_demo_cps_blocks_after_three_wrong_codes_and_f7_unblocks_it(app_fa
         assert "Débloquer (démo)" in screen_text(app)
         await pilot.press(*"1234", "enter")
         await pilot.pause(0.3)
-        assert not app.authenticated  # a blocked card takes no code, even the right one
+        assert not app.session.authenticated  # a blocked card takes no code, even the right one
         await pilot.press("f7")
         await wait_until(pilot, lambda: not field.disabled, what="unblocked")
         assert "Carte CPS bloquée" not in screen_text(app)
@@ -178,7 +178,7 @@ async def test_demo_cps_blocks_after_three_wrong_codes_and_f7_unblocks_it(app_fa
         assert field.has_focus
         await type_code(pilot, app, "1234")
         await connected(pilot, app)
-        assert app.authenticated
+        assert app.session.authenticated
 
 
 async def test_a_short_code_is_refused_without_spending_a_try(app_factory):
@@ -191,7 +191,7 @@ async def test_a_short_code_is_refused_without_spending_a_try(app_factory):
         assert "il reste" not in screen_text(app) and "Code porteur incorrect" not in screen_text(
             app
         )
-        assert not app.authenticated
+        assert not app.session.authenticated
         await type_code(pilot, app, "1234")
         await connected(pilot, app)
 
@@ -200,23 +200,23 @@ async def test_pulling_the_cps_clears_the_patient_and_closes_the_session(app_fac
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
         await signed_in(pilot, app)
-        credential = app._credential
+        credential = app.session.credential
         await pilot.press("f4")  # the demo's hand pulls the CPS
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")
         assert app.flow.step is Step.HOME and app.flow.patient is None
-        assert not app.authenticated and app.flow.professional is None
-        assert not app.binding.client.connected
+        assert not app.session.authenticated and app.flow.professional is None
+        assert not app.creation.binding.client.connected
         assert "LE GOFF" not in screen_text(app)
         if isinstance(credential, Pkcs11Credential):
             await wait_until(pilot, lambda: credential.closed, what="card logged out")
         # Without the CPS, the code opens nothing.
-        app.insert_demo_card("legoff")
+        app.routes.cards.insert_demo_card("legoff")
         await wait_until(pilot, lambda: isinstance(app.screen, IdentifyScreen))
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen))
         await type_code(pilot, app, "1234")
         await wait_until(pilot, lambda: "Aucune carte CPS" in screen_text(app), what="absent")
-        assert not app.authenticated
+        assert not app.session.authenticated
 
 
 async def test_idle_time_locks_the_screen_and_the_code_unlocks_it(app_factory):
@@ -226,21 +226,25 @@ async def test_idle_time_locks_the_screen_and_the_code_unlocks_it(app_factory):
         await signed_in(pilot, app)
         connect_screen = app.screen
         clock.advance(4.9)
-        app.check_idle_lock()
-        assert not app.locked  # five minutes by default: not yet
+        app.routes.session.check_idle_lock()
+        assert not app.session.locked  # five minutes by default: not yet
         clock.advance(0.2)
-        app.check_idle_lock()
+        app.routes.session.check_idle_lock()
         await wait_until(pilot, lambda: "Session verrouillée" in screen_text(app), what="lock")
         assert isinstance(app.screen, LockScreen) and "LE GOFF" not in screen_text(app)
-        assert not app.authenticated and not app.binding.client.connected
+        assert not app.session.authenticated and not app.creation.binding.client.connected
         await pilot.press("escape", "f8")
         assert isinstance(app.screen, LockScreen)  # no way round the code
         await type_code(pilot, app, "0000")
         await wait_until(pilot, lambda: "Code porteur incorrect" in screen_text(app))
-        assert isinstance(app.screen, LockScreen) and app.locked
+        assert isinstance(app.screen, LockScreen) and app.session.locked
         await type_code(pilot, app, "1234")
         await wait_until(pilot, lambda: app.screen is connect_screen, what="unlocked")
-        assert app.authenticated and app.binding.client.connected and not app.locked
+        assert (
+            app.session.authenticated
+            and app.creation.binding.client.connected
+            and not app.session.locked
+        )
         assert app.flow.held.last_name == "LE GOFF"
         assert app.flow.professional.id_nat == "899700024450"
         await pilot.press("f8")
@@ -255,21 +259,21 @@ async def test_key_presses_keep_the_session_open(app_factory):
         clock.advance(4)
         await pilot.press("tab")
         clock.advance(4)
-        app.check_idle_lock()
-        assert not app.locked
+        app.routes.session.check_idle_lock()
+        assert not app.session.locked
         clock.advance(1.5)
-        app.check_idle_lock()
-        assert app.locked
+        app.routes.session.check_idle_lock()
+        assert app.session.locked
 
 
 async def test_idle_home_screen_without_session_does_not_lock(app_factory):
     clock = FakeClock()
     app = app_factory(adjusted(clock=clock))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.binding is not None, what="service ready")
+        await wait_until(pilot, lambda: app.creation.binding is not None, what="service ready")
         clock.advance(60)
-        app.check_idle_lock()
-        assert not app.locked and isinstance(app.screen, HomeScreen)
+        app.routes.session.check_idle_lock()
+        assert not app.session.locked and isinstance(app.screen, HomeScreen)
 
 
 async def test_pulling_the_cps_on_the_lock_screen_ends_the_session(app_factory):
@@ -278,11 +282,11 @@ async def test_pulling_the_cps_on_the_lock_screen_ends_the_session(app_factory):
     async with app.run_test(size=SIZE) as pilot:
         await to_connect(pilot, app)
         clock.advance(10)
-        app.check_idle_lock()  # a patient on screen, no session yet: locked all the same
+        app.routes.session.check_idle_lock()  # a patient on screen, no session yet: locked all the same
         await wait_until(pilot, lambda: isinstance(app.screen, LockScreen), what="lock")
         await pilot.press("f9")
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")
-        assert not app.locked and app.flow.patient is None
+        assert not app.session.locked and app.flow.patient is None
 
 
 async def test_creation_end_to_end_authenticated_by_the_softhsm_cps(app_factory):
@@ -290,7 +294,7 @@ async def test_creation_end_to_end_authenticated_by_the_softhsm_cps(app_factory)
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
         await signed_in(pilot, app)
-        assert isinstance(app.binding.client._credential, Pkcs11Credential)
+        assert isinstance(app.creation.binding.client._credential, Pkcs11Credential)
         await pilot.press("f8")
         await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen), what="consent")
         await pilot.press("space", "f8")
@@ -310,9 +314,11 @@ async def test_a_card_read_while_locked_stays_behind_the_lock(app_factory):
     async with app.run_test(size=SIZE) as pilot:
         await signed_in(pilot, app)
         clock.advance(6)
-        app.check_idle_lock()
+        app.routes.session.check_idle_lock()
         await wait_until(pilot, lambda: "Session verrouillée" in screen_text(app), what="lock")
-        app.insert_demo_card("casanova")  # someone swaps the Vitale card at the counter
+        app.routes.cards.insert_demo_card(
+            "casanova"
+        )  # someone swaps the Vitale card at the counter
         await wait_until(
             pilot,
             lambda: app.flow.held is not None and app.flow.held.last_name == "CASANOVA-ORSINI",
@@ -323,7 +329,7 @@ async def test_a_card_read_while_locked_stays_behind_the_lock(app_factory):
         assert "CASANOVA" not in screen_text(app)
         await type_code(pilot, app, "1234")
         await wait_until(pilot, lambda: isinstance(app.screen, IdentifyScreen), what="unlocked")
-        assert not app.locked
+        assert not app.session.locked
 
 
 async def test_demo_cps_blocked_while_locked_is_unblocked_by_f7_then_unlocks(app_factory):
@@ -333,7 +339,7 @@ async def test_demo_cps_blocked_while_locked_is_unblocked_by_f7_then_unlocks(app
         await signed_in(pilot, app)
         connect_screen = app.screen
         clock.advance(6)
-        app.check_idle_lock()
+        app.routes.session.check_idle_lock()
         await wait_until(pilot, lambda: isinstance(app.screen, LockScreen), what="lock")
         assert "Débloquer (démo)" not in screen_text(app)  # nothing to unblock yet
         for left in ("il reste 2 essais", "dernier essai", "Carte CPS bloquée"):
@@ -342,7 +348,9 @@ async def test_demo_cps_blocked_while_locked_is_unblocked_by_f7_then_unlocks(app
         assert "Débloquer (démo)" in screen_text(app)
         await type_code(pilot, app, "1234")
         await pilot.pause(0.3)
-        assert isinstance(app.screen, LockScreen) and app.locked  # blocked: no code, not even right
+        assert (
+            isinstance(app.screen, LockScreen) and app.session.locked
+        )  # blocked: no code, not even right
         await pilot.press("f7")
         await wait_until(
             pilot, lambda: "Carte CPS bloquée" not in screen_text(app), what="unblocked"
@@ -350,4 +358,4 @@ async def test_demo_cps_blocked_while_locked_is_unblocked_by_f7_then_unlocks(app
         assert "Débloquer (démo)" not in screen_text(app)
         await type_code(pilot, app, "1234")
         await wait_until(pilot, lambda: app.screen is connect_screen, what="unlocked")
-        assert app.authenticated and not app.locked
+        assert app.session.authenticated and not app.session.locked

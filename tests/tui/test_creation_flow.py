@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from proclient.core.submission import creation_request
 from proclient.screens.connect import ConnectScreen
 from proclient.screens.consent import ConsentScreen
 from proclient.screens.done import DoneScreen
@@ -127,7 +128,7 @@ async def test_online_access_warns_and_issues_a_secrets_sheet_never_stored(
         await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen))
         done = await create(pilot, app)
         assert done.has_secrets
-        password = app._secrets.initial_password
+        password = app.paper.secrets.initial_password
         receipt = pdf_text(done.receipt_path)
         assert password not in receipt
         # No file holds the password: not the data dir, not the temp dir, not the log.
@@ -139,7 +140,7 @@ async def test_online_access_warns_and_issues_a_secrets_sheet_never_stored(
         await wait_until(pilot, lambda: isinstance(app.screen, DoneScreen))
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
-        assert app._secrets is None and app.flow.result is None
+        assert app.paper.secrets is None and app.flow.result is None
 
 
 async def test_second_creation_for_the_same_patient_is_refused(app_factory):
@@ -173,16 +174,16 @@ async def test_wrong_pin_is_refused_and_can_be_retried(app_factory):
         await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen))
         await pilot.press(*"9999", "enter")
         await wait_until(pilot, lambda: "incorrect" in screen_text(app), what="wrong PIN")
-        assert not app.authenticated
+        assert not app.session.authenticated
         await connect(pilot, app)
-        assert app.authenticated
+        assert app.session.authenticated
 
 
 @pytest.mark.parametrize("key", ["F2"])
 async def test_demo_card_inserted_from_the_keyboard(app_factory, key):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.binding is not None)
+        await wait_until(pilot, lambda: app.creation.binding is not None)
         assert "DÉMONSTRATION" in screen_text(app)
         await pilot.press(key.lower())
         await pilot.press("enter")  # the first card in the picker
@@ -213,14 +214,14 @@ async def test_card_pulled_during_read_leaves_no_patient_and_next_card_reads(
 
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.binding is not None)
+        await wait_until(pilot, lambda: app.creation.binding is not None)
         reader = app.wiring.patient_reader
         app.wiring.readers.insert(reader, VitaleEmulator.from_demo("durand", pull_at=pulled_at))
         await wait_until(pilot, lambda: "retirée" in screen_text(app), what="removal message")
         assert isinstance(app.screen, HomeScreen)
         assert app.flow.card is None and "DURAND" not in screen_text(app)
         app.wiring.readers.remove(reader)
-        app.insert_demo_card("durand")
+        app.routes.cards.insert_demo_card("durand")
         await wait_until(pilot, lambda: isinstance(app.screen, IdentifyScreen))
         # The new screen's first frame may not be composed yet: wait for it, not a fixed time.
         await wait_until(pilot, lambda: "DURAND Hugo" in screen_text(app), what="identity")
@@ -258,9 +259,9 @@ async def test_answer_lost_after_the_service_committed_is_recovered_with_the_sam
         await connect(pilot, app)
         await through_consent_and_online(pilot, app, email="g.legoff@exemple.fr")
         # The first sending: its key is saved, the service commits, the answer is "lost".
-        request = app.flow.request()
+        request = creation_request(app.flow)
         key = IdempotencyJournal(app.wiring.pending_dir).key_for(request)
-        first = await app.binding.client.submit(request, key)
+        first = await app.creation.binding.client.submit(request, key)
         assert first.web.initial_password  # issued once, to the lost answer
         # The professional sends again (after a restart the flow would be walked again).
         done = await create(pilot, app)
@@ -268,8 +269,8 @@ async def test_answer_lost_after_the_service_committed_is_recovered_with_the_sam
         # The lost password never reached the patient: a new one was asked for, the sheet is
         # offered as after any creation (the service never hands the same password twice).
         assert done.has_secrets
-        assert app._secrets.login == first.web.login
-        assert app._secrets.initial_password != first.web.initial_password
+        assert app.paper.secrets.login == first.web.login
+        assert app.paper.secrets.initial_password != first.web.initial_password
         assert "F6 imprime la feuille de codes" in screen_text(app)
         assert "LE GOFF" in pdf_text(done.receipt_path)
         assert IdempotencyJournal(app.wiring.pending_dir).pending() == 0

@@ -47,7 +47,7 @@ async def sign_in(pilot, app, key: str, downs: int = 0) -> None:
     await insert(pilot, app, key)
     await pilot.press(*(["down"] * downs), "enter")
     await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="connect")
-    if not app.authenticated:
+    if not app.session.authenticated:
         await pilot.press(*"1234", "enter")
     await wait_until(pilot, lambda: app.flow.professional is not None, what="signed in")
 
@@ -236,7 +236,7 @@ async def test_martin_homonyms_end_with_no_dmp(app_factory):
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
         assert app.flow.result is None
-        client = app.binding.client
+        client = app.creation.binding.client
         for nir in ("270011305521095", "270013155513312"):
             state = await client.status(Ins(nir, OID_INS_NIR_TEST))
             assert state.status is DmpStatus.NOT_FOUND
@@ -279,7 +279,7 @@ async def test_typed_identity_is_asked_by_traits(app_factory):
 
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.binding is not None)
+        await wait_until(pilot, lambda: app.creation.binding is not None)
         await pilot.press("f6")
         await wait_until(pilot, lambda: isinstance(app.screen, ManualEntryScreen))
         await pilot.press(*"le goff", "tab", *"Gérard", "tab", "M", "tab", *"14/03/1952")

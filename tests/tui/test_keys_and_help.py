@@ -67,7 +67,7 @@ async def test_f1_opens_a_help_on_the_lock_screen_too(app_factory):
         await insert(pilot, app, "legoff")
         await pilot.press("enter")
         await connect(pilot, app)
-        app.lock_session()
+        app.routes.session.lock()
         await wait_until(pilot, lambda: isinstance(app.screen, LockScreen), what="lock")
         assert "f1 Aide" in screen_text(app)  # named in the footer
         await pilot.press("f1")
@@ -103,7 +103,7 @@ async def test_every_key_of_home_and_done_is_on_screen(app_factory, size):
     app = app_factory()
     async with app.run_test(size=size) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")
-        await wait_until(pilot, lambda: app.binding is not None, what="service ready")
+        await wait_until(pilot, lambda: app.creation.binding is not None, what="service ready")
         assert not keys_missing_from_the_footer(app), screen_text(app)
         assert "f10 Quitter" in screen_text(app) and "f4 CPS" in screen_text(app)
         await create_for(pilot, app, "legoff", email="gerard.legoff@exemple.fr")

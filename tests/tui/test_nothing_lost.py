@@ -144,7 +144,7 @@ async def pull(pilot, app) -> None:
 
 
 async def put_back(pilot, app, key: str = "legoff") -> None:
-    app.insert_demo_card(key)
+    app.routes.cards.insert_demo_card(key)
     await wait_until(
         pilot, lambda: isinstance(app.screen, (ResumeModal, IdentifyScreen)), what="card read"
     )
@@ -165,7 +165,7 @@ async def test_the_same_card_put_back_resumes_where_it_was(app_factory):
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, OnlineAccessScreen), what="online")
         assert fields(app) == (True, EMAIL, "")
-        assert app.authenticated  # the CPS session was not touched: no PIN again
+        assert app.session.authenticated  # the CPS session was not touched: no PIN again
         assert not app.cards.holds_pulled
         await pilot.press("f8")
         await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen), what="summary")
@@ -224,7 +224,7 @@ async def test_another_card_or_too_late_starts_afresh(app_factory):
         await to_online_access(pilot, app)
         await pull(pilot, app)
         clock.advance(RESUME_SECONDS + 1)
-        app.expire_pulled_card()  # the timer's tick: the patient leaves memory
+        app.routes.cards.expire_pulled_card()  # the timer's tick: the patient leaves memory
         assert not app.cards.holds_pulled
         await put_back(pilot, app)
         await pilot.pause()

@@ -31,7 +31,7 @@ async def record_offline(pilot, app, key: str = "legoff", document: int = 0) -> 
     await insert(pilot, app, key)
     await pilot.press("enter")
     await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="connect")
-    if not (app.session.offline or app.authenticated):
+    if not (app.session.offline or app.session.authenticated):
         await pilot.press(*"1234", "enter")
     await wait_until(pilot, lambda: app.flow.offline, what="offline capture")
     await wait_until(pilot, lambda: "ENREGISTRÉE" in _words(app), what="said on screen")
@@ -117,7 +117,7 @@ async def _open_outbox_and_sign_in(pilot, app):
     await wait_until(pilot, lambda: app.outbox.pending > 0, what="count read")
     await pilot.press("f7")
     await wait_until(pilot, lambda: isinstance(app.screen, OutboxScreen), what="outbox screen")
-    if not app.authenticated:
+    if not app.session.authenticated:
         await wait_until(
             pilot, lambda: "Code porteur de votre carte CPS" in _words(app), what="PIN asked"
         )
@@ -182,8 +182,10 @@ async def test_a_stale_consent_is_held_and_said(app_factory, settings):
     _pki_issued_days_ago(settings, 30)
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.binding is not None, what="service ready")
-        credential = await asyncio.to_thread(app.binding.credentials.unlock, bytearray(b"1234"))
+        await wait_until(pilot, lambda: app.creation.binding is not None, what="service ready")
+        credential = await asyncio.to_thread(
+            app.creation.binding.credentials.unlock, bytearray(b"1234")
+        )
         held = HeldIdentity(
             "LE GOFF",
             "Gérard",
@@ -202,7 +204,7 @@ async def test_a_stale_consent_is_held_and_said(app_factory, settings):
             now=datetime.now(UTC) - timedelta(days=10),
         )
         app.outbox.outbox.put(old)
-        app.refresh_outbox()
+        app.routes.outbox.refresh()
         await _open_outbox_and_sign_in(pilot, app)
         await wait_until(
             pilot, lambda: "consentement trop ancien" in _words(app), timeout=30, what="held"
@@ -271,7 +273,7 @@ async def test_a_card_pulled_during_an_offline_capture_resumes_offline(app_facto
         await pilot.press("f3")  # pulled
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")
         assert "LE GOFF" not in screen_text(app)
-        app.insert_demo_card("legoff")
+        app.routes.cards.insert_demo_card("legoff")
         await wait_until(pilot, lambda: isinstance(app.screen, ResumeModal), what="resume?")
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen), what="back")
@@ -429,7 +431,7 @@ async def test_a_tampered_entry_is_refused_and_said_once_not_at_every_probe(app_
         await wait_until(pilot, lambda: "altérée" in _words(again), what="listed as altered")
         await wait_until(pilot, lambda: notified(again, "modifiée(s) sur le disque"), what="said")
         for _ in range(3):  # what each health check does while the service answers
-            again.send_outbox()
+            again.routes.outbox.send()
             await asyncio.sleep(0.3)
             await pilot.pause()
         said = [n for n in again.notices if "modifiée(s) sur le disque" in n]

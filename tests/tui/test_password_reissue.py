@@ -10,6 +10,7 @@ import sqlite3
 
 import httpx
 
+from proclient.core.submission import creation_request
 from proclient.embedded_service import EMBEDDED_BASE_URL
 from proclient.ports import ServiceBinding
 from proclient.server.operations import verify_password
@@ -89,14 +90,14 @@ async def test_password_not_issued_is_said_and_f9_gets_it(app_factory, settings)
         await connect(pilot, app)
         await through_consent_and_online(pilot, app, email="g.legoff@exemple.fr")
         # The first sending: its key is saved, the service commits, the answer is "lost".
-        request = app.flow.request()
+        request = creation_request(app.flow)
         key = IdempotencyJournal(app.wiring.pending_dir).key_for(request)
-        first = await app.binding.client.submit(request, key)
+        first = await app.creation.binding.client.submit(request, key)
 
         done = await create(pilot, app)  # the replay; the reissue cannot get through
 
         assert app.flow.result.dmp_id == first.dmp_id
-        assert not done.has_secrets and app._secrets is None
+        assert not done.has_secrets and app.paper.secrets is None
         text = " ".join(screen_text(app).split())
         assert "DMP créé" in text
         assert "pas encore de mot de passe provisoire" in text
@@ -106,13 +107,13 @@ async def test_password_not_issued_is_said_and_f9_gets_it(app_factory, settings)
         assert outage.reissues >= 1
         await pilot.press("f6")  # no sheet yet: nothing happens
         await pilot.pause()
-        assert app._secrets is None
+        assert app.paper.secrets is None
 
         outage.down = False
         await pilot.press("f9")
         await wait_until(pilot, lambda: done.has_secrets, what="password reissued")
 
-        sheet = app._secrets
+        sheet = app.paper.secrets
         assert sheet.login == first.web.login
         assert sheet.initial_password and sheet.initial_password != first.web.initial_password
         current = stored_hash(settings, first.dmp_id)

@@ -22,6 +22,7 @@ Four modules, one job each: ``paths`` (where files live), ``model`` (the tables 
 from proclient.core.settings.loading import (
     ENVIRONMENT,
     EXAMPLE_CONFIG,
+    Settings,
     load_settings,
     validate_config,
     validate_table,
@@ -37,7 +38,6 @@ from proclient.core.settings.model import (
     ServerTable,
     ServiceTable,
     SessionTable,
-    Settings,
     UiTable,
 )
 from proclient.core.settings.paths import APP_NAME, Paths

@@ -75,7 +75,9 @@ def _expected(loc: tuple[str, ...]) -> str:
     if type(None) in typing.get_args(annotation):  # an optional setting: what it accepts when set
         annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
     if typing.get_origin(annotation) is Literal:
-        return _(" ou ").join(f"« {choice} »" for choice in typing.get_args(annotation))
+        return _(" ou ").join(
+            _("« {choice} »", choice=choice) for choice in typing.get_args(annotation)
+        )
     if annotation is bool:
         return _("vrai ou faux (true ou false, sans guillemets)")
     if annotation is int:

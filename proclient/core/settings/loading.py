@@ -7,19 +7,19 @@ import dataclasses
 import functools
 import os
 import typing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from proclient import __version__
 from proclient.core.domain import DomainError
 from proclient.core.fileutil import write_private
-from proclient.core.i18n import _
+from proclient.core.i18n import N_, _
 from proclient.core.settings import model as _model
 from proclient.core.settings.errors import describe_error
 from proclient.core.settings.model import (
     TABLES,
     ConfigFile,
-    Settings,
     field_types,
     is_table,
     table_types,
@@ -27,6 +27,26 @@ from proclient.core.settings.model import (
 from proclient.core.settings.paths import Paths
 
 T = typing.TypeVar("T")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings(ConfigFile):
+    """config.toml, the environment and where files live: ``settings.printer.name``…"""
+
+    paths: Paths
+
+    def __post_init__(self) -> None:
+        # Settings(paths=…, service={"url": …}) in code: a table given as a dict is checked
+        # like the file's (this one call imports pydantic).
+        for name, table in table_types().items():
+            given = getattr(self, name)
+            if isinstance(given, dict):
+                object.__setattr__(self, name, validate_table(table, given, _("le code")))
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.service.url)
+
 
 # --- reading ---------------------------------------------------------------------------------
 
@@ -157,7 +177,8 @@ def _build(model: type[T], values: dict[str, Any]) -> T:
     """``model`` from values that passed strict validation: a table becomes its dataclass,
     everything else is already of its type (strict mode converts nothing). A field whose
     validation would convert (a Path, a float given an int) needs its case here; the test of
-    a second start compares both ways on the README's example, which shows every field."""
+    a second start compares both ways on the settings reference's example
+    (docs/workstation.md), which shows every field."""
     types = field_types(model)
 
     def built(name: str, value: Any) -> Any:
@@ -217,26 +238,30 @@ def _remember(paths: Paths, digest: str) -> None:
         pass  # a read-only home validates at every start, that is all
 
 
-EXAMPLE_CONFIG = """\
-# proclient settings
+# Printed in the UI language to a workstation not set up yet (proclient/cli.py): French
+# comments here, the English ones in the catalogue; the settings themselves never change.
+EXAMPLE_CONFIG = N_(
+    """\
+# Réglages de proclient
 [service]
-url = "https://dmp.example.internal:8443"   # proclient serve on the shared host
-ca_bundle = "/etc/proclient/ca.pem"          # the CA that signed the service's certificate
+url = "https://dmp.exemple.internal:8443"   # proclient serve sur le serveur partagé
+ca_bundle = "/etc/proclient/ca.pem"          # l'AC qui a signé le certificat du service
 
 [readers]
-patient = ""          # part of the reader's name (empty: the first reader)
+patient = ""          # une partie du nom du lecteur (vide : le premier lecteur)
 
 [receipts]
-format = "a4"         # or "80mm"
+format = "a4"         # ou "80mm"
 
 [credential]
-pkcs11_module = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"   # or the ANS Cryptolib CPS module
-token_label = ""      # empty: the token holding the CPS authentication certificate
+pkcs11_module = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"   # ou le module Cryptolib CPS de l'ANS
+token_label = ""      # vide : le jeton qui porte le certificat d'authentification CPS
 
 [session]
-idle_lock_minutes = 5 # the screen locks after this idle time; the PIN unlocks it
+idle_lock_minutes = 5 # l'écran se verrouille après ce temps d'inactivité ; le code le déverrouille
 
 [printer]
-name = ""             # CUPS queue (lpstat -p); empty: LPDEST, PRINTER, then the CUPS default
-auto = true           # with a name set, print the accusé as soon as the DMP is created
+name = ""             # file CUPS (lpstat -p) ; vide : LPDEST, PRINTER, puis celle par défaut de CUPS
+auto = true           # avec un nom, l'accusé s'imprime dès que le DMP est créé
 """
+)

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from proclient.core.capture import DEFAULT_MAX_AGE_DAYS
-from proclient.core.i18n import _
-from proclient.core.settings.paths import Paths
 
 # --- what pydantic reads when it validates (nothing here imports it) ----------------------
 
@@ -123,7 +121,7 @@ class ServerTable(_Table):
     plain_http: bool = False  # only on a loopback host, behind a TLS proxy
     pseudonym_key: str | None = None  # unset: next to the TLS key (server/serving.py)
     workers: int = Field(default=1, ge=1, le=32)  # service processes on one socket
-    # What one client may ask (server/limits.py; README "Limits"); sizes in bytes, times in s.
+    # What one client may ask (server/limits.py; docs/service.md "Limits"); bytes, seconds.
     max_auth_body_bytes: int = Field(default=32 * 1024, ge=4 * 1024, le=1024 * 1024)
     max_body_bytes: int = Field(default=64 * 1024, ge=4 * 1024, le=16 * 1024 * 1024)
     max_json_depth: int = Field(default=8, ge=4, le=64)
@@ -170,6 +168,17 @@ KEY_IDS: frozenset[str] = frozenset(
         "outbox",
         "quit_home",
         "cancel_picker",
+        # proclient/screens/codes.py
+        "sheet_print",
+        "sheet_show",
+        "sheet_leave",
+        "sheet_stay",
+        "new_password_done",
+        "new_password_back",
+        "new_password_print",
+        "new_password_show",
+        "new_password",
+        "choose_card",
         # proclient/screens/connect.py (and lock.py for the demo's unblocking)
         "insi_retry",
         "insi_traits",
@@ -256,27 +265,6 @@ def field_types(model: type) -> dict[str, Any]:
 def table_types() -> dict[str, type]:
     """Table name → its dataclass, for the tables that have one (not [keys])."""
     return {name: kind for name, kind in field_types(ConfigFile).items() if is_table(kind)}
-
-
-@dataclass(frozen=True, kw_only=True)
-class Settings(ConfigFile):
-    """config.toml, the environment and where files live: ``settings.printer.name``…"""
-
-    paths: Paths
-
-    def __post_init__(self) -> None:
-        # Settings(paths=…, service={"url": …}) in code: a table given as a dict is checked
-        # like the file's (this one call imports pydantic).
-        for name, table in table_types().items():
-            given = getattr(self, name)
-            if isinstance(given, dict):
-                from proclient.core.settings.loading import validate_table
-
-                object.__setattr__(self, name, validate_table(table, given, _("le code")))
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.service.url)
 
 
 def is_table(kind: Any) -> bool:
