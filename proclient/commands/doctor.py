@@ -1,5 +1,5 @@
 """`proclient doctor`: is this workstation ready? pcscd, readers, cards, service, printer,
-creations recorded offline.
+creations recorded offline, the places of birth the program carries (which COG).
 
 Each line says what was found and, when something is wrong, what to do about it, in French.
 Exit 0 when everything needed is there, 1 otherwise.
@@ -165,8 +165,28 @@ def check_outbox(settings) -> tuple[bool, str]:
     )
 
 
+def check_places() -> tuple[bool, str]:
+    """The Code officiel géographique shipped for places of birth, and which millésime: a
+    commune created since is not known by name (its code may still be typed)."""
+    from proclient.core.places import data_vintage
+
+    try:
+        vintage = data_vintage()
+    except (OSError, ValueError, KeyError, EOFError):
+        return False, _(
+            "Lieux de naissance : la table des communes est illisible ; réinstallez proclient."
+        )
+    return True, vintage.describe() + "."
+
+
 def run(args, settings) -> int:
-    checks = [*check_readers(), check_service(settings), check_printer(), check_outbox(settings)]
+    checks = [
+        *check_readers(),
+        check_service(settings),
+        check_printer(),
+        check_outbox(settings),
+        check_places(),
+    ]
     for ok, line in checks:
         print(("✓ " if ok else "✗ ") + line)
     if all(ok for ok, _line in checks):

@@ -33,6 +33,7 @@ from proclient.core.domain import (
     refusal,
 )
 from proclient.core.i18n import _
+from proclient.core.places import resolve_birthplace
 
 # --- INSi's way of writing traits --------------------------------------------------------------
 
@@ -117,7 +118,9 @@ BIRTHPLACE = re.compile(r"(?:[0-9]{2}|2[AB])[0-9]{3}")
 
 def normalize_birthplace(value: str | None) -> str | None:
     """An INSEE place code (5 characters: département + commune, 2A/2B for Corsica, 99 +
-    country for abroad), upper case; None when empty; BIRTHPLACE when malformed."""
+    country for abroad), upper case; None when empty; BIRTHPLACE when malformed. The codes
+    the service receives; what a person types (a town, a country) is read by
+    :func:`proclient.core.places.resolve_birthplace`."""
     text = (value or "").strip().upper()
     if not text:
         return None
@@ -143,7 +146,8 @@ def traits_query(
 ) -> TraitsQuery:
     """A traits look-up from what the professional typed or the card gave; refused with
     TRAITS_INCOMPLETE when a required trait is missing (sex above all: a card without the
-    beneficiary's NIR does not carry it)."""
+    beneficiary's NIR does not carry it). The birthplace is a code or a town or country by
+    name, read as at the birth date (BIRTHPLACE when unknown or ambiguous)."""
     from proclient.core.domain import normalize_name
 
     if sex is None or not birth_name.strip() or not first_given_name.strip():
@@ -156,7 +160,7 @@ def traits_query(
         insi_form(first),
         sex,
         birth_date,
-        normalize_birthplace(birthplace),
+        resolve_birthplace(birthplace or "", birth_date),
     )
 
 

@@ -177,7 +177,8 @@ def problem_message(code: str) -> str | None:
         ),
         "INSI_SEVERAL": _(
             "L'INSi trouve plusieurs identités avec ces traits : précisez le lieu de naissance "
-            "(code INSEE), ou arrêtez là (Échap) : pas de DMP sur une identité douteuse."
+            "(la commune, ou le pays pour une naissance à l'étranger), ou arrêtez là (Échap) : "
+            "pas de DMP sur une identité douteuse."
         ),
         "TRAITS_INCOMPLETE": _(
             "Pour interroger l'INSi par les traits, il faut le nom de naissance, le premier "

@@ -16,7 +16,8 @@ from proclient.core.domain import (
     validate_nir,
 )
 from proclient.core.i18n import _
-from proclient.core.identity import HeldIdentity, normalize_birthplace
+from proclient.core.identity import HeldIdentity
+from proclient.core.places import resolve_birthplace
 
 
 def _typed_name(value: str) -> str:
@@ -75,8 +76,9 @@ def typed_identity(
     birthplace: str = "",
 ) -> HeldIdentity:
     """The identity typed from a document (Vitale 1, forgotten card): birth name, first
-    name(s), birth date JJ/MM/AAAA, sex F/M, optionally the birthplace's INSEE code and the
-    NIR with its key. With a NIR, the sex is the NIR's (a typed sex must agree). INSi is then
+    name(s), birth date JJ/MM/AAAA, sex F/M, optionally the birthplace (a town or a country by
+    name, or its INSEE code: kept as the code of the commune at the birth date) and the NIR
+    with its key. With a NIR, the sex is the NIR's (a typed sex must agree). INSi is then
     asked by the traits; the NIR, when given, is compared with the INS INSi returns."""
     last = _typed_name(last_name).upper()
     first = _typed_name(first_name)
@@ -105,5 +107,5 @@ def typed_identity(
         sex=typed,
         nir=value,
         source=IdentitySource.TYPED,
-        birthplace=normalize_birthplace(birthplace),
+        birthplace=resolve_birthplace(birthplace, birth_date),
     )

@@ -38,6 +38,7 @@ from proclient.messages import (
     ServiceState,
 )
 from proclient.screens.base import StepScreen
+from proclient.widgets.birthplace import BirthplaceInput, BirthplaceLine
 from proclient.widgets.fields import field_input
 from proclient.widgets.pin import PinEntry, PinField
 
@@ -133,11 +134,19 @@ class ConnectScreen(StepScreen):
                 ("first_name", _("Premier prénom"), ""),
                 ("sex", _("Sexe"), _("F ou M")),
                 ("birth", _("Né(e) le"), _("JJ/MM/AAAA (00 si inconnu)")),
-                ("birthplace", _("Lieu (code INSEE)"), _("facultatif, ex. 75056")),
+                (
+                    "birthplace",
+                    _("Lieu de naissance"),
+                    _("commune ou pays, facultatif, ex. Toulouse"),
+                ),
             ):
                 with Horizontal(classes="trait"):
                     yield Static(label)
-                    yield field_input(name, label, placeholder=hint, compact=True)
+                    if name == "birthplace":
+                        yield BirthplaceInput(placeholder=hint, compact=True, id=name)
+                    else:
+                        yield field_input(name, label, placeholder=hint, compact=True)
+            yield BirthplaceLine(id="birthplace-line")
             yield Static(
                 _("Tab passe au champ suivant ; Entrée sur le dernier interroge l'INSi."),
                 classes="hint",

@@ -3,7 +3,8 @@
 INSi is then asked by these traits (step 2), and the DMP is created with INSi's traits. The
 NIR is optional (when typed, its key is checked, the sex must agree with it, and it is
 compared with the INS INSi returns); a lunar birth date is typed as written (00/00/1955); the
-birthplace's INSEE code is optional and splits homonyms.
+birthplace is optional and splits homonyms: a town or a country typed by name, completed as it
+is typed (:mod:`proclient.widgets.birthplace`), read into its INSEE code at the birth date.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from textual.widgets import Input, Static
 from proclient.core.i18n import N_, _
 from proclient.messages import IdentityTyped
 from proclient.screens.base import StepScreen
+from proclient.widgets.birthplace import BirthplaceInput, BirthplaceLine
 from proclient.widgets.fields import field_input
 
 FIELDS = ("last_name", "first_name", "sex", "birth", "birthplace", "nir")
@@ -25,8 +27,9 @@ class ManualEntryScreen(StepScreen):
     HELP_TEXT = N_(
         "Saisissez l'identité d'après une pièce d'identité : nom de naissance, prénom, sexe "
         "(F ou M), date de naissance (00 pour un jour ou un mois inconnu), et si vous les avez "
-        "le code INSEE du lieu de naissance et le NIR avec sa clé. L'INSi est ensuite "
-        "interrogé par ces traits."
+        "le lieu de naissance (la commune, ou le pays pour une naissance à l'étranger ; → "
+        "complète le nom proposé) et le NIR avec sa clé. L'INSi est ensuite interrogé par ces "
+        "traits."
     )
 
     DEFAULT_CSS = """
@@ -49,12 +52,17 @@ class ManualEntryScreen(StepScreen):
             ("first_name", _("Prénom"), ""),
             ("sex", _("Sexe"), _("F ou M")),
             ("birth", _("Né(e) le"), _("JJ/MM/AAAA (00 si inconnu)")),
-            ("birthplace", _("Lieu (code INSEE)"), _("facultatif, ex. 75056")),
+            ("birthplace", _("Lieu de naissance"), _("commune ou pays, facultatif, ex. Toulouse")),
             ("nir", _("NIR avec sa clé"), _("facultatif, 15 caractères")),
         ):
             with Horizontal(classes="field"):
                 yield Static(label)
-                yield field_input(name, label, placeholder=hint, compact=True)
+                if name == "birthplace":
+                    yield BirthplaceInput(placeholder=hint, compact=True, id=name)
+                else:
+                    yield field_input(name, label, placeholder=hint, compact=True)
+            if name == "birthplace":
+                yield BirthplaceLine(id="birthplace-line")
         yield Static(
             _("Tab passe au champ suivant ; Entrée ou F8 pour continuer, Échap pour annuler."),
             classes="hint",
