@@ -134,7 +134,7 @@ def test_martin_marie_homonyms_are_02_then_the_birthplace_splits_them(workstatio
     status, out, _err = lookup(*traits("MARTIN", "Marie", "F", "01/01/1970"))
     assert status == EXIT_INSI_SEVERAL
     assert out.splitlines()[0] == "INSi : plusieurs identités trouvées (code 02)."
-    assert "précisez le lieu de naissance" in out and "--birthplace CODE" in out
+    assert "précisez le lieu de naissance" in out and "--birthplace LIEU" in out
     assert "(Échap)" not in out
     status, out, _err = lookup(
         *traits("MARTIN", "Marie", "F", "01/01/1970", "--birthplace", "31555"), "--json"
@@ -143,6 +143,10 @@ def test_martin_marie_homonyms_are_02_then_the_birthplace_splits_them(workstatio
     found = json.loads(out)["identity"]
     assert found["ins"]["value"] == "270013155513312"
     assert found["traits"]["given_names"] == ["MARIE", "LOUISE"]
+    status, out, _err = lookup(  # the town by name, as a pharmacist knows it
+        *traits("MARTIN", "Marie", "F", "01/01/1970", "--birthplace", "toulouse"), "--json"
+    )
+    assert status == EXIT_OK and json.loads(out)["identity"]["ins"]["value"] == "270013155513312"
 
 
 def test_dupont_by_traits_is_01_with_the_next_step(workstation, lookup):
@@ -255,6 +259,6 @@ def test_next_steps_name_the_options_not_the_tui_keys():
     by_traits = next_step(InsiAnswer(InsiCode.NONE, by_card=False))
     assert "--traits" not in by_traits and "corrigez-les, ou arrêtez là :" in by_traits
     several = next_step(InsiAnswer(InsiCode.SEVERAL, by_card=False))
-    assert "--birthplace CODE" in several
+    assert "--birthplace LIEU" in several
     for text in (by_card, by_traits, several):
         assert "(F6)" not in text and "(Échap)" not in text

@@ -68,8 +68,11 @@ def configure(parser) -> None:
     )
     lookup.add_argument(
         "--birthplace",
-        metavar=_("CODE"),
-        help=_("code INSEE du lieu de naissance (99 et le code du pays pour l'étranger)"),
+        metavar=_("LIEU"),
+        help=_(
+            "lieu de naissance : la commune (ex. Toulouse, « Saint-Denis (93) ») ou le pays, "
+            "ou son code INSEE"
+        ),
     )
     lookup.add_argument(
         "--pin-stdin",
@@ -145,7 +148,8 @@ def _card_query(args, settings, today):
     from proclient.commands import EXIT_CARD_UNREADABLE, EXIT_USAGE
     from proclient.core.domain import DomainError
     from proclient.core.flow import CreationFlow
-    from proclient.core.identity import CardQuery, normalize_birthplace, traits_query
+    from proclient.core.identity import CardQuery, traits_query
+    from proclient.core.places import resolve_birthplace
     from proclient.core.typed import typed_sex
 
     card = _read_card(args, settings)
@@ -194,7 +198,9 @@ def _card_query(args, settings, today):
         )
     try:
         held = replace(
-            held, sex=typed_sex(args.sex), birthplace=normalize_birthplace(args.birthplace)
+            held,
+            sex=typed_sex(args.sex),
+            birthplace=resolve_birthplace(args.birthplace or "", held.birth_date),
         )
         query = traits_query(
             held.last_name, held.first_name, held.sex, held.birth_date, held.birthplace
@@ -322,7 +328,7 @@ def next_step(answer) -> str:
         return ""
     sentence = TUI_KEYS.sub("", refusal.message)
     if answer.code is InsiCode.SEVERAL:
-        hint = _("Avec cette commande : ajoutez --birthplace CODE.")
+        hint = _("Avec cette commande : ajoutez --birthplace LIEU (commune ou pays).")
     elif answer.by_card:
         hint = _(
             "Avec cette commande : proclient ins lookup --traits --birth-name NOM "

@@ -61,6 +61,7 @@ class StepsRoute(Route):
         super().__init__(desk)
         self.board, self.paper = board, paper
         self.behind_lock = False  # the flow moved while locked (a card pulled, read)
+        self._places_read = False
         # Step 2 just shown: the session route asks INSi and the existence test (set there).
         self.on_connect_shown: Callable[[StepScreen], None] = lambda screen: None
 
@@ -74,11 +75,23 @@ class StepsRoute(Route):
             self.stage.home()
             self.board.refresh()
             return
+        if step in (Step.IDENTIFY, Step.CONNECT):
+            self._read_places()
         kind = step_screen(step, typed=step is Step.IDENTIFY and self.flow.typed)
         screen = kind(self.flow, self.desk.context())
         self.stage.show(screen)
         if step is Step.CONNECT:
             self.on_connect_shown(screen)
+
+    def _read_places(self) -> None:
+        """The places of birth (the COG, ~0.5 s to read) in a thread while step 1 or 2 is on
+        screen, before a birthplace is typed: the first key in that field does not wait."""
+        if self._places_read:
+            return
+        self._places_read = True
+        from proclient.core import places
+
+        self.jobs.run("places", places.data_vintage, thread=True)
 
     def finish(self) -> None:
         """End of the flow: the patient's data and secrets leave memory and screen."""
