@@ -99,7 +99,8 @@ async def connect(pilot, app, pin: str = "1234", document: int | None = 0) -> No
     if not app.session.authenticated:
         await pilot.press(*pin, "enter")
     await wait_until(pilot, lambda: app.flow.dmp_state is not None, what="status")
-    if document is not None and app.flow.identity.status is None:
+    active = app.flow.dmp_state.status.value == "active"  # nothing to create: no document asked
+    if document is not None and app.flow.identity.status is None and not active:
         await choose_document(pilot, app, document)
 
 
