@@ -121,3 +121,36 @@ def test_demo_under_tmux_creates_a_dmp_and_saves_the_receipt(tmp_path):
         assert not term.alive(), "F10 did not quit"
     finally:
         term.close()
+
+
+def test_a_burst_of_keys_after_f2_does_not_crash_and_the_exit_status_is_kept(tmp_path):
+    """Issue 21 point 1, as the tester did it: F2 then twenty Enter and Escape sent at once
+    (one tmux command: no pause between the keys). The program goes on; F10 then quits with
+    status 0 (a crash, if one happened, would now exit non-zero: tests/tui/test_key_burst)."""
+    require("tmux")
+    status = tmp_path / "status"
+    env = {
+        "PROCLIENT_HOME": str(tmp_path / "home"),
+        "TERM": "xterm-256color",
+        "LANG": "C.UTF-8",
+        "PATH": os.environ.get("PATH", ""),
+    }
+    command = f"{sys.executable} -m proclient demo; echo $? > {status}"
+    term = Terminal(["sh", "-c", command], env)
+    try:
+        term.wait_for("joignable")
+        term.keys("F2")
+        term.wait_for("Quelle carte Vitale")
+        burst = ["Enter"] * 10 + ["Escape"] * 5 + ["Enter"] * 10
+        subprocess.run(["tmux", "send-keys", "-t", term.name, *burst], check=True)
+        time.sleep(2)
+        assert "Traceback" not in term.screen() and "Error" not in term.screen()
+        term.keys("Escape")  # wherever the burst left it (step 1, or home): back home
+        term.wait_for("Accueil")
+        term.keys("F10")
+        deadline = time.monotonic() + 15
+        while not status.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert status.read_text().strip() == "0"
+    finally:
+        term.close()
