@@ -9,9 +9,13 @@ from textual.command import CommandList, CommandPalette
 from textual.widgets.option_list import Option
 
 from proclient.core.i18n import _
+from proclient.widgets.modal import SafeDismiss
 
 
-class Palette(CommandPalette):
+class Palette(SafeDismiss, CommandPalette):
+    """Closes once, like the application's own modals (fast hands: fuzz/key_burst.py found
+    a second Enter popping the screen under it)."""
+
     def __init__(self) -> None:
         super().__init__(id="--command-palette", placeholder=_("Rechercher une commande…"))
 
