@@ -196,6 +196,12 @@ async def _home(pilot, app) -> None:
     await _ready(pilot, app)
 
 
+async def _palette(pilot, app) -> None:
+    await _ready(pilot, app)
+    await pilot.press("ctrl+p")
+    await until(pilot, lambda: _on(app, "Palette"))
+
+
 STARTS: dict[str, Callable[..., Awaitable[None]]] = {
     "home": _home,
     "picker": _picker,
@@ -211,6 +217,7 @@ STARTS: dict[str, Callable[..., Awaitable[None]]] = {
     "journal": _journal,
     "locked": _locked,
     "resume": _resume,
+    "palette": _palette,
 }
 
 

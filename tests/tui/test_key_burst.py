@@ -88,3 +88,20 @@ async def test_keys_typed_before_a_screen_came_up_are_dropped(app_factory):
         await pilot.pause(0.5)
         assert type(app.screen).__name__ == "DemoCardPicker"
         assert app.flow.card is None and not app.cards.present
+
+
+async def test_a_burst_of_enter_in_the_command_palette_closes_it_once(app_factory):
+    """fuzz/key_burst.py found it: Enter twice on a command of Textual's palette dismissed it
+    twice, the second time popping the screen under it (ScreenStackError)."""
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.creation.binding is not None, what="service")
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "Palette", what="palette")
+        await pilot.press(*"journal")
+        await pilot.pause(0.6)
+        for key in ["down"] + ["enter"] * 6:
+            app.post_message(key_event(key))
+        await pilot.pause(0.5)
+        assert app.is_running
+    assert not app.return_code
