@@ -244,14 +244,21 @@ async def burst_run(make_app, start: str, keys: int, seed: int, size=(80, 24)) -
 
 
 def demo_app_factory(home: Path):
-    """Apps on the demo wiring in ``home`` (its own PROCLIENT_HOME)."""
+    """Apps on the demo wiring in ``home`` (its own PROCLIENT_HOME), each as after
+    ``proclient demo --reset``: the demo service's DMPs and the demo CPS's tries afresh (a
+    run's random keys create DMPs and type wrong codes; the next run starts clean)."""
     os.environ["PROCLIENT_HOME"] = str(home)
     from proclient.app import ProclientApp
     from proclient.core.settings import Paths, load_settings
+    from proclient.credentials.demo_tries import DEMO_TRIES_FILE, DemoPinCounter
     from proclient.wiring import demo_wiring
 
     def make():
-        return ProclientApp(demo_wiring(load_settings(Paths.resolve())))
+        settings = load_settings(Paths.resolve())
+        for leftover in settings.paths.demo_dir.glob("dmp-service.sqlite3*"):
+            leftover.unlink()
+        DemoPinCounter(settings.paths.demo_dir / DEMO_TRIES_FILE).reset()
+        return ProclientApp(demo_wiring(settings))
 
     return make
 
