@@ -269,7 +269,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     os.environ.setdefault("LANGUAGE", "fr")
-    per_run = max(1, args.keys // (len(STARTS) * len(SIZES)))
+    per_run = -(-args.keys // (len(STARTS) * len(SIZES)))  # rounded up: at least --keys
     total, screens, runs = 0, set(), 0
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="proclient-burst-") as home:
