@@ -125,7 +125,9 @@ class ProclientApp(App):
         return HomeScreen(self.routes.desk.context())
 
     def on_mount(self) -> None:
-        self.screen_change_signal.subscribe(self, self._screen_changed)
+        # immediate: the moment of the change itself, not when the App gets round to it (keys
+        # typed in between would be taken for stale ones).
+        self.screen_change_signal.subscribe(self, self._screen_changed, immediate=True)
         self.routes.board.refresh()
         self.cards.watch(lambda event: self.post_message(CardEventMessage(event)))
         self.set_interval(IDLE_CHECK_SECONDS, self.routes.session.check_idle_lock)
