@@ -17,4 +17,7 @@ for service in scripts/services/*.sh; do
   # shellcheck source=/dev/null
   source "$service"
 done
-exec .venv/bin/python -m pytest "$@"
+# On every core (pytest-xdist; PROCLIENT_TEST_WORKERS=0 for one process, or -n N after): the
+# tests that share pcscd, CUPS or tmux run on one worker (tests/conftest.py). The workers are
+# this PID's children: they end with it, and the watchdogs above still watch this PID.
+exec .venv/bin/python -m pytest -n "${PROCLIENT_TEST_WORKERS:-auto}" --dist loadgroup "$@"

@@ -1,5 +1,10 @@
 """Fixtures shared by every test folder: a private PROCLIENT_HOME, the demo keys made once,
-and the real app on the demo wiring (virtual cards, the embedded service, real PDF files)."""
+and the real app on the demo wiring (virtual cards, the embedded service, real PDF files).
+
+scripts/test.sh runs the suite on every core (pytest-xdist, ``--dist loadgroup``): the tests
+that use one machine-wide resource are put in one group here, and a group runs on one worker,
+one test after another (see :func:`machine_resource`).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,28 @@ from proclient.core.settings import Paths, load_settings
 # tests/test_i18n.py asks for English.
 os.environ["LANGUAGE"] = "fr"
 use_language("fr")
+
+
+def machine_resource(item: pytest.Item) -> str | None:
+    """The machine-wide resource ``item`` uses, which no other test may use meanwhile: the one
+    pcscd and its fixed vpcd ports (the ``pcscd`` fixture, tests/pcsc), the CUPS queue (a
+    module that calls tests/receipts/cups_support.py's ``require_cups``), the tmux server
+    (the ``tmux`` marker); None for the others."""
+    if "pcscd" in getattr(item, "fixturenames", ()) or item.path.parent.name == "pcsc":
+        return "pcscd"
+    if getattr(getattr(item, "module", None), "require_cups", None) is not None:
+        return "cups"
+    if item.get_closest_marker("tmux") is not None:
+        return "tmux"
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's, which reads the groups into the node ids
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        resource = machine_resource(item)
+        if resource is not None:
+            item.add_marker(pytest.mark.xdist_group(resource))
 
 
 @pytest.fixture
