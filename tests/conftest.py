@@ -51,10 +51,16 @@ def settings(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def demo_pki_cache(tmp_path_factory):
-    """Demo keys are slow to make (RSA): make them once and copy them into each home."""
+    """Demo keys are slow to make (RSA): made once for the whole run, in the folder the xdist
+    workers' temporary folders share (ensure_demo_pki locks it: the first worker makes the
+    keys, the others read them), and copied into each home. Read only: the service's and the
+    credentials' ``pki`` fixtures are this one."""
     from proclient.server.demo import ensure_demo_pki
 
-    directory = tmp_path_factory.mktemp("pki")
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    directory = base / "demo-pki-cache"
     ensure_demo_pki(directory)
     return directory
 
