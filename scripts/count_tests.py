@@ -6,7 +6,7 @@ counts), without running any; the asserts are the ``assert`` statements of tests
 the syntax tree, so comments and strings do not count), plus the calls to ``pytest.raises``
 and ``pytest.fail``, which assert too.
 
-    .venv/bin/python scripts/count_tests.py            # tests: 1586, asserts: 4321 (…)
+    .venv/bin/python scripts/count_tests.py   # tests: 1597, asserts: 2395, pytest.raises/fail: 178
     .venv/bin/python scripts/count_tests.py --json
 """
 
