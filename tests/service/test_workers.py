@@ -343,6 +343,7 @@ async def test_concurrent_creations_across_processes_make_no_duplicate(service, 
     assert sorted(pid for pid, _status in served) == [first] * 20 + [second] * 20
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("web", [True, False], ids=["with-web-access", "without"])
 async def test_one_key_sent_to_both_processes_at_once_makes_one_dmp(service, tokens, web):
     """The same creation under one key, 4 times through each worker at once: one DMP (and one
