@@ -90,9 +90,14 @@ def demo_credentials(demo_dir: Path, user, present: Callable[[], bool]):
     )
 
 
-def demo_wiring(settings: Settings, offline: bool = False) -> Wiring:
+def demo_wiring(
+    settings: Settings, offline: bool = False, *, client_options: dict | None = None
+) -> Wiring:
     """Virtual cards in an in-process reader, the embedded service, a demo pharmacist;
-    ``offline``: the embedded service's network cut from the start (F12 restores it)."""
+    ``offline``: the embedded service's network cut from the start (F12 restores it).
+    ``client_options``: the service client's budgets (``login_budget``, ``retry_budget``:
+    proclient/service/client.py), its defaults when None; the tests shorten them, so that a
+    cut network is not waited out for the real 4.5 s and 20 s at every step."""
     from proclient.cardreader.demo_deck import VirtualDeck
     from proclient.cardreader.virtual import (
         PATIENT_READER,
@@ -110,7 +115,7 @@ def demo_wiring(settings: Settings, offline: bool = False) -> Wiring:
     def open_service() -> ServiceBinding:
         from proclient.embedded_service import embedded_client
 
-        client, pki = embedded_client(demo_dir, switch=network)
+        client, pki = embedded_client(demo_dir, switch=network, **(client_options or {}))
         return ServiceBinding(
             client=client,
             credentials=demo_credentials(demo_dir, pki.default, deck.cps_present),

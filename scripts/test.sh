@@ -17,4 +17,9 @@ for service in scripts/services/*.sh; do
   # shellcheck source=/dev/null
   source "$service"
 done
-exec .venv/bin/python -m pytest "$@"
+# In parallel (pytest-xdist; PROCLIENT_TEST_WORKERS=0 for one process, or -n N after): one
+# worker more than cores, as the tests wait (subprocesses, sockets, the pilot's pauses) about a
+# third of their time; two per core starved the tmux test's terminal program (keys lost). The
+# tests that share pcscd, CUPS or tmux run on one worker (tests/conftest.py). The workers are
+# this PID's children: they end with it, and the watchdogs above still watch this PID.
+exec .venv/bin/python -m pytest -n "${PROCLIENT_TEST_WORKERS:-$(($(nproc) + 1))}" --dist loadgroup "$@"

@@ -512,6 +512,7 @@ def test_send_with_a_wrong_code_is_exit_10_and_keeps_the_entry(settings, pki, cr
     assert [s.id for s in outbox.list()] == [entry_id]
 
 
+@pytest.mark.slow
 def test_send_with_the_service_gone_after_login_stops_exit_9_entries_kept(
     settings, pki, credential, cli, monkeypatch
 ):
@@ -549,6 +550,7 @@ def test_send_with_the_service_gone_after_login_stops_exit_9_entries_kept(
     assert list(settings.paths.receipts_dir.glob("*.pdf")) == []
 
 
+@pytest.mark.slow
 def test_send_with_the_service_unreachable_at_login_is_exit_9(
     settings, pki, credential, cli, monkeypatch
 ):

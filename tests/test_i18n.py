@@ -288,6 +288,7 @@ def english_run(tmp_path_factory, demo_pki_cache):
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_english_home_screen(english_run):
     home = english_run["home"]
     assert "Insert the patient's Vitale card" in home
@@ -295,6 +296,7 @@ def test_english_home_screen(english_run):
     assert "Insérez" not in home and "Quitter" not in home
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("screen", "title"),
     [
@@ -318,6 +320,7 @@ def test_english_ui_receipt_pdf_stays_french(english_run):
     assert "Consentement" in pdf and "Creation receipt" not in pdf
 
 
+@pytest.mark.slow
 def test_english_help_has_no_french_left(english_run):
     """Issue 21 point 10: the palette's line of the help was French in English."""
     assert "All commands (palette)" in english_run["help"]

@@ -17,7 +17,7 @@ import pytest
 
 from tests.test_tmux_smoke import Terminal, require
 
-pytestmark = pytest.mark.tmux
+pytestmark = [pytest.mark.tmux, pytest.mark.slow]
 
 # What would name the three patients: names, NIRs (with and without key), birth dates.
 PATIENTS = {

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-pytestmark = pytest.mark.tmux
+pytestmark = [pytest.mark.tmux, pytest.mark.slow]
 
 
 def require(tool: str) -> None:

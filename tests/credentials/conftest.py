@@ -45,8 +45,9 @@ def softhsm() -> str:
 
 
 @pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> DemoPki:
-    return ensure_demo_pki(tmp_path_factory.mktemp("pki"))
+def pki(demo_pki_cache: Path) -> DemoPki:
+    """The run's demo PKI (tests/conftest.py: made once, read only)."""
+    return ensure_demo_pki(demo_pki_cache)
 
 
 @pytest.fixture

@@ -13,6 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # the longest tier: scripts/test.sh -m "not slow" leaves it out
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -145,7 +145,7 @@ def wait_present(reader: str, present: bool = True, timeout: float = 10.0) -> No
 
 
 @pytest.fixture
-def pcsc_app(settings, demo_pki_cache, slots):
+def pcsc_app(settings, demo_pki_cache, slots, client_budgets):
     """The application with the pyscard backend on our vpcd reader; cards go in via ``slots``."""
     import shutil
 
@@ -157,7 +157,7 @@ def pcsc_app(settings, demo_pki_cache, slots):
     target = settings.paths.demo_dir / "demo-pki"
     if not target.exists():
         shutil.copytree(demo_pki_cache, target)
-    wiring = demo_wiring(settings)
+    wiring = demo_wiring(settings, client_options=client_budgets)
     wiring.readers = PcscReaderBackend(
         {PATIENT: PATIENT_READER, PROFESSIONAL: PROFESSIONAL_READER}, retry_interval=0.2
     )

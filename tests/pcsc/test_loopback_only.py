@@ -72,7 +72,8 @@ def listeners() -> list[Listener]:
 
 
 def our_process_tree() -> set[int]:
-    """This pytest process and its descendants (servers started by fixtures or tests)."""
+    """This test run's pytest processes and their descendants (servers started by fixtures or
+    tests): under pytest-xdist, the controller (this worker's parent) and every worker."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -83,7 +84,8 @@ def our_process_tree() -> set[int]:
             continue
         parent = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(parent, []).append(int(entry.name))
-    tree, todo = set(), [os.getpid()]
+    root = os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
+    tree, todo = set(), [root]
     while todo:
         pid = todo.pop()
         tree.add(pid)

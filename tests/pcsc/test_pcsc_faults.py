@@ -38,6 +38,7 @@ def apdus_of_a_read(slots, mode: dict) -> int:
     return transport.apdu_count
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", [{}, {"t0_mode": True, "t0_chunk": 32}], ids=["plain", "t0"])
 def test_card_pulled_at_every_apdu_gives_a_clean_error_then_reads_again(slots, mode) -> None:
     backend = PcscReaderBackend()

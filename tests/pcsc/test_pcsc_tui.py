@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from proclient.cardreader.emulator import VITALE1_ATR, VitaleEmulator
 from proclient.screens.connect import ConnectScreen
 from proclient.screens.home import HomeScreen
@@ -27,6 +29,7 @@ async def test_insertion_drives_identify_and_removal_clears_the_patient(pcsc_app
         assert app.flow.patient is None and "DURAND" not in screen_text(app)
 
 
+@pytest.mark.slow
 async def test_card_pulled_mid_read_leaves_nothing_then_the_next_card_reads(pcsc_app, slots):
     app = pcsc_app
     async with app.run_test(size=SIZE) as pilot:
@@ -67,6 +70,7 @@ async def test_pcscd_stopped_is_shown_and_monitoring_recovers_without_restart(
             pcscd.start()
 
 
+@pytest.mark.slow
 async def test_vitale1_is_named_and_f6_types_the_identity(pcsc_app, slots):
     from proclient.core.domain import IdentitySource
     from proclient.screens.manual_entry import ManualEntryScreen
@@ -91,6 +95,7 @@ async def test_vitale1_is_named_and_f6_types_the_identity(pcsc_app, slots):
         assert held.source is IdentitySource.TYPED and held.last_name == "LE GOFF"
 
 
+@pytest.mark.slow
 async def test_beneficiary_without_own_nir_gets_a_dmp_with_the_ins_found_by_traits(pcsc_app, slots):
     """The MOREAU card through pcscd: Tom has no NIR of his own on his mother's card; INSi is
     asked by the traits (his sex given at the counter) and the DMP is created with the INS it

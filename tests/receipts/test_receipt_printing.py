@@ -118,6 +118,7 @@ def test_cups_not_installed_is_said_so(monkeypatch, tmp_path):
     assert "CUPS n'est pas installé" in raised.value.message
 
 
+@pytest.mark.slow
 def test_secrets_sheet_printed_then_taken_leaves_no_copy(cups):
     printer, out = cups
     sheet = replace(SECRETS, initial_password=new_password())  # found nowhere before this test

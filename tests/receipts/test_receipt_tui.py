@@ -24,6 +24,8 @@ from tests.tui_support import (
     wait_until,
 )
 
+pytestmark = pytest.mark.slow  # the longest tier: scripts/test.sh -m "not slow" leaves it out
+
 
 @pytest.fixture(autouse=True)
 def printer(monkeypatch):

@@ -1,5 +1,17 @@
 """The DMP service on loopback: a real uvicorn over HTTPS (trustme CA), in a thread, on
 SQLite and on a real PostgreSQL (``backend``: every test that starts a service runs on both).
+
+Two ways to a service:
+
+- ``server`` (and ``client``, ``connected`` on top of it): the service with the default
+  settings. The listener (uvicorn, TLS, its port) and the database are the session's, one per
+  backend and per xdist worker; each test gets a service of its own on them: its tables
+  emptied, a new app (new settings, a new FakeClock, a new Storage, nothing in memory from the
+  test before). A new test that needs a service with the default settings takes ``server``.
+- ``serve(**overrides)``: a service of its own (uvicorn, database, app) with other settings, a
+  certificate of its own or middleware in front (``wrap``). A test that needs ``server`` but
+  cannot share the listener or the database (it stops the service, it reads the database file
+  as a whole…) is marked ``@pytest.mark.own_server``: its ``server`` is then ``serve()``.
 """
 
 from __future__ import annotations
@@ -87,8 +99,9 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[Callable[[], str | Pa
 
 
 @pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> DemoPki:
-    return ensure_demo_pki(tmp_path_factory.mktemp("demo-pki"))
+def pki(demo_pki_cache: Path) -> DemoPki:
+    """The run's demo PKI (tests/conftest.py: made once, read only)."""
+    return ensure_demo_pki(demo_pki_cache)
 
 
 @pytest.fixture(scope="session")
@@ -133,6 +146,131 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
     return Tls(cert, key, bundle, context, ca)
 
 
+def _listen(app, cert: Path, key: Path) -> tuple[uvicorn.Server, threading.Thread, int]:
+    """uvicorn serving ``app`` over TLS on a free loopback port, in a thread; returns once it
+    accepts connections."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app,
+        ssl_certfile=str(cert),
+        ssl_keyfile=str(key),
+        log_config=None,  # let records reach pytest's caplog
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the DMP service did not start")
+        time.sleep(0.01)
+    with socket.create_connection(("127.0.0.1", port), timeout=5):
+        pass
+    return server, thread, port
+
+
+class Switch:
+    """An ASGI app that passes each request to the test's app of the moment (``app``)."""
+
+    def __init__(self) -> None:
+        self.app = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        app = self.app
+        if app is None:  # between two tests: as a service that is not there yet
+            if scope["type"] == "http":
+                await send({"type": "http.response.start", "status": 503, "headers": []})
+                await send({"type": "http.response.body", "body": b""})
+            return
+        await app(scope, receive, send)
+
+
+# Every table's rows go between two tests; the schema's version stays (the schema does).
+_KEPT_TABLES = frozenset({"schema_version"})
+
+
+@dataclass
+class SharedListener:
+    """One backend's listener and database for the session (see the module's docstring)."""
+
+    base_url: str
+    database: str | Path
+    switch: Switch
+    admin: Storage  # the reset's own connection to ``database``
+
+    def empty(self) -> None:
+        """Every row of every table gone (the schema and its version stay)."""
+        db = self.admin.db
+        with db.transaction() as conn:
+            if db.dialect == "sqlite":
+                conn.execute("PRAGMA defer_foreign_keys = ON")  # all rows go: checked at commit
+                names = conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+                    "AND name NOT LIKE 'sqlite_%'"
+                ).fetchall()
+                for (name,) in names:
+                    if name not in _KEPT_TABLES:
+                        conn.execute(f"DELETE FROM {name}")  # noqa: S608 (catalogue names)
+            else:
+                names = conn.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+                ).fetchall()
+                emptied = [name for (name,) in names if name not in _KEPT_TABLES]
+                if emptied:
+                    conn.execute(f"TRUNCATE {', '.join(emptied)} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(scope="session")
+def shared_listeners(
+    pki: DemoPki, tls: Tls, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str], SharedListener]]:
+    """The session's listener and database of each backend, started when first asked for;
+    all stopped (and the PostgreSQL schema dropped) when the session ends."""
+    started: dict[str, SharedListener] = {}
+    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+    schemas: list[str] = []
+
+    def get(backend: str) -> SharedListener:
+        if backend in started:
+            return started[backend]
+        if backend == "sqlite":
+            database: str | Path = tmp_path_factory.mktemp("shared-db") / "dmp.sqlite3"
+        else:
+            import psycopg
+
+            schema = f"shared_{uuid.uuid4().hex[:12]}"
+            with psycopg.connect(require_postgres(), autocommit=True) as conn:
+                conn.execute(f"CREATE SCHEMA {schema}")
+            schemas.append(schema)
+            database = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+        admin = Storage(database)
+        admin.db.migrate()
+        switch = Switch()
+        server, thread, port = _listen(switch, tls.cert, tls.key)
+        servers.append((server, thread))
+        started[backend] = SharedListener(f"https://127.0.0.1:{port}", database, switch, admin)
+        return started[backend]
+
+    yield get
+    for server, _thread in servers:
+        server.should_exit = True
+    for _server, thread in servers:
+        thread.join(timeout=10)
+    for shared in started.values():
+        shared.admin.close()
+    if schemas:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            for schema in schemas:
+                conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    assert not any(thread.is_alive() for _server, thread in servers), "a service did not stop"
+
+
 @pytest.fixture
 def serve(
     database_url: Callable[[], str | Path], pki: DemoPki, tls: Tls
@@ -155,29 +293,9 @@ def serve(
         settings = replace(settings, **overrides)
         app = create_app(settings)
         apps.append(app)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
         cert, key = certificate or (tls.cert, tls.key)
-        config = uvicorn.Config(
-            wrap(app) if wrap else app,
-            ssl_certfile=str(cert),
-            ssl_keyfile=str(key),
-            log_config=None,  # let records reach pytest's caplog
-            lifespan="off",
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
+        server, thread, port = _listen(wrap(app) if wrap else app, cert, key)
         running.append((server, thread))
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("the DMP service did not start")
-            time.sleep(0.01)
-        with socket.create_connection(("127.0.0.1", port), timeout=5):
-            pass
         return RunningServer(f"https://127.0.0.1:{port}", settings, clock, app.state.storage)
 
     yield start
@@ -191,8 +309,29 @@ def serve(
 
 
 @pytest.fixture
-def server(serve: Callable[..., RunningServer]) -> RunningServer:
-    return serve()
+def server(
+    request: pytest.FixtureRequest,
+    backend: str,
+    serve: Callable[..., RunningServer],
+    shared_listeners: Callable[[str], SharedListener],
+    pki: DemoPki,
+) -> Iterator[RunningServer]:
+    """The service with the default settings: on the session's listener and database for
+    ``backend`` (emptied, with a new app), or ``serve()`` under ``own_server``."""
+    if request.node.get_closest_marker("own_server") is not None:
+        yield serve()
+        return
+    shared = shared_listeners(backend)
+    shared.empty()
+    clock = FakeClock()
+    settings = ServerSettings(database=shared.database, trusted_ca_pem=pki.ca_pem, clock=clock)
+    app = create_app(settings)
+    shared.switch.app = app
+    try:
+        yield RunningServer(shared.base_url, settings, clock, app.state.storage)
+    finally:
+        shared.switch.app = None
+        app.state.storage.close()
 
 
 @pytest.fixture

@@ -143,6 +143,7 @@ async def test_expired_session_is_renewed_with_the_same_credential(connected, se
     assert connected._token != token
 
 
+@pytest.mark.slow
 async def test_unreachable_service_says_so_in_french(tls):
     import socket
 

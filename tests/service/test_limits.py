@@ -373,6 +373,7 @@ def open_files() -> int:
     return len(os.listdir("/proc/self/fd"))  # the server runs in this process
 
 
+@pytest.mark.slow
 def test_closed_connections_free_their_socket_even_when_the_client_holds_on(start, protocol):
     """A client that keeps its end open after the service closed (refused connections, missed
     deadlines) does not keep the service's socket: the TLS goodbye is not waited for 30 s."""
@@ -392,6 +393,7 @@ def test_closed_connections_free_their_socket_even_when_the_client_holds_on(star
         sock.close()
 
 
+@pytest.mark.slow
 async def test_a_workstation_turned_away_is_told_so_and_gets_in_later(start, tls, credential):
     service = start(max_connections_per_address=1, header_timeout=30.0, keep_alive_timeout=30.0)
     (held,) = hold(service, "127.0.0.1", 1)

@@ -102,6 +102,7 @@ async def test_health_says_unreachable_once_the_service_is_stopped(tmp_path, pki
             service.stop()
 
 
+@pytest.mark.slow
 async def test_login_against_a_stopped_service_says_so_in_one_sentence(tmp_path, pki, credential):
     service = LoopbackService(tmp_path, pki)
     service.stop()
@@ -112,6 +113,7 @@ async def test_login_against_a_stopped_service_says_so_in_one_sentence(tmp_path,
     assert raised.value.message.startswith("Le service DMP ne répond pas")
 
 
+@pytest.mark.slow
 async def test_login_to_a_port_that_never_answers_gives_up(silent_port, credential):
     """It gives up with one sentence (how fast: benchmarks/login_unreachable.py, 4.5 s)."""
     async with DmpServiceClient(f"http://127.0.0.1:{silent_port}") as client:

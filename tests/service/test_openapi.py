@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -71,6 +72,7 @@ async def login(app, credential) -> str:
     return session.json()["token"]
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_no_server_error(database_url, pki, credential, capsys):
     database = database_url()
     app = create_app(ServerSettings(database=database, trusted_ca_pem=pki.ca_pem))

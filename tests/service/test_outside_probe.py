@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.probe
+pytestmark = [pytest.mark.probe, pytest.mark.slow]
 
 PROBE = Path(__file__).resolve().parents[2] / "probe"
 FAMILIES = (

@@ -17,6 +17,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from proclient.service.client import DmpServiceClient
 from proclient.service.errors import ServiceError
 
@@ -55,6 +57,7 @@ class Overloaded:
         return middleware
 
 
+@pytest.mark.slow
 async def test_503_and_429_are_retried_after_retry_after(serve, tls, credential):
     for status in (503, 429):
         front = Overloaded(busy=2, status=status)

@@ -295,6 +295,7 @@ def tokens(service: Service) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_two_processes_answer_behind_one_address(service: Service):
     workers = service.workers()
     assert len(workers) == 2 and service.process.pid not in workers
@@ -306,6 +307,7 @@ def test_two_processes_answer_behind_one_address(service: Service):
         assert service.served(since, "/v1/health", 1) == [(worker, 200)]
 
 
+@pytest.mark.slow
 async def test_concurrent_creations_across_processes_make_no_duplicate(service, tokens):
     """40 creations at once for 10 patients, from three professionals, each with its own key,
     20 through each worker: 10 DMPs, 10 × 201, 30 × 409 DMPFound, nothing else."""
@@ -341,6 +343,7 @@ async def test_concurrent_creations_across_processes_make_no_duplicate(service, 
     assert sorted(pid for pid, _status in served) == [first] * 20 + [second] * 20
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("web", [True, False], ids=["with-web-access", "without"])
 async def test_one_key_sent_to_both_processes_at_once_makes_one_dmp(service, tokens, web):
     """The same creation under one key, 4 times through each worker at once: one DMP (and one
@@ -384,6 +387,7 @@ async def test_one_key_sent_to_both_processes_at_once_makes_one_dmp(service, tok
         assert count_dmps(service, [who.ins.value]) == 1
 
 
+@pytest.mark.slow
 async def test_failed_logins_spread_over_both_processes_share_one_limit(service, tokens):
     """Bad signatures for one certificate, each on a new connection, alternately on each
     worker: the service answers 429 after the same number of failures as one process does."""
@@ -423,6 +427,7 @@ async def test_failed_logins_spread_over_both_processes_share_one_limit(service,
 # --- start-up and shutdown ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sigterm_stops_every_worker_after_serving_on_sqlite(tmp_path):
     """SQLite with two workers serves too; SIGTERM to the supervisor ends every process it
     started (workers and multiprocessing's helper) and frees the port."""
@@ -458,6 +463,7 @@ def test_sigterm_stops_every_worker_after_serving_on_sqlite(tmp_path):
     assert port_is_free(service.port)
 
 
+@pytest.mark.slow
 def test_workers_end_when_the_supervisor_is_killed(tmp_path):
     """Even a SIGKILL of the supervisor leaves no orphan worker holding the port."""
     service = start_service(tmp_path / "home", f"sqlite:///{tmp_path / 'dmp.sqlite3'}")
@@ -473,6 +479,7 @@ def test_workers_end_when_the_supervisor_is_killed(tmp_path):
     assert port_is_free(service.port)
 
 
+@pytest.mark.slow
 def test_workers_that_cannot_start_stop_the_supervisor(tmp_path):
     """A worker that fails to build its app ends the supervisor with a failure, instead of
     being restarted forever (here the CA file holds no certificate; ``proclient serve``

@@ -5,6 +5,8 @@ Toulouse, 31555)."""
 
 from __future__ import annotations
 
+import pytest
+
 from proclient.screens.connect import ConnectScreen
 from proclient.screens.home import HomeScreen
 from proclient.screens.manual_entry import ManualEntryScreen
@@ -17,6 +19,7 @@ def line(app) -> str:
     return str(app.screen.query_one("#birthplace-line").render())
 
 
+@pytest.mark.slow
 async def test_manual_entry_completes_a_town_and_insi_finds_the_person(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
@@ -39,6 +42,7 @@ async def test_manual_entry_completes_a_town_and_insi_finds_the_person(app_facto
         assert "Aucune différence avec la saisie." in flat(app)
 
 
+@pytest.mark.slow
 async def test_manual_entry_says_why_a_name_is_refused_and_keeps_the_step(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
@@ -55,6 +59,7 @@ async def test_manual_entry_says_why_a_name_is_refused_and_keeps_the_step(app_fa
         assert "« Saint-Denis (75) »" in flat(app)
 
 
+@pytest.mark.slow
 async def test_traits_form_splits_homonyms_by_a_town_name(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:

@@ -3,10 +3,14 @@ step 2 by a professional authorised on the DMP (issue 21, point 2)."""
 
 from __future__ import annotations
 
+import pytest
+
 from proclient.screens.codes import NewPasswordScreen, SheetUnseenModal
 from proclient.screens.done import DoneScreen, SecretsModal
 from proclient.screens.home import HomeScreen
 from tests.tui_support import SIZE, connect, create_for, insert, screen_text, wait_until
+
+pytestmark = pytest.mark.slow  # the longest tier: scripts/test.sh -m "not slow" leaves it out
 
 
 def _on(app, kind) -> bool:

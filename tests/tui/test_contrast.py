@@ -139,6 +139,7 @@ def too_faint(app) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("colour", ["colour", "NO_COLOR"])
 async def test_every_character_of_a_minors_creation_meets_aa(app_factory, monkeypatch, colour):
     """Home, help, the family card's list, the code porteur, the documents, the consent for a

@@ -23,6 +23,7 @@ async def test_ctrl_q_with_a_patient_half_way_asks_first(app_factory):
         assert app.is_running and app.flow.card is not None
 
 
+@pytest.mark.slow
 async def test_a_minors_summary_says_the_representative_consented(app_factory):
     from tests.tui_support import minor_to_summary
 
@@ -56,6 +57,7 @@ async def test_the_demo_cards_say_which_have_a_dmp(app_factory):
         assert "BEN SAÏD Karim — DMP fermé" in text
 
 
+@pytest.mark.slow
 async def test_the_mobile_is_shown_whole_on_the_summary_to_read_it_back(app_factory):
     from tests.tui_support import through_consent_and_online
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from pypdf import PdfReader
 
 from proclient.core.flow import Step
@@ -109,6 +110,7 @@ async def test_right_code_unlocks_the_cps_token_and_connects(app_factory):
         assert screen.query_one("#pin", PinField).length == 0
 
 
+@pytest.mark.slow
 async def test_wrong_code_says_two_tries_left_and_is_not_tried_again(app_factory):
     require_softhsm()
     states = card_states()
@@ -154,6 +156,7 @@ async def test_blocked_card_says_how_to_unblock_and_takes_no_code(app_factory):
         assert states.logins == [] and not app.session.authenticated
 
 
+@pytest.mark.slow
 async def test_demo_cps_blocks_after_three_wrong_codes_and_f7_unblocks_it(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
@@ -196,6 +199,7 @@ async def test_a_short_code_is_refused_without_spending_a_try(app_factory):
         await connected(pilot, app)
 
 
+@pytest.mark.slow
 async def test_pulling_the_cps_clears_the_patient_and_closes_the_session(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
@@ -219,6 +223,7 @@ async def test_pulling_the_cps_clears_the_patient_and_closes_the_session(app_fac
         assert not app.session.authenticated
 
 
+@pytest.mark.slow
 async def test_idle_time_locks_the_screen_and_the_code_unlocks_it(app_factory):
     clock = FakeClock()
     app = app_factory(adjusted(clock=clock))
@@ -289,6 +294,7 @@ async def test_pulling_the_cps_on_the_lock_screen_ends_the_session(app_factory):
         assert not app.session.locked and app.flow.patient is None
 
 
+@pytest.mark.slow
 async def test_creation_end_to_end_authenticated_by_the_softhsm_cps(app_factory):
     require_softhsm()
     app = app_factory()
@@ -308,6 +314,7 @@ async def test_creation_end_to_end_authenticated_by_the_softhsm_cps(app_factory)
         assert "LE GOFF" in text and "MARTIN" in text
 
 
+@pytest.mark.slow
 async def test_a_card_read_while_locked_stays_behind_the_lock(app_factory):
     clock = FakeClock()
     app = app_factory(adjusted(clock=clock))
@@ -332,6 +339,7 @@ async def test_a_card_read_while_locked_stays_behind_the_lock(app_factory):
         assert not app.session.locked
 
 
+@pytest.mark.slow
 async def test_demo_cps_blocked_while_locked_is_unblocked_by_f7_then_unlocks(app_factory):
     clock = FakeClock()
     app = app_factory(adjusted(clock=clock))

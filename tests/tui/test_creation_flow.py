@@ -31,6 +31,7 @@ from tests.tui_support import (
 )
 
 
+@pytest.mark.slow
 async def test_le_goff_single_beneficiary_creation_prints_an_accuse(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
@@ -49,6 +50,7 @@ async def test_le_goff_single_beneficiary_creation_prints_an_accuse(app_factory)
         assert not done.has_secrets
 
 
+@pytest.mark.slow
 async def test_durand_family_card_choose_a_minor_with_legal_representative(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
@@ -74,6 +76,7 @@ async def test_durand_family_card_choose_a_minor_with_legal_representative(app_f
         assert "Sophie" in text  # the legal representative
 
 
+@pytest.mark.slow
 async def test_closed_dmp_takes_the_reactivation_path(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
@@ -89,6 +92,7 @@ async def test_closed_dmp_takes_the_reactivation_path(app_factory):
         assert "BEN SAID" in text and "00/00/1955" in text
 
 
+@pytest.mark.slow
 async def test_existing_dmp_stops_with_nothing_to_create(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
@@ -103,6 +107,7 @@ async def test_existing_dmp_stops_with_nothing_to_create(app_factory):
         assert app.flow.patient is None
 
 
+@pytest.mark.slow
 async def test_online_access_warns_and_issues_a_secrets_sheet_never_stored(
     app_factory, settings, tmp_path
 ):
@@ -143,6 +148,7 @@ async def test_online_access_warns_and_issues_a_secrets_sheet_never_stored(
         assert app.paper.secrets is None and app.flow.result is None
 
 
+@pytest.mark.slow
 async def test_second_creation_for_the_same_patient_is_refused(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
@@ -191,6 +197,7 @@ async def test_demo_card_inserted_from_the_keyboard(app_factory, key):
         assert app.flow.card is not None
 
 
+@pytest.mark.slow
 async def test_printing_without_cups_says_so_in_french(app_factory, monkeypatch, tmp_path):
     empty = tmp_path / "empty-bin"
     empty.mkdir()
@@ -227,6 +234,7 @@ async def test_card_pulled_during_read_leaves_no_patient_and_next_card_reads(
         await wait_until(pilot, lambda: "DURAND Hugo" in screen_text(app), what="identity")
 
 
+@pytest.mark.slow
 async def test_no_patient_data_reaches_the_log(app_factory, caplog):
     caplog.set_level("DEBUG")
     app = app_factory()
@@ -243,6 +251,7 @@ async def test_no_patient_data_reaches_the_log(app_factory, caplog):
         assert secret not in caplog.text
 
 
+@pytest.mark.slow
 async def test_answer_lost_after_the_service_committed_is_recovered_with_the_same_key(
     app_factory, settings
 ):

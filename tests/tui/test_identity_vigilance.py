@@ -9,6 +9,8 @@ outage test puts a failing route in front of it.
 
 from __future__ import annotations
 
+import pytest
+
 from proclient.core.domain import OID_INS_NIR_TEST, DmpStatus, Ins
 from proclient.screens.connect import ConnectScreen
 from proclient.screens.home import HomeScreen
@@ -26,6 +28,8 @@ from tests.tui_support import (
     through_consent_and_online,
     wait_until,
 )
+
+pytestmark = pytest.mark.slow  # the longest tier: scripts/test.sh -m "not slow" leaves it out
 
 ADULT_DOCUMENTS = ("passport", "id_card", "residence_permit", "none")
 MINOR_DOCUMENTS = (

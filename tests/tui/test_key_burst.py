@@ -20,6 +20,7 @@ from tests.tui_support import wait_until  # noqa: E402
 KEYS_PER_SCREEN = 200
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("start", sorted(STARTS))
 async def test_a_key_burst_from_every_screen_raises_nothing(app_factory, start):
     seed = sorted(STARTS).index(start) + 2026

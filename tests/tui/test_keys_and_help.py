@@ -58,6 +58,7 @@ async def test_command_palette_lists_the_applications_actions_in_french(app_fact
         await wait_until(pilot, lambda: isinstance(app.screen, JournalScreen), what="journal")
 
 
+@pytest.mark.slow
 async def test_f1_opens_a_help_on_the_lock_screen_too(app_factory):
     from proclient.screens.lock import LockScreen
     from tests.tui_support import connect, insert
@@ -96,6 +97,7 @@ def keys_missing_from_the_footer(app) -> list[str]:
     return missing
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [NARROW, COUNTER], ids=["60x20", "80x24"])
 async def test_every_key_of_home_and_done_is_on_screen(app_factory, size):
     from tests.tui_support import create_for

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from proclient.screens.connect import ConnectScreen, PinField
 from proclient.screens.consent import ConsentScreen
 from proclient.screens.online_access import OnlineAccessScreen
 from proclient.widgets.tickbox import TICKED, UNTICKED
 from tests.colour_support import AA_TEXT, line_glyphs, luminance, without_colour
 from tests.tui_support import choose_document, connect, insert, screen_text, wait_until
+
+pytestmark = pytest.mark.slow  # the longest tier: scripts/test.sh -m "not slow" leaves it out
 
 COUNTER = (80, 24)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from proclient.controllers.card import RESUME_SECONDS, CardController
 from proclient.core.domain import LegalRepresentative, Relationship
 from proclient.core.flow import CreationFlow, Step
@@ -63,6 +65,7 @@ def fields(app) -> tuple[bool, str, str]:
     )
 
 
+@pytest.mark.slow
 async def test_esc_from_step_4_keeps_the_tick_and_what_was_typed(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
@@ -75,6 +78,7 @@ async def test_esc_from_step_4_keeps_the_tick_and_what_was_typed(app_factory):
         assert fields(app) == (True, EMAIL, "06 12 34 56 78")
 
 
+@pytest.mark.slow
 async def test_tab_after_the_tick_puts_email_and_mobile_in_their_own_fields(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
@@ -85,6 +89,7 @@ async def test_tab_after_the_tick_puts_email_and_mobile_in_their_own_fields(app_
         assert app.flow.web_access.mobile == "+33612345678"
 
 
+@pytest.mark.slow
 async def test_esc_from_step_3_keeps_the_ticks(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
@@ -104,6 +109,7 @@ async def test_esc_from_step_3_keeps_the_ticks(app_factory):
         assert screen.query_one("#break_glass").value is True
 
 
+@pytest.mark.slow
 async def test_the_summary_shows_the_email_whole_to_read_it_back(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
@@ -115,6 +121,7 @@ async def test_the_summary_shows_the_email_whole_to_read_it_back(app_factory):
         assert EMAIL in text and "g***@" not in text
 
 
+@pytest.mark.slow
 async def test_a_minor_s_representative_is_chosen_from_the_card_s_adults(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
@@ -150,6 +157,7 @@ async def put_back(pilot, app, key: str = "legoff") -> None:
     )
 
 
+@pytest.mark.slow
 async def test_the_same_card_put_back_resumes_where_it_was(app_factory):
     clock = FakeClock()
     app = app_factory(with_clock(clock))
@@ -171,6 +179,7 @@ async def test_the_same_card_put_back_resumes_where_it_was(app_factory):
         await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen), what="summary")
 
 
+@pytest.mark.slow
 async def test_a_minor_s_card_pulled_at_step_3_comes_back_with_what_was_typed(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
@@ -200,6 +209,7 @@ async def test_a_minor_s_card_pulled_at_step_3_comes_back_with_what_was_typed(ap
         assert app.flow.patient.first_name == "LEA"
 
 
+@pytest.mark.slow
 async def test_esc_on_the_offer_starts_afresh(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
@@ -212,6 +222,7 @@ async def test_esc_on_the_offer_starts_afresh(app_factory):
         assert not app.cards.holds_pulled
 
 
+@pytest.mark.slow
 async def test_another_card_or_too_late_starts_afresh(app_factory):
     clock = FakeClock()
     app = app_factory(with_clock(clock))

@@ -3,6 +3,8 @@ created once when it answers again; what the outbox shows, and quitting with ent
 
 from __future__ import annotations
 
+import pytest
+
 from proclient.controllers.creation import Reachability
 from proclient.screens.home import HomeScreen
 from tests.tui_support import SIZE, insert, notified, screen_text, wait_until
@@ -51,6 +53,7 @@ async def record_offline(pilot, app, key: str = "legoff", document: int = 0) -> 
     await wait_until(pilot, lambda: isinstance(app.screen, RecordedScreen), what="recorded")
 
 
+@pytest.mark.slow
 async def test_offline_capture_by_keyboard_then_created_once_when_the_service_is_back(
     app_factory, settings
 ):
@@ -90,6 +93,7 @@ async def test_offline_capture_by_keyboard_then_created_once_when_the_service_is
         )
 
 
+@pytest.mark.slow
 async def test_quitting_with_a_recorded_creation_asks_and_says_when_it_leaves(app_factory):
     from proclient.screens.outbox import QuitModal
 
@@ -124,6 +128,7 @@ async def _open_outbox_and_sign_in(pilot, app):
         await pilot.press(*"1234", "enter")
 
 
+@pytest.mark.slow
 async def test_a_dmp_created_meanwhile_keeps_the_entry_with_its_reason(app_factory):
     """CASANOVA-ORSINI has an active DMP on the demo service: recorded offline, her entry is
     held with DMPFound when the service answers, and the outbox screen says so."""
@@ -213,6 +218,7 @@ async def test_a_stale_consent_is_held_and_said(app_factory, settings):
         assert app.outbox.pending == 1
 
 
+@pytest.mark.slow
 async def test_a_minor_without_own_nir_recorded_offline_then_created_by_traits(
     app_factory, settings
 ):
@@ -255,6 +261,7 @@ async def test_a_minor_without_own_nir_recorded_offline_then_created_by_traits(
         assert "Acte de naissance" in text and "Recueilli hors connexion le" in text
 
 
+@pytest.mark.slow
 async def test_a_card_pulled_during_an_offline_capture_resumes_offline(app_factory):
     """The card pulled by mistake at step 3, put back: the capture goes on offline, the
     professional still the card's holder (no PIN again), and it is recorded."""
@@ -283,6 +290,7 @@ async def test_a_card_pulled_during_an_offline_capture_resumes_offline(app_facto
         assert app.outbox.pending == 1
 
 
+@pytest.mark.slow
 async def test_an_outbox_whose_key_is_gone_is_said_not_ignored(app_factory, settings):
     """The key file deleted (a reinstalled workstation): the entries cannot be read, and the
     professional is told so at start."""
@@ -298,6 +306,7 @@ async def test_an_outbox_whose_key_is_gone_is_said_not_ignored(app_factory, sett
         assert len(list((settings.paths.demo_dir / "outbox").glob("*.entry"))) == 1  # kept
 
 
+@pytest.mark.slow
 async def test_insi_differing_from_the_card_holds_the_entry_until_the_professional_accepts(
     app_factory, settings
 ):
@@ -324,6 +333,7 @@ async def test_insi_differing_from_the_card_holds_the_entry_until_the_profession
         assert "FONTAINE" in pdf_text(accuse)
 
 
+@pytest.mark.slow
 async def test_a_closed_dmp_keeps_the_entry_with_its_reason(app_factory, settings):
     """BEN SAÏD's DMP is closed on the demo service: a creation recorded offline for him is
     not turned into a reactivation behind the professional's back; it stays, « DMP fermé »."""
@@ -349,6 +359,7 @@ async def _to_summary_online(pilot, app) -> None:
     await through_consent_and_online(pilot, app)
 
 
+@pytest.mark.slow
 async def test_the_network_known_gone_at_the_summary_says_so_at_once_and_f9_records(
     app_factory, settings
 ):
@@ -382,6 +393,8 @@ async def test_the_network_known_gone_at_the_summary_says_so_at_once_and_f9_reco
         assert len(list(settings.paths.receipts_dir.glob("accuse-*.pdf"))) == 1
 
 
+@pytest.mark.slow
+@pytest.mark.real_budgets  # the write's own 20 s: the one TUI test that waits it out
 async def test_the_network_gone_unnoticed_at_the_summary_records_under_the_live_key(
     app_factory, settings
 ):
@@ -410,6 +423,7 @@ async def test_the_network_gone_unnoticed_at_the_summary_records_under_the_live_
         assert entry.capture.document.value == "passport"
 
 
+@pytest.mark.slow
 async def test_a_tampered_entry_is_refused_and_said_once_not_at_every_probe(app_factory, settings):
     """An entry changed on disk is never sent; it is said when the professional sends, and
     the background sends after each health check do not repeat it every 30 seconds."""

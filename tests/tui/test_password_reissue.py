@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 
 import httpx
+import pytest
 
 from proclient.core.submission import creation_request
 from proclient.embedded_service import EMBEDDED_BASE_URL
@@ -25,6 +26,8 @@ from tests.tui_support import (
     through_consent_and_online,
     wait_until,
 )
+
+pytestmark = pytest.mark.slow  # the longest tier: scripts/test.sh -m "not slow" leaves it out
 
 REISSUE = "/v1/dmp/web-access/password"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import textual.app
 
 from proclient.screens.consent import ConsentScreen
@@ -33,6 +34,7 @@ def footer(app) -> str:
     return " ".join(screen_text(app).rstrip("\n").splitlines()[-3:])
 
 
+@pytest.mark.slow
 async def test_emergency_choices_read_in_words_without_colour(app_factory, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     app = app_factory()
@@ -53,6 +55,7 @@ async def test_emergency_choices_read_in_words_without_colour(app_factory, monke
         assert re.search(r"\[x\]\s*Bris de glace[^\[]*:\s*autorisé", text)  # wrapped, not cut
 
 
+@pytest.mark.slow
 async def test_footer_at_80_columns_keeps_every_key_and_f10_quits_from_done(app_factory):
     app = app_factory()
     async with app.run_test(size=COUNTER) as pilot:
@@ -74,6 +77,7 @@ async def test_footer_at_80_columns_keeps_every_key_and_f10_quits_from_done(app_
         assert app.return_code is not None  # the app is quitting
 
 
+@pytest.mark.slow
 async def test_reactivation_done_screen_says_reactivated_like_the_pdf(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
@@ -87,6 +91,7 @@ async def test_reactivation_done_screen_says_reactivated_like_the_pdf(app_factor
         assert "DMP créé" not in text and "Accusé de création" not in text
 
 
+@pytest.mark.slow
 async def test_print_error_toast_keeps_the_settings_key_and_goes_with_the_next_patient(
     app_factory, monkeypatch
 ):
@@ -115,6 +120,7 @@ async def test_print_error_toast_keeps_the_settings_key_and_goes_with_the_next_p
         assert "[printer] name" not in screen_text(app)
 
 
+@pytest.mark.slow
 async def test_secrets_on_screen_say_where_to_use_them(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:

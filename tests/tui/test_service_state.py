@@ -4,6 +4,8 @@ service that does not answer; the demo cuts and restores its embedded service (F
 
 from __future__ import annotations
 
+import pytest
+
 from proclient.controllers.creation import Reachability
 from proclient.screens.home import HomeScreen
 from tests.tui_support import SIZE, screen_text, wait_until
@@ -50,6 +52,7 @@ async def test_demo_offline_starts_with_the_service_unreachable(app_factory):
         await wait_until(pilot, lambda: "injoignable depuis" in screen_text(app), what="shown")
 
 
+@pytest.mark.slow
 async def test_login_with_the_network_cut_records_offline_and_f5_goes_online_once_restored(
     app_factory,
 ):
@@ -82,6 +85,7 @@ async def test_login_with_the_network_cut_records_offline_and_f5_goes_online_onc
         assert app.flow.patient is not None  # INSi answered
 
 
+@pytest.mark.slow
 async def test_one_truth_when_the_network_comes_back_on_step_2_and_on_the_recorded_screen(
     app_factory,
 ):
@@ -123,6 +127,7 @@ async def test_one_truth_when_the_network_comes_back_on_step_2_and_on_the_record
         assert "PAS encore créé" not in text and "Service DMP : joignable" in text
 
 
+@pytest.mark.slow
 async def test_esc_stops_a_wait_for_the_service_and_f5_asks_again(app_factory):
     """Issue 21 point 6: the network gone with a session open, step 2 for the next patient
     shows how long it has waited and Esc stops the wait; nothing typed is lost, F5 asks

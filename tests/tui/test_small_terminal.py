@@ -4,6 +4,8 @@ above the footer, and the step's title is not cut."""
 
 from __future__ import annotations
 
+import pytest
+
 from proclient.screens.consent import ConsentScreen
 from tests.tui_support import connect, insert, minor_to_online, screen_text, wait_until
 
@@ -17,6 +19,7 @@ def in_view(app, widget) -> bool:
     return region.height > 0 and body.region.contains_region(region)
 
 
+@pytest.mark.slow
 async def test_every_field_of_a_minors_consent_is_in_view_when_focused_at_60x20(app_factory):
     app = app_factory()
     async with app.run_test(size=SMALL) as pilot:
@@ -50,6 +53,7 @@ async def test_every_field_of_a_minors_consent_is_in_view_when_focused_at_60x20(
         assert overlay.region.bottom <= footer.region.y  # …above the footer, inside the screen
 
 
+@pytest.mark.slow
 async def test_online_access_fields_are_in_view_at_60x20(app_factory):
 
     app = app_factory()
