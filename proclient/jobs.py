@@ -40,6 +40,9 @@ Failed = Callable[[JobFailed], None]
 class JobRunner:
     def __init__(self, app: App) -> None:
         self._app = app
+        self.refused: Failed | None = None
+        """Told of every refusal (a DomainError), before the job's own ``failed``: the
+        session route locks when an e-CPS session has ended."""
 
     def run(
         self,
@@ -69,6 +72,8 @@ class JobRunner:
                 return
             except DomainError as error:
                 failure = JobFailed(name, error.code, error.message)
+                if self.refused is not None:
+                    self.refused(failure)
             except asyncio.CancelledError:
                 # Esc during a wait, or the owner screen gone: the route's ``failed`` still
                 # runs (a creation in flight is over), then the cancellation goes on.

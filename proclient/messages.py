@@ -138,6 +138,33 @@ class DemoCpsUnblockRequested(Intent):
 
 
 @dataclass
+class EcpsRequested(Intent):
+    """F4 at step 2, on the lock screen or the outbox: sign in with e-CPS instead of the card."""
+
+    purpose: PinPurpose = PinPurpose.LOGIN
+
+
+@dataclass
+class EcpsStartRequested(Intent):
+    """The national id typed on the e-CPS screen: ask the professional's phone."""
+
+    national_id: str
+    purpose: PinPurpose = PinPurpose.LOGIN
+
+
+@dataclass
+class EcpsCancelRequested(Intent):
+    """Esc while the phone is asked: the service stops asking Pro Santé Connect."""
+
+
+@dataclass
+class DemoPhoneAnswered(Intent):
+    """The demo's phone key: the professional approves (or refuses) on the e-CPS app."""
+
+    approve: bool
+
+
+@dataclass
 class SessionCloseRequested(Intent):
     """F9 on the lock screen: as if the CPS had been pulled."""
 
@@ -295,6 +322,18 @@ class JobFailed(Result):
 @dataclass
 class PinStatusRead(Result):
     status: Any  # proclient.credentials.pin.PinStatus
+
+
+@dataclass
+class EcpsWaiting(Result):
+    """The phone was asked: seconds left before the request expires."""
+
+    seconds_left: int
+
+
+@dataclass
+class EcpsSignedIn(Result):
+    """The e-CPS sign-in succeeded (its screen closes)."""
 
 
 @dataclass

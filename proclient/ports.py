@@ -23,6 +23,11 @@ class ServiceBinding:
     client: object  # proclient.service.client.DmpServiceClient
     credentials: object  # a credential source: label, hint, pin_status(), unlock(pin)
     description: str
+    phone: object | None = None
+    """The demo's e-CPS phone (``approve(national_id)``, ``refuse(national_id)``); None outside
+    the demo."""
+    stop: Callable[[], None] | None = None
+    """What to stop with the service (the demo's Pro Santé Connect stand-in)."""
 
 
 @dataclass
@@ -58,3 +63,7 @@ class Wiring:
     is not offered."""
     keymap: Mapping[str, str] = field(default_factory=dict)
     """Binding id → keys, from the settings' [keys] table."""
+    national_id_file: Path | None = None
+    """Where the e-CPS national id typed once is remembered; None: not remembered."""
+    ecps_poll_pause: float = 1.0
+    """Seconds between two polls of an e-CPS sign-in (tests shorten it)."""

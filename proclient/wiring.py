@@ -34,6 +34,8 @@ def _workstation_fields(settings: Settings, demo: bool = False) -> dict:
         "pending_dir": settings.paths.data_dir / "pending",
         "keymap": dict(settings.keys),
         "outbox": workstation_outbox(settings, demo=demo),
+        "national_id_file": (settings.paths.demo_dir if demo else settings.paths.data_dir)
+        / "e-cps-national-id",
     }
 
 
@@ -114,8 +116,10 @@ def demo_wiring(
 
     def open_service() -> ServiceBinding:
         from proclient.embedded_service import embedded_client
+        from proclient.service.workstation import workstation_secret
 
-        client, pki = embedded_client(demo_dir, switch=network, **(client_options or {}))
+        options = {"workstation": workstation_secret(demo_dir), **(client_options or {})}
+        client, pki = embedded_client(demo_dir, switch=network, **options)
         return ServiceBinding(
             client=client,
             credentials=demo_credentials(demo_dir, pki.default, deck.cps_present),
@@ -229,9 +233,12 @@ def configured_wiring(settings: Settings) -> Wiring:
 
     def open_service() -> ServiceBinding:
         from proclient.service.client import DmpServiceClient
+        from proclient.service.workstation import workstation_secret
 
         # Checks the URL (https, or http on loopback only) and loads the CA bundle.
-        client = DmpServiceClient.from_settings(settings)
+        client = DmpServiceClient.from_settings(
+            settings, workstation=workstation_secret(settings.paths.data_dir)
+        )
         return ServiceBinding(
             client=client,
             credentials=credentials,

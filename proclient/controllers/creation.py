@@ -153,6 +153,8 @@ class CreationController:
     async def aclose(self) -> None:
         if self.binding is not None:
             await self.binding.client.aclose()
+            if self.binding.stop is not None:
+                await asyncio.to_thread(self.binding.stop)
 
     async def status(self, ins: Ins) -> DmpState:
         binding = await self.service()

@@ -14,6 +14,7 @@ from proclient.messages import Intent
 from proclient.routes.cards import CardEventMessage, CardsRoute
 from proclient.routes.creation import CreationRoute
 from proclient.routes.desk import Desk, HomeBoard, Route
+from proclient.routes.ecps import EcpsRoute
 from proclient.routes.identity import IdentityRoute
 from proclient.routes.outbox import OutboxRoute
 from proclient.routes.paper import PaperRoute
@@ -38,6 +39,8 @@ class Routes:
         self.cards = CardsRoute(desk, self.board, self.steps)
         self.session = SessionRoute(desk, self.steps, self.identity, self.outbox)
         self.cards.on_cps_removed = self.session.cps_removed
+        self.ecps = EcpsRoute(desk, self.session)
+        desk.jobs.refused = self.session.refused
         self.creation = CreationRoute(desk, self.board, self.paper, self.outbox)
         self.quit = QuitRoute(desk, self.paper)
         self._handlers: dict[type[Intent], Callable[[Intent], None]] = {}
@@ -47,6 +50,7 @@ class Routes:
             self.steps,
             self.cards,
             self.session,
+            self.ecps,
             self.paper,
             self.creation,
         ):

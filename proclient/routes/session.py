@@ -21,6 +21,8 @@ from proclient.routes.identity import IdentityRoute
 from proclient.routes.outbox import OutboxRoute
 from proclient.routes.steps import StepsRoute
 
+SESSION_GONE = frozenset({"AUTH_SESSION_EXPIRED", "AUTH_REQUIRED", "AUTH_WORKSTATION_MISMATCH"})
+
 
 class SessionRoute(Route):
     HANDLES = {
@@ -104,10 +106,13 @@ class SessionRoute(Route):
 
     def _connect(self, pin: bytearray) -> None:
         """One login attempt with ``pin`` (wiped afterwards), then INSi and the existence test."""
-        screen = self.stage.top
+        self._identify(self.stage.top, lambda: self._login(pin))
+
+    def _identify(self, screen, login) -> None:
+        """Step 2 once ``login`` (a coroutine function) signs in: INSi and the existence test."""
 
         async def connect():
-            professional = await self._login(pin)
+            professional = await login()
             if self.session.offline:
                 return professional, None, None  # nothing to ask: the creation is recorded
             return professional, *(await self.identity.identify_for(screen))
@@ -120,46 +125,63 @@ class SessionRoute(Route):
             done=lambda answer: self.identity.connected(screen, *answer),
         )
 
+    def signed_in(self, purpose: PinPurpose, professional) -> None:
+        """Signed in without the card's code (e-CPS): go on as after the code."""
+        from proclient.screens.connect import ConnectScreen
+        from proclient.screens.lock import LockScreen
+
+        async def already():
+            return professional
+
+        if purpose is PinPurpose.UNLOCK:
+            if self.stage.shown(LockScreen):
+                self._unlocked(professional)
+        elif purpose is PinPurpose.OUTBOX:
+            self._outbox_signed_in(professional)
+        elif (shown := self.stage.shown(ConnectScreen)) and self.flow.step is Step.CONNECT:
+            self._identify(shown[-1], already)
+
     def _login_for_outbox(self, pin: bytearray) -> None:
         """The code typed on the outbox screen: sign in, then send what waits."""
-
-        def signed_in(_professional) -> None:
-            self.outbox.refreshed()
-            if self.session.authenticated:
-                self.outbox.send(quiet=False)
-
         self.jobs.run(
             "outbox-login",
             lambda: self._login(pin),
             owner=self.stage.top,
-            done=signed_in,
+            done=self._outbox_signed_in,
             failed=self.identity.failed,
         )
 
+    def _outbox_signed_in(self, _professional) -> None:
+        self.outbox.refreshed()
+        if self.session.authenticated:
+            self.outbox.send(quiet=False)
+
     def _unlock(self, pin: bytearray) -> None:
+        self.jobs.run("unlock", lambda: self._login(pin), owner=self.stage.top, done=self._unlocked)
+
+    def _unlocked(self, professional) -> None:
         from proclient.screens.lock import LockScreen
 
-        def unlocked(professional) -> None:
-            self.stage.close(LockScreen)
-            same = self.session.unlocked(professional)
-            if self.steps.behind_lock:
-                self.steps.behind_lock = False
-                self.steps.show()
-            if not same:
-                self.steps.finish()  # another professional's card: the patient was not theirs
-                return
-            self.flow.professional = professional if self.session.locked_for else None
-            if self.flow.step is Step.CONNECT and self.session.offline:
-                self.identity.offline_for(self.stage.top, professional)
-            elif self.flow.step is Step.CONNECT and self.flow.dmp_state is None:
-                self.identity.check_status(self.stage.top)
-
-        self.jobs.run("unlock", lambda: self._login(pin), owner=self.stage.top, done=unlocked)
+        self.stage.close(LockScreen)
+        same = self.session.unlocked(professional)
+        if self.steps.behind_lock:
+            self.steps.behind_lock = False
+            self.steps.show()
+        if not same:
+            self.steps.finish()  # another professional's card: the patient was not theirs
+            return
+        self.flow.professional = professional if self.session.locked_for else None
+        if self.flow.step is Step.CONNECT and self.session.offline:
+            self.identity.offline_for(self.stage.top, professional)
+        elif self.flow.step is Step.CONNECT and self.flow.dmp_state is None:
+            self.identity.check_status(self.stage.top)
 
     # --- the end of a session ------------------------------------------------------------------
 
     def cps_removed(self) -> None:
         session = self.session
+        if session.card_less:
+            return  # an e-CPS session does not hang on a card
         had_something = session.authenticated or session.locked or self.flow.step is not Step.HOME
         self._end()
         session.locked = self.steps.behind_lock = False
@@ -181,6 +203,20 @@ class SessionRoute(Route):
 
     def close(self, message: SessionCloseRequested) -> None:
         self.cps_removed()
+
+    def refused(self, failure) -> None:
+        """The service no longer knows an e-CPS session (30 min idle, 4 h, PSC's session
+        ended): nothing can renew it without the phone, so the screen locks (F4 signs in
+        again, the patient waits behind the lock)."""
+        if failure.code in SESSION_GONE and self.session.card_less:
+            self.lock()
+            self.stage.notify(
+                _(
+                    "Votre session e-CPS a pris fin : reconnectez-vous (F4, sur votre "
+                    "téléphone) pour reprendre où vous en étiez."
+                ),
+                long=True,
+            )
 
     def check_idle_lock(self) -> None:
         """Lock when idle too long (run by a timer; tests call it after moving the clock)."""

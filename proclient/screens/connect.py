@@ -28,11 +28,13 @@ from proclient.messages import (
     Connected,
     ConnectionConfirmed,
     DocumentChosen,
+    EcpsRequested,
     InsiRetryRequested,
     InsiTraitsGiven,
     JobFailed,
     NewPasswordRequested,
     PinEntered,
+    PinPurpose,
     PinStatusRead,
     PinStatusRequested,
     ServiceState,
@@ -51,19 +53,23 @@ def _birth_display(raw: str) -> str:
     return f"{raw[6:8]}/{raw[4:6]}/{raw[:4]}" if len(raw) == 8 else raw
 
 
+CONNECT_HELP = N_(
+    "Saisissez le code porteur de votre carte CPS puis Entrée : un seul essai par Entrée, "
+    "jamais d'essai automatique. Après trois codes faux la carte se bloque. Sans carte, F4 "
+    "vous connecte avec e-CPS (l'application de votre téléphone). L'INSi donne ensuite l'INS "
+    "du patient et ses traits de référence : comparez-les avec la carte, choisissez la pièce "
+    "d'identité vue (ou « aucune ») avec les flèches puis Entrée. F6 cherche par les traits, "
+    "F5 interroge l'INSi à nouveau. Le service dit enfin si le patient a déjà un DMP. En "
+    "démonstration, F7 débloque la carte CPS de démonstration après trois codes faux."
+)
+
+
 class ConnectScreen(StepScreen):
     step_number = 2
-    HELP_TEXT = N_(
-        "Saisissez le code porteur de votre carte CPS puis Entrée : un seul essai par Entrée, "
-        "jamais d'essai automatique. Après trois codes faux la carte se bloque. L'INSi donne "
-        "ensuite l'INS du patient et ses traits de référence : comparez-les avec la carte, "
-        "choisissez la pièce d'identité vue (ou « aucune ») avec les flèches puis Entrée. F6 "
-        "cherche par les traits, F5 interroge l'INSi à nouveau. Le service dit enfin si le "
-        "patient a déjà un DMP. En démonstration, F7 débloque la carte CPS de démonstration "
-        "après trois codes faux."
-    )
+    HELP_TEXT = CONNECT_HELP
 
     BINDINGS = [
+        Binding("f4", "ecps", _("e-CPS"), id="ecps"),
         Binding("f5", "insi_retry", _("INSi"), id="insi_retry"),
         Binding("f6", "insi_traits", _("Traits"), id="insi_traits"),
         Binding("f7", "unblock_demo_cps", _("Débloquer (démo)"), id="unblock_demo_cps"),
@@ -103,6 +109,8 @@ class ConnectScreen(StepScreen):
             return new_password_possible(self.flow)
         if action == "next":
             return not dmp_active(self.flow)
+        if action == "ecps":  # before signing in only
+            return self.flow.professional is None and not self.station.authenticated
         if action == "unblock_demo_cps":  # a blocked demo CPS only
             entries = self.query(PinEntry)
             return bool(entries) and entries.first().demo_unblock_offered
@@ -115,7 +123,7 @@ class ConnectScreen(StepScreen):
         )
         with Vertical(id="login"):
             yield Static(_("Professionnel : {who}", who=station.credential_label), id="who")
-            yield Static(_("Saisissez votre code porteur puis Entrée."))
+            yield Static(_("Saisissez votre code porteur puis Entrée (sans carte : F4 e-CPS)."))
             yield PinEntry(id="pin-entry")
             if station.credential_hint:
                 yield Static(station.credential_hint, classes="hint")
@@ -401,6 +409,9 @@ class ConnectScreen(StepScreen):
             return
         self.query_one("#identity").display = False
         self.show_traits()
+
+    def action_ecps(self) -> None:
+        self.post_message(EcpsRequested(PinPurpose.LOGIN))
 
     def action_unblock_demo_cps(self) -> None:
         if self.entry.demo_unblock_offered:

@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from proclient.core.i18n import _
 from proclient.messages import (
+    EcpsRequested,
     JobFailed,
     PinEntered,
     PinPurpose,
@@ -31,10 +32,11 @@ class LockScreen(GuardedScreen):
     title_text = "Session verrouillée"
     HELP_TEXT = (
         "Le poste s'est verrouillé après un temps d'inactivité. Saisissez votre code porteur "
-        "puis Entrée pour reprendre là où vous en étiez. Un autre professionnel : retirez la "
+        "puis Entrée (ou F4 : e-CPS, sur votre téléphone) pour reprendre là où vous en étiez. Un autre professionnel : retirez la "
         "carte CPS ou appuyez sur F9 ; les données du patient sont alors effacées."
     )
     BINDINGS = [
+        Binding("f4", "ecps", _("e-CPS"), id="lock_ecps"),
         Binding("f9", "close_session", _("Fermer la session"), id="close_session"),
         Binding("f7", "unblock_demo_cps", _("Débloquer (démo)"), id="unblock_demo_cps"),
         Binding("escape", "ignore", show=False),  # no way back but the code
@@ -54,7 +56,7 @@ class LockScreen(GuardedScreen):
             yield Static(
                 _(
                     "Le poste est resté inactif. Saisissez votre code porteur puis "
-                    "Entrée pour reprendre là où vous en étiez."
+                    "Entrée pour reprendre là où vous en étiez (sans carte : F4 e-CPS)."
                 )
             )
             yield PinEntry(PinPurpose.UNLOCK, id="pin-entry")
@@ -99,6 +101,9 @@ class LockScreen(GuardedScreen):
         if self.entry.demo_unblock_offered:
             self.show_error("")
             self.entry.request_demo_unblock()
+
+    def action_ecps(self) -> None:
+        self.post_message(EcpsRequested(PinPurpose.UNLOCK))
 
     def action_close_session(self) -> None:
         self.post_message(SessionCloseRequested())

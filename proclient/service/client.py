@@ -57,6 +57,7 @@ from proclient.core.problems import (
 from proclient.core.records import CreationRequest, CreationResult, WebCredentials
 from proclient.credentials.base import Credential
 from proclient.service.errors import ServiceError
+from proclient.service.workstation import HEADER as WORKSTATION_HEADER
 
 log = logging.getLogger("proclient.service")
 
@@ -191,6 +192,21 @@ def insi_answer(data: dict, by_card: bool) -> InsiAnswer:
     return InsiAnswer(code, identity, by_card=by_card)
 
 
+def session_of(data: dict, status: int) -> tuple[str, Professional]:
+    """The token and the professional of the service's session answer (CPS or e-CPS)."""
+    try:
+        token, card = data["token"], data["professional"]
+        return token, Professional(
+            id_nat=card["id_nat"],
+            last_name=card["last_name"],
+            first_name=card["first_name"],
+            profession_code=card["profession_code"],
+            structure=card.get("structure", ""),
+        )
+    except (KeyError, TypeError):
+        raise _error(SERVICE_ERROR, status) from None
+
+
 def _web_credentials(data: dict | None) -> WebCredentials | None:
     if not data:
         return None
@@ -210,11 +226,13 @@ class DmpServiceClient:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         retry_budget: float = DEFAULT_RETRY_BUDGET,
         login_budget: float = LOGIN_BUDGET,
+        workstation: str | None = None,
     ) -> None:
         """``verify``: True (system CAs), an SSLContext, or the path of a CA bundle (PEM) that
         replaces the system's; False is refused. Ignored with ``transport``, which then
         decides. ``retry_budget``: seconds for all the attempts of one call; ``login_budget``:
-        seconds for a whole login (and at most that for a health check)."""
+        seconds for a whole login (and at most that for a health check). ``workstation``: this
+        workstation's secret (proclient/service/workstation.py), sent with every request."""
         if verify is False or (
             isinstance(verify, ssl.SSLContext) and verify.verify_mode == ssl.CERT_NONE
         ):
@@ -227,7 +245,8 @@ class DmpServiceClient:
             transport=transport,
             verify=verify,
             timeout=timeout,
-            headers={"Accept": "application/json, application/problem+json"},
+            headers={"Accept": "application/json, application/problem+json"}
+            | ({WORKSTATION_HEADER: workstation} if workstation else {}),
         )
         self._retry_budget = retry_budget
         self._login_budget = login_budget
@@ -480,19 +499,14 @@ class DmpServiceClient:
         if response.status_code != 200:
             raise self._problem(response)
         session = self._json(response)
-        try:
-            token, card = session["token"], session["professional"]
-            professional = Professional(
-                id_nat=card["id_nat"],
-                last_name=card["last_name"],
-                first_name=card["first_name"],
-                profession_code=card["profession_code"],
-                structure=card.get("structure", ""),
-            )
-        except (KeyError, TypeError):
-            raise _error(SERVICE_ERROR, response.status_code) from None
+        token, professional = session_of(session, response.status_code)
         self._token, self._credential, self.professional = token, credential, professional
         return professional
+
+    def adopt_session(self, token: str, professional: Professional) -> None:
+        """A session opened another way (e-CPS: proclient/service/ecps.py); no credential to
+        renew it with: when it ends, the professional signs in again."""
+        self._token, self._credential, self.professional = token, None, professional
 
     async def status(self, ins: Ins) -> DmpState:
         """TD0.2: the patient's DMP status, web access and this professional's authorisation."""
