@@ -139,7 +139,7 @@ class DemoCpsUnblockRequested(Intent):
 
 @dataclass
 class EcpsRequested(Intent):
-    """F4 at step 2, on the lock screen or the outbox: sign in with e-CPS instead of the card."""
+    """F2 at step 2 or on the lock screen: sign in with e-CPS instead of the card."""
 
     purpose: PinPurpose = PinPurpose.LOGIN
 

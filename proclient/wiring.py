@@ -115,15 +115,22 @@ def demo_wiring(
     network = NetworkSwitch(cut=offline)
 
     def open_service() -> ServiceBinding:
-        from proclient.embedded_service import embedded_client
+        from proclient.embedded_service import embedded_client, embedded_psc
         from proclient.service.workstation import workstation_secret
 
+        psc, phone, standin = embedded_psc(demo_dir)
         options = {"workstation": workstation_secret(demo_dir), **(client_options or {})}
-        client, pki = embedded_client(demo_dir, switch=network, **options)
+        try:
+            client, pki = embedded_client(demo_dir, switch=network, psc=psc, **options)
+        except BaseException:
+            standin.stop()
+            raise
         return ServiceBinding(
             client=client,
             credentials=demo_credentials(demo_dir, pki.default, deck.cps_present),
             description=_("service DMP intégré (démonstration)"),
+            phone=phone,
+            stop=standin.stop,
         )
 
     return Wiring(

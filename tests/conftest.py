@@ -61,7 +61,10 @@ def demo_pki_cache(tmp_path_factory):
     if os.environ.get("PYTEST_XDIST_WORKER"):
         base = base.parent  # the run's folder, above each worker's own
     directory = base / "demo-pki-cache"
-    ensure_demo_pki(directory)
+    pki = ensure_demo_pki(directory)
+    from proclient.embedded_service import ensure_demo_psc_material
+
+    ensure_demo_psc_material(pki)  # the demo's Pro Santé Connect stand-in: its keys once too
     return directory
 
 

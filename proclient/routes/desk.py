@@ -51,7 +51,8 @@ class Desk:
             credential_hint=binding.credentials.hint if binding else "",
             authenticated=self.session.authenticated,
             offline_session=self.session.offline,
-            outbox=self.outbox.available,
+            outbox=self.outbox.available and not self.session.card_less,
+            card_less=self.session.card_less,
             service_label=self.creation.probe.label() if binding else "",
             service_reachable=reachable_of(self.creation.probe.state),
         )

@@ -206,13 +206,13 @@ class SessionRoute(Route):
 
     def refused(self, failure) -> None:
         """The service no longer knows an e-CPS session (30 min idle, 4 h, PSC's session
-        ended): nothing can renew it without the phone, so the screen locks (F4 signs in
+        ended): nothing can renew it without the phone, so the screen locks (F2 signs in
         again, the patient waits behind the lock)."""
         if failure.code in SESSION_GONE and self.session.card_less:
             self.lock()
             self.stage.notify(
                 _(
-                    "Votre session e-CPS a pris fin : reconnectez-vous (F4, sur votre "
+                    "Votre session e-CPS a pris fin : reconnectez-vous (F2, sur votre "
                     "téléphone) pour reprendre où vous en étiez."
                 ),
                 long=True,

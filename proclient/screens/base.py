@@ -52,7 +52,10 @@ class ScreenContext:
     offline_session: bool = False
     """The CPS is unlocked but the service could not be reached: creations are recorded."""
     outbox: bool = False
-    """Creations can be recorded on this workstation (an outbox is wired)."""
+    """Creations can be recorded on this workstation (an outbox is wired, and the session
+    can sign them: not an e-CPS one)."""
+    card_less: bool = False
+    """The session was opened with e-CPS: no card to sign an offline capture."""
     service_label: str = ""
     """The DMP service's state in words when the screen is made ("" before the service is
     opened); ``ServiceState`` messages tell every screen when it changes."""

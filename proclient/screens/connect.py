@@ -55,7 +55,7 @@ def _birth_display(raw: str) -> str:
 
 CONNECT_HELP = N_(
     "Saisissez le code porteur de votre carte CPS puis Entrée : un seul essai par Entrée, "
-    "jamais d'essai automatique. Après trois codes faux la carte se bloque. Sans carte, F4 "
+    "jamais d'essai automatique. Après trois codes faux la carte se bloque. Sans carte, F2 "
     "vous connecte avec e-CPS (l'application de votre téléphone). L'INSi donne ensuite l'INS "
     "du patient et ses traits de référence : comparez-les avec la carte, choisissez la pièce "
     "d'identité vue (ou « aucune ») avec les flèches puis Entrée. F6 cherche par les traits, "
@@ -69,7 +69,7 @@ class ConnectScreen(StepScreen):
     HELP_TEXT = CONNECT_HELP
 
     BINDINGS = [
-        Binding("f4", "ecps", _("e-CPS"), id="ecps"),
+        Binding("f2", "ecps", _("e-CPS"), id="ecps"),
         Binding("f5", "insi_retry", _("INSi"), id="insi_retry"),
         Binding("f6", "insi_traits", _("Traits"), id="insi_traits"),
         Binding("f7", "unblock_demo_cps", _("Débloquer (démo)"), id="unblock_demo_cps"),
@@ -123,7 +123,7 @@ class ConnectScreen(StepScreen):
         )
         with Vertical(id="login"):
             yield Static(_("Professionnel : {who}", who=station.credential_label), id="who")
-            yield Static(_("Saisissez votre code porteur puis Entrée (sans carte : F4 e-CPS)."))
+            yield Static(_("Saisissez votre code porteur puis Entrée (sans carte : F2 e-CPS)."))
             yield PinEntry(id="pin-entry")
             if station.credential_hint:
                 yield Static(station.credential_hint, classes="hint")

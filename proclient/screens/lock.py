@@ -32,11 +32,12 @@ class LockScreen(GuardedScreen):
     title_text = "Session verrouillée"
     HELP_TEXT = (
         "Le poste s'est verrouillé après un temps d'inactivité. Saisissez votre code porteur "
-        "puis Entrée (ou F4 : e-CPS, sur votre téléphone) pour reprendre là où vous en étiez. Un autre professionnel : retirez la "
-        "carte CPS ou appuyez sur F9 ; les données du patient sont alors effacées."
+        "puis Entrée (ou F2 : e-CPS, sur votre téléphone) pour reprendre là où vous en étiez. "
+        "Un autre professionnel : retirez la carte CPS ou appuyez sur F9 ; les données du "
+        "patient sont alors effacées."
     )
     BINDINGS = [
-        Binding("f4", "ecps", _("e-CPS"), id="lock_ecps"),
+        Binding("f2", "ecps", _("e-CPS"), id="lock_ecps"),
         Binding("f9", "close_session", _("Fermer la session"), id="close_session"),
         Binding("f7", "unblock_demo_cps", _("Débloquer (démo)"), id="unblock_demo_cps"),
         Binding("escape", "ignore", show=False),  # no way back but the code
@@ -56,7 +57,7 @@ class LockScreen(GuardedScreen):
             yield Static(
                 _(
                     "Le poste est resté inactif. Saisissez votre code porteur puis "
-                    "Entrée pour reprendre là où vous en étiez (sans carte : F4 e-CPS)."
+                    "Entrée pour reprendre là où vous en étiez (sans carte : F2 e-CPS)."
                 )
             )
             yield PinEntry(PinPurpose.UNLOCK, id="pin-entry")

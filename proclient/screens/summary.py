@@ -222,6 +222,11 @@ class SummaryScreen(StepScreen):
             )
         elif flow.offline:
             text = _("Entrée ou F8 pour réessayer ; Échap pour corriger.")
+        elif self.station.card_less and failure.code in self.UNREACHABLE:
+            text = _(
+                "Service injoignable : connecté avec e-CPS, la création ne peut pas être "
+                "enregistrée sur ce poste (il faut la carte CPS pour la signer). Entrée réessaie."
+            )
         else:
             text = _("Entrée ou F8 pour réessayer (sans risque de doublon) ; Échap pour corriger.")
         self.query_one("#state", Static).update(text)

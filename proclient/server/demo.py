@@ -164,3 +164,37 @@ def seed_demo_dmps(
                 storage.remove_dmp(ins)
     finally:
         storage.close()
+
+
+def ensure_demo_tls(pki: DemoPki, cert_path: Path, key_path: Path, hosts: list[str]) -> None:
+    """A TLS server certificate for ``hosts`` from the demo CA at ``cert_path``/``key_path``
+    (mode 600): issued when missing, from another CA, not covering the names or ending within
+    a week; reused otherwise."""
+    from proclient.server.pki import issue_server_certificate
+
+    ca_cert = x509.load_pem_x509_certificate(pki.ca_pem)
+    if _server_cert_reusable(cert_path, key_path, ca_cert, hosts):
+        return
+    ca_key = serialization.load_pem_private_key(
+        (pki.directory / "ca.key").read_bytes(), password=None
+    )
+    issued = issue_server_certificate(CertifiedKey(ca_cert, ca_key), hosts)  # type: ignore[arg-type]
+    cert_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_private(key_path, issued.key_pem())
+    write_private(cert_path, issued.certificate_pem)
+
+
+def _server_cert_reusable(cert_path: Path, key_path: Path, ca, hosts: list[str]) -> bool:
+    try:
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        cert.verify_directly_issued_by(ca)
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except Exception:  # missing, unreadable, from another CA: issue again
+        return False
+    present = {str(n) for n in names.get_values_for_type(x509.DNSName)}
+    present |= {str(n) for n in names.get_values_for_type(x509.IPAddress)}
+    return (
+        key_path.is_file()
+        and set(hosts) <= present
+        and cert.not_valid_after_utc > datetime.now(UTC) + timedelta(days=7)
+    )

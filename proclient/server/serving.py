@@ -174,46 +174,13 @@ def demo_hosts(bind_host: str) -> list[str]:
 def init_demo(paths, bind_host: str) -> DemoMaterial:
     """The demo CA, the demo professionals' credentials (PIN 1234) and a TLS certificate for
     this host, in ``<data>/server/demo``; reused when still valid and covering the names."""
-    from cryptography import x509
-
-    from proclient.core.fileutil import write_private
-    from proclient.server.demo import ensure_demo_pki
-    from proclient.server.pki import CertifiedKey, issue_server_certificate
+    from proclient.server.demo import ensure_demo_pki, ensure_demo_tls
 
     directory = server_dir(paths) / "demo"
     pki = ensure_demo_pki(directory / "pki")
     cert_path, key_path = directory / "server.pem", directory / "server.key"
-    hosts = demo_hosts(bind_host)
-    ca_cert = x509.load_pem_x509_certificate(pki.ca_pem)
-    if not _server_cert_reusable(cert_path, key_path, ca_cert, hosts):
-        from cryptography.hazmat.primitives import serialization
-
-        ca_key = serialization.load_pem_private_key(
-            (pki.directory / "ca.key").read_bytes(), password=None
-        )
-        issued = issue_server_certificate(CertifiedKey(ca_cert, ca_key), hosts)  # type: ignore[arg-type]
-        write_private(key_path, issued.key_pem())
-        write_private(cert_path, issued.certificate_pem)
+    ensure_demo_tls(pki, cert_path, key_path, demo_hosts(bind_host))
     return DemoMaterial(directory, pki.ca_cert_path, cert_path, key_path, pki)
-
-
-def _server_cert_reusable(cert_path: Path, key_path: Path, ca, hosts: list[str]) -> bool:
-    from cryptography import x509
-
-    try:
-        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-        cert.verify_directly_issued_by(ca)
-        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except Exception:  # missing, unreadable, from another CA: issue again
-        return False
-    present = {str(n) for n in names.get_values_for_type(x509.DNSName)}
-    present |= {str(n) for n in names.get_values_for_type(x509.IPAddress)}
-    now = datetime.now(UTC)
-    return (
-        key_path.is_file()
-        and set(hosts) <= present
-        and cert.not_valid_after_utc > now + timedelta(days=7)
-    )
 
 
 def with_demo(config: ServeConfig, material: DemoMaterial) -> ServeConfig:
