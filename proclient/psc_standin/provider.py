@@ -36,13 +36,12 @@ from proclient.psc_standin.clientauth import authenticate_client
 from proclient.psc_standin.errors import OAuthError
 from proclient.psc_standin.http import create_app
 from proclient.psc_standin.material import StandInMaterial
+from proclient.psc_standin.paths import ACR, CIBA_GRANT
 from proclient.psc_standin.tokens import FORGED_SIGNINGS, TokenSigner
 from proclient.psc_standin.users import StandInUser, userinfo
 
 logger = logging.getLogger(__name__)
 
-CIBA_GRANT = "urn:openid:params:grant-type:ciba"
-ACR = "eidas1"
 SLOW_DOWN_STEP = 5  # seconds added to a request's interval at each slow_down (CIBA §11)
 
 
@@ -133,38 +132,7 @@ class PscStandIn:
 
     def discovery(self) -> dict[str, Any]:
         """PSC's discovery document, with this stand-in's endpoints."""
-        issuer = self.issuer
-        return {
-            "issuer": issuer,
-            "token_endpoint": issuer + paths.TOKEN,
-            "userinfo_endpoint": issuer + paths.USERINFO,
-            "jwks_uri": issuer + paths.CERTS,
-            "end_session_endpoint": issuer + paths.LOGOUT,
-            "backchannel_authentication_endpoint": issuer + paths.BACKCHANNEL,
-            "grant_types_supported": [CIBA_GRANT, "refresh_token"],
-            "backchannel_token_delivery_modes_supported": ["poll"],
-            "backchannel_user_code_parameter_supported": False,
-            "acr_values_supported": [ACR],
-            "scopes_supported": ["openid", "scope_all"],
-            "response_types_supported": ["code"],
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "userinfo_signing_alg_values_supported": ["none"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "backchannel_authentication_request_signing_alg_values_supported": [],
-            "claims_supported": [
-                "sub",
-                "iss",
-                "aud",
-                "acr",
-                "auth_time",
-                "preferred_username",
-                "given_name",
-                "family_name",
-                "SubjectNameID",
-                "SubjectRefPro",
-            ],
-        }
+        return paths.discovery_document(self.issuer)
 
     # -- the phone (and the test's hand on it) -----------------------------------------------
 
@@ -260,6 +228,9 @@ class PscStandIn:
     def token(self, form: Mapping[str, str], authorization: str | None) -> dict[str, Any]:
         """The token endpoint: the CIBA grant or a refresh."""
         with self._lock:
+            signing = self.forge.get("signing")
+            if signing is not None and signing not in FORGED_SIGNINGS:
+                raise ValueError(f"forge signing {signing!r}: one of {sorted(FORGED_SIGNINGS)}")
             grant_type = form.get("grant_type", "")
             if grant_type == CIBA_GRANT:
                 auth_req_id = form.get("auth_req_id", "")
@@ -345,9 +316,6 @@ class PscStandIn:
                 identity.pop(name, None)
             else:
                 identity[name] = value
-        signing = self.forge.get("signing")
-        if signing is not None and signing not in FORGED_SIGNINGS:
-            raise ValueError(f"forge signing {signing!r}: one of {sorted(FORGED_SIGNINGS)}")
         refresh_token = secrets.token_urlsafe(32)
         self._refresh_tokens[refresh_token] = _Refresh(session_id, now)
         session_left = session.started_at + self.session_max - now
@@ -357,7 +325,7 @@ class PscStandIn:
             "expires_in": self.access_ttl,
             "refresh_token": refresh_token,
             "refresh_expires_in": max(0, min(self.refresh_ttl, int(session_left))),
-            "id_token": self.signer.sign_forged(identity, signing),
+            "id_token": self.signer.sign_forged(identity, self.forge.get("signing")),
             "scope": session.scope,
             "session_state": session_id,
         }
