@@ -6,8 +6,10 @@ the test moves.
         psc.standin.approve("899700024450")
 
 The service's tests may share one running stand-in for a session and call
-``psc.standin.reset()`` between tests (requests, tokens, sessions and knobs forgotten). A
-service test with a FakeClock of datetimes can pass ``clock=lambda: fake().timestamp()``.
+``psc.standin.reset()`` between tests (requests, tokens, sessions and knobs forgotten; the
+clock and the lifetimes stay). The clock is any callable returning epoch seconds, and
+``psc.standin.clock`` may be replaced between tests: a service test with a FakeClock of
+datetimes can tie both clocks with ``psc.standin.clock = lambda: fake().timestamp()``.
 """
 
 from __future__ import annotations

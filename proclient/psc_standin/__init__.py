@@ -10,7 +10,8 @@ uses them): discovery at PSC's own ``/.well-known/wallet-openid-configuration``,
 CIBA backchannel authentication endpoint (poll mode), the token endpoint (CIBA grant with its
 errors, refresh with rotation), the user-info in PSC's shapes, and the logout. Tokens are JWTs
 signed RS256 with joserfc; client authentication is ``client_secret_basic`` or
-``client_secret_post``. The contract is /work/helpers/ecps-spec.md, section A.
+``client_secret_post``. Its contract with the service's PSC client is issue 22's (the
+stand-in's part: section A).
 
 Imports: ``proclient.core``, FastAPI/Starlette, uvicorn and joserfc only (pyproject.toml's
 import-linter contract ``psc-standin-stands-alone``).

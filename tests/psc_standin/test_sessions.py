@@ -120,3 +120,19 @@ def test_userinfo_refuses_an_expired_missing_or_foreign_token(psc, http):
     assert expired.status_code == 401 and error_of(expired) == "invalid_token"
     renewed = refresh(psc, http, tokens["refresh_token"]).json()
     assert userinfo(psc, http, renewed["access_token"]).status_code == 200
+
+
+def test_userinfo_answers_a_post_too(psc, http):
+    tokens = signed_in(psc, http)
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    response = http.post(psc.issuer + "/protocol/openid-connect/userinfo", headers=headers)
+    assert response.status_code == 200
+    assert response.json()["SubjectNameID"] == PHARMACIST
+
+
+def test_logout_with_an_unknown_refresh_token_is_invalid_grant(psc, http):
+    url = endpoints(psc, http)["end_session_endpoint"]
+    response = http.post(url, data={"refresh_token": "made-up", **credentials(psc)})
+    assert response.status_code == 400 and error_of(response) == "invalid_grant"
+    missing = http.post(url, data=credentials(psc))
+    assert missing.status_code == 400 and error_of(missing) == "invalid_request"
