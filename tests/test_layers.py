@@ -119,3 +119,15 @@ def test_a_screen_importing_a_route_breaks_the_contract(tree_copy: Path):
         "Screens and widgets know no App, route, controller or wiring: they post intents",
         "proclient.screens.consent -> proclient.routes.steps",
     )
+
+
+def test_the_psc_standin_importing_the_server_breaks_the_contract(tree_copy: Path):
+    plant_import(
+        tree_copy / "proclient" / "psc_standin" / "provider.py", "import proclient.server.demo"
+    )
+
+    assert_broken(
+        lint_imports(tree_copy),
+        "The PSC stand-in imports no server and no client code (the core, FastAPI, uvicorn, joserfc only)",
+        "proclient.psc_standin.provider -> proclient.server.demo",
+    )
