@@ -14,8 +14,9 @@ several audiences, is it), ``exp`` is not past and ``iat`` not in the future (bo
 User-info, in PSC's shapes (ANS, « Pro Santé Connect - données d'identité » and Keycloak's
 user-info of the ``esante-wallet`` realm): ``SubjectNameID`` (the national id: RPPS with
 prefix 8, or ADELI with prefix 0), ``family_name``, ``given_name``, and ``SubjectRefPro``
-``{"exercices": [{"codeProfession", "nomDExercice", "prenomDExercice", "activities":
-[{"raisonSocialeSite", ...}]}]}``. The first practice gives the profession code and its first
+``{"exercices": [{"codeProfession", "nomDexercice", "prenomDexercice", "activities":
+[{"raisonSocialeSite", ...}]}]}`` (the stand-in's users.py says where these shapes come
+from; ``nomDExercice`` is read too). The first practice gives the profession code and its first
 activity the structure (``Professional.structure``, what a CPS certificate's O carries).
 """
 
@@ -130,6 +131,11 @@ def _text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _either(practice: dict, name: str) -> str:
+    """PSC writes ``nomDexercice``; some of ANS's documents ``nomDExercice``: either."""
+    return _text(practice.get(name)) or _text(practice.get(name.replace("De", "DE", 1)))
+
+
 def professional_from_userinfo(info: dict) -> Professional:
     """The professional PSC's user-info names; TokenInvalid("userinfo") when a part the
     service needs (national id, last name, profession code) is missing."""
@@ -145,8 +151,8 @@ def professional_from_userinfo(info: dict) -> Professional:
         activity = {}
     professional = Professional(
         id_nat=id_nat,
-        last_name=_text(info.get("family_name")) or _text(practice.get("nomDExercice")),
-        first_name=_text(info.get("given_name")) or _text(practice.get("prenomDExercice")),
+        last_name=_text(info.get("family_name")) or _either(practice, "nomDexercice"),
+        first_name=_text(info.get("given_name")) or _either(practice, "prenomDexercice"),
         profession_code=_text(practice.get("codeProfession")),
         structure=_text(activity.get("raisonSocialeSite")),
     )
