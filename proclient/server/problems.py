@@ -171,6 +171,8 @@ def _field_name(loc: Sequence[object]) -> str | None:
     """``patient.ins.value`` for a field of the schema; None when a part is not a plain
     field name (a key the client made up could be a NIR or a name)."""
     parts = [str(part) for part in loc[1:]]  # loc[0] is "body", "header"...
+    if loc and loc[0] == "header":  # header names know no case: Proclient-Workstation
+        parts = [part.lower() for part in parts]
     if not parts or not all(_FIELD_PART.fullmatch(part) for part in parts):
         return None
     return ".".join(parts)

@@ -383,6 +383,7 @@ def psc_standin(tls: Tls) -> Iterator[RunningPscStandIn]:
 class EcpsServer(RunningServer):
     psc: object = None  # tests/psc_support.RunningPsc
     standin_clock: StandInClock | None = None
+    app: object = None  # the service's app (its PSC client: app.state.psc)
 
     @property
     def standin(self):
@@ -432,7 +433,7 @@ def ecps_server(
     shared.switch.app = app
     try:
         yield EcpsServer(
-            shared.base_url, settings, clock, app.state.storage, psc, psc_standin.clock
+            shared.base_url, settings, clock, app.state.storage, psc, psc_standin.clock, app
         )
     finally:
         shared.switch.app = None
