@@ -306,6 +306,8 @@ def serve(
         assert not thread.is_alive(), "the DMP service did not stop"
     for app in apps:
         app.state.storage.close()  # the PostgreSQL pool; lifespan is off here
+        if app.state.psc is not None:
+            app.state.psc.close()  # its connections to the PSC stand-in
 
 
 @pytest.fixture

@@ -212,3 +212,67 @@ async def test_a_cps_session_ignores_the_workstation_header(connected, server, t
         station = Workstation(http)
         assert station.status(connected._token).status_code == 200
         assert station.status(connected._token, headers={}).status_code == 200
+
+
+def test_psc_s_tls_not_trusted_is_unavailable(serve, tls, psc_standin, tmp_path):
+    import trustme
+
+    other_ca = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other_ca))
+    from dataclasses import replace
+
+    psc_standin.psc.standin.reset()
+    service = serve(psc=replace(psc_settings_for(psc_standin.psc, tls), ca=other_ca))
+    with httpx.Client(base_url=service.base_url, verify=tls.context) as http:
+        problem(Workstation(http).start(), 503, "ECPS_UNAVAILABLE")
+    assert psc_standin.psc.standin.backchannel_requests == 0
+
+
+def test_a_wrong_client_secret_is_logged_for_the_operator(serve, tls, psc_standin, caplog):
+    from dataclasses import replace
+
+    psc_standin.psc.standin.reset()
+    settings = replace(psc_settings_for(psc_standin.psc, tls), client_secret="not-the-secret")
+    service = serve(psc=settings)
+    with httpx.Client(base_url=service.base_url, verify=tls.context) as http:
+        body = problem(Workstation(http).start(), 503, "ECPS_UNAVAILABLE")
+    assert "registration" not in body["detail"]
+    assert "PSC refused this service's client authentication (invalid_client)" in caplog.text
+    assert "not-the-secret" not in caplog.text
+
+
+def test_concurrent_polls_make_one_psc_request_per_interval(ecps_server, tls):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with httpx.Client(base_url=ecps_server.base_url, verify=tls.context) as http:
+        station = Workstation(http)
+        request_id = station.started()
+
+        def poll(_index: int) -> int:
+            return station.poll(request_id).status_code
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for _turn in range(3):
+                assert set(pool.map(poll, range(16))) == {200}
+                ecps_server.advance(5)
+    assert sum(ecps_server.standin.token_polls.values()) == 3  # one per turn
+
+
+def test_a_request_during_a_refresh_does_not_refresh_again(ecps_server, station, monkeypatch):
+    """A refresh token serves once: a second refresh with it would end the session. Here a
+    request arrives while the first refresh is with PSC (made from inside it: no timing)."""
+    session = sign_in(ecps_server, station)
+    client = ecps_server.app.state.psc
+    original, during = client.refresh, []
+
+    def refresh(token: str):
+        if not during:
+            during.append(station.status(session["token"]).status_code)
+        return original(token)
+
+    monkeypatch.setattr(client, "refresh", refresh)
+    ecps_server.advance(121)
+    assert station.status(session["token"]).status_code == 200
+    assert during == [200]
+    ecps_server.advance(121)
+    assert station.status(session["token"]).status_code == 200  # and the chain goes on
