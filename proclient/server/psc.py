@@ -111,6 +111,10 @@ class PscClient:
         if not all(isinstance(document.get(name), str) for name in needed):
             log.warning("PSC discovery document incomplete")
             raise PscUnavailable("discovery")
+        # OpenID Connect Discovery §4.3: the issuer is the one whose document this is.
+        if not self._settings.discovery_url.startswith(document["issuer"].rstrip("/") + "/"):
+            log.warning("PSC discovery document names another issuer than its address")
+            raise PscUnavailable("discovery")
         with self._lock:
             self._discovery = document
             self._discovery_until = self._monotonic() + self._settings.discovery_ttl.total_seconds()

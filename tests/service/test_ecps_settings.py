@@ -110,3 +110,23 @@ def test_a_secret_file_readable_by_others_is_refused(tmp_path):
         serving.load_serve_config(paths)
     assert "chmod 600" in refused.value.message
     assert "s3cr3t" not in refused.value.message
+
+
+def test_a_client_certificate_is_presented_by_the_psc_client(tmp_path, tls, pki):
+    """mTLS: the PSC client loads the certificate and key it will present (the stand-in
+    does not ask for one: its TLS handshake with a certificate is not tested here)."""
+    paths = _paths(
+        tmp_path,
+        f'psc_discovery_url = "{DISCOVERY}"\npsc_client_id = "c"\n'
+        f'psc_client_certificate = "{tls.cert}"\npsc_client_key = "{tls.key}"\n'
+        f'psc_ca = "{tls.ca_bundle}"\n',
+    )
+    config = serving.load_serve_config(
+        paths, trusted_ca=pki.ca_cert_path, plain_http=True, database=str(tmp_path / "d.db")
+    )
+    app = serving.build_app(config)
+    try:
+        assert app.state.psc is not None
+    finally:
+        app.state.storage.close()
+        app.state.psc.close()
