@@ -50,6 +50,41 @@ def problem_message(code: str) -> str | None:
         "AUTH_RATE_LIMITED": _(
             "Trop de connexions refusées avec cette carte : attendez une minute avant de réessayer."
         ),
+        # e-CPS sign-in through Pro Santé Connect
+        "AUTH_WORKSTATION_MISMATCH": _(
+            "Cette session e-CPS a été ouverte sur un autre poste : connectez-vous de nouveau "
+            "sur celui-ci."
+        ),
+        "ECPS_UNKNOWN_PROFESSIONAL": _(
+            "Pro Santé Connect ne connaît pas ce professionnel : vérifiez l'identifiant "
+            "national (RPPS ou ADELI) et que l'application e-CPS est activée."
+        ),
+        "ECPS_UNAVAILABLE": _(
+            "Pro Santé Connect ne répond pas au service DMP : réessayez dans quelques minutes "
+            "ou connectez-vous avec votre carte CPS."
+        ),
+        "ECPS_NOT_CONFIGURED": _(
+            "Ce service DMP ne propose pas la connexion e-CPS : connectez-vous avec votre "
+            "carte CPS."
+        ),
+        "ECPS_REFUSED": _(
+            "La connexion a été refusée dans l'application e-CPS : recommencez si c'était une "
+            "erreur."
+        ),
+        "ECPS_EXPIRED": _(
+            "La connexion n'a pas été validée à temps dans l'application e-CPS : recommencez."
+        ),
+        "ECPS_CANCELLED": _("Cette demande de connexion e-CPS a été annulée : recommencez."),
+        "ECPS_REQUEST_UNKNOWN": _(
+            "Cette demande de connexion e-CPS est inconnue du service DMP : recommencez."
+        ),
+        "ECPS_REQUEST_USED": _(
+            "Cette demande de connexion e-CPS a déjà servi : recommencez la connexion."
+        ),
+        "ECPS_TOKEN_INVALID": _(
+            "La réponse de Pro Santé Connect n'a pas passé les contrôles du service DMP : la "
+            "connexion est refusée ; réessayez, et si cela persiste, contactez le support."
+        ),
         # DMP states (DMPi vocabulary)
         "DMPFound": _("Ce patient a déjà un DMP actif : il n'y a rien à créer."),
         "DMPNotFound": _("Ce patient n'a pas de DMP : créez-le d'abord."),

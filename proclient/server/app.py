@@ -20,9 +20,14 @@ from fastapi.responses import JSONResponse
 
 from proclient.core.domain import Action, Professional
 from proclient.server.auth import Authenticator
+from proclient.server.ecps import EcpsSignIn
+from proclient.server.ecps_routes import install_ecps_routes
+from proclient.server.ecps_sessions import Sessions
+from proclient.server.ecps_store import SEAL_PURPOSE, EcpsStore
 from proclient.server.operations import DmpOperations, Outcome
 from proclient.server.pki import load_certificates
 from proclient.server.problems import Problem, install_problem_handlers
+from proclient.server.psc import PscClient
 from proclient.server.request_limits import RequestLimits
 from proclient.server.schemas import (
     ChallengeOut,
@@ -124,11 +129,17 @@ def create_app(settings: ServerSettings) -> FastAPI:
         raise
     auth = Authenticator(settings, storage, trusted)
     operations = DmpOperations(settings, storage, trusted)
+    psc = PscClient(settings.psc) if settings.psc is not None else None
+    ecps_store = EcpsStore(storage.db, storage.derived_key(SEAL_PURPOSE))
+    sessions = Sessions(settings, storage, ecps_store, psc)
+    signin = EcpsSignIn(settings, storage, ecps_store, psc, sessions, auth.purge_if_due)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         storage.close()
+        if psc is not None:
+            psc.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -148,8 +159,10 @@ def create_app(settings: ServerSettings) -> FastAPI:
     _document_idempotency_key(app)
     app.state.settings = settings
     app.state.storage = storage
+    app.state.psc = psc
+    app.state.ecps_store = ecps_store
 
-    Pro = Annotated[Professional, Depends(auth.current_professional)]
+    Pro = Annotated[Professional, Depends(sessions.current_professional)]
     Key = Annotated[str, Depends(_idempotency_key)]
 
     @app.get("/v1/health", response_model=HealthOut, tags=["service"])
@@ -177,6 +190,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
         return auth.open_session(
             body.challenge_id, body.certificate, body.signature, _client_address(request)
         )
+
+    install_ecps_routes(app, signin, sessions)
 
     @app.post(
         "/v1/insi/card", response_model=InsiAnswerOut, responses=_INSI_PROBLEMS, tags=["INSi"]

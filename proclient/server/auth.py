@@ -114,7 +114,7 @@ class Authenticator:
 
     def new_challenge(self, address: str) -> dict:
         now = self._settings.clock()
-        self._purge_if_due(now.timestamp())
+        self.purge_if_due(now.timestamp())
         expires = now + self._settings.challenge_ttl
         window = self._settings.challenge_window.total_seconds()
         challenge_id, nonce = secrets.token_urlsafe(18), secrets.token_bytes(32)
@@ -141,7 +141,7 @@ class Authenticator:
             "expires_at": _iso(expires),
         }
 
-    def _purge_if_due(self, now: float) -> None:
+    def purge_if_due(self, now: float) -> None:
         """Purge when ``purge_interval`` has passed since this process last did (one thread
         at a time; the others go on without waiting)."""
         if self._next_purge is not None and now < self._next_purge:

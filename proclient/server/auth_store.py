@@ -8,6 +8,8 @@ import json
 from proclient.server import register
 from proclient.server.database import Database
 
+ECPS_REQUEST_KEPT = 3600.0  # seconds; at least the e-CPS start window (PscSettings)
+
 
 class AuthStore:
     def __init__(self, db: Database) -> None:
@@ -110,6 +112,14 @@ class AuthStore:
                     "DELETE FROM auth_failures WHERE at <= ?", (now - failure_window,)
                 ).rowcount,
                 "insi_answers": register.purge_answers(conn, now - insi_answer_ttl),
+                # e-CPS (server/ecps_store.py): requests stay an hour for the start limits.
+                "ecps_requests": conn.execute(
+                    "DELETE FROM ecps_requests WHERE expires_at < ? AND created_at <= ?",
+                    (now, now - ECPS_REQUEST_KEPT),
+                ).rowcount,
+                "ecps_sessions": conn.execute(
+                    "DELETE FROM ecps_sessions WHERE expires_at < ?", (now,)
+                ).rowcount,
             }
         return deleted
 

@@ -179,6 +179,32 @@ ALTER TABLE dmps ADD COLUMN identity_document TEXT;
 ALTER TABLE consents ADD COLUMN captured_at TEXT;
 """,
     ),
+    # 7: e-CPS sign-in through Pro Santé Connect (server/ecps.py, server/ecps_store.py). A
+    # sign-in request is named by the SHA-256 of its request_id, bound to the SHA-256 of the
+    # workstation's secret; ``id_nat_ref`` is a keyed hash of the national id (the rate limit
+    # per national id, the check of PSC's answer), never the id itself; ``state`` is
+    # 'starting', 'pending', 'approved' or the refusal's code; PSC's auth_req_id is sealed
+    # (AES-GCM) and also kept as a SHA-256, unique: one auth_req_id serves one request. An
+    # e-CPS session adds to its ``sessions`` row the workstation, the times its ends are
+    # counted from and PSC's refresh token (sealed).
+    (
+        7,
+        """
+CREATE TABLE ecps_requests (
+    request_hash TEXT PRIMARY KEY, workstation TEXT NOT NULL, id_nat_ref TEXT NOT NULL,
+    address TEXT NOT NULL, created_at {real} NOT NULL, expires_at {real} NOT NULL,
+    poll_interval {real} NOT NULL, next_poll_at {real} NOT NULL, state TEXT NOT NULL,
+    auth_req_id {blob}, auth_req_hash TEXT UNIQUE);
+CREATE INDEX ecps_requests_by_id_nat ON ecps_requests (id_nat_ref, created_at);
+CREATE INDEX ecps_requests_by_address ON ecps_requests (address, created_at);
+CREATE INDEX ecps_requests_by_expiry ON ecps_requests (expires_at);
+CREATE TABLE ecps_sessions (
+    token_hash TEXT PRIMARY KEY, workstation TEXT NOT NULL, refresh_token {blob},
+    started_at {real} NOT NULL, last_seen {real} NOT NULL, expires_at {real} NOT NULL,
+    access_expires_at {real} NOT NULL, refresh_claimed_until {real} NOT NULL DEFAULT 0);
+CREATE INDEX ecps_sessions_by_expiry ON ecps_sessions (expires_at);
+""",
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -44,6 +44,17 @@ STATUS = {
     "IDEMPOTENCY_KEY_REUSED": 422,
     "IDEMPOTENCY_IN_PROGRESS": 409,
     "AUTH_RATE_LIMITED": 429,
+    # e-CPS through Pro Santé Connect (server/ecps.py, server/ecps_sessions.py)
+    "AUTH_WORKSTATION_MISMATCH": 401,
+    "ECPS_UNKNOWN_PROFESSIONAL": 404,
+    "ECPS_UNAVAILABLE": 503,
+    "ECPS_NOT_CONFIGURED": 501,
+    "ECPS_REFUSED": 403,
+    "ECPS_EXPIRED": 410,
+    "ECPS_CANCELLED": 410,
+    "ECPS_REQUEST_UNKNOWN": 404,
+    "ECPS_REQUEST_USED": 409,
+    "ECPS_TOKEN_INVALID": 502,
     "NOT_FOUND": 404,
     "METHOD_NOT_ALLOWED": 405,
     "INTERNAL": 500,
@@ -99,6 +110,9 @@ def _title(status: int) -> str:
         422: _("Demande refusée"),
         429: _("Trop de tentatives"),
         408: _("Demande trop lente"),
+        410: _("Demande terminée"),
+        501: _("Opération non proposée par ce service"),
+        502: _("Réponse de Pro Santé Connect refusée"),
         413: _("Demande trop volumineuse"),
         431: _("Demande trop volumineuse"),
         503: _("Service occupé"),
@@ -157,6 +171,8 @@ def _field_name(loc: Sequence[object]) -> str | None:
     """``patient.ins.value`` for a field of the schema; None when a part is not a plain
     field name (a key the client made up could be a NIR or a name)."""
     parts = [str(part) for part in loc[1:]]  # loc[0] is "body", "header"...
+    if loc and loc[0] == "header":  # header names know no case: Proclient-Workstation
+        parts = [part.lower() for part in parts]
     if not parts or not all(_FIELD_PART.fullmatch(part) for part in parts):
         return None
     return ".".join(parts)

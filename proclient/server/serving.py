@@ -15,6 +15,7 @@ Settings come from the ``[server]`` table of the same config.toml as the worksta
     workers = 4                 # service processes on one socket (default 1)
     insi_answer_ttl = 3600      # seconds an INSi answer allows a creation (default 1 hour)
     offline_consent_days = 7    # days a consent captured offline stays good (1 to 90)
+    psc_discovery_url = "https://…/.well-known/wallet-openid-configuration"  # e-CPS (psc_config.py)
 
 ``PROCLIENT_SERVER_DATABASE`` overrides ``database`` (keeps a PostgreSQL password out of the
 file). HTTPS always, except ``--plain-http`` on a loopback address (a reverse proxy on the
@@ -34,7 +35,8 @@ from proclient.core.domain import DomainError
 from proclient.core.i18n import _
 from proclient.core.netutil import is_loopback
 from proclient.core.settings import ServerTable, load_settings, validate_table
-from proclient.server.settings import ServerLimits
+from proclient.server.psc_config import psc_settings
+from proclient.server.settings import PscSettings, ServerLimits
 
 DEFAULT_PORT = 8443
 
@@ -60,6 +62,7 @@ class ServeConfig:
     limits: ServerLimits = ServerLimits()  # body, JSON, timeouts, connections (limits.py)
     insi_answer_ttl: int = 3600  # seconds (server/insi.py, the creation gate)
     offline_consent_days: int = DEFAULT_MAX_AGE_DAYS  # server/offline.py
+    psc: PscSettings | None = None  # e-CPS through Pro Santé Connect (server/psc_config.py)
 
     @property
     def scheme(self) -> str:
@@ -110,6 +113,7 @@ def load_serve_config(paths, **overrides) -> ServeConfig:
         limits=_limits(table),
         insi_answer_ttl=table.insi_answer_ttl,
         offline_consent_days=table.offline_consent_days,
+        psc=psc_settings(table),
     )
 
 
@@ -281,6 +285,7 @@ def build_app(config: ServeConfig):
             limits=config.limits,
             insi_answer_ttl=timedelta(seconds=config.insi_answer_ttl),
             offline_consent_max_age=timedelta(days=config.offline_consent_days),
+            psc=config.psc,
         )
         return create_app(settings)
     except ValueError:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -32,6 +32,44 @@ class ServerLimits:
     keep_alive_timeout: float = 5.0
     max_connections: int = 500
     max_connections_per_address: int = 50
+
+
+@dataclass(frozen=True)
+class PscSettings:
+    """The service as a Pro Santé Connect client (server/psc.py, server/ecps.py): PSC's
+    discovery document (its issuer's ``/.well-known/wallet-openid-configuration``), this
+    service's registration (``client_id`` and its secret, or a TLS client certificate and
+    key, as PSC asks), the CA bundle PSC's TLS is checked against (None: the system's) and
+    the seconds one call to PSC may take. The secret never appears in a repr or a log.
+
+    The e-CPS sign-in and its session: ``idle_ttl`` without a request and ``max_ttl`` after
+    the sign-in end the session (PSC's own 30 min and 4 h); PSC's access token is refreshed
+    ``refresh_margin`` before it expires, while requests come. Sign-in starts are limited to
+    ``start_limit_per_id`` per national id and ``start_limit_per_address`` per client address
+    within ``start_window`` (each start makes PSC push to the professional's phone)."""
+
+    discovery_url: str
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)
+    client_certificate: Path | None = None
+    client_key: Path | None = None
+    ca: Path | None = None
+    timeout: float = 10.0
+    scope: str = "openid scope_all"
+    idle_ttl: timedelta = timedelta(minutes=30)
+    max_ttl: timedelta = timedelta(hours=4)
+    refresh_margin: timedelta = timedelta(seconds=15)
+    start_limit_per_id: int = 3
+    start_limit_per_address: int = 20
+    start_window: timedelta = timedelta(minutes=5)
+    jwks_refetch_interval: timedelta = timedelta(seconds=60)
+    discovery_ttl: timedelta = timedelta(hours=1)
+
+    def __post_init__(self) -> None:
+        if not self.client_secret and self.client_certificate is None:
+            raise ValueError("PSC client authentication: a secret or a client certificate")
+        if (self.client_certificate is None) != (self.client_key is None):
+            raise ValueError("PSC client certificate and key go together")
 
 
 def utc_now() -> datetime:
@@ -72,6 +110,7 @@ class ServerSettings:
     insi_answer_ttl: timedelta = timedelta(hours=1)
     offline_consent_max_age: timedelta = timedelta(days=DEFAULT_MAX_AGE_DAYS)
     limits: ServerLimits = ServerLimits()  # body, JSON and connection limits
+    psc: PscSettings | None = None  # e-CPS sign-in through Pro Santé Connect; None: not offered
 
     def __post_init__(self) -> None:
         if self.mode not in ("test", "production"):

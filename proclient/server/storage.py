@@ -171,6 +171,20 @@ class Storage:
         assert self._secret is not None, "Storage.initialize() first"
         return hmac.new(self._secret, data, hashlib.sha256).hexdigest()
 
+    def derived_key(self, purpose: str) -> bytes:
+        """A 32-byte key for ``purpose`` derived (HKDF-SHA256) from the pseudonymisation key:
+        what seals PSC's tokens at rest (server/ecps_store.py), kept like it, off the database."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        assert self._secret is not None, "Storage.initialize() first"
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode())
+        return hkdf.derive(self._secret)
+
+    def keyed_ref(self, purpose: str, value: str) -> str:
+        """A keyed hash naming ``value`` (a national id) without revealing it."""
+        return self._mac(f"{purpose}|{value}".encode())
+
     def patient_ref(self, ins: Ins) -> str:
         """The pseudonymous name of a patient in the audit trail and the logs."""
         return self._mac(f"patient|{ins.oid}|{ins.value}".encode())[:32]

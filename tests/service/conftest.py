@@ -306,6 +306,8 @@ def serve(
         assert not thread.is_alive(), "the DMP service did not stop"
     for app in apps:
         app.state.storage.close()  # the PostgreSQL pool; lifespan is off here
+        if app.state.psc is not None:
+            app.state.psc.close()  # its connections to the PSC stand-in
 
 
 @pytest.fixture
@@ -345,3 +347,98 @@ async def client(server: RunningServer, tls: Tls) -> AsyncIterator[DmpServiceCli
 async def connected(client: DmpServiceClient, credential: SoftwareCredential) -> DmpServiceClient:
     await client.login(credential)
     return client
+
+
+# --- e-CPS: the Pro Santé Connect stand-in and a service that uses it -------------------------
+
+
+class StandInClock:
+    """The stand-in's clock (epoch seconds): the current test's service clock plus ``offset``
+    (0: both clocks move together; a test that drives them apart sets it)."""
+
+    def __init__(self) -> None:
+        self.service: FakeClock | None = None
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        base = self.service().timestamp() if self.service is not None else time.time()
+        return base + self.offset
+
+
+@dataclass
+class RunningPscStandIn:
+    psc: object  # tests/psc_support.RunningPsc
+    clock: StandInClock
+
+
+@pytest.fixture(scope="session")
+def psc_standin(tls: Tls) -> Iterator[RunningPscStandIn]:
+    """One stand-in per session (per xdist worker) over TLS on loopback; stopped at the end."""
+    from tests.psc_support import running_standin
+
+    clock = StandInClock()
+    with running_standin(tls.cert, tls.key, clock=clock) as psc:
+        yield RunningPscStandIn(psc, clock)
+
+
+@dataclass
+class EcpsServer(RunningServer):
+    psc: object = None  # tests/psc_support.RunningPsc
+    standin_clock: StandInClock | None = None
+    app: object = None  # the service's app (its PSC client: app.state.psc)
+
+    @property
+    def standin(self):
+        return self.psc.standin  # type: ignore[attr-defined]
+
+    def advance(self, seconds: float) -> None:
+        """Both clocks move on ``seconds`` (nobody waits)."""
+        self.clock.advance(seconds=seconds)
+
+
+def psc_settings_for(psc, tls: Tls, **overrides):
+    from proclient.server.settings import PscSettings
+
+    return PscSettings(
+        discovery_url=psc.discovery_url,
+        client_id=psc.material.client_id,
+        client_secret=psc.material.client_secret,
+        ca=tls.ca_bundle,
+        timeout=5.0,
+        **overrides,
+    )
+
+
+@pytest.fixture
+def ecps_server(
+    backend: str,
+    shared_listeners: Callable[[str], SharedListener],
+    psc_standin: RunningPscStandIn,
+    pki: DemoPki,
+    tls: Tls,
+) -> Iterator[EcpsServer]:
+    """The service with e-CPS through the session's stand-in (reset, its clock following this
+    service's FakeClock), on the session's listener and database for ``backend``."""
+    shared = shared_listeners(backend)
+    shared.empty()
+    psc = psc_standin.psc
+    psc.standin.reset()  # type: ignore[attr-defined]
+    clock = FakeClock()
+    psc_standin.clock.service, psc_standin.clock.offset = clock, 0.0
+    settings = ServerSettings(
+        database=shared.database,
+        trusted_ca_pem=pki.ca_pem,
+        clock=clock,
+        psc=psc_settings_for(psc, tls),
+    )
+    app = create_app(settings)
+    shared.switch.app = app
+    try:
+        yield EcpsServer(
+            shared.base_url, settings, clock, app.state.storage, psc, psc_standin.clock, app
+        )
+    finally:
+        shared.switch.app = None
+        psc_standin.clock.service = None
+        app.state.storage.close()
+        app.state.psc.close()

@@ -137,6 +137,15 @@ class ServerTable(_Table):
     insi_answer_ttl: int = Field(default=3600, ge=60, le=24 * 3600)
     # Days a consent captured offline stays good for its creation (server/offline.py).
     offline_consent_days: int = Field(default=DEFAULT_MAX_AGE_DAYS, ge=1, le=90)
+    # e-CPS through Pro Santé Connect (server/psc_config.py): unset discovery URL, no e-CPS.
+    # The secret: a 0600 file, or PROCLIENT_PSC_CLIENT_SECRET; or a TLS client certificate.
+    psc_discovery_url: str | None = None
+    psc_client_id: str | None = None
+    psc_client_secret_file: str | None = None
+    psc_client_certificate: str | None = None
+    psc_client_key: str | None = None
+    psc_ca: str | None = None  # unset: the system's CAs
+    psc_timeout: float = Field(default=10.0, gt=0, le=120)
 
 
 @dataclass(frozen=True)
