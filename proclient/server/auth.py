@@ -34,6 +34,9 @@ address (the TCP peer, as the ASGI server reports it). Counters live in the data
   Behind a reverse proxy every client has the proxy's address, unless the ASGI server is
   told to trust the proxy's forwarding headers.
 
+Every authenticated route checks its session in server/ecps_sessions.py (CPS sessions as
+opened here, e-CPS sessions with their workstation and lifetimes).
+
 Purge: expired challenges, expired sessions, failures older than the window and INSi answers
 older than ``insi_answer_ttl`` (server/insi.py) are deleted
 at most once per ``purge_interval`` per process, on the way of a challenge request (the
@@ -51,14 +54,12 @@ import secrets
 import threading
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, NoReturn
+from typing import NoReturn
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from fastapi import Depends
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 
-from proclient.core.domain import Professional
 from proclient.core.i18n import _
 from proclient.server.pki import (
     CertificateRejected,
@@ -232,20 +233,6 @@ class Authenticator:
             self._storage.audit(conn, _iso(now), professional.id_nat, "session")
         log.info("session opened for professional %s", professional.id_nat)
         return {"token": token, "expires_at": _iso(session_expires), "professional": card}
-
-    def current_professional(
-        self, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-    ) -> Professional:
-        """FastAPI dependency: the professional bound to the request's bearer token."""
-        if credentials is None or credentials.scheme.lower() != "bearer":
-            raise Problem("AUTH_REQUIRED")
-        found = self._storage.auth.find_session(_token_hash(credentials.credentials))
-        if found is None:
-            raise Problem("AUTH_REQUIRED")
-        card, expires_at = found
-        if self._settings.clock().timestamp() > expires_at:
-            raise Problem("AUTH_SESSION_EXPIRED")
-        return Professional(**card)
 
     @staticmethod
     def _refuse(code: str) -> NoReturn:

@@ -177,8 +177,11 @@ class EcpsSignIn:
         try:
             if tokens.id_token is None:
                 raise TokenInvalid("missing")
-            psc.check_id_token(tokens.id_token, request.id_nat_ref, self._ref, now)
-            professional = professional_from_userinfo(psc.userinfo(tokens.access_token))
+            claims = psc.check_id_token(tokens.id_token, request.id_nat_ref, self._ref, now)
+            info = psc.userinfo(tokens.access_token)
+            if info.get("sub") != claims.get("sub"):  # OpenID Connect Core 5.3.2
+                raise TokenInvalid("sub")
+            professional = professional_from_userinfo(info)
             if self._ref(professional.id_nat) != request.id_nat_ref:
                 raise TokenInvalid("national_id")
         except TokenInvalid as invalid:
@@ -191,8 +194,11 @@ class EcpsSignIn:
             self._logout(tokens.refresh_token)
             _problem("ECPS_UNAVAILABLE")
         if not self._store.end_request(request.request_hash, APPROVED):
+            # Ended meanwhile (cancelled from the workstation while PSC answered): so be it.
             self._logout(tokens.refresh_token)
-            _problem("ECPS_REQUEST_USED")
+            ended = self._store.find_request(request.request_hash)
+            state = ended.state if ended is not None else APPROVED
+            _problem(state if state not in (APPROVED, PENDING, STARTING) else "ECPS_REQUEST_USED")
         session = self._sessions.open(professional, workstation, tokens)
         return {"status": "approved", "session": session}
 

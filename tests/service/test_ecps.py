@@ -276,3 +276,48 @@ def test_a_request_during_a_refresh_does_not_refresh_again(ecps_server, station,
     assert during == [200]
     ecps_server.advance(121)
     assert station.status(session["token"]).status_code == 200  # and the chain goes on
+
+
+def test_cancelled_while_psc_answers_stays_cancelled(ecps_server, station, monkeypatch):
+    request_id = station.started()
+    station.poll(request_id)
+    client = ecps_server.app.state.psc
+    original = client.poll
+
+    def poll(auth_req_id: str):
+        assert station.cancel(request_id).status_code == 204  # Esc while PSC answers
+        return original(auth_req_id)
+
+    monkeypatch.setattr(client, "poll", poll)
+    ecps_server.standin.approve(CLAIRE)
+    ecps_server.advance(5)
+    problem(station.poll(request_id), 410, "ECPS_CANCELLED")
+    with ecps_server.storage.read() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 0
+
+
+def test_userinfo_of_another_subject_is_refused(ecps_server, station):
+    request_id = station.started()
+    station.poll(request_id)
+    ecps_server.standin.forge.update({"claims": {"sub": "someone-else"}})
+    ecps_server.standin.approve(CLAIRE)
+    ecps_server.advance(5)
+    problem(station.poll(request_id), 502, "ECPS_TOKEN_INVALID")
+
+
+async def test_logout_of_a_cps_session(connected, server, tls):
+    token = connected._token
+    with httpx.Client(base_url=server.base_url, verify=tls.context) as http:
+        problem(http.post("/v1/auth/logout"), 401, "AUTH_REQUIRED")
+        out = http.post("/v1/auth/logout", headers={"Authorization": f"Bearer {token}"})
+        assert out.status_code == 204
+        problem(Workstation(http).status(token), 401, "AUTH_REQUIRED")
+
+
+def test_the_purge_forgets_old_requests_and_ended_sessions(ecps_server, station):
+    sign_in(ecps_server, station)
+    station.started("899700031216")
+    storage = ecps_server.storage
+    later = ecps_server.clock().timestamp() + 4 * 3600 + 1
+    deleted = storage.auth.purge(later, 60, 60)
+    assert (deleted["ecps_requests"], deleted["ecps_sessions"], deleted["sessions"]) == (2, 1, 1)
