@@ -110,7 +110,12 @@ class ConnectScreen(StepScreen):
         if action == "next":
             return not dmp_active(self.flow)
         if action == "ecps":  # before signing in only
-            return self.flow.professional is None and not self.station.authenticated
+            flow = self.flow
+            return (
+                flow.professional is None
+                and flow.identity is None
+                and not self.station.authenticated
+            )
         if action == "unblock_demo_cps":  # a blocked demo CPS only
             entries = self.query(PinEntry)
             return bool(entries) and entries.first().demo_unblock_offered

@@ -192,6 +192,12 @@ KEY_IDS: frozenset[str] = frozenset(
         "insi_retry",
         "insi_traits",
         "unblock_demo_cps",
+        # e-CPS: step 2 and the lock screen (F2), its screen (proclient/screens/ecps.py)
+        "ecps",
+        "lock_ecps",
+        "ecps_cancel",
+        "ecps_phone_approve",
+        "ecps_phone_refuse",
         # proclient/screens/summary.py
         "create",
         "record",
