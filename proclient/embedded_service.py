@@ -52,13 +52,15 @@ def embedded_client(
     reset_demo: bool = False,
     switch: NetworkSwitch | None = None,
     psc=None,
+    on_app=None,
     **client_options,
 ) -> tuple[DmpServiceClient, DemoPki]:
     """A client of an in-process service on ``data_dir/dmp-service.sqlite3`` (test mode,
     trusting the demo CA in ``data_dir/demo-pki``), with the demo DMPs seeded, and that demo
     PKI (its professionals' key and certificate files; ``unlock_demo`` makes a credential).
     With ``switch``, the service is reachable only while the switch is not cut. ``psc``: the
-    service's Pro Santé Connect settings (:func:`embedded_psc`), None: no e-CPS.
+    service's Pro Santé Connect settings (:func:`embedded_psc`), None: no e-CPS. ``on_app``:
+    called with the service's ASGI app (its PSC client is closed with ``app.state.psc``).
     ``client_options``: the client's budgets (``login_budget``, ``retry_budget``)."""
     import httpx
 
@@ -66,6 +68,8 @@ def embedded_client(
     from proclient.service.client import DmpServiceClient
 
     app, pki = embedded_app(data_dir, reset_demo=reset_demo, psc=psc)
+    if on_app is not None:
+        on_app(app)  # the caller closes what a lifespan would (no lifespan in-process)
     # raise_app_exceptions=False: a server bug comes back as a 500 problem, as over the network.
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     if switch is not None:
@@ -102,12 +106,13 @@ def ensure_demo_psc_material(pki):
     return material, cert, key
 
 
-def embedded_psc(data_dir: Path):
+def embedded_psc(data_dir: Path, interval: int = 5):
     """The demo's Pro Santé Connect: the stand-in (proclient.psc_standin) serving HTTPS on
     127.0.0.1 (a free port, a certificate from the demo CA) in a thread, knowing the demo
     professionals; its client registration, signing key and certificate made at first run
     with the demo PKI (:func:`ensure_demo_psc_material`, mode 600). Returns the service's PSC settings, the phone and the
-    running stand-in (``stop()``)."""
+    running stand-in (``stop()``). ``interval``: PSC's CIBA polling interval (its 5 s; the
+    tests shorten it, as they shorten the client's budgets)."""
     from proclient.psc_standin import PscStandIn, StandInUser, start_standin
     from proclient.server.demo import ensure_demo_pki
     from proclient.server.settings import PscSettings
@@ -124,7 +129,7 @@ def embedded_psc(data_dir: Path):
         )
         for entry in pki.professionals
     ]
-    standin = PscStandIn(material, users)
+    standin = PscStandIn(material, users, interval=interval)
     running = start_standin(standin, cert, key)
     settings = PscSettings(
         discovery_url=running.discovery_url,

@@ -99,7 +99,8 @@ def demo_wiring(
     ``offline``: the embedded service's network cut from the start (F12 restores it).
     ``client_options``: the service client's budgets (``login_budget``, ``retry_budget``:
     proclient/service/client.py), its defaults when None; the tests shorten them, so that a
-    cut network is not waited out for the real 4.5 s and 20 s at every step."""
+    cut network is not waited out for the real 4.5 s and 20 s at every step; and
+    ``psc_interval``, the demo PSC's CIBA interval (5 s; 1 s in the tests)."""
     from proclient.cardreader.demo_deck import VirtualDeck
     from proclient.cardreader.virtual import (
         PATIENT_READER,
@@ -118,19 +119,29 @@ def demo_wiring(
         from proclient.embedded_service import embedded_client, embedded_psc
         from proclient.service.workstation import workstation_secret
 
-        psc, phone, standin = embedded_psc(demo_dir)
         options = {"workstation": workstation_secret(demo_dir), **(client_options or {})}
-        try:
-            client, pki = embedded_client(demo_dir, switch=network, psc=psc, **options)
-        except BaseException:
+        psc, phone, standin = embedded_psc(demo_dir, options.pop("psc_interval", 5))
+        apps: list = []
+
+        def stop() -> None:
+            for app in apps:
+                if app.state.psc is not None:
+                    app.state.psc.close()  # its kept-alive connection to the stand-in first
             standin.stop()
+
+        try:
+            client, pki = embedded_client(
+                demo_dir, switch=network, psc=psc, on_app=apps.append, **options
+            )
+        except BaseException:
+            stop()
             raise
         return ServiceBinding(
             client=client,
             credentials=demo_credentials(demo_dir, pki.default, deck.cps_present),
             description=_("service DMP intégré (démonstration)"),
             phone=phone,
-            stop=standin.stop,
+            stop=stop,
         )
 
     return Wiring(

@@ -70,6 +70,7 @@ def start_standin(
         log_config=None,
         access_log=False,  # nothing of a request line is worth keeping here
         lifespan="off",
+        timeout_graceful_shutdown=1,  # a client's kept-alive connection does not hold a stop
     )
     server = _Server(config)
     thread = threading.Thread(
