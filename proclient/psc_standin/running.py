@@ -68,7 +68,9 @@ def start_standin(
         ssl_certfile=str(cert),
         ssl_keyfile=str(key),
         log_config=None,
-        access_log=False,  # nothing of a request line is worth keeping here
+        # access_log=False would be process-wide: uvicorn then stops "uvicorn.access" from
+        # propagating, and the service's own access log (beside it in the demo and the tests)
+        # would vanish. The stand-in's request lines carry paths only, never a token.
         lifespan="off",
         timeout_graceful_shutdown=1,  # a client's kept-alive connection does not hold a stop
     )
