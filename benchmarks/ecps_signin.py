@@ -4,8 +4,8 @@ The real parts: ``proclient serve --init-demo`` (HTTPS) as a PSC client, the Pro
 Connect stand-in as a process of its own beside it (benchmarks/psc_standin_proc.py, driven on
 stdin: the « phone »), and the workstation's client (``DmpServiceClient`` + ``EcpsClient``)
 in this process. Per run: start a sign-in, wait a random part of the CIBA interval (the
-phone is answered whenever the professional gets to it), approve, then poll the service
-every ``pause`` seconds until the session opens; the figure is approve → session open.
+phone is answered whenever the professional gets to it), polling the service every ``pause``
+seconds all along as the App does; the figure is approve → session open.
 
 Two links: loopback, and with ``--weak`` the link of benchmarks/weak_network.py (RTT 300 ms,
 1 % loss each way; the service and the stand-in inside the namespace, the workstation
@@ -101,13 +101,17 @@ async def one_run(url: str, ca: Path, standin, national_id: str, pause: float) -
     try:
         ecps = EcpsClient(client)
         request = await ecps.start(national_id)
-        await asyncio.sleep(random.uniform(0.2, INTERVAL))
-        if phone(standin, f"approve {national_id}") != "yes":
-            raise RuntimeError("the phone had no request")
-        approved = time.monotonic()
-        while True:
+        approve_at = time.monotonic() + random.uniform(0.2, 2 * INTERVAL)
+        approved: float | None = None
+        while True:  # as the App: polls all along, the phone answered whenever
+            if approved is None and time.monotonic() >= approve_at:
+                if phone(standin, f"approve {national_id}") != "yes":
+                    raise RuntimeError("the phone had no request")
+                approved = time.monotonic()
             answer = await ecps.poll(request)
             if not isinstance(answer, EcpsPending):
+                if approved is None:
+                    raise RuntimeError("a session before the approval")
                 return time.monotonic() - approved
             await asyncio.sleep(pause)
     finally:
