@@ -38,6 +38,12 @@ def standin(app):
     return app.creation.binding.phone._standin
 
 
+async def at_step2(pilot, app) -> None:
+    await insert(pilot, app, "legoff")
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="step 2")
+
+
 async def ecps_to_phone(pilot, app, typed: str = NURSE_RPPS) -> None:
     """F2 at step 2, the national id typed, Enter: the phone is asked."""
     await pilot.press("f2")
@@ -55,9 +61,7 @@ async def ecps_to_phone(pilot, app, typed: str = NURSE_RPPS) -> None:
 async def test_a_nurse_signs_in_by_phone_and_creates_a_dmp(app_factory, tmp_path):
     app = app_factory(fast_polls)
     async with app.run_test(size=SIZE) as pilot:
-        await insert(pilot, app, "legoff")
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="step 2")
+        await at_step2(pilot, app)
         await ecps_to_phone(pilot, app)
         assert "Validez la connexion dans l'application e-CPS" in screen_text(app)
         await pilot.press("f6")  # the demo's phone: approve
@@ -78,9 +82,7 @@ async def test_a_nurse_signs_in_by_phone_and_creates_a_dmp(app_factory, tmp_path
 async def test_refused_on_the_phone_says_so_and_enter_asks_again(app_factory):
     app = app_factory(fast_polls)
     async with app.run_test(size=SIZE) as pilot:
-        await insert(pilot, app, "legoff")
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="step 2")
+        await at_step2(pilot, app)
         await ecps_to_phone(pilot, app)
         await pilot.press("f7")  # the demo's phone: refuse
         await wait_until(
@@ -97,9 +99,7 @@ async def test_refused_on_the_phone_says_so_and_enter_asks_again(app_factory):
 async def test_esc_cancels_and_the_service_stops_asking_psc(app_factory):
     app = app_factory(fast_polls)
     async with app.run_test(size=SIZE) as pilot:
-        await insert(pilot, app, "legoff")
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="step 2")
+        await at_step2(pilot, app)
         await ecps_to_phone(pilot, app)
         [auth_req_id] = standin(app).pending(NURSE)
         await pilot.press("escape")
@@ -116,9 +116,7 @@ async def test_esc_cancels_and_the_service_stops_asking_psc(app_factory):
 async def test_unknown_number_and_malformed_number_each_have_their_sentence(app_factory):
     app = app_factory(fast_polls)
     async with app.run_test(size=SIZE) as pilot:
-        await insert(pilot, app, "legoff")
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="step 2")
+        await at_step2(pilot, app)
         await pilot.press("f2")
         await wait_until(pilot, lambda: isinstance(app.screen, EcpsScreen), what="e-CPS")
         app.screen.query_one("#national-id").value = ""
@@ -135,9 +133,7 @@ async def test_unknown_number_and_malformed_number_each_have_their_sentence(app_
 async def test_an_ended_e_cps_session_locks_and_the_phone_unlocks(app_factory):
     app = app_factory(fast_polls)
     async with app.run_test(size=SIZE) as pilot:
-        await insert(pilot, app, "legoff")
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="step 2")
+        await at_step2(pilot, app)
         await ecps_to_phone(pilot, app)
         await pilot.press("f6")
         await wait_until(pilot, lambda: app.flow.dmp_state is not None, what="status")
@@ -167,9 +163,7 @@ async def test_the_e_cps_screen_in_english(app_factory, language):
     try:
         app = app_factory(fast_polls)
         async with app.run_test(size=SIZE) as pilot:
-            await insert(pilot, app, "legoff")
-            await pilot.press("enter")
-            await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="step 2")
+            await at_step2(pilot, app)
             await pilot.press("f2")
             await wait_until(pilot, lambda: isinstance(app.screen, EcpsScreen), what="e-CPS")
             app.screen.query_one("#national-id").value = ""
