@@ -138,6 +138,18 @@ class DemoCpsUnblockRequested(Intent):
 
 
 @dataclass
+class VerifyRequested(Intent):
+    """F8 at home: the « Vérifier un accusé » screen."""
+
+
+@dataclass
+class VerifyCodeRequested(Intent):
+    """A 2D code scanned (typed by the scanner, Enter at its end) or pasted: check it."""
+
+    text: str = field(repr=False)
+
+
+@dataclass
 class EcpsRequested(Intent):
     """F2 at step 2 or on the lock screen: sign in with e-CPS instead of the card."""
 
@@ -322,6 +334,13 @@ class JobFailed(Result):
 @dataclass
 class PinStatusRead(Result):
     status: Any  # proclient.credentials.pin.PinStatus
+
+
+@dataclass
+class CodeVerified(Result):
+    """What the scanned code proves: a proclient.core.proof.verdict.Verdict."""
+
+    verdict: Any
 
 
 @dataclass

@@ -67,3 +67,6 @@ class Wiring:
     """Where the e-CPS national id typed once is remembered; None: not remembered."""
     ecps_poll_pause: float = 1.0
     """Seconds between two polls of an e-CPS sign-in (tests shorten it)."""
+    verify_trust: Callable[[], list] = list
+    """Blocking: the DMP service's document-signing certificates this workstation trusts
+    (« Vérifier un accusé »); raises DomainError with a sentence when none is set."""

@@ -22,6 +22,7 @@ from proclient.routes.quit import QuitRoute
 from proclient.routes.service import ServiceRoute
 from proclient.routes.session import SessionRoute
 from proclient.routes.steps import StepsRoute
+from proclient.routes.verify import VerifyRoute
 
 __all__ = ["CardEventMessage", "Desk", "Routes"]
 
@@ -41,6 +42,7 @@ class Routes:
         self.cards.on_cps_removed = self.session.cps_removed
         self.ecps = EcpsRoute(desk, self.session)
         desk.jobs.refused = self.session.refused
+        self.verify = VerifyRoute(desk)
         self.creation = CreationRoute(desk, self.board, self.paper, self.outbox)
         self.quit = QuitRoute(desk, self.paper)
         self._handlers: dict[type[Intent], Callable[[Intent], None]] = {}
@@ -51,6 +53,7 @@ class Routes:
             self.cards,
             self.session,
             self.ecps,
+            self.verify,
             self.paper,
             self.creation,
         ):

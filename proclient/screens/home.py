@@ -17,6 +17,7 @@ from proclient.messages import (
     JournalRequested,
     ManualEntryRequested,
     OutboxRequested,
+    VerifyRequested,
 )
 from proclient.screens.base import BaseScreen
 from proclient.widgets.modal import Modal
@@ -28,7 +29,8 @@ class HomeScreen(BaseScreen):
         "Insérez la carte Vitale du patient dans le lecteur : elle est lue aussitôt. "
         "Une carte illisible (Vitale 1, carte oubliée) : F6 pour saisir l'identité. "
         "F9 ouvre le journal des accusés enregistrés sur ce poste. F7 liste les créations "
-        "enregistrées hors connexion qui attendent le service DMP."
+        "enregistrées hors connexion qui attendent le service DMP. F8 vérifie un accusé : "
+        "scannez son code 2D."
     )
 
     BINDINGS = [
@@ -36,6 +38,7 @@ class HomeScreen(BaseScreen):
         Binding("f5", "reread", _("Relire"), id="reread"),
         Binding("f6", "manual_entry", _("Saisie"), id="manual_entry"),
         Binding("f7", "outbox", _("En attente"), id="outbox"),
+        Binding("f8", "verify", _("Vérifier"), id="verify"),
         Binding("f9", "journal", _("Journal"), id="journal"),
         Binding("f10", "app.quit", _("Quitter"), id="quit_home"),
     ]
@@ -109,6 +112,9 @@ class HomeScreen(BaseScreen):
 
     def action_journal(self) -> None:
         self.post_message(JournalRequested())
+
+    def action_verify(self) -> None:
+        self.post_message(VerifyRequested())
 
     def action_manual_entry(self) -> None:
         self.post_message(ManualEntryRequested())
