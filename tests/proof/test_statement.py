@@ -66,8 +66,9 @@ def test_the_code_is_small_enough_for_an_80_mm_receipt(signer):
 
 
 def test_the_code_holds_no_full_nir(signer):
-    import base45
     import zlib
+
+    import base45
 
     code = encode(STATEMENT, signer)
     raw = zlib.decompress(base45.b45decode(code[len(PREFIX) :]))
@@ -152,8 +153,17 @@ def test_a_code_dated_before_its_certificate_is_revoked(signer):
         "\x07\x08\x7f",
         PREFIX + "ÉÀ€",
     ],
-    ids=["empty", "prefix", "no colon", "another code", "10000", "10000 after prefix",
-         "control", "control only", "non ascii"],
+    ids=[
+        "empty",
+        "prefix",
+        "no colon",
+        "another code",
+        "10000",
+        "10000 after prefix",
+        "control",
+        "control only",
+        "non ascii",
+    ],
 )
 def test_bad_input_is_unreadable_in_one_sentence(text, signer):
     verdict = verify_code(text, signer.certificates(), AT)
