@@ -112,6 +112,19 @@ async def test_second_workstation_creates_a_dmp_through_proclient_serve(tmp_path
         result.web.initial_password,
     ):
         assert secret not in err and secret not in out  # …and holds no patient data
+    # The answer's statement is signed by the key --init-demo made (issued by the demo CA),
+    # which `proclient verify --demo` on that host trusts.
+    signing = home / "data" / "server" / "demo" / "document-signing"
+    assert (signing / "signing.key").stat().st_mode & 0o077 == 0
+    verified = subprocess.run(
+        [sys.executable, "-m", "proclient", "verify", "--demo", "--code", result.statement],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PROCLIENT_HOME": str(home)},
+        timeout=60,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert result.dmp_id in verified.stdout
 
 
 @pytest.mark.parametrize(
