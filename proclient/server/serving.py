@@ -292,6 +292,26 @@ def load_signer(config: ServeConfig):
     return load_or_create_signer(document_signing_path(config), ca)
 
 
+def rotate_signer(config: ServeConfig):
+    """A new document-signing key from now on (server/signing_key.py's rotate)."""
+    from proclient.server.signing_key import own_ca, rotate
+
+    ca = own_ca(config.signing_ca) if config.signing_ca is not None else None
+    return rotate(document_signing_path(config), ca)
+
+
+def describe_signer(config: ServeConfig, signer) -> str:
+    """Which key signs the accusés and the bundle verifiers need (French, for the console)."""
+    from proclient.server.signing_key import BUNDLE_NAME
+
+    return _(
+        "Clé de signature des accusés : {key_id} ; certificats à donner aux postes qui "
+        "vérifient (verify.service_certificates) : {path}",
+        key_id=signer.key_id,
+        path=document_signing_path(config) / BUNDLE_NAME,
+    )
+
+
 def build_app(config: ServeConfig):
     from proclient.server.app import create_app
     from proclient.server.pseudonym_key import load_pseudonym_key

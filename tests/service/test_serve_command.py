@@ -261,3 +261,19 @@ def test_the_insi_answer_lifetime_setting_reaches_the_service(tmp_path, pki):
     process = proclient(tmp_path, "serve")
     _out, err = process.communicate(timeout=60)
     assert process.returncode == 1 and "server.insi_answer_ttl" in err
+
+
+def test_rotate_signing_key_keeps_the_old_certificate_for_verifiers(tmp_path):
+    from proclient.server.signing_key import BUNDLE_NAME, read_certificates
+
+    home = tmp_path / "server-host"
+    ids = []
+    for _turn in range(2):
+        done = proclient(home, "serve", "--init-demo", "--rotate-signing-key")
+        out, err = done.communicate(timeout=60)
+        assert done.returncode == 0, err
+        ids.append(out.split("Clé de signature des accusés : ")[1].split(" ")[0])
+    assert ids[0] != ids[1]
+    folder = home / "data" / "server" / "demo" / "document-signing"
+    assert len(list((folder / "keys").glob("*.pem"))) == 1
+    assert len(read_certificates(folder / BUNDLE_NAME)) == 2
