@@ -209,11 +209,14 @@ def session_of(data: dict, status: int) -> tuple[str, Professional]:
 
 def _statement(value: object) -> str | None:
     """The answer's signed statement (the accusé's 2D code), kept as the service gave it:
-    the workstation prints it, it does not check it (proclient verify does)."""
+    the workstation prints it, it does not check it (proclient verify does). One that is
+    not a short ASCII text is dropped (the accusé then has no code), not the creation: the
+    DMP exists, and a retry would replay the same answer."""
     if value is None:
         return None
     if not isinstance(value, str) or not value.isascii() or len(value) > 4000:
-        raise ValueError("statement")
+        log.warning("the service's statement is not a code: the accusé will carry none")
+        return None
     return value
 
 

@@ -118,3 +118,46 @@ def test_the_statement_field_is_in_the_openapi_schemas():
     schemas = json.loads(openapi_json())["components"]["schemas"]
     assert "statement" in schemas["CreationOut"]["properties"]
     assert "statement" in schemas["WebReissueOut"]["properties"]
+
+
+def _garbling_statements(app):
+    """ASGI middleware: the creation answer's statement replaced by something not a code."""
+    import json
+
+    async def middleware(scope, receive, send):
+        if scope["type"] != "http" or scope["path"] != "/v1/dmp":
+            return await app(scope, receive, send)
+        held = {}
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                held["start"] = message
+                return None
+            body = json.loads(message["body"]) if message["body"] else {}
+            if "statement" in body:
+                body["statement"] = "DMP1:é\u0000" * 3
+            data = json.dumps(body).encode()
+            start = dict(held["start"])
+            start["headers"] = [
+                (k, str(len(data)).encode() if k == b"content-length" else v)
+                for k, v in start["headers"]
+            ]
+            await send(start)
+            await send({"type": "http.response.body", "body": data})
+
+        await app(scope, receive, capture)
+
+    return middleware
+
+
+@pytest.mark.own_server
+async def test_a_statement_that_is_not_a_code_is_dropped_not_the_creation(serve, pki, tls):
+    from proclient.credentials.software import unlock_demo
+    from proclient.service.client import DmpServiceClient
+
+    server = serve(wrap=_garbling_statements)
+    async with DmpServiceClient(server.base_url, verify=tls.context) as client:
+        await client.login(unlock_demo(pki.default))
+        await insi_ready(server.storage, client, LE_GOFF)
+        result = await client.submit(creation(), key())
+    assert result.dmp_id and result.statement is None
