@@ -4,7 +4,8 @@ Settings: the [server] table of config.toml (see proclient/server/serving.py), o
 the options below. ``--init-demo`` makes the demo CA, professionals and a TLS certificate,
 says where, seeds the demo INSi register and DMPs, and serves with them; ``--insi-register
 FILE.json`` loads the operator's INSi identities (server/register.py) before serving;
-``--openapi`` writes the OpenAPI document and stops.
+``--openapi`` writes the OpenAPI document and stops; ``--rotate-signing-key`` gives the
+service a new document-signing key (server/signing_key.py) and stops (restart the service).
 ``--workers N`` (N > 1) serves with N processes on one socket under a supervisor: this
 process checks the settings, migrates the schema and makes the demo material (with
 ``--init-demo``) once, then spawns the workers (serving.serve_workers).
@@ -67,6 +68,15 @@ def configure(parser) -> None:
         ),
     )
     parser.add_argument(
+        "--rotate-signing-key",
+        dest="rotate_signing_key",
+        action="store_true",
+        help=_(
+            "remplace la clé de signature des accusés (l'ancien certificat reste pour vérifier "
+            "les accusés déjà signés) et s'arrête ; redémarrez ensuite le service"
+        ),
+    )
+    parser.add_argument(
         "--openapi",
         metavar="FICHIER",
         nargs="?",
@@ -108,9 +118,14 @@ def run(args, settings) -> int:
         material = serving.init_demo(settings.paths, config.host)
         config = serving.with_demo(config, material)
         print(serving.describe_demo(material, config), flush=True)
+    if args.rotate_signing_key:
+        signer = serving.rotate_signer(config)
+        print(serving.describe_signer(config, signer), flush=True)
+        return EXIT_OK
     serving.check(config)
     serving.console_logging(with_pid=config.workers > 1)
     app = serving.build_app(config)
+    print(serving.describe_signer(config, app.state.settings.document_signer), flush=True)
     if args.init_demo:
         from proclient.server.demo import seed_demo_dmps
 

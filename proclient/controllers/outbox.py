@@ -374,6 +374,7 @@ def receipt_filer(paper, professional: Professional, demo: bool = False) -> OnCr
             result.at,
             demo=demo,
             consent_captured_at=capture.captured_at,
+            statement=result.statement,
         )
         await asyncio.to_thread(paper.file_receipt, receipt)
 

@@ -49,6 +49,9 @@ class CreationResult:
     dmp_id: str
     at: datetime
     web: WebCredentials | None = None
+    statement: str | None = None
+    """The service's signed statement of the operation (core/proof/statement.py): the text
+    of the accusé's 2D code; None from a service without a document-signing key."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class CreationReceipt:
     demo: bool = False
     consent_captured_at: datetime | None = None
     """When the consent was recorded offline (the creation came later), or None."""
+    statement: str | None = None
+    """The service's signed statement (CreationResult.statement), drawn as a 2D code."""
 
     @property
     def patient(self) -> Patient:

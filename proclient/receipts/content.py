@@ -52,6 +52,8 @@ class Document:
     sections: tuple[Section, ...]
     banner: str | None = None
     footer: tuple[str, ...] = ()
+    statement: str | None = None  # the signed statement's text, also in the PDF's metadata
+    statement_note: str = ""  # what its 2D code is, printed beside it
 
 
 def format_when(at: datetime) -> str:
@@ -237,6 +239,11 @@ def receipt_content(receipt: CreationReceipt) -> Document:
         title=title,
         meta_title=title,
         sections=tuple(sections),
+        statement=receipt.statement,
+        statement_note=_(
+            "Code signé par le service DMP : il atteste la date, le professionnel et les choix "
+            "de cet accusé. Vérification : « proclient verify »."
+        ),
         banner=demo_banner() if receipt.demo else None,
         footer=(_("Document remis au patient. Il ne contient ni identifiant ni mot de passe."),),
     )

@@ -19,6 +19,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfdoc import PDFDate, PDFDictionary, PDFInfo, PDFName, PDFString
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -125,6 +126,9 @@ def _styles(lay: _Layout) -> dict[str, ParagraphStyle]:
         ),
         "qr": ParagraphStyle(
             "qr", parent=body, fontSize=lay.label, leading=lay.label * 1.2, alignment=TA_CENTER
+        ),
+        "footer_tight": ParagraphStyle(
+            "footer_tight", parent=body, fontSize=lay.label, leading=lay.label * 1.25
         ),
         "footer": ParagraphStyle(
             "footer",
@@ -276,9 +280,50 @@ def _with_qr(
     return [table]
 
 
+# The signed statement's QR code (about 280 characters, alphanumeric mode, level M: a version
+# 10 code, 57 modules): on A4 in the header, top right, as official 2D codes are (0.45 mm a
+# module on a laser printer); on the roll at the end, larger (0.65 mm: a thermal head's dots).
+_CODE_SIDE_A4, _CODE_SIDE_ROLL = 27 * mm, 40 * mm
+
+
+def _title_with_code(doc: Document, lay: _Layout, st: dict[str, ParagraphStyle]) -> Flowable:
+    side = _CODE_SIDE_A4
+    text = [
+        Paragraph(escape(doc.title), st["title"]),
+        Paragraph(escape(doc.statement_note), st["footer_tight"]),
+    ]
+    table = Table(
+        [[text, _qr(doc.statement or "", side)]],
+        colWidths=[lay.width - side - 6 * mm, side + 6 * mm],
+        hAlign="LEFT",
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("ALIGN", (1, 0), (1, 0), "RIGHT"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return table
+
+
+def _code_at_the_end(doc: Document, lay: _Layout, st: dict[str, ParagraphStyle]) -> list[Flowable]:
+    block = Table([[_qr(doc.statement or "", _CODE_SIDE_ROLL)]], colWidths=[lay.width])
+    block.setStyle(TableStyle([("ALIGN", (0, 0), (-1, -1), "CENTER")]))
+    return [Spacer(1, lay.body), block, Paragraph(escape(doc.statement_note), st["qr"])]
+
+
 def _story(doc: Document, lay: _Layout) -> list[Flowable]:
     st = _styles(lay)
-    story: list[Flowable] = [Paragraph(escape(doc.title), st["title"])]
+    if doc.statement and not lay.roll:
+        story: list[Flowable] = [_title_with_code(doc, lay, st)]
+    else:
+        story = [Paragraph(escape(doc.title), st["title"])]
     if doc.banner:
         story += [_banner(doc.banner, lay, st), Spacer(1, lay.body * 0.5)]
     for section in doc.sections:
@@ -294,6 +339,8 @@ def _story(doc: Document, lay: _Layout) -> list[Flowable]:
             story += _with_qr(notes, section.qr, lay, st)
         else:
             story += notes
+    if doc.statement and lay.roll:
+        story += _code_at_the_end(doc, lay, st)
     for line in doc.footer:
         story.append(Paragraph(escape(line), st["footer"]))
     if doc.banner:
@@ -339,9 +386,43 @@ class _Template(BaseDocTemplate):
             [PageTemplate("page", [frame], onPage=lambda c, _d: _watermark(c, size, watermark))]
         )
         self.last_y = size[1]
+        self.statement = doc.statement
+
+    def beforeDocument(self) -> None:  # noqa: N802 (reportlab hook)
+        if self.statement:
+            self.canv._doc.info = _StatementInfo(self.canv._doc.info, self.statement)
 
     def afterFlowable(self, flowable: Flowable) -> None:  # noqa: N802 (reportlab hook)
         self.last_y = min(self.last_y, self.frame._y)
+
+
+STATEMENT_KEY = "ProclientStatement"
+
+
+class _StatementInfo(PDFInfo):
+    """The document information dictionary with one more entry, ``/ProclientStatement``: the
+    signed statement's text, so that ``proclient verify FILE.pdf`` reads it without decoding
+    the image (it is what the 2D code shows: no name, no full NIR, no password)."""
+
+    def __init__(self, base: PDFInfo, statement: str) -> None:
+        super().__init__()
+        self.__dict__.update(base.__dict__)
+        self.statement = statement
+
+    def format(self, document) -> bytes:
+        entries = {
+            "Title": PDFString(self.title),
+            "Author": PDFString(self.author),
+            "Producer": PDFString(self.producer),
+            "Creator": PDFString(self.creator),
+            "Subject": PDFString(self.subject),
+            "Keywords": PDFString(self.keywords),
+            "Trapped": PDFName(self.trapped),
+            STATEMENT_KEY: PDFString(self.statement),
+        }
+        date = PDFDate(ts=document._timeStamp, dateFormatter=self._dateFormatter)
+        entries["ModDate"] = entries["CreationDate"] = date
+        return PDFDictionary(entries).format(document)
 
 
 def _watermark(canvas, size: tuple[float, float], text: str | None) -> None:

@@ -49,7 +49,12 @@ class CreationRoute(Route):
             result = await self.creation.create(request)
             flow.completed(result)
             receipt = CreationReceipt(
-                request, flow.professional, result.dmp_id, result.at, demo=demo
+                request,
+                flow.professional,
+                result.dmp_id,
+                result.at,
+                demo=demo,
+                statement=result.statement,
             )
             return await asyncio.to_thread(paper.issue, receipt, result)
 

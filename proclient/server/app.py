@@ -46,6 +46,7 @@ from proclient.server.schemas import (
     WebAccessReissueIn,
     WebAccessRequestIn,
     WebCredentialsOut,
+    WebReissueOut,
 )
 from proclient.server.schemas import Problem as ProblemOut
 from proclient.server.settings import ServerSettings
@@ -261,7 +262,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     @app.post(
         "/v1/dmp/web-access/password",
         status_code=201,
-        response_model=WebCredentialsOut,
+        response_model=WebReissueOut,
         responses=_AUTHORIZED_PROBLEMS,
         tags=["DMP"],
     )
@@ -271,7 +272,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
         The old password is void from then on; the new one is handed out once (a replay of
         the same Idempotency-Key carries none). Only a professional authorised on the DMP
         (403 DMP_NOT_AUTHORIZED), on an active DMP with a web account (404
-        DMPPatientAccessNotFound)."""
+        DMPPatientAccessNotFound). The answer carries the service's signed statement of the
+        reissue, as the creation's does."""
         return _answer(operations.reissue_password(pro, key, body))
 
     return app

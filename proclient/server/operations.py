@@ -53,6 +53,7 @@ from proclient.server.schemas import (
     WebAccessRequestIn,
 )
 from proclient.server.settings import ServerSettings
+from proclient.server.statements import signed_statement
 from proclient.server.storage import DmpRow, Storage, new_dmp_id
 
 log = logging.getLogger("proclient.server")
@@ -390,6 +391,18 @@ class DmpOperations:
             if web is not None:
                 self._storage.audit(conn, at, pro.id_nat, "web_access", ref, dmp_id)
             answer = {"dmp_id": dmp_id, "action": action.value, "created_at": at, "web_access": web}
+            answer["statement"] = signed_statement(
+                self._settings,
+                action.value,  # type: ignore[arg-type]
+                dmp_id,
+                at,
+                ins,
+                pro,
+                patient=identity,
+                consent=consent,
+                representative=representative is not None,
+                online_access=account is not None,
+            )
             return (201 if action is Action.CREATION else 200), answer
 
         outcome = self._commit(pro, key, request_hash, execute, live_hash)
@@ -461,7 +474,15 @@ class DmpOperations:
             if login is None:
                 raise Problem("DMPPatientAccessNotFound")
             self._storage.audit(conn, at, pro.id_nat, "web_access_reissue", ref, row.dmp_id)
-            return 201, {"login": login, "initial_password": password, "already_issued": False}
+            statement = signed_statement(
+                self._settings, "password_reissue", row.dmp_id, at, ins, pro
+            )
+            return 201, {
+                "login": login,
+                "initial_password": password,
+                "already_issued": False,
+                "statement": statement,
+            }
 
         outcome = self._commit(pro, key, request_hash, execute)
         if not outcome.replayed:

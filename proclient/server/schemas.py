@@ -222,11 +222,22 @@ class WebCredentialsOut(BaseModel):
     already_issued: bool
 
 
+STATEMENT_DESCRIPTION = (
+    "déclaration signée par le service (COSE_Sign1 ES256, zlib, base45, préfixe DMP1:) : le "
+    "texte du code 2D de l'accusé ; null quand le service n'a pas de clé de signature"
+)
+
+
 class CreationOut(BaseModel):
     dmp_id: str
     action: Literal["creation", "reactivation"]
     created_at: str
     web_access: WebCredentialsOut | None
+    statement: str | None = Field(default=None, description=STATEMENT_DESCRIPTION)
+
+
+class WebReissueOut(WebCredentialsOut):
+    statement: str | None = Field(default=None, description=STATEMENT_DESCRIPTION)
 
 
 class InsOut(BaseModel):

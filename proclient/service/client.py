@@ -207,6 +207,19 @@ def session_of(data: dict, status: int) -> tuple[str, Professional]:
         raise _error(SERVICE_ERROR, status) from None
 
 
+def _statement(value: object) -> str | None:
+    """The answer's signed statement (the accusé's 2D code), kept as the service gave it:
+    the workstation prints it, it does not check it (proclient verify does). One that is
+    not a short ASCII text is dropped (the accusé then has no code), not the creation: the
+    DMP exists, and a retry would replay the same answer."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.isascii() or len(value) > 4000:
+        log.warning("the service's statement is not a code: the accusé will carry none")
+        return None
+    return value
+
+
 def _web_credentials(data: dict | None) -> WebCredentials | None:
     if not data:
         return None
@@ -567,6 +580,7 @@ class DmpServiceClient:
                 dmp_id=data["dmp_id"],
                 at=datetime.fromisoformat(data["created_at"]),
                 web=_web_credentials(data.get("web_access")),
+                statement=_statement(data.get("statement")),
             )
         except (KeyError, TypeError, ValueError):
             raise _error(SERVICE_ERROR) from None

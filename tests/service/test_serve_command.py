@@ -112,6 +112,19 @@ async def test_second_workstation_creates_a_dmp_through_proclient_serve(tmp_path
         result.web.initial_password,
     ):
         assert secret not in err and secret not in out  # …and holds no patient data
+    # The answer's statement is signed by the key --init-demo made (issued by the demo CA),
+    # which `proclient verify --demo` on that host trusts.
+    signing = home / "data" / "server" / "demo" / "document-signing"
+    assert (signing / "signing.key").stat().st_mode & 0o077 == 0
+    verified = subprocess.run(
+        [sys.executable, "-m", "proclient", "verify", "--demo", "--code", result.statement],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PROCLIENT_HOME": str(home)},
+        timeout=60,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert result.dmp_id in verified.stdout
 
 
 @pytest.mark.parametrize(
@@ -248,3 +261,19 @@ def test_the_insi_answer_lifetime_setting_reaches_the_service(tmp_path, pki):
     process = proclient(tmp_path, "serve")
     _out, err = process.communicate(timeout=60)
     assert process.returncode == 1 and "server.insi_answer_ttl" in err
+
+
+def test_rotate_signing_key_keeps_the_old_certificate_for_verifiers(tmp_path):
+    from proclient.server.signing_key import BUNDLE_NAME, read_certificates
+
+    home = tmp_path / "server-host"
+    ids = []
+    for _turn in range(2):
+        done = proclient(home, "serve", "--init-demo", "--rotate-signing-key")
+        out, err = done.communicate(timeout=60)
+        assert done.returncode == 0, err
+        ids.append(out.split("Clé de signature des accusés : ")[1].split(" ")[0])
+    assert ids[0] != ids[1]
+    folder = home / "data" / "server" / "demo" / "document-signing"
+    assert len(list((folder / "keys").glob("*.pem"))) == 1
+    assert len(read_certificates(folder / BUNDLE_NAME)) == 2
