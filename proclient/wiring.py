@@ -8,6 +8,7 @@ behind the ports. The demo takes the same code path as real use; only the adapte
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from proclient.core.domain import DomainError
 from proclient.core.i18n import _
 from proclient.core.logsafe import log_unexpected
+from proclient.core.proof.trust import service_certificates
 from proclient.core.settings import Settings
 from proclient.ports import ServiceBinding, Wiring
 
@@ -36,6 +38,7 @@ def _workstation_fields(settings: Settings, demo: bool = False) -> dict:
         "outbox": workstation_outbox(settings, demo=demo),
         "national_id_file": (settings.paths.demo_dir if demo else settings.paths.data_dir)
         / "e-cps-national-id",
+        "verify_trust": functools.partial(service_certificates, settings, demo=demo),
     }
 
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from proclient.commands import EXIT_ERROR, EXIT_NOT_CONFIGURED
 from proclient.core.i18n import _
+from proclient.core.proof.trust import NOT_CONFIGURED
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -30,19 +30,6 @@ NAME = "verify"
 HELP = _("vérifie un accusé : le code 2D signé par le service DMP")
 
 MAX_STDIN_CHARACTERS = 20_000  # a code is about 300; more is not a code (read no further)
-DEMO_CERTIFICATES = (
-    ("demo", "document-signing"),  # proclient demo's embedded service (paths.demo_dir)
-    ("server", "demo", "document-signing"),  # proclient serve --init-demo
-)
-BUNDLE = "certificates.pem"
-
-
-class TrustError(Exception):
-    """No usable service certificate: ``code`` is the exit code, the message one sentence."""
-
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def configure(parser) -> None:
@@ -64,51 +51,6 @@ def configure(parser) -> None:
         action="store_true",
         help=_("une ligne JSON (outcome, sentence, details) au lieu de la phrase"),
     )
-
-
-def service_certificates(settings, *, demo: bool = False) -> list[x509.Certificate]:
-    """The DMP service's document-signing certificates this workstation trusts: the bundle
-    ``[verify] service_certificates`` names, or with ``demo`` those of the demo services of
-    this workstation. Raises TrustError."""
-    from cryptography import x509
-
-    if demo:
-        paths = [settings.paths.data_dir.joinpath(*parts, BUNDLE) for parts in DEMO_CERTIFICATES]
-        paths = [path for path in paths if path.is_file()]
-        if not paths:
-            raise TrustError(
-                _(
-                    "Aucun certificat du service de démonstration sur ce poste : lancez "
-                    "d'abord « proclient demo » (ou « proclient serve --init-demo »)."
-                ),
-                EXIT_NOT_CONFIGURED,
-            )
-    else:
-        configured = settings.verify.service_certificates
-        if not configured:
-            raise TrustError(
-                _(
-                    "Réglage verify.service_certificates manquant : indiquez le fichier "
-                    "certificates.pem du service DMP (dossier document-signing du service), "
-                    "ou ajoutez --demo."
-                ),
-                EXIT_NOT_CONFIGURED,
-            )
-        paths = [Path(configured).expanduser()]
-    certificates: list[x509.Certificate] = []
-    for path in paths:
-        try:
-            certificates += x509.load_pem_x509_certificates(path.read_bytes())
-        except (OSError, ValueError):
-            raise TrustError(
-                _(
-                    "Le fichier de certificats du service {path} est introuvable ou illisible "
-                    "(verify.service_certificates).",
-                    path=path,
-                ),
-                EXIT_ERROR,
-            ) from None
-    return certificates
 
 
 def read_scanned(stream: TextIO) -> str:
@@ -155,10 +97,12 @@ def run(args, settings) -> int:
         from proclient.commands import EXIT_USAGE
 
         return EXIT_USAGE
+    from proclient.core.proof.trust import TrustError, service_certificates
+
     try:
         certificates = service_certificates(settings, demo=args.demo)
     except TrustError as error:
-        print(str(error), file=sys.stderr)
-        return error.code
+        print(error.message, file=sys.stderr)
+        return EXIT_NOT_CONFIGURED if error.code == NOT_CONFIGURED else EXIT_ERROR
     text = read_scanned(sys.stdin) if args.code == "-" else args.code
     return report(verify_code_text(text, certificates), as_json=args.json)

@@ -187,6 +187,9 @@ KEY_IDS: frozenset[str] = frozenset(
         "outbox",
         "quit_home",
         "cancel_picker",
+        "verify",
+        # proclient/screens/verify.py
+        "close_verify",
         # proclient/screens/codes.py
         "sheet_print",
         "sheet_show",

@@ -1,0 +1,50 @@
+"""« Vérifier un accusé » at the counter: the accusé's 2D code typed as a keyboard-wedge
+scanner types it (every character, then Enter), on the demo's real parts: the code comes from
+a DMP the embedded service just created and signed, read back from the saved PDF."""
+
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfReader
+
+from proclient.screens.home import HomeScreen
+from proclient.screens.verify import VerifyScreen
+from tests.tui_support import SIZE, create_for, screen_text, wait_until
+
+
+def _verdict(app) -> str:
+    return str(app.screen.query_one("#verdict").render())
+
+
+async def scan(pilot, app, code: str) -> None:
+    await pilot.press(*[{" ": "space"}.get(c, c) for c in code], "enter")
+
+
+async def test_a_scanned_code_says_what_the_accuse_asserts_and_a_changed_one_is_refused(
+    app_factory,
+):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        done = await create_for(pilot, app, "legoff")
+        code = PdfReader(io.BytesIO(done.receipt_path.read_bytes())).metadata["/ProclientStatement"]
+        await pilot.press("enter")  # next patient: home
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, VerifyScreen), what="verify")
+        await scan(pilot, app, code)
+        await wait_until(pilot, lambda: "Code valide" in _verdict(app), what="valid")
+        text = _verdict(app)
+        assert "création du DMP" in text and "899700024450" in text
+        assert "LE GOFF" not in screen_text(app)  # initials only, never the name
+        assert app.screen.query_one("#code").value == ""  # ready for the next scan
+        # one character changed in the signed part: refused, and said why
+        index = len(code) // 2
+        changed = code[:index] + ("A" if code[index] != "A" else "B") + code[index + 1 :]
+        await scan(pilot, app, changed)
+        await wait_until(pilot, lambda: "Code valide" not in _verdict(app), what="refused")
+        assert "modifié" in _verdict(app) or "illisible" in _verdict(app).lower()
+        await scan(pilot, app, "n'importe quoi")
+        await wait_until(pilot, lambda: "Code valide" not in _verdict(app), what="garbage")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="home again")
