@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "proclient.commands.outbox",
     "proclient.commands.doctor",
     "proclient.commands.virtual_card",
+    "proclient.commands.verify",
 )
 
 # Exit codes shared by every command (documented in docs/commands.md).

@@ -13,8 +13,11 @@ The software credential (demo fallback, training rooms): pyHanko's SimpleSigner 
 
 from __future__ import annotations
 
+import warnings
+
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.utils import CryptographyDeprecationWarning
 
 SIGNATURE_CERT_LABEL = "Certificat de Signature CPS"
 SIGNATURE_KEY_LABEL = "CPS_PRIV_SIG"
@@ -29,8 +32,11 @@ def _asn1_certificate(certificate: x509.Certificate):
 def software_signer(key, certificate: x509.Certificate):
     """pyHanko's signer for a private key held in memory (the software credential)."""
     from asn1crypto import keys
-    from pyhanko.sign.signers import SimpleSigner
-    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    with warnings.catch_warnings():  # pyHanko still names DSA, which cryptography deprecates
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        from pyhanko.sign.signers import SimpleSigner
+        from pyhanko_certvalidator.registry import SimpleCertificateStore
 
     der = key.private_bytes(
         serialization.Encoding.DER,
@@ -73,7 +79,9 @@ def signature_key(boundary, auth_certificate: x509.Certificate, auth_key_id: byt
 def card_signer(session, certificate: x509.Certificate, key_id: bytes, raw: bool):
     """pyHanko's PKCS#11 signer on an open, logged-in ``session``. ``raw``: the module lacks
     CKM_SHA256_RSA_PKCS, pyHanko hashes and wraps the DigestInfo itself (CKM_RSA_PKCS)."""
-    from pyhanko.sign.pkcs11 import PKCS11Signer
+    with warnings.catch_warnings():  # as in software_signer
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        from pyhanko.sign.pkcs11 import PKCS11Signer
 
     return PKCS11Signer(
         session,

@@ -54,9 +54,12 @@ def verify_pdf(data: bytes, trust_roots: Sequence[x509.Certificate]) -> Verdict:
         )
     if b"%PDF-" not in data[:1024]:
         return _unreadable(_("Ce fichier n'est pas un PDF : ce n'est pas un accusé."))
-    try:
-        from pyhanko.pdf_utils.reader import PdfFileReader
+    from proclient.receipts.signing import quiet_pyhanko
 
+    with quiet_pyhanko():
+        import pyhanko.sign  # noqa: F401  (the reader imports it lazily, warning then)
+        from pyhanko.pdf_utils.reader import PdfFileReader
+    try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         signatures = reader.embedded_signatures
     except Exception as error:  # pyHanko's parse errors are many kinds
@@ -100,10 +103,13 @@ def _altered(details: dict) -> Verdict:
 
 
 def _check(signature, trust_roots: Sequence[x509.Certificate], details: dict) -> Verdict:
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.errors import SignatureValidationError
-    from pyhanko.sign.validation.settings import KeyUsageConstraints
-    from pyhanko_certvalidator import ValidationContext
+    from proclient.receipts.signing import quiet_pyhanko
+
+    with quiet_pyhanko():
+        from pyhanko.sign.validation import validate_pdf_signature
+        from pyhanko.sign.validation.errors import SignatureValidationError
+        from pyhanko.sign.validation.settings import KeyUsageConstraints
+        from pyhanko_certvalidator import ValidationContext
 
     context = ValidationContext(
         trust_roots=[_asn1(certificate) for certificate in trust_roots],

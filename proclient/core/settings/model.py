@@ -149,6 +149,13 @@ class ServerTable(_Table):
 
 
 @dataclass(frozen=True)
+class VerifyTable(_Table):
+    """``proclient verify``: whom a signature is checked against."""
+
+    cps_ca: str | None = None  # PEM file of the CA(s) of the CPS cards (the accusé's signature)
+
+
+@dataclass(frozen=True)
 class UiTable(_Table):
     # Unset: the session's language (LANGUAGE, LC_ALL, LC_MESSAGES, LANG), else French.
     language: Literal["fr", "en"] | None = None
@@ -265,6 +272,7 @@ class ConfigFile(_Table):
     server: ServerTable = ServerTable()
     keys: dict[KeyId, KeyList] = Field(default_factory=dict, strict=True)
     ui: UiTable = UiTable()
+    verify: VerifyTable = VerifyTable()
 
 
 TABLES: tuple[str, ...] = tuple(field.name for field in dataclasses.fields(ConfigFile))
