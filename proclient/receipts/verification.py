@@ -153,7 +153,7 @@ def _check(signature, trust_roots: Sequence[x509.Certificate], details: dict) ->
     return Verdict(
         "valid",
         _(
-            "Accusé intact, signé par {signer} le {when}.",
+            "Accusé intact, signé par {signer} le {when} (heure de Paris).",
             signer=details["signer"],
             when=details.get("when", "?"),
         ),
@@ -193,7 +193,7 @@ def _who(status) -> dict:
     when = status.signer_reported_dt
     if isinstance(when, datetime):
         out["signed_at"] = when.isoformat()
-        out["when"] = paris_time(when).strftime("%d/%m/%Y à %H:%M")
+        out["when"] = paris_time(when).strftime("%d/%m/%Y %H:%M")
     return out
 
 
