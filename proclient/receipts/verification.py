@@ -129,7 +129,7 @@ def _check(signature, trust_roots: Sequence[x509.Certificate], details: dict) ->
     details = {**details, **_who(status)}
     if not (status.intact and status.valid):
         return _altered(details)
-    if not _covers_document(status):
+    if not _covers_document(status) or not _same_metadata(signature):
         return _altered(details)
     if status.revoked:
         return Verdict(
@@ -173,6 +173,33 @@ def _covers_document(status) -> bool:
         ModificationLevel.NONE,
         ModificationLevel.LTA_UPDATES,
     )
+
+
+def _same_metadata(signature) -> bool:
+    """The document information (title, the service's statement) is the one signed.
+    pyHanko's change analysis lets a later update rewrite /Info; an accusé's must not change:
+    it carries the service's signed statement, which another accusé's could replace."""
+    reader = signature.reader
+    try:
+        signed = reader.get_historical_resolver(signature.signed_revision)
+        return _info(signed, signed.trailer_view) == _info(reader, reader.trailer_view)
+    except Exception:  # an /Info that cannot be read back: not the one signed
+        return False
+
+
+def _info(resolver, trailer) -> dict | None:
+    """The /Info entries as text, each object read as ``resolver`` (a revision) has it."""
+    from pyhanko.pdf_utils import generic
+
+    def read(value):
+        if isinstance(value, generic.IndirectObject):
+            return resolver.get_object(value.reference)
+        return value
+
+    if "/Info" not in trailer:
+        return None
+    info = read(trailer.raw_get("/Info"))
+    return {str(key): repr(read(info.raw_get(key))) for key in info}
 
 
 def _who(status) -> dict:
