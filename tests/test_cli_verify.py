@@ -97,16 +97,19 @@ def test_one_byte_changed_is_altered_in_english_too(home, signed, tmp_path):
     assert _one_sentence(done).startswith("Accusé changed after it was signed")
 
 
+def _sparse(path: Path, size: int) -> None:
+    """A file of ``size`` bytes that starts like a PDF (sparse: nothing written to disk)."""
+    path.write_bytes(b"%PDF-1.7\n")
+    os.truncate(path, size)
+
+
 @pytest.mark.parametrize(
     ("make", "words"),
     [
         (lambda path: path.write_bytes(b""), "vide"),
         (lambda path: path.write_text("Bonjour, ceci n'est pas un PDF.\n"), "pas un PDF"),
         (lambda path: path.write_bytes(b"%PDF-1.7\n%%EOF\n"), "abîmé"),
-        (
-            lambda path: os.truncate(path.write_bytes(b"%PDF-1.7\n") and path, 50 << 20),
-            "volumineux",
-        ),
+        (lambda path: _sparse(path, 50 << 20), "volumineux"),
         (lambda path: path.mkdir(), "ne peut pas être lu"),
         (lambda path: None, "ne peut pas être lu"),
     ],
