@@ -41,7 +41,8 @@ def _unreadable(sentence: str, **details) -> Verdict:
 
 
 def verify_pdf(data: bytes, trust_roots: Sequence[x509.Certificate]) -> Verdict:
-    """The verdict on ``data`` (a file's bytes), trusting ``trust_roots`` only."""
+    """The verdict on ``data`` (a file's bytes), trusting ``trust_roots`` only. Blocks, and
+    runs pyHanko's own event loop: call it from a thread without one (a worker thread)."""
     if not data:
         return _unreadable(_("Le fichier est vide : ce n'est pas un accusé."))
     if len(data) > MAX_BYTES:
@@ -106,6 +107,7 @@ def _check(signature, trust_roots: Sequence[x509.Certificate], details: dict) ->
     from proclient.receipts.signing import quiet_pyhanko
 
     with quiet_pyhanko():
+        from pyhanko.pdf_utils.misc import PdfError
         from pyhanko.sign.validation import validate_pdf_signature
         from pyhanko.sign.validation.errors import SignatureValidationError
         from pyhanko.sign.validation.settings import KeyUsageConstraints
@@ -123,7 +125,9 @@ def _check(signature, trust_roots: Sequence[x509.Certificate], details: dict) ->
         status = validate_pdf_signature(signature, context, key_usage_settings=usage)
     except SignatureValidationError:
         return _altered(dict(details))
-    except Exception as error:  # a signature too damaged to be read is an altered one
+    except (ValueError, KeyError, TypeError, IndexError, PdfError) as error:
+        # A signature too damaged to be read is an altered one. Anything else (a bug, or
+        # this called from a running event loop: pyHanko runs its own) is not a verdict.
         log.info("signature not validated (%s)", type(error).__name__)
         return _altered(dict(details))
     details = {**details, **_who(status)}
