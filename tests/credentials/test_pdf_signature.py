@@ -78,7 +78,9 @@ def test_the_card_signs_through_its_open_session_and_the_accuse_verifies(cps_sto
 
 def test_the_software_credential_signs_with_pyhankos_software_signer(pki, ca, accuse):
     with unlock_demo(pki.default).document_signer() as signer:
-        assert type(signer).__name__ == "SimpleSigner"
+        from pyhanko.sign.signers import SimpleSigner
+
+        assert isinstance(signer, SimpleSigner)
         signed = sign_pdf(accuse, signer)
     verdict = verify_pdf(signed, [ca])
     assert verdict.outcome == "valid", verdict
