@@ -11,6 +11,7 @@ module keeps the PDF's part in :func:`verify_pdf_file`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from proclient.core.i18n import _
@@ -70,10 +71,16 @@ def read_file(path: Path) -> bytes | str:
         return _("Le fichier {path} ne peut pas être lu.", path=path)
 
 
-def verify_pdf_file(path: Path, settings, demo: bool = False) -> int:
-    """Check ``path``'s signature; print the verdict's sentence; return its exit code."""
+def verify_pdf_file(
+    path: Path, settings, demo: bool = False, check_statement: Callable | None = None
+) -> int:
+    """Check ``path``'s signature; print the verdict's sentence; return its exit code.
+
+    ``check_statement(text) -> Verdict``: the service's signed statement read back from the
+    PDF's /ProclientStatement entry (helper S's ``verify_code`` with the service's
+    certificates), checked too when the PDF carries one; the worse verdict is the one said."""
     from proclient.commands import EXIT_NOT_CONFIGURED
-    from proclient.core.proof.verdict import EXIT_CODES, Verdict
+    from proclient.core.proof.verdict import EXIT_CODES, Verdict, worst
     from proclient.receipts.verification import verify_pdf
 
     # pyHanko logs a failed path building with its traceback: the verdict says it in a line.
@@ -89,5 +96,8 @@ def verify_pdf_file(path: Path, settings, demo: bool = False) -> int:
         verdict = Verdict("unreadable", data)
     else:
         verdict = verify_pdf(data, roots)
+        statement = verdict.details.get("statement")
+        if statement and check_statement is not None and verdict.outcome != "unreadable":
+            verdict = worst([verdict, check_statement(statement)])
     print(verdict.sentence)
     return EXIT_CODES[verdict.outcome]
