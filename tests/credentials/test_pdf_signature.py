@@ -254,3 +254,92 @@ def test_another_professionals_card_does_not_sign_the_accuse(pki, tmp_path):
     paper.issue(receipt, _result(receipt), credential)
     text = squash(pdf_text(paper.receipt_path.read_bytes()))
     assert "n'est pas celle du professionnel qui l'a établi" in text
+
+
+def _signature_certificate(ca, professional: Professional):
+    """A « Certificat de Signature CPS »: the professional's subject, nonRepudiation."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from proclient.core.cps_profile import professional_subject
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(professional_subject(professional))
+        .issuer_name(ca.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, True, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .sign(ca.key, hashes.SHA256())
+    )
+    return key, certificate
+
+
+def test_a_card_with_a_signature_key_signs_with_cps_priv_sig(softhsm, accuse, tmp_path):
+    """A real CPS holds CPS_PRIV_SIG beside CPS_PRIV_AUT: the accusé is signed with it."""
+    from cryptography.hazmat.primitives import serialization
+    from pkcs11 import Attribute
+    from pkcs11.util.rsa import decode_rsa_private_key
+    from pkcs11.util.x509 import decode_x509_certificate
+
+    from proclient.credentials.pdf_signing import SIGNATURE_CERT_LABEL, SIGNATURE_KEY_LABEL
+
+    ca = create_ca("AC CPS de test")
+    who = Professional("899700045679", "LEFEBVRE", "Anne", "10")
+    auth = issue_professional(ca, who)
+    store = provision_token(
+        tmp_path / "cps", softhsm, "CPS 2 CLES", "1234", auth.key, auth.certificate
+    )
+    key, certificate = _signature_certificate(ca, who)
+    key_id = b"\x02sig"
+    der_key = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    key_attributes = decode_rsa_private_key(der_key)
+    key_attributes.update(
+        {
+            Attribute.TOKEN: True,
+            Attribute.PRIVATE: True,
+            Attribute.SENSITIVE: True,
+            Attribute.EXTRACTABLE: False,
+            Attribute.LABEL: SIGNATURE_KEY_LABEL,
+            Attribute.ID: key_id,
+        }
+    )
+    cert_attributes = decode_x509_certificate(certificate.public_bytes(serialization.Encoding.DER))
+    cert_attributes.update(
+        {Attribute.TOKEN: True, Attribute.LABEL: SIGNATURE_CERT_LABEL, Attribute.ID: key_id}
+    )
+    module = store.module()
+    with module.lock:
+        token = module.lib.get_token(token_label="CPS 2 CLES")
+        with token.open(rw=True, user_pin="1234") as session:
+            session.create_object(key_attributes)
+            session.create_object(cert_attributes)
+
+    credential = cps_token(store, token_label="CPS 2 CLES").unlock(bytearray(b"1234"))
+    try:
+        assert credential.certificate_pem == auth.certificate_pem  # logged in with CPS_PRIV_AUT
+        with credential.document_signer() as signer:
+            signed = sign_pdf(accuse, signer)
+    finally:
+        credential.close()
+    verdict = verify_pdf(signed, [ca.certificate])
+    assert verdict.outcome == "valid", verdict
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    embedded = PdfFileReader(io.BytesIO(signed)).embedded_signatures[0]
+    used = x509.load_der_x509_certificate(embedded.signer_cert.dump())
+    assert used == certificate  # the signature certificate, not the authentication one
