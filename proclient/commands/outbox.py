@@ -247,8 +247,8 @@ class _FilingPaper:
         self.paper = paper
         self.paths: dict[str, object] = {}
 
-    def file_receipt(self, receipt):
-        path, job = self.paper.file_receipt(receipt)
+    def file_receipt(self, receipt, credential=None):
+        path, job = self.paper.file_receipt(receipt, credential)
         self.paths[receipt.dmp_id] = path
         return path, job
 
@@ -265,7 +265,10 @@ async def _send_run(args, binding, controller, paper, demo: bool, only: str | No
             professional = credential.professional
             filing = _FilingPaper(paper)
             report = await controller.send(
-                client, professional, receipt_filer(filing, professional, demo), only=only
+                client,
+                professional,
+                receipt_filer(filing, professional, demo, credential),
+                only=only,
             )
             return report, filing.paths
     except CommandExit as failure:

@@ -5,10 +5,13 @@ command line, or ``--code -`` as a counter's 2D scanner types it on the standard
 line). The service's certificates it is checked against: ``[verify] service_certificates``
 (the service's ``document-signing/certificates.pem``), or with ``--demo`` the demo's.
 
+``proclient verify FILE.pdf`` checks the accusé's PAdES signature (commands/verify_pdf.py,
+trust in ``[verify] cps_ca`` or the demo CA) and the 2D code's statement the PDF carries.
+
 One function per input kind (:func:`verify_code_text` here; the journal and the PDF add
 theirs); each returns a :class:`~proclient.core.proof.verdict.Verdict`, printed by
 :func:`report` and turned into the exit code: 0 valid, 20 altered, 21 unknown or revoked
-key, 22 unreadable (docs/commands.md).
+key, 22 unreadable, 23 unsigned (docs/commands.md).
 """
 
 from __future__ import annotations
@@ -27,12 +30,15 @@ if TYPE_CHECKING:
     from proclient.core.proof.verdict import Verdict
 
 NAME = "verify"
-HELP = _("vérifie un accusé : le code 2D signé par le service DMP")
+HELP = _("vérifie un accusé : sa signature (FICHIER.pdf) ou son code 2D signé (--code)")
 
 MAX_STDIN_CHARACTERS = 20_000  # a code is about 300; more is not a code (read no further)
 
 
 def configure(parser) -> None:
+    parser.add_argument(
+        "file", nargs="?", metavar=_("FICHIER.pdf"), help=_("l'accusé à vérifier (PDF)")
+    )
     parser.add_argument(
         "--code",
         metavar=_("TEXTE"),
@@ -88,10 +94,32 @@ def report(verdict: Verdict, *, as_json: bool = False, out: TextIO | None = None
     return verdict.exit_code
 
 
+def _statement_check(settings, demo: bool):
+    """The 2D code's check for a PDF's statement, or None when no service certificate is
+    set (the PDF's signature is then checked alone)."""
+    from proclient.core.proof.trust import TrustError, service_certificates
+
+    try:
+        certificates = service_certificates(settings, demo=demo)
+    except TrustError:
+        return None
+    return lambda text: verify_code_text(text, certificates)
+
+
 def run(args, settings) -> int:
+    if args.file is not None:
+        from pathlib import Path
+
+        from proclient.commands.verify_pdf import verify_pdf_file
+
+        check = _statement_check(settings, args.demo)
+        return verify_pdf_file(Path(args.file), settings, demo=args.demo, check_statement=check)
     if args.code is None:
         print(
-            _("Indiquez ce qu'il faut vérifier : --code TEXTE (ou --code - pour le lecteur)."),
+            _(
+                "Indiquez ce qu'il faut vérifier : FICHIER.pdf, --code TEXTE (ou --code - "
+                "pour le lecteur)."
+            ),
             file=sys.stderr,
         )
         from proclient.commands import EXIT_USAGE

@@ -359,9 +359,12 @@ def detail_lines(entry_id: str, entry: OutboxEntry, summaries: list[EntrySummary
     return lines
 
 
-def receipt_filer(paper, professional: Professional, demo: bool = False) -> OnCreated:
+def receipt_filer(
+    paper, professional: Professional, demo: bool = False, credential=None
+) -> OnCreated:
     """The ``on_created`` of a send run: the accusé made then (« recueilli hors connexion
-    le … »), saved, and printed when the workstation prints by itself (``paper`` is a
+    le … »), signed by ``credential`` (the sending session's card; None: unsigned, and it
+    says so), saved, and printed when the workstation prints by itself (``paper`` is a
     PaperController). A failure to save stops the run before the entry is done: the next
     run replays the creation and makes the accusé again."""
     from proclient.core.records import CreationReceipt
@@ -376,7 +379,7 @@ def receipt_filer(paper, professional: Professional, demo: bool = False) -> OnCr
             consent_captured_at=capture.captured_at,
             statement=result.statement,
         )
-        await asyncio.to_thread(paper.file_receipt, receipt)
+        await asyncio.to_thread(paper.file_receipt, receipt, credential)
 
     return on_created
 

@@ -4,7 +4,12 @@ journal of past accusés.
 The accusé is saved before it is printed: when printing fails, the file stays. The secrets
 sheet (login and initial password) goes to the printer through lp's standard input or on
 screen, never to a file (HOM 112), and leaves memory with the next patient.
-All methods here block (PDF rendering, files, ``lp``): the App runs them in threads.
+The accusé is signed by the professional's card (PAdES B-B, receipts/signing.py) through the
+credential's open session, before it is saved: the file saved and printed is the signed one.
+Without a card to sign with (an e-CPS session) or when the card cannot sign, the accusé is
+saved unsigned and says so in a line: never signed by anything else.
+All methods here block (PDF rendering, the card's signature, files, ``lp``): the App runs
+them in threads.
 """
 
 from __future__ import annotations
@@ -47,12 +52,18 @@ class PaperController:
         """The sheet was printed or shown: leaving it behind is the professional's choice."""
         self.slip: RecordedSlip | None = None
         self.last_job = ""
+        self.signed = False
+        """The last accusé made here carries the professional's signature."""
+        self._pdf: bytes | None = None  # the last accusé made, to print when it was not saved
 
     # --- the accusé --------------------------------------------------------------------------
 
-    def issue(self, receipt: CreationReceipt, result: CreationResult) -> tuple[str, str]:
-        """Keep the accusé (and the secrets sheet when the service issued a password), save
-        it; return its text preview and an error sentence ("" when saved)."""
+    def issue(
+        self, receipt: CreationReceipt, result: CreationResult, credential=None
+    ) -> tuple[str, str]:
+        """Keep the accusé (and the secrets sheet when the service issued a password), sign
+        it with ``credential`` (the session's; None under e-CPS), save it; return its text
+        preview and an error sentence ("" when saved and signed as it could be)."""
         from proclient.receipts.text import receipt_text
 
         self.receipt, self.receipt_path = receipt, None
@@ -60,7 +71,7 @@ class PaperController:
         self.secrets_handed = False
         preview = receipt_text(receipt, self.page)
         try:
-            self.receipt_path = self._save(receipt)
+            self.receipt_path = self._save(receipt, credential)
         except OSError:
             log_unexpected(log, "receipt not saved")
             return preview, _(
@@ -68,23 +79,52 @@ class PaperController:
                 "droits et l'espace disque.",
                 dir=self.receipts_dir,
             )
+        if credential is not None and not self.signed:
+            return preview, _(
+                "L'accusé est enregistré sans signature électronique : la carte CPS n'a pas "
+                "pu le signer (il le dit sur la page)."
+            )
         return preview, ""
 
-    def _save(self, receipt: CreationReceipt) -> Path:
-        from proclient.receipts.pdf import render_receipt
+    def _save(self, receipt: CreationReceipt, credential=None) -> Path:
         from proclient.receipts.store import save_receipt
 
-        pdf = render_receipt(receipt, page=self.page)
+        pdf = self._pdf = self.render_signed(receipt, credential)
         return save_receipt(pdf, receipt, self.receipts_dir, self.page)
 
-    def file_receipt(self, receipt: CreationReceipt) -> tuple[Path, str]:
+    def render_signed(self, receipt: CreationReceipt, credential=None) -> bytes:
+        """The accusé's PDF signed by ``credential``'s card or key (``self.signed`` says
+        whether it could be); unsigned with the line saying why otherwise."""
+        from proclient.receipts.content import signed_note, unsigned_note
+        from proclient.receipts.pdf import render_receipt
+
+        self.signed = False
+        document_signer = getattr(credential, "document_signer", None)
+        if credential is None or document_signer is None:
+            reason = "ecps" if credential is None else "card"
+            return render_receipt(receipt, self.page, unsigned_note(reason))
+        if credential.professional.id_nat != receipt.professional.id_nat:
+            return render_receipt(receipt, self.page, unsigned_note("other_card"))
+        from proclient.receipts.signing import sign_pdf
+
+        pdf = render_receipt(receipt, self.page, signed_note(receipt.professional))
+        try:
+            with document_signer() as signer:
+                signed = sign_pdf(pdf, signer)
+        except Exception:  # a card that cannot sign: the accusé goes unsigned, and says so
+            log_unexpected(log, "accusé not signed")
+            return render_receipt(receipt, self.page, unsigned_note("card"))
+        self.signed = True
+        return signed
+
+    def file_receipt(self, receipt: CreationReceipt, credential=None) -> tuple[Path, str]:
         """An accusé made away from the screen (a creation recorded offline, sent later):
         saved (the same accusé saved again replaces the same file), then printed when the
         workstation prints by itself. Returns the path and the print job ("" when not
         printed, or when printing failed: the file stays and the failure is logged).
-        Raises DomainError when it cannot be saved."""
+        Raises DomainError when it cannot be saved. ``credential`` signs it (see issue)."""
         try:
-            path = self._save(receipt)
+            path = self._save(receipt, credential)
         except OSError:
             log_unexpected(log, "receipt not saved")
             raise DomainError(
@@ -130,7 +170,7 @@ class PaperController:
     def clear(self) -> None:
         """The next patient: the sheet, the slip and the accusé leave memory."""
         self.secrets = self.slip = None
-        self.receipt = self.receipt_path = None
+        self.receipt = self.receipt_path = self._pdf = None
         self.secrets_handed = False
 
     # --- printing ----------------------------------------------------------------------------
@@ -138,15 +178,14 @@ class PaperController:
     def print_receipt(self, path: Path | None = None) -> str:
         """Print the accusé just made (or, with ``path``, one from the journal); the job id.
         Raises DomainError with a French sentence saying where the accusé stays."""
-        from proclient.receipts.pdf import render_receipt
         from proclient.receipts.printing import print_pdf
 
         path = path or self.receipt_path
         try:
             if path is not None:
                 pdf = path.read_bytes()
-            elif self.receipt is not None:
-                pdf = render_receipt(self.receipt, page=self.page)
+            elif self._pdf is not None:  # made (and signed), not saved
+                pdf = self._pdf
             else:
                 raise DomainError("NO_RECEIPT", _("Aucun accusé à imprimer."))
             job = print_pdf(pdf, self.printer)

@@ -9,9 +9,10 @@ a module lacks the former). SoftHSM2 stands in for the card in the demo and the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -113,6 +114,27 @@ class Pkcs11Credential:
                 pkcs11.UserNotLoggedIn,
             ):
                 raise _session_closed() from None
+
+    @contextlib.contextmanager
+    def document_signer(self) -> Iterator:
+        """pyHanko's PKCS#11 signer on the session the code porteur opened (no second code),
+        with the card's signature key (see credentials/pdf_signing.py). The card is this
+        thread's meanwhile: nothing else of the process calls the module until it is done."""
+        import pkcs11
+
+        from proclient.credentials.pdf_signing import card_signer, signature_key
+
+        with self._lock, self._boundary.module.lock:
+            session = self._boundary.session
+            if session is None:
+                raise _session_closed()
+            try:
+                auth_id = bytes(self._key[pkcs11.Attribute.ID])
+            except pkcs11.PKCS11Error:
+                auth_id = b""
+            certificate, key_id = signature_key(self._boundary, self._certificate, auth_id)
+            raw = self._mechanism != pkcs11.Mechanism.SHA256_RSA_PKCS
+            yield card_signer(session, certificate, key_id, raw)
 
     def close(self) -> None:
         """Log out of the card; signing is then refused until the code is entered again."""

@@ -7,6 +7,8 @@ and SHA-256, as the card's authentication key does.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -98,6 +100,13 @@ class SoftwareCredential:
     def sign(self, data: bytes) -> bytes:
         """Sign ``data`` with RSA PKCS#1 v1.5 and SHA-256."""
         return self._key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+
+    @contextlib.contextmanager
+    def document_signer(self) -> Iterator:
+        """pyHanko's software signer on this key (the demo fallback, training rooms)."""
+        from proclient.credentials.pdf_signing import software_signer
+
+        yield software_signer(self._key, self._certificate)
 
     def __repr__(self) -> str:
         return f"SoftwareCredential(id_nat={self._professional.id_nat!r})"

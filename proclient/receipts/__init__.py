@@ -16,11 +16,14 @@ if TYPE_CHECKING:
 __all__ = ["receipt_filename", "receipt_text", "render_receipt", "render_secrets", "save_receipt"]
 
 
-def render_receipt(receipt: CreationReceipt, page: str = "a4") -> bytes:
-    """The accusé de création as PDF bytes (``page``: "a4" or "80mm")."""
+def render_receipt(
+    receipt: CreationReceipt, page: str = "a4", proof_line: str | None = None
+) -> bytes:
+    """The accusé de création as PDF bytes (``page``: "a4" or "80mm"; ``proof_line``: the
+    closing line saying whether it is signed)."""
     from proclient.receipts.pdf import render_receipt as render
 
-    return render(receipt, page)
+    return render(receipt, page, proof_line)
 
 
 def render_secrets(sheet: SecretsSheet, page: str = "a4", *, demo: bool = False) -> bytes:

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from proclient.core.clock import paris_time
-from proclient.core.domain import Action, IdentitySource, format_nir, mask_email, mask_mobile
+from proclient.core.domain import (
+    Action,
+    IdentitySource,
+    Professional,
+    format_nir,
+    mask_email,
+    mask_mobile,
+)
 from proclient.core.i18n import _, french
 from proclient.core.identity import Document as IdentityDocument
 from proclient.core.records import CreationReceipt, CreationRequest, RecordedSlip, SecretsSheet
@@ -126,8 +133,40 @@ def _patient_section(request: CreationRequest) -> Section:
 
 
 @french()
-def receipt_content(receipt: CreationReceipt) -> Document:
-    """The accusé de création (or de réactivation) as sections of labelled values."""
+def signed_note(professional: Professional) -> str:
+    """The accusé's closing line when the professional's card signs it (PAdES)."""
+    return _(
+        "Accusé signé électroniquement par {name} : un lecteur PDF affiche cette signature "
+        "et signale toute modification faite depuis.",
+        name=professional.display_name,
+    )
+
+
+UNSIGNED_REASONS = ("ecps", "card", "other_card")
+
+
+@french()
+def unsigned_note(reason: str) -> str:
+    """The accusé's closing line when it could not be signed: ``reason`` is "ecps" (signed
+    in by e-CPS: no card to sign with), "card" (the card could not sign) or "other_card"
+    (the card present is not the professional's who made the accusé)."""
+    if reason == "ecps":
+        return _(
+            "Accusé non signé électroniquement : le professionnel s'est connecté par e-CPS, "
+            "sans carte CPS pour le signer."
+        )
+    if reason == "other_card":
+        return _(
+            "Accusé non signé électroniquement : la carte CPS présente n'est pas celle du "
+            "professionnel qui l'a établi."
+        )
+    return _("Accusé non signé électroniquement : la carte CPS n'a pas pu le signer.")
+
+
+@french()
+def receipt_content(receipt: CreationReceipt, proof_line: str | None = None) -> Document:
+    """The accusé de création (or de réactivation) as sections of labelled values;
+    ``proof_line``: whether it is signed (:func:`signed_note`, :func:`unsigned_note`)."""
     request = receipt.request
     reactivation = request.action is Action.REACTIVATION
     title = _("Accusé de réactivation du DMP") if reactivation else _("Accusé de création du DMP")
@@ -245,7 +284,10 @@ def receipt_content(receipt: CreationReceipt) -> Document:
             "de cet accusé. Vérification : « proclient verify »."
         ),
         banner=demo_banner() if receipt.demo else None,
-        footer=(_("Document remis au patient. Il ne contient ni identifiant ni mot de passe."),),
+        footer=(
+            _("Document remis au patient. Il ne contient ni identifiant ni mot de passe."),
+            *((proof_line,) if proof_line else ()),
+        ),
     )
 
 

@@ -457,9 +457,12 @@ def _render(doc: Document, page: str) -> bytes:
     return out.getvalue()
 
 
-def render_receipt(receipt: CreationReceipt, page: str = "a4") -> bytes:
-    """The accusé de création (or de réactivation) as a PDF: ``page`` is "a4" or "80mm"."""
-    return _render(receipt_content(receipt), page)
+def render_receipt(
+    receipt: CreationReceipt, page: str = "a4", proof_line: str | None = None
+) -> bytes:
+    """The accusé de création (or de réactivation) as a PDF: ``page`` is "a4" or "80mm";
+    ``proof_line``: the closing line saying whether it is signed (receipts/content.py)."""
+    return _render(receipt_content(receipt, proof_line), page)
 
 
 def render_secrets(sheet: SecretsSheet, page: str = "a4", *, demo: bool = False) -> bytes:

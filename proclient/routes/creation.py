@@ -43,7 +43,7 @@ class CreationRoute(Route):
             screen.post_message(JobFailed("create", error.code, error.message))
             return
         self._begin()
-        paper, demo = self.desk.paper, self.desk.wiring.demo
+        paper, demo, session = self.desk.paper, self.desk.wiring.demo, self.desk.session
 
         async def create():
             result = await self.creation.create(request)
@@ -56,7 +56,8 @@ class CreationRoute(Route):
                 demo=demo,
                 statement=result.statement,
             )
-            return await asyncio.to_thread(paper.issue, receipt, result)
+            # Signed by the session's card (None under e-CPS: unsigned, and it says so).
+            return await asyncio.to_thread(paper.issue, receipt, result, session.credential)
 
         self.jobs.run("create", create, owner=screen, done=self._created, failed=self._end)
 

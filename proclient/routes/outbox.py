@@ -134,7 +134,9 @@ class OutboxRoute(Route):
         professional = self.session.professional
         if binding is None or professional is None:
             return False
-        on_created = receipt_filer(self.desk.paper, professional, self.desk.wiring.demo)
+        on_created = receipt_filer(
+            self.desk.paper, professional, self.desk.wiring.demo, self.session.credential
+        )
 
         async def send():
             return await self.outbox.send(binding.client, professional, on_created, only=entry_id)

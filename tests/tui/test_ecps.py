@@ -74,6 +74,12 @@ async def test_a_nurse_signs_in_by_phone_and_creates_a_dmp(app_factory, tmp_path
         assert isinstance(done, DoneScreen)
         receipt = pdf_text(done.receipt_path)
         assert "ROUX" in receipt and "MARTIN" not in receipt
+        # no card signed in: the accusé is unsigned and says why (never signed by the CPS
+        # in the reader, which is the pharmacist's)
+        assert "non signé électroniquement : le professionnel s'est connecté par e-CPS" in (
+            " ".join(receipt.split())
+        )
+        assert b"/ByteRange" not in done.receipt_path.read_bytes()
         # the national id is remembered for the next time, in a private file
         remembered = app.wiring.national_id_file
         assert remembered.read_text().strip() == NURSE

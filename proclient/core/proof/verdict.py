@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Outcome = Literal["valid", "altered", "unknown_key", "revoked", "unreadable"]
+Outcome = Literal["valid", "altered", "unknown_key", "revoked", "unreadable", "unsigned"]
 
 # proclient verify's exit codes (docs/commands.md): an unknown and a revoked key share one.
 EXIT_CODES: dict[str, int] = {
@@ -18,6 +18,7 @@ EXIT_CODES: dict[str, int] = {
     "unknown_key": 21,
     "revoked": 21,
     "unreadable": 22,
+    "unsigned": 23,  # a PDF that carries no signature at all (the e-CPS accusé, any PDF)
 }
 
 

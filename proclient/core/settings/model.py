@@ -152,10 +152,13 @@ class ServerTable(_Table):
 
 @dataclass(frozen=True)
 class VerifyTable(_Table):
-    """``proclient verify``: the DMP service's document-signing certificates (a PEM bundle,
-    the service's ``document-signing/certificates.pem``) the 2D codes are checked against."""
+    """``proclient verify`` and « Vérifier un accusé »: whom a proof is checked against. The
+    DMP service's document-signing certificates (a PEM bundle, the service's
+    ``document-signing/certificates.pem``) for the 2D codes; the CA(s) of the CPS cards for the
+    accusé's PDF signature."""
 
     service_certificates: str | None = None
+    cps_ca: str | None = None  # PEM file of the CA(s) of the CPS cards (the accusé's signature)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,103 @@
+"""`proclient verify FILE.pdf`: the accusé's PAdES signature checked (receipts/verification.py).
+
+Trust: the CPS CA the settings name (``[verify] cps_ca``), or the demo's CA with ``--demo``.
+One sentence on standard output, and the exit code of the verdict (core/proof/verdict.py):
+0 valid, 20 altered, 21 unknown or revoked key, 22 unreadable, 23 unsigned.
+
+Helper S's ``--code`` and helper J's ``--journal`` share the ``verify`` sub-command: this
+module keeps the PDF's part in :func:`verify_pdf_file`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from proclient.core.i18n import _
+
+
+class TrustMissing(Exception):
+    """No CA to trust: the sentence to print (exit: not configured)."""
+
+
+def trust_roots(settings, demo: bool) -> list:
+    """The certificates a signature must chain to: the demo CA (``--demo``), else the CPS
+    CA(s) of ``[verify] cps_ca``. Raises TrustMissing with a sentence."""
+    from cryptography import x509
+
+    if demo:
+        path = settings.paths.demo_dir / "demo-pki" / "ca.pem"
+        missing = _(
+            "L'autorité de la démonstration est introuvable ({path}) : lancez une fois "
+            "« proclient demo ».",
+            path=path,
+        )
+    elif settings.verify.cps_ca:
+        path = Path(settings.verify.cps_ca).expanduser()
+        missing = _(
+            "Le certificat de l'autorité des cartes CPS ({path}) est illisible : vérifiez le "
+            "réglage verify.cps_ca.",
+            path=path,
+        )
+    else:
+        raise TrustMissing(
+            _(
+                "Aucune autorité de confiance pour vérifier la signature : réglez "
+                "[verify] cps_ca (le certificat de l'autorité des cartes CPS), ou --demo."
+            )
+        )
+    try:
+        return x509.load_pem_x509_certificates(path.read_bytes())
+    except (OSError, ValueError):
+        raise TrustMissing(missing) from None
+
+
+def read_file(path: Path) -> bytes | str:
+    """The file's bytes, or the sentence saying why it is not read (missing, a folder, too
+    large to be an accusé: its size is looked at first, a huge file is never read)."""
+    from proclient.receipts.verification import MAX_BYTES
+
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            return _(
+                "Le fichier est trop volumineux pour être un accusé (plus de {size} Mo) : "
+                "il n'a pas été lu.",
+                size=MAX_BYTES // (1024 * 1024),
+            )
+        return path.read_bytes()
+    except OSError:
+        return _("Le fichier {path} ne peut pas être lu.", path=path)
+
+
+def verify_pdf_file(
+    path: Path, settings, demo: bool = False, check_statement: Callable | None = None
+) -> int:
+    """Check ``path``'s signature; print the verdict's sentence; return its exit code.
+
+    ``check_statement(text) -> Verdict``: the service's signed statement read back from the
+    PDF's /ProclientStatement entry (helper S's ``verify_code`` with the service's
+    certificates), checked too when the PDF carries one; the worse verdict is the one said."""
+    from proclient.commands import EXIT_NOT_CONFIGURED
+    from proclient.core.proof.verdict import EXIT_CODES, Verdict, worst
+    from proclient.receipts.verification import verify_pdf
+
+    # pyHanko logs a failed path building with its traceback: the verdict says it in a line.
+    for name in ("pyhanko", "pyhanko_certvalidator"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    try:
+        roots = trust_roots(settings, demo)
+    except TrustMissing as missing:
+        print(missing, flush=True)
+        return EXIT_NOT_CONFIGURED
+    data = read_file(Path(path))
+    if isinstance(data, str):
+        verdict = Verdict("unreadable", data)
+    else:
+        verdict = verify_pdf(data, roots)
+        statement = verdict.details.get("statement")
+        if statement and check_statement is not None and verdict.outcome != "unreadable":
+            verdict = worst([verdict, check_statement(statement)])
+    print(verdict.sentence)
+    return EXIT_CODES[verdict.outcome]
