@@ -87,6 +87,10 @@ async def test_offline_capture_by_keyboard_then_created_once_when_the_service_is
         text = " ".join(pdf_text(accuse).split())
         assert "Recueilli hors connexion le" in text
         assert "LE GOFF" in text
+        # Once sent, the real accusé carries the service's signed code (the slip had none).
+        from pypdf import PdfReader
+
+        assert PdfReader(accuse).metadata["/ProclientStatement"].startswith("DMP1:")
         assert not list(app.outbox.outbox.directory.glob("*.entry"))
         await wait_until(
             pilot, lambda: "Créations enregistrées en attente" not in _words(app), what="home"
