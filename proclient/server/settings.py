@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from proclient.core.capture import DEFAULT_MAX_AGE_DAYS
 from proclient.core.domain import MAJORITY_AGE
@@ -111,9 +111,6 @@ class ServerSettings:
     offline_consent_max_age: timedelta = timedelta(days=DEFAULT_MAX_AGE_DAYS)
     limits: ServerLimits = ServerLimits()  # body, JSON and connection limits
     psc: PscSettings | None = None  # e-CPS sign-in through Pro Santé Connect; None: not offered
-    # The service's document-signing key (server/signing_key.py): signs the audit journal's
-    # heads; None: nothing signed (throw-away apps).
-    document_signer: Any = None
     audit_head_interval: int = 100  # a signed head of the audit journal every N entries
 
     def __post_init__(self) -> None:
