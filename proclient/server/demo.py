@@ -57,6 +57,13 @@ class DemoPki:
     def ca_pem(self) -> bytes:
         return self.ca_cert_path.read_bytes()
 
+    def ca(self) -> CertifiedKey:
+        """The demo CA with its key (it issues the demo service's document-signing key)."""
+        key = serialization.load_pem_private_key(
+            (self.directory / "ca.key").read_bytes(), password=None
+        )
+        return CertifiedKey(x509.load_pem_x509_certificate(self.ca_pem), key)  # type: ignore[arg-type]
+
     def by_id(self, id_nat: str) -> DemoProfessional:
         return next(p for p in self.professionals if p.professional.id_nat == id_nat)
 

@@ -17,6 +17,7 @@ from proclient.server.app import create_app
 from proclient.server.demo import DemoPki, ensure_demo_pki, seed_demo_dmps
 from proclient.server.pseudonym_key import KEY_FILE_NAME, load_pseudonym_key
 from proclient.server.settings import PscSettings, ServerSettings
+from proclient.server.signing_key import FOLDER_NAME, load_or_create_signer
 
 DATABASE_NAME = "dmp-service.sqlite3"
 
@@ -27,12 +28,14 @@ def embedded_app(
     """The service's ASGI app on ``data_dir/dmp-service.sqlite3`` (test mode, trusting the
     demo CA in ``data_dir/demo-pki``), with the demo INSi register and the demo DMPs seeded
     (``reset_demo``: the other demo patients' DMPs removed), and that demo PKI. The audit
-    trail's pseudonymisation key is the file ``data_dir/dmp-pseudonym.key``. ``psc``: the
+    trail's pseudonymisation key is the file ``data_dir/dmp-pseudonym.key``; the statements are
+    signed by the key in ``data_dir/document-signing`` (issued by the demo CA). ``psc``: the
     Pro Santé Connect the service signs e-CPS users in with (the demo's stand-in)."""
     data_dir = Path(data_dir)
     pki = ensure_demo_pki(data_dir / "demo-pki")
     database = data_dir / DATABASE_NAME
     secret = load_pseudonym_key(data_dir / KEY_FILE_NAME, database)
+    signer = load_or_create_signer(data_dir / FOLDER_NAME, pki.ca())
     app = create_app(
         ServerSettings(
             database=database,
@@ -40,6 +43,7 @@ def embedded_app(
             mode="test",
             pseudonym_secret=secret,
             psc=psc,
+            document_signer=signer,
         )
     )
     seed_demo_dmps(database, reset=reset_demo, pseudonym_secret=secret)

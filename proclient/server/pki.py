@@ -172,6 +172,54 @@ def issue_server_certificate(
     return CertifiedKey(_issue(ca, builder), key)
 
 
+OID_KP_DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")  # id-kp-documentSigning
+OID_MS_DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.4.1.311.10.3.12")  # readers' older one
+
+
+def issue_document_signing(
+    ca: CertifiedKey,
+    name: str = "proclient - service DMP - signature des documents",
+    *,
+    days: int = 825,
+    now: datetime | None = None,
+) -> CertifiedKey:
+    """The service's document-signing certificate and its new ECDSA P-256 key: key usage
+    digitalSignature and nonRepudiation (contentCommitment), extended key usage document
+    signing (RFC 9336's id-kp-documentSigning, and Microsoft's for the readers that know
+    only that one). What signs the statements of the accusés (server/signing_key.py)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "proclient"),
+            x509.NameAttribute(NameOID.COMMON_NAME, name),
+        ]
+    )
+    builder = (
+        _builder(subject, ca.certificate.subject, key.public_key(), _now(now), days)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage([OID_KP_DOCUMENT_SIGNING, OID_MS_DOCUMENT_SIGNING]),
+            critical=False,
+        )
+    )
+    return CertifiedKey(_issue(ca, builder), key)
+
+
 # --- Reading and checking ---------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ Settings come from the ``[server]`` table of the same config.toml as the worksta
     trusted_ca = "/etc/proclient/cps-ca.pem"    # CA(s) of the professionals' certificates
     mode = "production"         # or "test": which INS the service accepts (HOM 6)
     pseudonym_key = "/etc/proclient/dmp-pseudonym.key"  # default: next to the TLS key
+    document_signing = "/etc/proclient/document-signing"  # default: next to the pseudonym key
     workers = 4                 # service processes on one socket (default 1)
     insi_answer_ttl = 3600      # seconds an INSi answer allows a creation (default 1 hour)
     offline_consent_days = 7    # days a consent captured offline stays good (1 to 90)
@@ -63,6 +64,8 @@ class ServeConfig:
     insi_answer_ttl: int = 3600  # seconds (server/insi.py, the creation gate)
     offline_consent_days: int = DEFAULT_MAX_AGE_DAYS  # server/offline.py
     psc: PscSettings | None = None  # e-CPS through Pro Santé Connect (server/psc_config.py)
+    document_signing: Path | None = None  # the signing key's folder (document_signing_path)
+    signing_ca: Path | None = None  # a PKI folder (ca.pem, ca.key) issuing it: the demo's
 
     @property
     def scheme(self) -> str:
@@ -114,6 +117,7 @@ def load_serve_config(paths, **overrides) -> ServeConfig:
         insi_answer_ttl=table.insi_answer_ttl,
         offline_consent_days=table.offline_consent_days,
         psc=psc_settings(table),
+        document_signing=path(table.document_signing),
     )
 
 
@@ -201,6 +205,7 @@ def with_demo(config: ServeConfig, material: DemoMaterial) -> ServeConfig:
         certificate=config.certificate or material.server_cert,
         key=config.key or material.server_key,
         trusted_ca=config.trusted_ca or material.ca_cert,
+        signing_ca=material.pki.directory,  # type: ignore[attr-defined]
     )
 
 
@@ -268,12 +273,32 @@ def pseudonym_key_path(config: ServeConfig) -> Path:
     return config.data_dir / KEY_FILE_NAME
 
 
+def document_signing_path(config: ServeConfig) -> Path:
+    """The document-signing key's folder: ``server.document_signing``, else
+    ``document-signing`` next to the pseudonymisation key."""
+    from proclient.server.signing_key import FOLDER_NAME
+
+    if config.document_signing is not None:
+        return config.document_signing
+    return pseudonym_key_path(config).parent / FOLDER_NAME
+
+
+def load_signer(config: ServeConfig):
+    """The service's document signer (server/signing_key.py): read, or made at first start,
+    issued by ``signing_ca`` (the demo's CA with --init-demo) or else the folder's own CA."""
+    from proclient.server.signing_key import load_or_create_signer, own_ca
+
+    ca = own_ca(config.signing_ca) if config.signing_ca is not None else None
+    return load_or_create_signer(document_signing_path(config), ca)
+
+
 def build_app(config: ServeConfig):
     from proclient.server.app import create_app
     from proclient.server.pseudonym_key import load_pseudonym_key
     from proclient.server.settings import ServerSettings
 
     database: str | Path = config.database
+    signer = load_signer(config)
     try:
         trusted = config.trusted_ca.read_bytes()  # type: ignore[union-attr]
         secret = load_pseudonym_key(pseudonym_key_path(config), database)
@@ -286,6 +311,7 @@ def build_app(config: ServeConfig):
             insi_answer_ttl=timedelta(seconds=config.insi_answer_ttl),
             offline_consent_max_age=timedelta(days=config.offline_consent_days),
             psc=config.psc,
+            document_signer=signer,
         )
         return create_app(settings)
     except ValueError:

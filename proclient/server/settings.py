@@ -6,10 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from proclient.core.capture import DEFAULT_MAX_AGE_DAYS
 from proclient.core.domain import MAJORITY_AGE
+
+if TYPE_CHECKING:
+    from proclient.server.signing_key import DocumentSigner
 
 Mode = Literal["test", "production"]
 
@@ -111,6 +114,9 @@ class ServerSettings:
     offline_consent_max_age: timedelta = timedelta(days=DEFAULT_MAX_AGE_DAYS)
     limits: ServerLimits = ServerLimits()  # body, JSON and connection limits
     psc: PscSettings | None = None  # e-CPS sign-in through Pro Santé Connect; None: not offered
+    # Signs the statement of each creation, reactivation and password reissue (and the audit
+    # journal's heads): server/signing_key.py. None: nothing is signed (throw-away apps).
+    document_signer: DocumentSigner | None = None
     audit_head_interval: int = 100  # a signed head of the audit journal every N entries
 
     def __post_init__(self) -> None:

@@ -34,6 +34,7 @@ from proclient.credentials.software import SoftwareCredential, unlock_demo
 from proclient.server.app import create_app
 from proclient.server.demo import DemoPki, ensure_demo_pki
 from proclient.server.settings import ServerSettings
+from proclient.server.signing_key import DocumentSigner, load_or_create_signer
 from proclient.server.storage import Storage
 from proclient.service.client import DmpServiceClient
 
@@ -102,6 +103,13 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[Callable[[], str | Pa
 def pki(demo_pki_cache: Path) -> DemoPki:
     """The run's demo PKI (tests/conftest.py: made once, read only)."""
     return ensure_demo_pki(demo_pki_cache)
+
+
+@pytest.fixture(scope="session")
+def document_signer(pki: DemoPki, tmp_path_factory: pytest.TempPathFactory) -> DocumentSigner:
+    """The services' document-signing key (issued by the demo CA), one per run: every service
+    of the tests signs its statements with it unless given ``document_signer=None``."""
+    return load_or_create_signer(tmp_path_factory.mktemp("document-signing"), pki.ca())
 
 
 @pytest.fixture(scope="session")
@@ -273,7 +281,10 @@ def shared_listeners(
 
 @pytest.fixture
 def serve(
-    database_url: Callable[[], str | Path], pki: DemoPki, tls: Tls
+    database_url: Callable[[], str | Path],
+    pki: DemoPki,
+    tls: Tls,
+    document_signer: DocumentSigner,
 ) -> Iterator[Callable[..., RunningServer]]:
     """Start services on free loopback ports; all are stopped at the test's end."""
     running: list[tuple[uvicorn.Server, threading.Thread]] = []
@@ -289,6 +300,7 @@ def serve(
             database=database_url(),
             trusted_ca_pem=pki.ca_pem,
             clock=clock,
+            document_signer=document_signer,
         )
         settings = replace(settings, **overrides)
         app = create_app(settings)
@@ -317,6 +329,7 @@ def server(
     serve: Callable[..., RunningServer],
     shared_listeners: Callable[[str], SharedListener],
     pki: DemoPki,
+    document_signer: DocumentSigner,
 ) -> Iterator[RunningServer]:
     """The service with the default settings: on the session's listener and database for
     ``backend`` (emptied, with a new app), or ``serve()`` under ``own_server``."""
@@ -326,7 +339,12 @@ def server(
     shared = shared_listeners(backend)
     shared.empty()
     clock = FakeClock()
-    settings = ServerSettings(database=shared.database, trusted_ca_pem=pki.ca_pem, clock=clock)
+    settings = ServerSettings(
+        database=shared.database,
+        trusted_ca_pem=pki.ca_pem,
+        clock=clock,
+        document_signer=document_signer,
+    )
     app = create_app(settings)
     shared.switch.app = app
     try:

@@ -39,6 +39,7 @@ from proclient.core.settings.model import (
     ServiceTable,
     SessionTable,
     UiTable,
+    VerifyTable,
 )
 from proclient.core.settings.paths import APP_NAME, Paths
 
@@ -59,6 +60,7 @@ __all__ = [
     "SessionTable",
     "Settings",
     "UiTable",
+    "VerifyTable",
     "load_settings",
     "validate_config",
     "validate_table",

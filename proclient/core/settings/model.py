@@ -120,6 +120,8 @@ class ServerTable(_Table):
     mode: Literal["test", "production"] = "test"
     plain_http: bool = False  # only on a loopback host, behind a TLS proxy
     pseudonym_key: str | None = None  # unset: next to the TLS key (server/serving.py)
+    # The document-signing key's folder (server/signing_key.py); unset: next to pseudonym_key.
+    document_signing: str | None = None
     workers: int = Field(default=1, ge=1, le=32)  # service processes on one socket
     # What one client may ask (server/limits.py; docs/service.md "Limits"); bytes, seconds.
     max_auth_body_bytes: int = Field(default=32 * 1024, ge=4 * 1024, le=1024 * 1024)
@@ -146,6 +148,14 @@ class ServerTable(_Table):
     psc_client_key: str | None = None
     psc_ca: str | None = None  # unset: the system's CAs
     psc_timeout: float = Field(default=10.0, gt=0, le=120)
+
+
+@dataclass(frozen=True)
+class VerifyTable(_Table):
+    """``proclient verify``: the DMP service's document-signing certificates (a PEM bundle,
+    the service's ``document-signing/certificates.pem``) the 2D codes are checked against."""
+
+    service_certificates: str | None = None
 
 
 @dataclass(frozen=True)
@@ -263,6 +273,7 @@ class ConfigFile(_Table):
     printer: PrinterTable = PrinterTable()
     session: SessionTable = SessionTable()
     server: ServerTable = ServerTable()
+    verify: VerifyTable = VerifyTable()
     keys: dict[KeyId, KeyList] = Field(default_factory=dict, strict=True)
     ui: UiTable = UiTable()
 
