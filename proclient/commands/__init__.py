@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "proclient.commands.outbox",
     "proclient.commands.doctor",
     "proclient.commands.virtual_card",
+    "proclient.commands.verify",
 )
 
 # Exit codes shared by every command (documented in docs/commands.md).
@@ -33,3 +34,5 @@ EXIT_OUTBOX_UNKNOWN = 6  # outbox show/send ID: no such entry (done, or never th
 EXIT_OUTBOX_HELD = 11  # outbox send: some entries held (with a reason) or tampered
 EXIT_OUTBOX_TAMPERED = 12  # outbox show: the entry was changed on disk, refused
 EXIT_OUTBOX_KEY_MISSING = 13  # outbox: the key the entries were encrypted with is gone
+# verify and serve audit verify: 20 altered, 21 unknown or revoked key, 22 unreadable
+# (core/proof/verdict.py EXIT_CODES)

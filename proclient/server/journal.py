@@ -63,7 +63,7 @@ class Signer(Protocol):
 
     def sign(self, data: bytes) -> bytes: ...
 
-    def certificates(self) -> list[x509.Certificate]: ...
+    def all_certificates(self) -> list[x509.Certificate]: ...
 
 
 def _now() -> datetime:
@@ -193,7 +193,9 @@ class Journal:
         return (row[0], row[1]) if row is not None else (0, GENESIS)
 
     def certificates(self, extra: Sequence[x509.Certificate] = ()) -> list[x509.Certificate]:
-        found = list(self.signer.certificates()) if self.signer is not None else []
+        """The signer's certificates, expired ones too (a head signed while its certificate
+        was valid stays valid), then ``extra``."""
+        found = list(self.signer.all_certificates()) if self.signer is not None else []
         return found + [certificate for certificate in extra if certificate not in found]
 
     def verify(self, db: Any, certificates: Sequence[x509.Certificate] = ()) -> Verdict:
