@@ -216,6 +216,7 @@ def test_a_head_signed_by_another_key_is_unknown(journal, tmp_path):
     assert verdict.details["entry"] == 20
 
 
+@pytest.mark.slow
 def test_a_journal_of_several_processes_is_one_chain(database_url, document_signer):
     storage = make_storage(database_url, document_signer, interval=7)
     url = str(storage.db.path) if storage.db.dialect == "sqlite" else database_url_of(storage)
@@ -234,6 +235,7 @@ def test_a_journal_of_several_processes_is_one_chain(database_url, document_sign
         storage.close()
 
 
+@pytest.mark.slow
 def test_a_kill_during_appends_leaves_a_journal_that_verifies(database_url, document_signer):
     storage = make_storage(database_url, document_signer, interval=5)
     url = str(storage.db.path) if storage.db.dialect == "sqlite" else database_url_of(storage)
