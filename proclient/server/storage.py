@@ -77,9 +77,7 @@ class Storage:
         self._secret = pseudonym_secret
         self.auth = AuthStore(self.db)
         """Challenges, sessions and refused authentications (server/auth_store.py)."""
-        self.journal = Journal()
-        """The audit trail's hash chain and signed heads (server/journal.py); the app gives
-        it the service's signer."""
+        self.journal = Journal()  # the audit trail's chain and signed heads (server/journal.py)
 
     @property
     def path(self) -> Path:
@@ -400,17 +398,8 @@ class Storage:
         reference), which DMP, and the answer given (``outcome``: an INSi answer code;
         ``offline`` for a creation or reactivation captured offline). Chained to the line
         before it (server/journal.py), in this transaction."""
-        self.journal.append(
-            conn,
-            {
-                "at": at,
-                "id_nat": id_nat,
-                "action": action,
-                "patient_ref": patient_ref,
-                "dmp_id": dmp_id,
-                "outcome": outcome,
-            },
-        )
+        entry = dict(at=at, id_nat=id_nat, action=action, patient_ref=patient_ref)
+        self.journal.append(conn, {**entry, "dmp_id": dmp_id, "outcome": outcome})
 
     # --- idempotency ------------------------------------------------------------------------
 
