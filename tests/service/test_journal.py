@@ -319,3 +319,35 @@ def appender(url: str, count: int) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+async def test_the_service_signs_the_head_when_it_stops(database_url, document_signer, pki):
+    from proclient.core.domain import OID_INS_NIR_TEST, Ins
+    from proclient.server.app import create_app
+    from proclient.server.settings import ServerSettings
+
+    settings = ServerSettings(
+        database=database_url(),
+        trusted_ca_pem=pki.ca_pem,
+        document_signer=document_signer,
+        audit_head_interval=3,
+    )
+    app = create_app(settings)
+    storage: Storage = app.state.storage
+    async with app.router.lifespan_context(app):  # startup, then shutdown at the end
+        for number in range(4):
+            ins = Ins(f"28001752000{number:02d}", OID_INS_NIR_TEST)
+            storage.seed_dmp(
+                ins, {"last_name": "X", "first_name": "Y", "birth_date": "19800101"}, "active"
+            )
+        with storage.read() as conn:
+            assert [head.seq for head in storage.journal.heads(conn)] == [3]
+    reopened = Storage(settings.database)
+    try:
+        reopened.db.migrate()
+        with reopened.read() as conn:
+            assert [head.seq for head in reopened.journal.heads(conn)] == [3, 4]
+        verdict = reopened.journal.verify(reopened.db, document_signer.all_certificates())
+        assert verdict.outcome == "valid" and verdict.details["unsigned_tail"] == 0, verdict
+    finally:
+        reopened.close()
