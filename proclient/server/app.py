@@ -127,7 +127,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
     if not trusted:
         raise ValueError("no trusted CA certificate")
     storage = Storage(settings.database, settings.pseudonym_secret)
-    storage.journal = Journal(settings.document_signer, settings.audit_head_interval)
+    storage.journal = Journal(
+        settings.document_signer,
+        settings.audit_head_interval,
+        head_max_age=settings.audit_head_max_age.total_seconds(),
+    )
     try:
         storage.initialize()
     except BaseException:

@@ -11,7 +11,8 @@ one writer in at a time. An advisory lock would serialise as well, but it still 
 statements, works alike on both dialects, and tells ``audit verify`` where the chain ended even
 when nothing was signed since (benchmarks/journal_append.py measures it).
 
-Every ``head_interval`` entries, in the appending transaction, and at the service's shutdown
+Every ``head_interval`` entries or ten minutes (``head_max_age``, counted per process), in the
+appending transaction, and at the service's shutdown
 (app.py's lifespan, each worker), the head (seq, hash, time) is signed with the service's
 document-signing key and kept in ``audit_heads``. Nothing is signed without a signer (throw-away
 apps).
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +49,7 @@ from proclient.core.proof.verdict import Verdict
 log = logging.getLogger(__name__)
 
 DEFAULT_HEAD_INTERVAL = 100
+DEFAULT_HEAD_MAX_AGE = 600.0  # seconds: a head at least every ten minutes of activity
 
 # An export's files (read back by proclient/commands/verify_journal.py).
 ENTRIES_FILE = "entries.jsonl"
@@ -98,12 +101,19 @@ class Journal:
         signer: Signer | None = None,
         head_interval: int = DEFAULT_HEAD_INTERVAL,
         clock: Callable[[], datetime] = _now,
+        head_max_age: float | None = DEFAULT_HEAD_MAX_AGE,
+        ticks: Callable[[], float] = time.monotonic,
     ) -> None:
+        """A head is signed every ``head_interval`` entries, and by the first append more
+        than ``head_max_age`` seconds (None: never) after this process last signed one."""
         if head_interval < 1:
             raise ValueError("head_interval must be at least 1")
         self.signer = signer
         self.head_interval = head_interval
         self.clock = clock
+        self.head_max_age = head_max_age
+        self._ticks = ticks
+        self._signed_at = ticks()
 
     # --- writing ----------------------------------------------------------------------------
 
@@ -131,7 +141,7 @@ class Journal:
             (*values, seq, previous, digest),
         )
         conn.execute("UPDATE audit_chain SET hash = ? WHERE id = 1", (digest,))
-        if self.signer is not None and seq % self.head_interval == 0:
+        if self.signer is not None and (seq % self.head_interval == 0 or self._stale()):
             self._sign(conn, seq, digest)
         return seq
 
@@ -141,8 +151,14 @@ class Journal:
             "UPDATE audit_chain SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"
         ).fetchone()
 
+    def _stale(self) -> bool:
+        return self.head_max_age is not None and (
+            self._ticks() - self._signed_at >= self.head_max_age
+        )
+
     def _sign(self, conn: Any, seq: int, digest: str) -> Head:
         assert self.signer is not None
+        self._signed_at = self._ticks()
         at = self.clock().astimezone(UTC).isoformat(timespec="seconds")
         key_id = self.signer.key_id
         signature = self.signer.sign(head_payload(seq, digest, at, key_id))

@@ -351,3 +351,26 @@ async def test_the_service_signs_the_head_when_it_stops(database_url, document_s
         assert verdict.outcome == "valid" and verdict.details["unsigned_tail"] == 0, verdict
     finally:
         reopened.close()
+
+
+def test_a_head_is_signed_after_its_max_age_without_waiting_for_n_entries(
+    database_url, document_signer
+):
+    now = [0.0]
+    storage = make_storage(database_url, None)
+    storage.journal = Journal(document_signer, 1000, head_max_age=600, ticks=lambda: now[0])
+    try:
+        fill(storage, 2)
+        now[0] = 599.0
+        fill(storage, 1)
+        with storage.read() as conn:
+            assert storage.journal.heads(conn) == []
+        now[0] = 600.0
+        fill(storage, 1)
+        now[0] = 700.0
+        fill(storage, 1)
+        with storage.read() as conn:
+            assert [head.seq for head in storage.journal.heads(conn)] == [4]
+        assert verdict_of(storage).outcome == "valid"
+    finally:
+        storage.close()
