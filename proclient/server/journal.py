@@ -219,9 +219,12 @@ class Journal:
         ``audit_chain``: a tail cut after the last signed head still shows there unless that
         row was rewritten too."""
         with db.read() as conn:
-            entries = list(self.entries(conn))
-            heads = self.heads(conn)
+            # Heads and head row first: lines appended meanwhile only lengthen the entries
+            # read after them (a read the other way round would see a head or a head row
+            # beyond the last entry read, and call it a cut).
             chain_seq, chain_hash = self.chain_head(conn)
+            heads = self.heads(conn)
+            entries = list(self.entries(conn))
         verdict = verify_journal(entries, heads, self.certificates(certificates))
         if verdict.outcome != "valid":
             return verdict
@@ -240,11 +243,13 @@ class Journal:
                 ),
                 {"problem": "cut", "entry": (last_seq or 0) + 1, "written": chain_seq},
             )
-        if last is not None and chain_seq == last_seq and chain_hash != last.hash:
+        by_seq = {entry.seq: entry for entry in entries} if chain_seq else {}
+        at_head = by_seq.get(chain_seq)
+        if at_head is not None and chain_hash != at_head.hash:
             return Verdict(
                 "altered",
-                _("Journal altéré : l'entrée {seq} a été modifiée.", seq=last_seq),
-                {"problem": "edited", "entry": last_seq},
+                _("Journal altéré : l'entrée {seq} a été modifiée.", seq=chain_seq),
+                {"problem": "edited", "entry": chain_seq},
             )
         return verdict
 
@@ -260,10 +265,10 @@ class Journal:
         count = 0
         lines: list[str] = []
         with db.read() as conn:
+            heads = self.heads(conn)  # first: see verify()
             for entry in self.entries(conn):
                 lines.append(json.dumps(entry.to_json(), ensure_ascii=False, sort_keys=True))
                 count += 1
-            heads = self.heads(conn)
         write_private(directory / ENTRIES_FILE, "".join(line + "\n" for line in lines).encode())
         head_lines = "".join(json.dumps(head.to_json(), sort_keys=True) + "\n" for head in heads)
         write_private(directory / HEADS_FILE, head_lines.encode())

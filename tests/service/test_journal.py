@@ -222,7 +222,13 @@ def test_a_journal_of_several_processes_is_one_chain(database_url, document_sign
     url = str(storage.db.path) if storage.db.dialect == "sqlite" else database_url_of(storage)
     try:
         workers = [appender(url, 40) for _ in range(4)]
+        checks = 0
+        while any(worker.poll() is None for worker in workers):  # verified while they append
+            verdict = verdict_of(storage)
+            assert verdict.outcome == "valid", verdict
+            checks += 1
         outputs = [worker.communicate(timeout=120) for worker in workers]
+        assert checks > 0
         assert all(worker.returncode == 0 for worker in workers), outputs
         seqs = sorted(int(line) for out, _err in outputs for line in out.split())
         assert seqs == list(range(1, 161))  # no gap, no duplicate
