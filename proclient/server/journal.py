@@ -216,8 +216,8 @@ class Journal:
 
     def verify(self, db: Any, certificates: Sequence[x509.Certificate] = ()) -> Verdict:
         """The whole journal against its signed heads (core/proof/journal.py), then against
-        ``audit_chain``: a tail cut after the last signed head still shows there unless that
-        row was rewritten too."""
+        ``audit_chain``: a tail cut after the last signed head, or lines appended by someone
+        else than the service, still show there unless that row was rewritten too."""
         with db.read() as conn:
             # Heads and head row first: lines appended meanwhile only lengthen the entries
             # read after them (a read the other way round would see a head or a head row
@@ -225,6 +225,9 @@ class Journal:
             chain_seq, chain_hash = self.chain_head(conn)
             heads = self.heads(conn)
             entries = list(self.entries(conn))
+            # …and read again after them: every committed line moved the head row at least
+            # to its seq, so a line beyond it was not written by the service.
+            after_seq, _after_hash = self.chain_head(conn)
         verdict = verify_journal(entries, heads, self.certificates(certificates))
         if verdict.outcome != "valid":
             return verdict
@@ -242,6 +245,12 @@ class Journal:
                     seq=chain_seq,
                 ),
                 {"problem": "cut", "entry": (last_seq or 0) + 1, "written": chain_seq},
+            )
+        if (last_seq or 0) > after_seq:
+            return Verdict(
+                "altered",
+                _("Journal altéré : l'entrée {seq} a été insérée.", seq=after_seq + 1),
+                {"problem": "inserted", "entry": after_seq + 1},
             )
         by_seq = {entry.seq: entry for entry in entries} if chain_seq else {}
         at_head = by_seq.get(chain_seq)

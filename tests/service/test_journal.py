@@ -380,3 +380,15 @@ def test_a_head_is_signed_after_its_max_age_without_waiting_for_n_entries(
         assert verdict_of(storage).outcome == "valid"
     finally:
         storage.close()
+
+
+def test_lines_appended_by_someone_else_than_the_service_are_found(journal):
+    """A forger appends a line that chains (hash and all) but does not move the head row."""
+    with journal.transaction() as conn:
+        previous = conn.execute("SELECT hash FROM audit WHERE seq = 25").fetchone()[0]
+        fields = {"seq": 26, "at": AT, "id_nat": "forger", "action": "status"}
+        conn.execute(
+            "INSERT INTO audit (seq, at, id_nat, action, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
+            (26, AT, "forger", "status", previous, entry_hash(previous, fields)),
+        )
+    assert_found(verdict_of(journal), "inserted", 26)
