@@ -4,7 +4,8 @@
 [server] settings) against its signed heads and the service's document-signing certificates
 (server/journal.py), prints one sentence and exits 0 (intact), 20 (altered: the first entry
 edited, inserted, deleted, moved, or the tail cut), 21 (a head signed by an unknown key or
-outside its certificate's validity) or 1 (no database). ``export DIR`` writes the entries
+outside its certificate's validity) or 1 (no database). The certificates: ``--certificates
+PEM``, else the bundle in the service's document-signing folder. ``export DIR`` writes the entries
 (JSON lines), the signed heads and the certificates for an auditor, who checks them offline
 with ``proclient verify --journal DIR`` (commands/verify_journal.py).
 """
@@ -32,14 +33,37 @@ def configure(serve_parser) -> None:
             metavar="URL",
             help=_("base : chemin SQLite, sqlite:///chemin ou postgresql://…"),
         )
+        parser.add_argument(
+            "--certificates",
+            metavar="PEM",
+            help=_(
+                "certificats de signature du service (défaut : certificates.pem de son "
+                "dossier document-signing)"
+            ),
+        )
 
 
-def _certificates(config) -> list:
+def _certificates(config, named: str | None) -> list:
+    from pathlib import Path
+
+    from proclient.core.domain import DomainError
     from proclient.server.serving import document_signing_path
     from proclient.server.signing_key import BUNDLE_NAME, read_certificates
 
-    bundle = document_signing_path(config) / BUNDLE_NAME
-    return read_certificates(bundle) if bundle.is_file() else []
+    bundle = Path(named).expanduser() if named else document_signing_path(config) / BUNDLE_NAME
+    if not bundle.is_file():
+        if named:
+            raise DomainError(
+                "SERVER_CONFIG",
+                _("Fichier de certificats introuvable : {path}.", path=bundle),
+            )
+        return []
+    try:
+        return read_certificates(bundle)
+    except ValueError:
+        raise DomainError(
+            "SERVER_CONFIG", _("Fichier de certificats illisible : {path}.", path=bundle)
+        ) from None
 
 
 def run(args, settings) -> int:
@@ -52,7 +76,7 @@ def run(args, settings) -> int:
     from proclient.server.journal import Journal
 
     config = serving.load_serve_config(settings.paths, database=args.database)
-    certificates = _certificates(config)
+    certificates = _certificates(config, args.certificates)
     try:
         db = open_database(config.database)
     except (ValueError, OSError):
