@@ -43,7 +43,7 @@ HEAD_KIND = "proclient-audit-head-v1"
 FIELDS = ("at", "id_nat", "action", "patient_ref", "dmp_id", "outcome")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One audit entry as stored; ``row_id`` (the table's id) is not hashed: it only names an
     entry that has no seq."""
@@ -85,7 +85,7 @@ class Entry:
         return cls(**values)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Head:
     """A signed head: the service asserts that entry ``seq`` of its journal had ``hash`` at
     ``at`` (UTC, ISO 8601); ``signature`` is ECDSA P-256 SHA-256, raw r||s, by the key whose
