@@ -19,9 +19,12 @@ database. At the end:
   in the database for no patient the clients sent;
 - initial passwords lost: web-access creations whose only 201 was a replay (the password is
   handed out once), and how many of those the reissue endpoint
-  (POST /v1/dmp/web-access/password) recovered.
+  (POST /v1/dmp/web-access/password) recovered;
+- the audit journal: `proclient serve audit verify` after the last stop must find it intact
+  (its hash chain across every kill, its heads signed by the service's key).
 
-Exit status 1 on a duplicate, a loss or an inconsistency; the password figures are printed.
+Exit status 1 on a duplicate, a loss, an inconsistency or a journal that does not verify; the
+password figures are printed.
 
     .venv/bin/python probe/crash_run.py --database sqlite --kills 150
     .venv/bin/python probe/crash_run.py --database postgresql --kills 120
@@ -97,6 +100,7 @@ class CrashRun:
         self.workdir = Path(tempfile.mkdtemp(prefix="crash-run-"))
         self.restarts: list[float] = []
         self.kills_done = 0
+        self.journal: tuple[int, str] = (-1, "not verified")
         self.worker_errors: list[str] = []
 
     def person(self) -> Person | None:
@@ -246,6 +250,7 @@ class CrashRun:
             recovered, reissue_state = self.recover_passwords()
         finally:
             self.service.stop()
+        self.journal = self.service.audit_verify()  # after the kills and the last stop
         return self.figures(time.monotonic() - started, recovered, reissue_state)
 
     def wait_for_creations(self, count: int, timeout: float = 60.0) -> None:
@@ -347,10 +352,13 @@ class CrashRun:
                 else ""
             )
         )
+        journal_code, journal_sentence = self.journal
+        print(f"audit journal (exit {journal_code}): {journal_sentence}")
         for error in self.worker_errors:
             print(f"client error: {error}")
         failed = bool(
-            duplicates
+            journal_code != 0
+            or duplicates
             or lost
             or lost_web
             or refused

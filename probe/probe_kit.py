@@ -740,6 +740,26 @@ class Service:
                 self.process.wait(timeout=30)
         return self.process.returncode
 
+    def audit_verify(self) -> tuple[int, str]:
+        """`proclient serve audit verify` on the service's database, trusting the
+        document-signing certificates it keeps beside its TLS key: (exit code, sentence)."""
+        env = {**os.environ, "PROCLIENT_HOME": str(self.home)}
+        env["PYTHONPATH"] = os.pathsep.join(
+            part for part in (str(self.root), env.get("PYTHONPATH", "")) if part
+        )
+        env.pop("PROCLIENT_SERVER_DATABASE", None)
+        bundle = self.pki.server_key.parent / "document-signing" / "certificates.pem"
+        done = subprocess.run(
+            [self.python, "-m", "proclient.cli", "serve", "audit", "verify"]
+            + ["--database", self.database, "--certificates", str(bundle)],
+            cwd=self.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        return done.returncode, (done.stdout + done.stderr).strip()
+
     def memory(self) -> dict[str, int]:
         """VmRSS and VmHWM of the service process, in kB (Linux /proc)."""
         found: dict[str, int] = {}

@@ -29,6 +29,7 @@ from tests.service import conftest as service
 
 # The service's fixtures (tests/service/conftest.py): a real uvicorn over HTTPS on loopback.
 database_url, pki, serve, tls = service.database_url, service.pki, service.serve, service.tls
+document_signer = service.document_signer
 
 INSI = "/v1/insi/"
 

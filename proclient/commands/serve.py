@@ -6,6 +6,7 @@ says where, seeds the demo INSi register and DMPs, and serves with them; ``--ins
 FILE.json`` loads the operator's INSi identities (server/register.py) before serving;
 ``--openapi`` writes the OpenAPI document and stops; ``--rotate-signing-key`` gives the
 service a new document-signing key (server/signing_key.py) and stops (restart the service).
+``proclient serve audit verify|export``: the audit journal (commands/serve_audit.py).
 ``--workers N`` (N > 1) serves with N processes on one socket under a supervisor: this
 process checks the settings, migrates the schema and makes the demo material (with
 ``--init-demo``) once, then spawns the workers (serving.serve_workers).
@@ -83,6 +84,9 @@ def configure(parser) -> None:
         const="-",
         help=_("écrit le document OpenAPI (- : sortie standard) et s'arrête"),
     )
+    from proclient.commands import serve_audit
+
+    serve_audit.configure(parser)
 
 
 def run(args, settings) -> int:
@@ -92,6 +96,10 @@ def run(args, settings) -> int:
     from proclient.commands import EXIT_ERROR, EXIT_OK
     from proclient.server import serving
 
+    if getattr(args, "serve_command", None) == "audit":
+        from proclient.commands import serve_audit
+
+        return serve_audit.run(args, settings)
     if args.openapi is not None:
         from proclient.server.app import openapi_json
 

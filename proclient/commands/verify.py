@@ -48,6 +48,11 @@ def configure(parser) -> None:
         ),
     )
     parser.add_argument(
+        "--journal",
+        metavar=_("DOSSIER"),
+        help=_("dossier écrit par « proclient serve audit export » (le journal d'audit)"),
+    )
+    parser.add_argument(
         "--demo",
         action="store_true",
         help=_("faire confiance aux certificats du service de démonstration de ce poste"),
@@ -106,7 +111,33 @@ def _statement_check(settings, demo: bool):
     return lambda text: verify_code_text(text, certificates)
 
 
+def _journal(args, settings) -> int:
+    """``--journal DIR``: an export of the audit journal, offline. Trust: the service's
+    certificates the settings name (or the demo's with --demo), else the export's own, which
+    the sentence then says (with the key ids to compare)."""
+    from pathlib import Path
+
+    from proclient.commands.verify_journal import verify_export
+    from proclient.core.proof.trust import TrustError, service_certificates
+
+    try:
+        trusted = service_certificates(settings, demo=args.demo)
+    except TrustError as error:
+        if error.code == NOT_CONFIGURED:
+            trusted = None
+        else:
+            print(error.message, file=sys.stderr)
+            return EXIT_ERROR
+    verdict = verify_export(Path(args.journal), trusted)
+    if args.json:
+        return report(verdict, as_json=True)
+    print(verdict.sentence, file=sys.stdout if verdict.valid else sys.stderr)
+    return verdict.exit_code
+
+
 def run(args, settings) -> int:
+    if args.journal is not None:
+        return _journal(args, settings)
     if args.file is not None:
         from pathlib import Path
 
@@ -118,7 +149,7 @@ def run(args, settings) -> int:
         print(
             _(
                 "Indiquez ce qu'il faut vérifier : FICHIER.pdf, --code TEXTE (ou --code - "
-                "pour le lecteur)."
+                "pour le lecteur) ou --journal DOSSIER."
             ),
             file=sys.stderr,
         )

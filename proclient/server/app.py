@@ -9,6 +9,7 @@ NIRs travel in request bodies only, never in URLs, which end up in access logs.
 
 # No "from __future__ import annotations": FastAPI must see the local Annotated aliases.
 import json
+import logging
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,11 +20,13 @@ from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
 from proclient.core.domain import Action, Professional
+from proclient.core.logsafe import log_unexpected
 from proclient.server.auth import Authenticator
 from proclient.server.ecps import EcpsSignIn
 from proclient.server.ecps_routes import install_ecps_routes
 from proclient.server.ecps_sessions import Sessions
 from proclient.server.ecps_store import SEAL_PURPOSE, EcpsStore
+from proclient.server.journal import Journal
 from proclient.server.operations import DmpOperations, Outcome
 from proclient.server.pki import load_certificates
 from proclient.server.problems import Problem, install_problem_handlers
@@ -51,6 +54,8 @@ from proclient.server.schemas import (
 from proclient.server.schemas import Problem as ProblemOut
 from proclient.server.settings import ServerSettings
 from proclient.server.storage import Storage
+
+log = logging.getLogger(__name__)
 
 API_VERSION = "1.0.0"
 
@@ -123,6 +128,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
     if not trusted:
         raise ValueError("no trusted CA certificate")
     storage = Storage(settings.database, settings.pseudonym_secret)
+    storage.journal = Journal(
+        settings.document_signer,
+        settings.audit_head_interval,
+        head_max_age=settings.audit_head_max_age.total_seconds(),
+    )
     try:
         storage.initialize()
     except BaseException:
@@ -138,6 +148,10 @@ def create_app(settings: ServerSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        try:
+            storage.journal.sign_head(storage.db)  # the journal's head, signed at shutdown
+        except Exception:
+            log_unexpected(log, "audit journal: head not signed at shutdown")
         storage.close()
         if psc is not None:
             psc.close()

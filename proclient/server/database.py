@@ -205,6 +205,24 @@ CREATE TABLE ecps_sessions (
 CREATE INDEX ecps_sessions_by_expiry ON ecps_sessions (expires_at);
 """,
     ),
+    # 8: the tamper-evident audit journal (server/journal.py, core/proof/journal.py): each
+    # entry's seq, the hash before it and its own; ``audit_chain`` the one-row head every
+    # append updates in its transaction (what serialises appenders); ``audit_heads`` the
+    # signed heads. The rows already there are chained once, in id order (journal.chain_existing).
+    (
+        8,
+        """
+ALTER TABLE audit ADD COLUMN seq {id_ref};
+ALTER TABLE audit ADD COLUMN prev_hash TEXT;
+ALTER TABLE audit ADD COLUMN hash TEXT;
+CREATE UNIQUE INDEX audit_by_seq ON audit (seq);
+CREATE TABLE audit_chain (
+    id INTEGER PRIMARY KEY CHECK (id = 1), seq {id_ref} NOT NULL, hash TEXT NOT NULL);
+CREATE TABLE audit_heads (
+    seq {id_ref} PRIMARY KEY, hash TEXT NOT NULL, at TEXT NOT NULL, key_id TEXT NOT NULL,
+    signature {blob} NOT NULL);
+""",
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -272,6 +290,10 @@ class Database:
                     continue
                 for statement in _statements(script, self.dialect):
                     conn.execute(statement)
+                if version == 8:
+                    from proclient.server.journal import chain_existing
+
+                    chain_existing(conn)
                 conn.execute(
                     "INSERT INTO schema_version (version, applied_at) VALUES (?, "
                     + ("datetime('now')" if self.dialect == "sqlite" else "now()::text")

@@ -117,6 +117,8 @@ class ServerSettings:
     # Signs the statement of each creation, reactivation and password reissue (and the audit
     # journal's heads): server/signing_key.py. None: nothing is signed (throw-away apps).
     document_signer: DocumentSigner | None = None
+    audit_head_interval: int = 100  # a signed head of the audit journal every N entries…
+    audit_head_max_age: timedelta = timedelta(minutes=10)  # …or after this much time
 
     def __post_init__(self) -> None:
         if self.mode not in ("test", "production"):

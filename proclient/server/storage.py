@@ -29,6 +29,7 @@ from proclient.core.i18n import _
 from proclient.server import register
 from proclient.server.auth_store import AuthStore
 from proclient.server.database import Conn, Database, open_database
+from proclient.server.journal import Journal
 
 # Unambiguous characters for ids read aloud or typed (no O/0, I/1/l).
 ID_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -76,6 +77,7 @@ class Storage:
         self._secret = pseudonym_secret
         self.auth = AuthStore(self.db)
         """Challenges, sessions and refused authentications (server/auth_store.py)."""
+        self.journal = Journal()  # the audit trail's chain and signed heads (server/journal.py)
 
     @property
     def path(self) -> Path:
@@ -394,12 +396,10 @@ class Storage:
     ) -> None:
         """One line of the audit trail: who, when, what, about whom (the pseudonymous
         reference), which DMP, and the answer given (``outcome``: an INSi answer code;
-        ``offline`` for a creation or reactivation captured offline)."""
-        conn.execute(
-            "INSERT INTO audit (at, id_nat, action, patient_ref, dmp_id, outcome) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (at, id_nat, action, patient_ref, dmp_id, outcome),
-        )
+        ``offline`` for a creation or reactivation captured offline). Chained to the line
+        before it (server/journal.py), in this transaction."""
+        entry = dict(at=at, id_nat=id_nat, action=action, patient_ref=patient_ref)
+        self.journal.append(conn, {**entry, "dmp_id": dmp_id, "outcome": outcome})
 
     # --- idempotency ------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from tests.test_cli_ins import configure, seed_register
 
 # The service's fixtures (tests/service/conftest.py): a real uvicorn over HTTPS on loopback.
 database_url, pki, serve, tls = service.database_url, service.pki, service.serve, service.tls
+document_signer = service.document_signer
 
 
 @pytest.fixture

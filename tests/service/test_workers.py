@@ -341,6 +341,18 @@ async def test_concurrent_creations_across_processes_make_no_duplicate(service, 
     assert count_dmps(service, [p.ins.value for p in patients]) == 10
     served = service.served(since, "/v1/dmp", 40)
     assert sorted(pid for pid, _status in served) == [first] * 20 + [second] * 20
+    # Both workers appended to one audit chain (server/journal.py): it verifies whole.
+    storage = Storage(service.database)
+    try:
+        verdict = storage.journal.verify(storage.db)
+        with storage.read() as conn:
+            created_lines = conn.execute(
+                "SELECT COUNT(*) FROM audit WHERE action = 'creation'"
+            ).fetchone()[0]
+    finally:
+        storage.close()
+    assert verdict.outcome == "valid", verdict
+    assert created_lines >= 10
 
 
 @pytest.mark.slow
