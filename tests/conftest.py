@@ -38,9 +38,19 @@ def machine_resource(item: pytest.Item) -> str | None:
 @pytest.hookimpl(tryfirst=True)  # before xdist's, which reads the groups into the node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        resource = machine_resource(item)
+        resource = machine_resource(item) or costly_fixture(item)
         if resource is not None:
             item.add_marker(pytest.mark.xdist_group(resource))
+
+
+# Module fixtures that cost seconds each time a worker makes them: their tests run on one
+# worker, which makes them once (test_i18n's English run is a whole TUI session, ~10 s).
+COSTLY_FIXTURES = ("english_run",)
+
+
+def costly_fixture(item: pytest.Item) -> str | None:
+    names = getattr(item, "fixturenames", ())
+    return next((name for name in COSTLY_FIXTURES if name in names), None)
 
 
 @pytest.fixture
