@@ -122,6 +122,22 @@ def _issue(ca: CertifiedKey, builder: x509.CertificateBuilder) -> x509.Certifica
     return builder.add_extension(aki, critical=False).sign(ca.key, hashes.SHA256())
 
 
+def _signing_key_usage(*, non_repudiation: bool) -> x509.KeyUsage:
+    """A leaf's key usage: digitalSignature, and nonRepudiation (contentCommitment) for a key
+    that signs documents."""
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=non_repudiation,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
 def issue_professional(
     ca: CertifiedKey, professional: Professional, *, days: int = 730, now: datetime | None = None
 ) -> CertifiedKey:
@@ -131,20 +147,7 @@ def issue_professional(
     builder = (
         _builder(subject, ca.certificate.subject, key.public_key(), _now(now), days)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_signing_key_usage(non_repudiation=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
         .add_extension(profession_code_extension(professional.profession_code), critical=False)
     )
@@ -198,20 +201,7 @@ def issue_document_signing(
     builder = (
         _builder(subject, ca.certificate.subject, key.public_key(), _now(now), days)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_signing_key_usage(non_repudiation=True), critical=True)
         .add_extension(
             x509.ExtendedKeyUsage([OID_KP_DOCUMENT_SIGNING, OID_MS_DOCUMENT_SIGNING]),
             critical=False,
