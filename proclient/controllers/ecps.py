@@ -24,7 +24,6 @@ from proclient.controllers.session import SessionController
 from proclient.core.domain import DomainError, Professional
 from proclient.core.fileutil import write_private
 from proclient.core.i18n import _
-from proclient.service.ecps import EcpsClient, EcpsPending
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +42,9 @@ class EcpsController:
         """Ask ``national_id``'s phone and wait for the answer; ``waiting(seconds_left)`` is
         called after each poll. Raises the service's refusal (refused, expired, unknown…) as
         a DomainError with its sentence."""
+        # Here, not at module level: the service client brings httpx, not needed to start.
+        from proclient.service.ecps import EcpsClient, EcpsPending
+
         ecps = EcpsClient(client)
         self.session.retire()
         request = await ecps.start(national_id)
