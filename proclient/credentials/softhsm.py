@@ -112,14 +112,24 @@ def init_token(store: SoftHsmStore, label: str, pin: str) -> None:
 
 
 def import_credential(
-    store: SoftHsmStore, label: str, pin: str, key: rsa.RSAPrivateKey, certificate: x509.Certificate
+    store: SoftHsmStore,
+    label: str,
+    pin: str,
+    key: rsa.RSAPrivateKey,
+    certificate: x509.Certificate,
+    *,
+    key_label: str = AUTH_KEY_LABEL,
+    cert_label: str = AUTH_CERT_LABEL,
+    key_id: bytes | None = None,
 ) -> None:
-    """Put ``key`` and ``certificate`` on the token ``label`` as a CPS holds them."""
+    """Put ``key`` and ``certificate`` on the token ``label`` as a CPS holds them: by default
+    its authentication pair (CPS_PRIV_AUT), or another pair of the card under its labels."""
     from pkcs11 import Attribute
     from pkcs11.util.rsa import decode_rsa_private_key
     from pkcs11.util.x509 import decode_x509_certificate
 
-    key_id = x509.SubjectKeyIdentifier.from_public_key(certificate.public_key()).digest
+    if key_id is None:
+        key_id = x509.SubjectKeyIdentifier.from_public_key(certificate.public_key()).digest
     der_key = key.private_bytes(
         serialization.Encoding.DER,
         serialization.PrivateFormat.TraditionalOpenSSL,
@@ -132,7 +142,7 @@ def import_credential(
             Attribute.PRIVATE: True,
             Attribute.SENSITIVE: True,
             Attribute.EXTRACTABLE: False,
-            Attribute.LABEL: AUTH_KEY_LABEL,
+            Attribute.LABEL: key_label,
             Attribute.ID: key_id,
         }
     )
@@ -141,7 +151,7 @@ def import_credential(
         {
             Attribute.TOKEN: True,
             Attribute.PRIVATE: False,
-            Attribute.LABEL: AUTH_CERT_LABEL,
+            Attribute.LABEL: cert_label,
             Attribute.ID: key_id,
         }
     )

@@ -287,12 +287,8 @@ def _signature_certificate(ca, professional: Professional):
 
 def test_a_card_with_a_signature_key_signs_with_cps_priv_sig(softhsm, accuse, tmp_path):
     """A real CPS holds CPS_PRIV_SIG beside CPS_PRIV_AUT: the accusé is signed with it."""
-    from cryptography.hazmat.primitives import serialization
-    from pkcs11 import Attribute
-    from pkcs11.util.rsa import decode_rsa_private_key
-    from pkcs11.util.x509 import decode_x509_certificate
-
     from proclient.credentials.pdf_signing import SIGNATURE_CERT_LABEL, SIGNATURE_KEY_LABEL
+    from proclient.credentials.softhsm import import_credential
 
     ca = create_ca("AC CPS de test")
     who = Professional("899700045679", "LEFEBVRE", "Anne", "10")
@@ -301,33 +297,16 @@ def test_a_card_with_a_signature_key_signs_with_cps_priv_sig(softhsm, accuse, tm
         tmp_path / "cps", softhsm, "CPS 2 CLES", "1234", auth.key, auth.certificate
     )
     key, certificate = _signature_certificate(ca, who)
-    key_id = b"\x02sig"
-    der_key = key.private_bytes(
-        serialization.Encoding.DER,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
+    import_credential(
+        store,
+        "CPS 2 CLES",
+        "1234",
+        key,
+        certificate,
+        key_label=SIGNATURE_KEY_LABEL,
+        cert_label=SIGNATURE_CERT_LABEL,
+        key_id=b"\x02sig",
     )
-    key_attributes = decode_rsa_private_key(der_key)
-    key_attributes.update(
-        {
-            Attribute.TOKEN: True,
-            Attribute.PRIVATE: True,
-            Attribute.SENSITIVE: True,
-            Attribute.EXTRACTABLE: False,
-            Attribute.LABEL: SIGNATURE_KEY_LABEL,
-            Attribute.ID: key_id,
-        }
-    )
-    cert_attributes = decode_x509_certificate(certificate.public_bytes(serialization.Encoding.DER))
-    cert_attributes.update(
-        {Attribute.TOKEN: True, Attribute.LABEL: SIGNATURE_CERT_LABEL, Attribute.ID: key_id}
-    )
-    module = store.module()
-    with module.lock:
-        token = module.lib.get_token(token_label="CPS 2 CLES")
-        with token.open(rw=True, user_pin="1234") as session:
-            session.create_object(key_attributes)
-            session.create_object(cert_attributes)
 
     credential = cps_token(store, token_label="CPS 2 CLES").unlock(bytearray(b"1234"))
     try:
