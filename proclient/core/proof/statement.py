@@ -126,13 +126,22 @@ class Signer(Protocol):
 
 
 def _payload(statement: Statement) -> bytes:
-    values = statement.fields()
-    values.pop("key_id", None)
-    values["at"] = int(statement.at.timestamp())
-    values["kind"] = _KINDS[statement.kind]
-    if "consent_by" in values:
-        values["consent_by"] = _CONSENT_BY[statement.consent_by]  # type: ignore[index]
-    return cbor2.dumps({KEYS[name]: value for name, value in values.items()}, canonical=True)
+    # Read field by field (not through fields()): asdict's deep copy was a third of the
+    # statement's cost per creation (benchmarks/server_throughput.py). KEYS is in key order,
+    # so the map comes out canonical without a sort.
+    values: dict[int, object] = {}
+    for name, key in KEYS.items():
+        value = getattr(statement, name)
+        if value is None:
+            continue
+        if name == "at":
+            value = int(statement.at.timestamp())
+        elif name == "kind":
+            value = _KINDS[value]
+        elif name == "consent_by":
+            value = _CONSENT_BY[value]
+        values[key] = value
+    return cbor2.dumps(values)
 
 
 def _to_be_signed(protected: bytes, payload: bytes) -> bytes:
