@@ -66,6 +66,23 @@ def _certificates(config, named: str | None) -> list:
         ) from None
 
 
+def _mac_key(config) -> bytes | None:
+    """The key the service writes audit lines with (server/journal.py), when this user can
+    read the service's pseudonymisation key: lines waiting for a seal are then checked and
+    chained before the journal is verified or exported."""
+    from proclient.core.domain import DomainError
+    from proclient.server import serving
+    from proclient.server.journal import JOURNAL_MAC_PURPOSE
+    from proclient.server.pseudonym_key import read_key_file
+    from proclient.server.storage import derive_key
+
+    try:
+        secret = read_key_file(serving.pseudonym_key_path(config))
+    except (DomainError, OSError, ValueError):
+        return None
+    return derive_key(secret, JOURNAL_MAC_PURPOSE) if secret is not None else None
+
+
 def run(args, settings) -> int:
     import sys
     from pathlib import Path
@@ -84,7 +101,9 @@ def run(args, settings) -> int:
         return EXIT_ERROR
     try:
         db.migrate()
-        journal = Journal()
+        journal = Journal(mac_key=_mac_key(config))
+        if journal.mac_key is not None:
+            journal.seal(db)  # what the service's sealer would chain in a moment
         if args.audit_command == "verify":
             verdict = journal.verify(db, certificates)
             print(verdict.sentence, file=sys.stdout if verdict.valid else sys.stderr)

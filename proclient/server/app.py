@@ -8,6 +8,8 @@ NIRs travel in request bodies only, never in URLs, which end up in access logs.
 """
 
 # No "from __future__ import annotations": FastAPI must see the local Annotated aliases.
+import asyncio
+import contextlib
 import json
 import logging
 import tempfile
@@ -26,7 +28,7 @@ from proclient.server.ecps import EcpsSignIn
 from proclient.server.ecps_routes import install_ecps_routes
 from proclient.server.ecps_sessions import Sessions
 from proclient.server.ecps_store import SEAL_PURPOSE, EcpsStore
-from proclient.server.journal import Journal
+from proclient.server.journal import JOURNAL_MAC_PURPOSE, Journal, keep_sealed
 from proclient.server.operations import DmpOperations, Outcome
 from proclient.server.pki import load_certificates
 from proclient.server.problems import Problem, install_problem_handlers
@@ -138,6 +140,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     except BaseException:
         storage.close()
         raise
+    storage.journal.mac_key = storage.derived_key(JOURNAL_MAC_PURPOSE)
     auth = Authenticator(settings, storage, trusted)
     operations = DmpOperations(settings, storage, trusted)
     psc = PscClient(settings.psc) if settings.psc is not None else None
@@ -147,11 +150,16 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        sealer = asyncio.create_task(keep_sealed(storage.journal, storage.db))
         yield
+        sealer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sealer
         try:
-            storage.journal.sign_head(storage.db)  # the journal's head, signed at shutdown
+            storage.journal.seal(storage.db)  # the last lines chained…
+            storage.journal.sign_head(storage.db)  # …and the journal's head signed at shutdown
         except Exception:
-            log_unexpected(log, "audit journal: head not signed at shutdown")
+            log_unexpected(log, "audit journal: not sealed or head not signed at shutdown")
         storage.close()
         if psc is not None:
             psc.close()

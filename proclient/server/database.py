@@ -223,6 +223,15 @@ CREATE TABLE audit_heads (
     signature {blob} NOT NULL);
 """,
     ),
+    # 9: audit lines are chained after their transaction, in batches (server/journal.py's
+    # seal): each is written with a MAC, and the lines waiting for a seal are found by index.
+    (
+        9,
+        """
+ALTER TABLE audit ADD COLUMN mac TEXT;
+CREATE INDEX audit_waiting ON audit (id) WHERE seq IS NULL;
+""",
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -244,6 +253,11 @@ class Conn:
         if self.dialect == "postgresql":
             sql = sql.replace("?", "%s")
         return self.raw.execute(sql, tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if self.dialect == "postgresql":
+            sql = sql.replace("?", "%s")
+        self.raw.cursor().executemany(sql, rows)
 
     def lock(self, name: str) -> None:
         """Serialise writers on ``name`` until this transaction ends. SQLite needs nothing:

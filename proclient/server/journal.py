@@ -1,21 +1,35 @@
-"""The service's audit journal on its database: appends chained, heads signed, verify, export.
+"""The service's audit journal on its database: appends, chaining, signed heads, verify, export.
 
-Every audit line (storage.Storage.audit) goes through :meth:`Journal.append`, inside the
-caller's transaction: it takes the next seq and the previous hash from the one-row
-``audit_chain`` table with ``UPDATE … RETURNING`` and writes the new hash back before the
-transaction commits. That row is the lock: on PostgreSQL the UPDATE holds its row lock until
-commit, so appenders of every worker process queue on it and make one chain (a transaction that
-rolls back gives its seq back, so seqs have no gap); on SQLite ``BEGIN IMMEDIATE`` already lets
-one writer in at a time. An advisory lock would serialise as well, but it still needs a
-``SELECT … ORDER BY seq DESC LIMIT 1`` for the previous hash; the head row is the same number of
-statements, works alike on both dialects, and tells ``audit verify`` where the chain ended even
-when nothing was signed since (benchmarks/journal_append.py measures it).
+**Append, then chain** (as certificate transparency logs do: Trillian queues leaves, then its
+sequencer integrates them in batches). Every audit line (storage.Storage.audit) is one plain
+``INSERT`` in the caller's transaction, carrying a MAC (HMAC-SHA256 over the entry's fields,
+with a key derived from the service's pseudonymisation key, kept off the database), and no seq
+yet. :meth:`Journal.seal`, run by each worker a fraction of a second after it appended
+(app.py's sealer) and at shutdown, chains the waiting lines in one transaction: it takes the
+chain's lock, reads them in id order, checks each MAC, gives each the next seq, the hash
+before it and its own, moves the one-row head ``audit_chain`` and signs heads that are due.
+A line whose MAC is wrong was not written by the service: it is never chained, and ``audit
+verify`` names it as inserted or edited.
+
+Why not chain in the appending transaction (what issue 23's first release did): the head
+row's lock is then held from the append to the commit, so every creation of every worker
+waits on it, two more round trips per line; creations/s fell 13 % and the service's CPU per
+creation rose 17-22 % (benchmarks/README.md). Chained in batches, an audit line costs what it
+cost before the journal plus a MAC, and the chain a few statements per batch.
+
+What it changes for the proof: nothing against someone who can write to the database, who
+could already rewrite every entry after the last signed head and its hashes; entries stay
+unchained for at most ``SEAL_INTERVAL`` (plus a batch), their MAC covering them meanwhile,
+so an edited waiting line is found as well. With several workers on PostgreSQL one seals at
+a time (the head row locked ``FOR UPDATE SKIP LOCKED``: not waited for, as another worker's
+seal takes this one's lines too); on SQLite ``BEGIN IMMEDIATE`` lets one writer in at a time. A
+kill -9 mid-seal rolls the batch back: the lines wait for the next seal (at the next start
+at the latest).
 
 Every ``head_interval`` entries or ten minutes (``head_max_age``, counted per process), in the
-appending transaction, and at the service's shutdown
-(app.py's lifespan, each worker), the head (seq, hash, time) is signed with the service's
-document-signing key and kept in ``audit_heads``. Nothing is signed without a signer (throw-away
-apps).
+sealing transaction, and at the service's shutdown (app.py's lifespan, each worker), the head
+(seq, hash, time) is signed with the service's document-signing key and kept in
+``audit_heads``. Nothing is signed without a signer (throw-away apps).
 
 The pure format and its verification are proclient/core/proof/journal.py. This module imports
 no other server module (server/database.py calls :func:`chain_existing` at migration 8).
@@ -23,6 +37,8 @@ no other server module (server/database.py calls :func:`chain_existing` at migra
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import time
@@ -50,6 +66,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_HEAD_INTERVAL = 100
 DEFAULT_HEAD_MAX_AGE = 600.0  # seconds: a head at least every ten minutes of activity
+SEAL_INTERVAL = 0.2  # seconds between an append and the seal that chains it (app.py)
+SEAL_BATCH = 1000  # lines chained per sealing transaction
+JOURNAL_MAC_PURPOSE = "audit-journal-mac"  # the MAC key's HKDF purpose (Storage.derived_key)
 
 # An export's files (read back by proclient/commands/verify_journal.py).
 ENTRIES_FILE = "entries.jsonl"
@@ -103,53 +122,128 @@ class Journal:
         clock: Callable[[], datetime] = _now,
         head_max_age: float | None = DEFAULT_HEAD_MAX_AGE,
         ticks: Callable[[], float] = time.monotonic,
+        mac_key: bytes | None = None,
     ) -> None:
-        """A head is signed every ``head_interval`` entries, and by the first append more
-        than ``head_max_age`` seconds (None: never) after this process last signed one."""
+        """A head is signed every ``head_interval`` entries, and by the first seal more than
+        ``head_max_age`` seconds (None: never) after this process last signed one. Without
+        ``mac_key`` (throw-away apps) lines carry no MAC and every waiting line is chained."""
         if head_interval < 1:
             raise ValueError("head_interval must be at least 1")
         self.signer = signer
         self.head_interval = head_interval
         self.clock = clock
         self.head_max_age = head_max_age
+        self.mac_key = mac_key
         self._ticks = ticks
         self._signed_at = ticks()
+        self.waiting = True  # lines may wait for a seal (this process appended, or a restart)
 
     # --- writing ----------------------------------------------------------------------------
 
-    def append(self, conn: Any, fields: dict) -> int:
-        """Chain one entry (``fields``: the :data:`FIELDS`) in the caller's transaction; its seq."""
-        row = self._advance(conn)
-        if row is None:
+    def append(self, conn: Any, fields: dict) -> None:
+        """Write one entry (``fields``: the :data:`FIELDS`) in the caller's transaction, with
+        its MAC; :meth:`seal` chains it."""
+        conn.execute(
+            f"INSERT INTO audit ({', '.join(FIELDS)}, mac) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+            (*(fields.get(name) for name in FIELDS), self.mac(fields)),
+        )
+        self.waiting = True
+
+    def mac(self, fields: dict) -> str | None:
+        """The MAC a line is written with (None without a key)."""
+        if self.mac_key is None:
+            return None
+        # The fields in FIELDS order, as a JSON array: unambiguous, and cheaper than the
+        # chain's canonical (sorted) form; what the MAC covers never leaves the service.
+        text = json.dumps([fields.get(name) for name in FIELDS], ensure_ascii=False)
+        return hmac.new(self.mac_key, text.encode(), hashlib.sha256).hexdigest()
+
+    def authentic(self, fields: dict, mac: str | None) -> bool:
+        """Whether a waiting line was written by the service (always, without a key)."""
+        if self.mac_key is None:
+            return True
+        return mac is not None and hmac.compare_digest(mac, self.mac(fields) or "")
+
+    def seal(self, db: Any, batch: int = SEAL_BATCH) -> int:
+        """Chain the lines waiting, oldest first, ``batch`` per transaction; how many. 0 also
+        when another process is sealing (it chains them)."""
+        sealed, after = 0, 0
+        while True:
+            self.waiting = False  # before reading: a line appended meanwhile sets it again
+            with db.transaction() as conn:
+                head = self._lock_head(conn)
+                if head is None:
+                    self.waiting = True  # the other seal may have started before our lines
+                    return sealed
+                rows = conn.execute(
+                    f"SELECT id, {', '.join(FIELDS)}, mac FROM audit "  # noqa: S608
+                    "WHERE seq IS NULL AND id > ? ORDER BY id LIMIT ?",
+                    (after, batch),
+                ).fetchall()
+                sealed += self._chain(conn, head, rows)
+            if len(rows) < batch:
+                return sealed
+            after = rows[-1][0]
+
+    def _lock_head(self, conn: Any) -> tuple[int, str] | None:
+        """(seq, hash) of the chain's head, locked for this transaction; None when another
+        process holds it (PostgreSQL; SQLite's BEGIN IMMEDIATE already waited)."""
+        if conn.dialect == "postgresql":
+            head = conn.execute(
+                "SELECT seq, hash FROM audit_chain WHERE id = 1 FOR UPDATE SKIP LOCKED"
+            ).fetchone()
+            if head is None and conn.execute("SELECT 1 FROM audit_chain").fetchone():
+                return None  # the row is there, locked by another seal
+        else:
+            head = conn.execute("SELECT seq, hash FROM audit_chain WHERE id = 1").fetchone()
+        if head is None:
             # The head row is derived state: gone (a table emptied), it is rebuilt from the
-            # last entry, and the chain goes on from there.
+            # last chained entry, and the chain goes on from there.
             last = conn.execute(
                 "SELECT seq, hash FROM audit WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"
             ).fetchone()
-            conn.execute(
-                "INSERT INTO audit_chain (id, seq, hash) VALUES (1, ?, ?) "
-                "ON CONFLICT (id) DO NOTHING",
-                tuple(last) if last is not None else (0, GENESIS),
-            )
-            row = self._advance(conn)
-        seq, previous = row
-        values = [fields.get(name) for name in FIELDS]
-        digest = entry_hash(previous, {"seq": seq, **fields})
-        conn.execute(
-            f"INSERT INTO audit ({', '.join(FIELDS)}, seq, prev_hash, hash) "  # noqa: S608
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*values, seq, previous, digest),
-        )
-        conn.execute("UPDATE audit_chain SET hash = ? WHERE id = 1", (digest,))
-        if self.signer is not None and (seq % self.head_interval == 0 or self._stale()):
-            self._sign(conn, seq, digest)
-        return seq
+            head = tuple(last) if last is not None else (0, GENESIS)
+            conn.execute("INSERT INTO audit_chain (id, seq, hash) VALUES (1, ?, ?)", head)
+        return head[0], head[1]
 
-    @staticmethod
-    def _advance(conn: Any) -> Any:
-        return conn.execute(
-            "UPDATE audit_chain SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"
-        ).fetchone()
+    def _chain(self, conn: Any, head: tuple[int, str], rows: Sequence[Any]) -> int:
+        seq, previous = head
+        updates: list[tuple] = []
+        to_sign: list[tuple[int, str]] = []
+        for row in rows:
+            fields = dict(zip(FIELDS, row[1:-1], strict=True))
+            if not self.authentic(fields, row[-1]):
+                # Not the service's line: left unchained, for audit verify to name.
+                log.warning("audit journal: line %s has no valid MAC, not chained", row[0])
+                continue
+            seq += 1
+            digest = entry_hash(previous, {"seq": seq, **fields})
+            updates.append((seq, previous, digest, row[0]))
+            if seq % self.head_interval == 0:
+                to_sign.append((seq, digest))
+            previous = digest
+        if not updates:
+            return 0
+        if conn.dialect == "postgresql":
+            # One statement for the batch, of one text whatever its size (psycopg parses and
+            # prepares a statement text once): four arrays, unnested.
+            conn.execute(
+                "UPDATE audit SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "
+                "FROM unnest(?::bigint[], ?::text[], ?::text[], ?::bigint[]) "
+                "AS v (seq, prev_hash, hash, id) WHERE audit.id = v.id",
+                [list(column) for column in zip(*updates, strict=True)],
+            )
+        else:  # in-process: no round trip to save
+            conn.executemany(
+                "UPDATE audit SET seq = ?, prev_hash = ?, hash = ? WHERE id = ?", updates
+            )
+        conn.execute("UPDATE audit_chain SET seq = ?, hash = ? WHERE id = 1", (seq, previous))
+        if self.signer is not None:
+            if not to_sign and self._stale():
+                to_sign.append((seq, previous))
+            for signed_seq, digest in to_sign:
+                self._sign(conn, signed_seq, digest)
+        return len(updates)
 
     def _stale(self) -> bool:
         return self.head_max_age is not None and (
@@ -224,14 +318,31 @@ class Journal:
             # beyond the last entry read, and call it a cut).
             chain_seq, chain_hash = self.chain_head(conn)
             heads = self.heads(conn)
-            entries = list(self.entries(conn))
-            # …and read again after them: every committed line moved the head row at least
-            # to its seq, so a line beyond it was not written by the service.
+            entries = [entry for entry in self.entries(conn) if entry.seq is not None]
+            waiting = self._waiting(conn)
+            # …and read again after them: every seal moves the head row to its last seq, so
+            # a line beyond it was not chained by the service.
             after_seq, _after_hash = self.chain_head(conn)
-        verdict = verify_journal(entries, heads, self.certificates(certificates))
+        from proclient.core.i18n import _
+
+        # Lines not chained yet: the service's (their MAC holds) wait for the next seal;
+        # the others were inserted (no MAC), or edited while they waited.
+        forged = [(entry, mac) for entry, mac in waiting if not self.authentic(entry.fields(), mac)]
+        edited = [entry for entry, mac in forged if mac is not None]
+        inserted = [entry for entry, mac in forged if mac is None]
+        verdict = verify_journal([*entries, *inserted], heads, self.certificates(certificates))
         if verdict.outcome != "valid":
             return verdict
-        from proclient.core.i18n import _
+        if edited:
+            return Verdict(
+                "altered",
+                _(
+                    "Journal altéré : l'entrée en attente de chaînage (ligne {row}) a été "
+                    "modifiée.",
+                    row=edited[0].row_id,
+                ),
+                {"problem": "edited", "entry": None, "row": edited[0].row_id},
+            )
 
         last = entries[-1] if entries else None
         last_seq = last.seq if last is not None else 0
@@ -260,22 +371,55 @@ class Journal:
                 _("Journal altéré : l'entrée {seq} a été modifiée.", seq=chain_seq),
                 {"problem": "edited", "entry": chain_seq},
             )
+        if waiting:
+            return Verdict(
+                verdict.outcome,
+                verdict.sentence
+                + " "
+                + (
+                    _(
+                        "{count} entrée(s) récente(s) en attente de chaînage, d'origine vérifiée.",
+                        count=len(waiting),
+                    )
+                    if self.mac_key is not None
+                    else _(
+                        "{count} entrée(s) récente(s) en attente de chaînage, d'origine "
+                        "invérifiable sans la clé du service.",
+                        count=len(waiting),
+                    )
+                ),
+                {**verdict.details, "waiting": len(waiting)},
+            )
         return verdict
+
+    def _waiting(self, conn: Any) -> list[tuple[Entry, str | None]]:
+        """The lines not chained yet, in id order, with their MAC."""
+        rows = conn.execute(
+            f"SELECT id, {', '.join(FIELDS)}, mac FROM audit "  # noqa: S608
+            "WHERE seq IS NULL ORDER BY id"
+        ).fetchall()
+        return [
+            (Entry(None, *row[1:-1], None, None, row[0]), row[-1])  # type: ignore[misc]
+            for row in rows
+        ]
 
     # --- export -----------------------------------------------------------------------------
 
     def export(
         self, db: Any, directory: Path, certificates: Sequence[x509.Certificate] = ()
     ) -> tuple[int, int]:
-        """Write the entries (JSON lines), the signed heads (JSON lines) and the service's
-        certificates (PEM) into ``directory``, readable by its owner only (the entries name
-        professionals); (entries, heads) written."""
+        """Write the chained entries (JSON lines), the signed heads (JSON lines) and the
+        service's certificates (PEM) into ``directory``, readable by its owner only (the
+        entries name professionals); (entries, heads) written. Lines still waiting for a seal
+        are left out (proclient serve audit export seals first)."""
         directory.mkdir(parents=True, exist_ok=True)
         count = 0
         lines: list[str] = []
         with db.read() as conn:
             heads = self.heads(conn)  # first: see verify()
             for entry in self.entries(conn):
+                if entry.seq is None:
+                    break  # they come last
                 lines.append(json.dumps(entry.to_json(), ensure_ascii=False, sort_keys=True))
                 count += 1
         write_private(directory / ENTRIES_FILE, "".join(line + "\n" for line in lines).encode())
@@ -287,3 +431,20 @@ class Journal:
         )
         write_private(directory / CERTIFICATES_FILE, pem)
         return count, len(heads)
+
+
+async def keep_sealed(journal: Journal, db: Any, interval: float = SEAL_INTERVAL) -> None:
+    """Seal the lines this process appended, ``interval`` seconds after, until cancelled (a
+    task of the service's lifespan, app.py); a failed seal is logged and tried again."""
+    import anyio
+
+    from proclient.core.logsafe import log_unexpected
+
+    while True:
+        await anyio.sleep(interval)
+        if journal.waiting:
+            try:
+                await anyio.to_thread.run_sync(journal.seal, db)
+            except Exception:
+                journal.waiting = True
+                log_unexpected(log, "audit journal: seal failed")

@@ -67,6 +67,15 @@ class IdempotentRecord:
     response: dict
 
 
+def derive_key(secret: bytes, purpose: str) -> bytes:
+    """A 32-byte key for ``purpose`` derived (HKDF-SHA256) from ``secret``."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode())
+    return hkdf.derive(secret)
+
+
 class Storage:
     """Access to the service's database (a SQLite path or a database URL)."""
 
@@ -176,12 +185,8 @@ class Storage:
     def derived_key(self, purpose: str) -> bytes:
         """A 32-byte key for ``purpose`` derived (HKDF-SHA256) from the pseudonymisation key:
         what seals PSC's tokens at rest (server/ecps_store.py), kept like it, off the database."""
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
         assert self._secret is not None, "Storage.initialize() first"
-        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode())
-        return hkdf.derive(self._secret)
+        return derive_key(self._secret, purpose)
 
     def keyed_ref(self, purpose: str, value: str) -> str:
         """A keyed hash naming ``value`` (a national id) without revealing it."""

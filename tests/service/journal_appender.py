@@ -1,6 +1,7 @@
 """A process appending audit lines to a service database, as a worker does: ``python -m
-tests.service.journal_appender DATABASE COUNT`` (COUNT 0: until killed). Prints each line's
-seq once its transaction has committed, so that the test knows how far it went."""
+tests.service.journal_appender DATABASE COUNT`` (COUNT 0: until killed). Prints how many
+lines it committed after each, so that the test knows how far it went; seals as the service's
+sealer does."""
 
 from __future__ import annotations
 
@@ -8,18 +9,20 @@ import itertools
 import os
 import sys
 
+from proclient.server.journal import Journal
 from proclient.server.storage import Storage
 
 
 def main(database: str, count: int) -> None:
     storage = Storage(database)
     storage.db.migrate()  # the pseudonym key is not needed: patient_ref is given
+    storage.journal = Journal(mac_key=b"k" * 32)  # tests/service/test_journal.py's MAC_KEY
     pid = os.getpid()
     numbers = range(count) if count else itertools.count()
     try:
         for number in numbers:
             with storage.transaction() as conn:
-                seq = storage.journal.append(
+                storage.journal.append(
                     conn,
                     {
                         "at": "2026-12-07T00:00:00+00:00",
@@ -28,7 +31,8 @@ def main(database: str, count: int) -> None:
                         "patient_ref": f"ref-{number}",
                     },
                 )
-            print(seq, flush=True)
+            storage.journal.seal(storage.db)  # as the service's sealer, a moment later
+            print(number + 1, flush=True)  # lines committed so far
     finally:
         storage.close()
 

@@ -5,6 +5,7 @@ migration 8 chains the rows an older release wrote."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -21,19 +22,23 @@ from proclient.server.storage import Storage
 
 ROOT = Path(__file__).resolve().parents[2]
 AT = "2026-12-07T10:00:00+00:00"
+MAC_KEY = b"k" * 32
 
 
 def make_storage(database_url, signer: DocumentSigner | None, interval: int = 10) -> Storage:
     storage = Storage(database_url())
     storage.initialize()
-    storage.journal = Journal(signer, interval)
+    storage.journal = Journal(signer, interval, mac_key=MAC_KEY)
     return storage
 
 
-def fill(storage: Storage, count: int) -> None:
+def fill(storage: Storage, count: int, seal: bool = True) -> None:
+    """``count`` audit lines, a transaction each, chained as the service's sealer would."""
     for number in range(count):
         with storage.transaction() as conn:
             storage.audit(conn, AT, f"pro-{number % 3}", "status", f"ref-{number}", None, None)
+    if seal:
+        storage.journal.seal(storage.db)
 
 
 @pytest.fixture
@@ -230,8 +235,11 @@ def test_a_journal_of_several_processes_is_one_chain(database_url, document_sign
         outputs = [worker.communicate(timeout=120) for worker in workers]
         assert checks > 0
         assert all(worker.returncode == 0 for worker in workers), outputs
-        seqs = sorted(int(line) for out, _err in outputs for line in out.split())
-        assert seqs == list(range(1, 161))  # no gap, no duplicate
+        assert all(out.split()[-1] == "40" for out, _err in outputs), outputs
+        storage.journal.seal(storage.db)  # nothing left: each appender sealed its own
+        with storage.read() as conn:
+            seqs = [row[0] for row in conn.execute("SELECT seq FROM audit ORDER BY id")]
+        assert sorted(seqs) == list(range(1, 161))  # all chained, no gap, no duplicate
         fill(storage, 3)  # the service goes on after them (a head at 161)
         verdict = verdict_of(storage)
         assert verdict.outcome == "valid", verdict
@@ -346,6 +354,11 @@ async def test_the_service_signs_the_head_when_it_stops(database_url, document_s
             storage.seed_dmp(
                 ins, {"last_name": "X", "first_name": "Y", "birth_date": "19800101"}, "active"
             )
+        for _ in range(200):  # the lifespan's sealer chains them within SEAL_INTERVAL
+            with storage.read() as conn:
+                if storage.journal.chain_head(conn)[0] == 4:
+                    break
+            await asyncio.sleep(0.05)
         with storage.read() as conn:
             assert [head.seq for head in storage.journal.heads(conn)] == [3]
     reopened = Storage(settings.database)

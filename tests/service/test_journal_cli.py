@@ -50,6 +50,7 @@ def service(tmp_path, database_url):
     for number in range(15):
         with storage.transaction() as conn:
             storage.audit(conn, AT, "pro", "status", f"ref-{number}")
+    storage.journal.seal(storage.db)  # as the service at shutdown
     storage.journal.sign_head(storage.db)
     yield home, str(url), storage, folder
     storage.close()
