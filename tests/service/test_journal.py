@@ -182,6 +182,30 @@ def test_an_entry_inserted_without_a_number_is_found(journal):
     assert verdict.details["problem"] == "inserted", verdict
 
 
+def test_a_line_slipped_into_the_queue_is_never_chained_and_is_named(journal):
+    """A forger writes a waiting line, with no MAC or a MAC of their own: the seal leaves it
+    out of the chain, the service's own lines after it are chained, verify names it."""
+    sql(journal, "INSERT INTO audit (at, id_nat, action) VALUES (?, 'forger', 'status')", (AT,))
+    fill(journal, 2)  # the service's lines after it, sealed
+    with journal.read() as conn:
+        waiting = conn.execute("SELECT id_nat FROM audit WHERE seq IS NULL").fetchall()
+        assert journal.journal.chain_head(conn)[0] == 27
+    assert [tuple(line) for line in waiting] == [("forger",)]
+    verdict = verdict_of(journal)
+    assert verdict.details["problem"] == "inserted", verdict
+
+
+def test_a_waiting_line_edited_before_its_seal_is_named(journal):
+    fill(journal, 1, seal=False)
+    with journal.read() as conn:
+        (row_id,) = conn.execute("SELECT id FROM audit WHERE seq IS NULL").fetchone()
+    assert verdict_of(journal).details["waiting"] == 1  # the service's line, its MAC holds
+    sql(journal, "UPDATE audit SET id_nat = 'forger' WHERE id = ?", (row_id,))
+    verdict = verdict_of(journal)
+    assert verdict.outcome == "altered" and verdict.details["row"] == row_id, verdict
+    assert journal.journal.seal(journal.db) == 0  # and the seal does not chain it
+
+
 def test_a_reordered_entry_is_named(journal):
     with journal.transaction() as conn:
         conn.execute("UPDATE audit SET seq = -1 WHERE seq = 16")
