@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BEFORE = "6e65bf6"  # the last commit before issue 23
-LINE = re.compile(r"^\s*(\w+):\s+([\d.]+) creations/s")
+LINE = re.compile(r"^\s*(sqlite|postgresql):\s+([\d.]+) creations/s")
 CPU = re.compile(r"service ([\d.]+) ms")
 
 
