@@ -15,6 +15,7 @@ Settings come from the ``[server]`` table of the same config.toml as the worksta
     document_signing = "/etc/proclient/document-signing"  # default: next to the pseudonym key
     workers = 4                 # service processes on one socket (default 1)
     insi_answer_ttl = 3600      # seconds an INSi answer allows a creation (default 1 hour)
+    challenges_per_minute = 30  # login challenges per client address and minute (default 30)
     offline_consent_days = 7    # days a consent captured offline stays good (1 to 90)
     psc_discovery_url = "https://…/.well-known/wallet-openid-configuration"  # e-CPS (psc_config.py)
 
@@ -62,6 +63,7 @@ class ServeConfig:
     data_dir: Path | None = None  # the service's data folder (server_dir)
     limits: ServerLimits = ServerLimits()  # body, JSON, timeouts, connections (limits.py)
     insi_answer_ttl: int = 3600  # seconds (server/insi.py, the creation gate)
+    challenges_per_minute: int = 30  # per client address (server/auth.py)
     offline_consent_days: int = DEFAULT_MAX_AGE_DAYS  # server/offline.py
     psc: PscSettings | None = None  # e-CPS through Pro Santé Connect (server/psc_config.py)
     document_signing: Path | None = None  # the signing key's folder (document_signing_path)
@@ -115,6 +117,7 @@ def load_serve_config(paths, **overrides) -> ServeConfig:
         data_dir=server_dir(paths),
         limits=_limits(table),
         insi_answer_ttl=table.insi_answer_ttl,
+        challenges_per_minute=table.challenges_per_minute,
         offline_consent_days=table.offline_consent_days,
         psc=psc_settings(table),
         document_signing=path(table.document_signing),
@@ -329,6 +332,7 @@ def build_app(config: ServeConfig):
             pseudonym_secret=secret,
             limits=config.limits,
             insi_answer_ttl=timedelta(seconds=config.insi_answer_ttl),
+            challenge_limit=config.challenges_per_minute,
             offline_consent_max_age=timedelta(days=config.offline_consent_days),
             psc=config.psc,
             document_signer=signer,

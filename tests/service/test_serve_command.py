@@ -277,3 +277,24 @@ def test_rotate_signing_key_keeps_the_old_certificate_for_verifiers(tmp_path):
     folder = home / "data" / "server" / "demo" / "document-signing"
     assert len(list((folder / "keys").glob("*.pem"))) == 1
     assert len(read_certificates(folder / BUNDLE_NAME)) == 2
+
+
+def test_the_challenge_limit_setting_reaches_the_service(tmp_path, pki):
+    from proclient.server import serving
+
+    config_file = tmp_path / "config" / "config.toml"
+    config_file.parent.mkdir(parents=True)
+    config_file.write_text("[server]\nchallenges_per_minute = 80\n", encoding="utf-8")
+    paths = Paths(tmp_path / "config", tmp_path / "data", tmp_path / "log")
+    config = serving.load_serve_config(
+        paths, trusted_ca=pki.ca_cert_path, plain_http=True, database=str(tmp_path / "d.db")
+    )
+    app = serving.build_app(config)
+    try:
+        assert app.state.settings.challenge_limit == 80
+    finally:
+        app.state.storage.close()
+    config_file.write_text("[server]\nchallenges_per_minute = 0\n", encoding="utf-8")
+    process = proclient(tmp_path, "serve")
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 1 and "server.challenges_per_minute" in err

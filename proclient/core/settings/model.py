@@ -135,6 +135,9 @@ class ServerTable(_Table):
     max_connections_per_address: int = Field(default=50, ge=0, le=100_000)  # 0: no cap
     # Addresses whose X-Forwarded-For is believed (a TLS proxy: "127.0.0.1"); unset: none.
     trusted_proxies: str | None = None
+    # Login challenges one client address may ask per minute (server/auth.py): a pharmacy
+    # group's counters behind one NAT share it (docs/service.md "Authentication").
+    challenges_per_minute: int = Field(default=30, ge=1, le=100_000)
     # Seconds an INSi answer lets its professional create or reactivate the DMP (server/insi.py).
     insi_answer_ttl: int = Field(default=3600, ge=60, le=24 * 3600)
     # Days a consent captured offline stays good for its creation (server/offline.py).
