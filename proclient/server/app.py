@@ -44,6 +44,7 @@ from proclient.server.schemas import (
     InsiTraitsIn,
     InsiVerificationIn,
     InsiVerificationOut,
+    ReadyOut,
     SessionIn,
     SessionOut,
     StatusIn,
@@ -190,7 +191,27 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     @app.get("/v1/health", response_model=HealthOut, tags=["service"])
     def health() -> dict:
+        """Liveness: the process answers (nothing else is asked)."""
         return {"status": "ok", "mode": settings.mode}
+
+    @app.get(
+        "/v1/ready",
+        response_model=ReadyOut,
+        responses={
+            503: {
+                "model": ReadyOut,
+                "description": "Pas prêt : base injoignable ou "
+                "migrations non faites ; Retry-After.",
+            }
+        },
+        tags=["service"],
+    )
+    def ready() -> JSONResponse:
+        """Readiness, for a load balancer's health check: the database answers and its schema
+        is this release's. 503 with Retry-After otherwise."""
+        if storage.db.ready():
+            return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "not_ready"}, status_code=503, headers={"Retry-After": "5"})
 
     @app.post(
         "/v1/auth/challenge",

@@ -235,6 +235,7 @@ CREATE INDEX audit_waiting ON audit (id) WHERE seq IS NULL;
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
+PROBE_TIMEOUT = 3.0  # seconds /v1/ready waits for a PostgreSQL connection
 
 
 def _statements(script: str, dialect: str) -> list[str]:
@@ -315,6 +316,19 @@ class Database:
                     (version,),
                 )
         return found
+
+    def ready(self) -> bool:
+        """Whether the database answers, within a few seconds, with its schema at
+        :data:`SCHEMA_VERSION` (``/v1/ready``: a balancer sends no request before)."""
+        try:
+            with self.probe() as conn:
+                row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        except Exception:  # any driver's error, a pool timeout: not ready, whatever the cause
+            return False
+        return row is not None and row[0] == SCHEMA_VERSION
+
+    def probe(self):  # a read that gives up soon (PostgreSQL: not the pool's 30 s wait)
+        return self.read()
 
     def _has_table(self, conn: Conn, name: str) -> bool:
         if self.dialect == "sqlite":
@@ -419,10 +433,13 @@ class PostgresDatabase(Database):
         return f"PostgreSQL {parts.hostname or 'local'}:{parts.port or 5432}{parts.path}"
 
     @contextmanager
-    def _unit(self) -> Iterator[Conn]:
+    def _unit(self, timeout: float | None = None) -> Iterator[Conn]:
         # The pool commits when the block ends normally and rolls back on an exception.
-        with self._pool.connection() as raw:
+        with self._pool.connection(timeout=timeout) as raw:
             yield Conn(raw, "postgresql")
+
+    def probe(self):
+        return self._unit(timeout=PROBE_TIMEOUT)
 
     def read(self):
         return self._unit()

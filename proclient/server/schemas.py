@@ -188,6 +188,10 @@ class HealthOut(BaseModel):
     mode: Literal["test", "production"]
 
 
+class ReadyOut(BaseModel):
+    status: Literal["ready", "not_ready"]
+
+
 class ChallengeOut(BaseModel):
     challenge_id: str
     nonce: str

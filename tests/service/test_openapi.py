@@ -30,6 +30,7 @@ def test_openapi_document_in_the_repository_is_current():
     document = json.loads(DOCUMENT.read_text(encoding="utf-8"))
     assert set(document["paths"]) == {
         "/v1/health",
+        "/v1/ready",
         "/v1/auth/challenge",
         "/v1/auth/session",
         "/v1/auth/ecps",
