@@ -239,18 +239,9 @@ def test_the_insi_answer_lifetime_setting_reaches_the_service(tmp_path, pki):
     from proclient.server import serving
 
     config_file = tmp_path / "config" / "config.toml"
-    config_file.parent.mkdir(parents=True)
-    config_file.write_text("[server]\ninsi_answer_ttl = 900\n", encoding="utf-8")
-    paths = Paths(tmp_path / "config", tmp_path / "data", tmp_path / "log")
-    config = serving.load_serve_config(
-        paths, trusted_ca=pki.ca_cert_path, plain_http=True, database=str(tmp_path / "d.db")
+    assert served_settings(tmp_path, pki, "insi_answer_ttl = 900").insi_answer_ttl == timedelta(
+        minutes=15
     )
-    assert config.insi_answer_ttl == 900
-    app = serving.build_app(config)
-    try:
-        assert app.state.settings.insi_answer_ttl == timedelta(minutes=15)
-    finally:
-        app.state.storage.close()
     assert (
         serving.load_serve_config(
             Paths(tmp_path / "none", tmp_path / "data", tmp_path / "log")
@@ -280,21 +271,27 @@ def test_rotate_signing_key_keeps_the_old_certificate_for_verifiers(tmp_path):
 
 
 def test_the_challenge_limit_setting_reaches_the_service(tmp_path, pki):
+
+    config_file = tmp_path / "config" / "config.toml"
+    assert served_settings(tmp_path, pki, "challenges_per_minute = 80").challenge_limit == 80
+    config_file.write_text("[server]\nchallenges_per_minute = 0\n", encoding="utf-8")
+    process = proclient(tmp_path, "serve")
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 1 and "server.challenges_per_minute" in err
+
+
+def served_settings(tmp_path, pki, line: str):
+    """The ServerSettings `proclient serve` builds from a config.toml whose [server] table
+    holds ``line``."""
     from proclient.server import serving
 
     config_file = tmp_path / "config" / "config.toml"
-    config_file.parent.mkdir(parents=True)
-    config_file.write_text("[server]\nchallenges_per_minute = 80\n", encoding="utf-8")
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    config_file.write_text(f"[server]\n{line}\n", encoding="utf-8")
     paths = Paths(tmp_path / "config", tmp_path / "data", tmp_path / "log")
     config = serving.load_serve_config(
         paths, trusted_ca=pki.ca_cert_path, plain_http=True, database=str(tmp_path / "d.db")
     )
     app = serving.build_app(config)
-    try:
-        assert app.state.settings.challenge_limit == 80
-    finally:
-        app.state.storage.close()
-    config_file.write_text("[server]\nchallenges_per_minute = 0\n", encoding="utf-8")
-    process = proclient(tmp_path, "serve")
-    _out, err = process.communicate(timeout=60)
-    assert process.returncode == 1 and "server.challenges_per_minute" in err
+    app.state.storage.close()
+    return app.state.settings
