@@ -174,8 +174,10 @@ class ProclientApp(App):
         if handler is None:
             return
         intent.stop()
-        if intent.origin is not None and intent.origin is not self.screen:
-            return  # asked on a screen that has gone since (a burst): not for this one
+        if intent.origin is not None:
+            stack = self.screen_stack  # empty while the App closes: self.screen would raise
+            if not stack or intent.origin is not stack[-1]:
+                return  # asked on a screen that has gone since (a burst): not for this one
         handler(intent)
 
     def on_card_event_message(self, message: CardEventMessage) -> None:
