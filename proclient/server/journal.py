@@ -202,8 +202,13 @@ class Journal:
             last = conn.execute(
                 "SELECT seq, hash FROM audit WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"
             ).fetchone()
-            head = tuple(last) if last is not None else (0, GENESIS)
-            conn.execute("INSERT INTO audit_chain (id, seq, hash) VALUES (1, ?, ?)", head)
+            conn.execute(
+                "INSERT INTO audit_chain (id, seq, hash) VALUES (1, ?, ?) "
+                "ON CONFLICT (id) DO NOTHING",
+                tuple(last) if last is not None else (0, GENESIS),
+            )
+            # Read it back under the lock: another seal may have rebuilt it meanwhile.
+            return self._lock_head(conn)
         return head[0], head[1]
 
     def _chain(self, conn: Any, head: tuple[int, str], rows: Sequence[Any]) -> int:

@@ -206,6 +206,14 @@ def test_a_waiting_line_edited_before_its_seal_is_named(journal):
     assert journal.journal.seal(journal.db) == 0  # and the seal does not chain it
 
 
+def test_a_lost_head_row_is_rebuilt_from_the_last_chained_entry(journal):
+    sql(journal, "DELETE FROM audit_chain")
+    fill(journal, 2)
+    with journal.read() as conn:
+        assert journal.journal.chain_head(conn)[0] == 27
+    assert verdict_of(journal).details["entries"] == 27
+
+
 def test_a_reordered_entry_is_named(journal):
     with journal.transaction() as conn:
         conn.execute("UPDATE audit SET seq = -1 WHERE seq = 16")
