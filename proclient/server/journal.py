@@ -19,8 +19,10 @@ cost before the journal plus a MAC, and the chain a few statements per batch.
 
 What it changes for the proof: nothing against someone who can write to the database, who
 could already rewrite every entry after the last signed head and its hashes; entries stay
-unchained for at most ``SEAL_INTERVAL`` (plus a batch), their MAC covering them meanwhile,
-so an edited waiting line is found as well. With several workers on PostgreSQL one seals at
+unchained a fraction of a second after their transaction commits, their MAC covering them
+meanwhile, so an edited waiting line is found as well. (A seal does not see a line whose
+transaction has not committed yet: the sealer keeps sealing ``RECENT_APPEND`` seconds after
+the last append, and seals at least every ``IDLE_SEAL`` seconds.) With several workers on PostgreSQL one seals at
 a time (the head row locked ``FOR UPDATE SKIP LOCKED``: not waited for, as another worker's
 seal takes this one's lines too); on SQLite ``BEGIN IMMEDIATE`` lets one writer in at a time. A
 kill -9 mid-seal rolls the batch back: the lines wait for the next seal (at the next start
@@ -68,6 +70,8 @@ DEFAULT_HEAD_INTERVAL = 100
 DEFAULT_HEAD_MAX_AGE = 600.0  # seconds: a head at least every ten minutes of activity
 SEAL_INTERVAL = 0.2  # seconds between an append and the seal that chains it (app.py)
 SEAL_BATCH = 1000  # lines chained per sealing transaction
+RECENT_APPEND = 5.0  # seconds after an append during which the sealer keeps sealing
+IDLE_SEAL = 30.0  # seconds: a seal at least this often, appended or not
 JOURNAL_MAC_PURPOSE = "audit-journal-mac"  # the MAC key's HKDF purpose (Storage.derived_key)
 
 # An export's files (read back by proclient/commands/verify_journal.py).
@@ -137,6 +141,7 @@ class Journal:
         self._ticks = ticks
         self._signed_at = ticks()
         self.waiting = True  # lines may wait for a seal (this process appended, or a restart)
+        self._appended_at = self._sealed_at = ticks()
 
     # --- writing ----------------------------------------------------------------------------
 
@@ -148,6 +153,19 @@ class Journal:
             (*(fields.get(name) for name in FIELDS), self.mac(fields)),
         )
         self.waiting = True
+        self._appended_at = self._ticks()
+
+    def due(self) -> bool:
+        """Whether :func:`keep_sealed` should seal now: a line was appended since the last
+        seal; or one was appended lately, whose transaction may not have committed when the
+        last seal read (PostgreSQL: a seal does not see it, nor wait for it); or no seal for
+        a while (another process's lines, left by a kill)."""
+        now = self._ticks()
+        return (
+            self.waiting
+            or now - self._appended_at < RECENT_APPEND
+            or now - self._sealed_at >= IDLE_SEAL
+        )
 
     def mac(self, fields: dict) -> str | None:
         """The MAC a line is written with (None without a key)."""
@@ -164,10 +182,11 @@ class Journal:
             return True
         return mac is not None and hmac.compare_digest(mac, self.mac(fields) or "")
 
-    def seal(self, db: Any, batch: int = SEAL_BATCH) -> int:
-        """Chain the lines waiting, oldest first, ``batch`` per transaction; how many. 0 also
-        when another process is sealing (it chains them)."""
+    def seal(self, db: Any) -> int:
+        """Chain the lines waiting, oldest first, :data:`SEAL_BATCH` per transaction; how
+        many. 0 also when another process is sealing (it chains them)."""
         sealed, after = 0, 0
+        self._sealed_at = self._ticks()
         while True:
             self.waiting = False  # before reading: a line appended meanwhile sets it again
             with db.transaction() as conn:
@@ -178,10 +197,10 @@ class Journal:
                 rows = conn.execute(
                     f"SELECT id, {', '.join(FIELDS)}, mac FROM audit "  # noqa: S608
                     "WHERE seq IS NULL AND id > ? ORDER BY id LIMIT ?",
-                    (after, batch),
+                    (after, SEAL_BATCH),
                 ).fetchall()
                 sealed += self._chain(conn, head, rows)
-            if len(rows) < batch:
+            if len(rows) < SEAL_BATCH:
                 return sealed
             after = rows[-1][0]
 
@@ -447,7 +466,7 @@ async def keep_sealed(journal: Journal, db: Any, interval: float = SEAL_INTERVAL
 
     while True:
         await anyio.sleep(interval)
-        if journal.waiting:
+        if journal.due():
             try:
                 await anyio.to_thread.run_sync(journal.seal, db)
             except Exception:

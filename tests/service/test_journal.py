@@ -16,7 +16,7 @@ import pytest
 
 from proclient.core.proof.journal import entry_hash
 from proclient.server.database import open_database
-from proclient.server.journal import Journal
+from proclient.server.journal import IDLE_SEAL, RECENT_APPEND, Journal
 from proclient.server.signing_key import DocumentSigner, load_or_create_signer, own_ca
 from proclient.server.storage import Storage
 
@@ -204,6 +204,32 @@ def test_a_waiting_line_edited_before_its_seal_is_named(journal):
     verdict = verdict_of(journal)
     assert verdict.outcome == "altered" and verdict.details["row"] == row_id, verdict
     assert journal.journal.seal(journal.db) == 0  # and the seal does not chain it
+
+
+def test_a_line_committed_after_a_seal_read_is_sealed_by_the_next(database_url):
+    """A seal does not see a line whose transaction is still open (PostgreSQL: it does not
+    wait for it either): the sealer keeps sealing a while after an append, so that the line
+    is not left for the worker's next append."""
+    now = [0.0]
+    storage = make_storage(database_url, None)
+    storage.journal = Journal(None, 10, ticks=lambda: now[0], mac_key=MAC_KEY)
+    try:
+        fill(storage, 1, seal=False)
+        now[0] = 0.1
+        storage.journal.seal(storage.db)  # read before the next line's commit…
+        fill(storage, 1, seal=False)  # (stands for that late commit)
+        storage.journal.waiting = False  # …which that seal's reading cleared
+        now[0] = 0.3
+        assert storage.journal.due()  # within RECENT_APPEND of the append
+        now[0] = 0.1 + RECENT_APPEND
+        assert not storage.journal.due()
+        now[0] = 0.1 + IDLE_SEAL
+        assert storage.journal.due()  # a seal at least every IDLE_SEAL
+        storage.journal.seal(storage.db)
+        with storage.read() as conn:
+            assert storage.journal.chain_head(conn)[0] == 2
+    finally:
+        storage.close()
 
 
 def test_a_lost_head_row_is_rebuilt_from_the_last_chained_entry(journal):
