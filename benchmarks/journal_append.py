@@ -31,6 +31,7 @@ from proclient.server.storage import Storage
 ROOT = Path(__file__).resolve().parent.parent
 AT = "2026-12-07T10:00:00+00:00"
 SEAL_EVERY = 50
+MAC_KEY = b"k" * 32  # what the service derives from its pseudonymisation key
 
 
 def advisory_append(conn, number: int) -> None:
@@ -62,7 +63,7 @@ def append_many(database: str, count: int, mode: str) -> list[float]:
     (:func:`advisory_append`, the inline chain not kept)."""
     storage = Storage(database)
     storage.db.migrate()
-    storage.journal = Journal(mac_key=os.urandom(32))
+    storage.journal = Journal(mac_key=MAC_KEY)  # one key for every process, as the service's
     times = []
     try:
         for number in range(count):
@@ -81,6 +82,8 @@ def append_many(database: str, count: int, mode: str) -> list[float]:
             if mode == "chained" and number % SEAL_EVERY == SEAL_EVERY - 1:
                 storage.journal.seal(storage.db)  # the sealer's batch, counted in this line
             times.append(time.perf_counter() - start)
+        if mode == "chained":
+            storage.journal.seal(storage.db)  # the rest, as the sealer would
     finally:
         storage.close()
     return times
@@ -137,6 +140,7 @@ def run(backend: str, appends: int, processes: int, directory: Path) -> None:
             print(f"  {mode:8} {processes} processes: {rate:.0f} appends/s")
             if mode != "plain":
                 storage = Storage(database)
+                storage.journal = Journal(mac_key=MAC_KEY)
                 verdict = storage.journal.verify(storage.db)
                 storage.close()
                 print(f"  verify: {verdict.outcome} ({verdict.details.get('entries')} entries)")
