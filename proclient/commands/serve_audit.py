@@ -68,8 +68,8 @@ def _certificates(config, named: str | None) -> list:
 
 def _mac_key(config) -> bytes | None:
     """The key the service writes audit lines with (server/journal.py), when this user can
-    read the service's pseudonymisation key: lines waiting for a seal are then checked and
-    chained before the journal is verified or exported."""
+    read the service's pseudonymisation key: the lines waiting for a seal are then checked
+    against their MAC (without it, only counted)."""
     from proclient.core.domain import DomainError
     from proclient.server import serving
     from proclient.server.journal import JOURNAL_MAC_PURPOSE
@@ -101,9 +101,9 @@ def run(args, settings) -> int:
         return EXIT_ERROR
     try:
         db.migrate()
+        # Read only: sealing here, without the service's signer, could pass a head that is
+        # due unsigned; the lines waiting are the service's to chain.
         journal = Journal(mac_key=_mac_key(config))
-        if journal.mac_key is not None:
-            journal.seal(db)  # what the service's sealer would chain in a moment
         if args.audit_command == "verify":
             verdict = journal.verify(db, certificates)
             print(verdict.sentence, file=sys.stdout if verdict.valid else sys.stderr)
