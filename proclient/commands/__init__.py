@@ -34,7 +34,5 @@ EXIT_OUTBOX_UNKNOWN = 6  # outbox show/send ID: no such entry (done, or never th
 EXIT_OUTBOX_HELD = 11  # outbox send: some entries held (with a reason) or tampered
 EXIT_OUTBOX_TAMPERED = 12  # outbox show: the entry was changed on disk, refused
 EXIT_OUTBOX_KEY_MISSING = 13  # outbox: the key the entries were encrypted with is gone
-# verify: core/proof/verdict.py's EXIT_CODES (the same numbers, for every kind of proof)
-EXIT_PROOF_ALTERED = 20  # the document, code or journal was changed after it was signed
-EXIT_PROOF_UNTRUSTED = 21  # signed by an unknown key, or one revoked or expired
-EXIT_PROOF_UNREADABLE = 22  # not a proof at all: empty, cut short, another format
+# verify and serve audit verify: core/proof/verdict.py's EXIT_CODES, 20 altered, 21 signed by
+# an unknown, revoked or expired key, 22 unreadable (the same numbers for every kind of proof)

@@ -14,12 +14,16 @@ import json
 from pathlib import Path
 
 from proclient.core.i18n import _
-from proclient.core.proof.journal import Entry, Head, verify_journal
+from proclient.core.proof.journal import (
+    CERTIFICATES_FILE,
+    ENTRIES_FILE,
+    HEADS_FILE,
+    Entry,
+    Head,
+    verify_journal,
+)
 from proclient.core.proof.verdict import Verdict
 
-ENTRIES_FILE = "entries.jsonl"  # as server/journal.py writes them
-HEADS_FILE = "heads.jsonl"
-CERTIFICATES_FILE = "certificates.pem"
 MAX_FILE_BYTES = 2 * 1024**3  # a journal of millions of lines, not a disk filled by mistake
 
 

@@ -13,7 +13,9 @@ The software credential (demo fallback, training rooms): pyHanko's SimpleSigner 
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -23,7 +25,17 @@ SIGNATURE_CERT_LABEL = "Certificat de Signature CPS"
 SIGNATURE_KEY_LABEL = "CPS_PRIV_SIG"
 
 
-def _asn1_certificate(certificate: x509.Certificate):
+@contextlib.contextmanager
+def quiet_pyhanko() -> Iterator[None]:
+    """Importing pyHanko warns that cryptography deprecates DSA (pyHanko still names it):
+    nothing a professional can act on, and a line on a terminal the TUI draws on."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        yield
+
+
+def asn1_certificate(certificate: x509.Certificate):
+    """``certificate`` as asn1crypto's, what pyHanko takes."""
     from asn1crypto import x509 as asn1_x509
 
     return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
@@ -33,8 +45,7 @@ def software_signer(key, certificate: x509.Certificate):
     """pyHanko's signer for a private key held in memory (the software credential)."""
     from asn1crypto import keys
 
-    with warnings.catch_warnings():  # pyHanko still names DSA, which cryptography deprecates
-        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+    with quiet_pyhanko():
         from pyhanko.sign.signers import SimpleSigner
         from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -58,7 +69,7 @@ def software_signer(key, certificate: x509.Certificate):
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    cert = _asn1_certificate(certificate)
+    cert = asn1_certificate(certificate)
     return LoadedKeySigner(
         signing_cert=cert,
         signing_key=keys.PrivateKeyInfo.load(der),
@@ -94,13 +105,12 @@ def signature_key(boundary, auth_certificate: x509.Certificate, auth_key_id: byt
 def card_signer(session, certificate: x509.Certificate, key_id: bytes, raw: bool):
     """pyHanko's PKCS#11 signer on an open, logged-in ``session``. ``raw``: the module lacks
     CKM_SHA256_RSA_PKCS, pyHanko hashes and wraps the DigestInfo itself (CKM_RSA_PKCS)."""
-    with warnings.catch_warnings():  # as in software_signer
-        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+    with quiet_pyhanko():
         from pyhanko.sign.pkcs11 import PKCS11Signer
 
     return PKCS11Signer(
         session,
-        signing_cert=_asn1_certificate(certificate),
+        signing_cert=asn1_certificate(certificate),
         key_id=key_id,
         use_raw_mechanism=raw,
     )

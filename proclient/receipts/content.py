@@ -142,7 +142,9 @@ def signed_note(professional: Professional) -> str:
     )
 
 
-UNSIGNED_REASONS = ("ecps", "card", "other_card")
+# The PDF's /Info entry holding the service's signed statement (pdf.py writes it,
+# verification.py reads it).
+STATEMENT_KEY = "ProclientStatement"
 
 
 @french()

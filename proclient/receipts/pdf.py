@@ -35,6 +35,7 @@ from reportlab.platypus import (
 
 from proclient.core.records import CreationReceipt, RecordedSlip, SecretsSheet
 from proclient.receipts.content import (
+    STATEMENT_KEY,
     Document,
     Row,
     receipt_content,
@@ -394,9 +395,6 @@ class _Template(BaseDocTemplate):
 
     def afterFlowable(self, flowable: Flowable) -> None:  # noqa: N802 (reportlab hook)
         self.last_y = min(self.last_y, self.frame._y)
-
-
-STATEMENT_KEY = "ProclientStatement"
 
 
 class _StatementInfo(PDFInfo):

@@ -13,29 +13,17 @@ module knows the PDF, the credentials know the key.
 
 from __future__ import annotations
 
-import contextlib
 import io
-import warnings
-from collections.abc import Iterator
 
 SIGNATURE_FIELD = "SignatureProfessionnel"
 REASON = "Accusé remis au patient par le professionnel de santé"
 
 
-@contextlib.contextmanager
-def quiet_pyhanko() -> Iterator[None]:
-    """Importing pyHanko warns that cryptography deprecates DSA (pyHanko still names it):
-    nothing a professional can act on, and a line on a terminal the TUI draws on."""
-    from cryptography.utils import CryptographyDeprecationWarning
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-        yield
-
-
-def sign_pdf(pdf: bytes, signer, *, location: str | None = None) -> bytes:
+def sign_pdf(pdf: bytes, signer) -> bytes:
     """``pdf`` signed PAdES B-B by ``signer`` (a pyHanko Signer). Blocks (the card signs):
     run it in a thread. Raises whatever the signer raises when the card cannot sign."""
+    from proclient.credentials.pdf_signing import quiet_pyhanko
+
     with quiet_pyhanko():
         from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
         from pyhanko.sign import signers
@@ -46,7 +34,6 @@ def sign_pdf(pdf: bytes, signer, *, location: str | None = None) -> bytes:
         subfilter=SigSeedSubFilter.PADES,
         md_algorithm="sha256",
         reason=REASON,
-        location=location,
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     out = signers.PdfSigner(meta, signer).sign_pdf(writer)

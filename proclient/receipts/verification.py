@@ -25,15 +25,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
 from proclient.core.i18n import _
-from proclient.core.proof.verdict import Verdict
+from proclient.core.proof.verdict import Verdict, worst
+from proclient.receipts.content import STATEMENT_KEY
 
 log = logging.getLogger(__name__)
 
 MAX_BYTES = 20 * 1024 * 1024  # an accusé is about 50 kB; a larger file is not read
-STATEMENT_KEY = "/ProclientStatement"  # the service's signed statement (helper S's 2D code)
 
 
 def _unreadable(sentence: str, **details) -> Verdict:
@@ -55,7 +54,7 @@ def verify_pdf(data: bytes, trust_roots: Sequence[x509.Certificate]) -> Verdict:
         )
     if b"%PDF-" not in data[:1024]:
         return _unreadable(_("Ce fichier n'est pas un PDF : ce n'est pas un accusé."))
-    from proclient.receipts.signing import quiet_pyhanko
+    from proclient.credentials.pdf_signing import quiet_pyhanko
 
     with quiet_pyhanko():
         import pyhanko.sign  # noqa: F401  (the reader imports it lazily, warning then)
@@ -80,13 +79,13 @@ def verify_pdf(data: bytes, trust_roots: Sequence[x509.Certificate]) -> Verdict:
             details,
         )
     verdicts = [_check(signature, trust_roots, details) for signature in signatures]
-    return next((v for v in verdicts if not v.valid), verdicts[-1])
+    return worst(verdicts)  # type: ignore[return-value]  (never empty here)
 
 
 def _statement(reader) -> str | None:
     try:
         info = reader.trailer_view.get("/Info")
-        value = info.get(STATEMENT_KEY) if info is not None else None
+        value = info.get("/" + STATEMENT_KEY) if info is not None else None
     except Exception:  # a broken /Info: no statement to read
         return None
     return str(value) if value is not None else None
@@ -104,7 +103,7 @@ def _altered(details: dict) -> Verdict:
 
 
 def _check(signature, trust_roots: Sequence[x509.Certificate], details: dict) -> Verdict:
-    from proclient.receipts.signing import quiet_pyhanko
+    from proclient.credentials.pdf_signing import asn1_certificate, quiet_pyhanko
 
     with quiet_pyhanko():
         from pyhanko.pdf_utils.misc import PdfError
@@ -114,7 +113,7 @@ def _check(signature, trust_roots: Sequence[x509.Certificate], details: dict) ->
         from pyhanko_certvalidator import ValidationContext
 
     context = ValidationContext(
-        trust_roots=[_asn1(certificate) for certificate in trust_roots],
+        trust_roots=[asn1_certificate(certificate) for certificate in trust_roots],
         allow_fetching=False,
         revocation_mode="soft-fail",
     )
@@ -226,9 +225,3 @@ def _who(status) -> dict:
         out["signed_at"] = when.isoformat()
         out["when"] = paris_time(when).strftime("%d/%m/%Y %H:%M")
     return out
-
-
-def _asn1(certificate: x509.Certificate):
-    from asn1crypto import x509 as asn1_x509
-
-    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))

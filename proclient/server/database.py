@@ -256,9 +256,9 @@ class Conn:
         return self.raw.execute(sql, tuple(params))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if self.dialect == "postgresql":
-            sql = sql.replace("?", "%s")
-        self.raw.cursor().executemany(sql, rows)
+        """SQLite only (PostgreSQL: one statement over arrays, as server/journal.py does)."""
+        assert self.dialect == "sqlite"
+        self.raw.executemany(sql, rows)
 
     def lock(self, name: str) -> None:
         """Serialise writers on ``name`` until this transaction ends. SQLite needs nothing:

@@ -54,8 +54,11 @@ from cryptography.hazmat.primitives import serialization
 
 from proclient.core.fileutil import write_private
 from proclient.core.proof.journal import (
+    CERTIFICATES_FILE,
+    ENTRIES_FILE,
     FIELDS,
     GENESIS,
+    HEADS_FILE,
     Entry,
     Head,
     entry_hash,
@@ -74,10 +77,6 @@ RECENT_APPEND = 5.0  # seconds after an append during which the sealer keeps sea
 IDLE_SEAL = 30.0  # seconds: a seal at least this often, appended or not
 JOURNAL_MAC_PURPOSE = "audit-journal-mac"  # the MAC key's HKDF purpose (Storage.derived_key)
 
-# An export's files (read back by proclient/commands/verify_journal.py).
-ENTRIES_FILE = "entries.jsonl"
-HEADS_FILE = "heads.jsonl"
-CERTIFICATES_FILE = "certificates.pem"
 
 _COLUMNS = "seq, " + ", ".join(FIELDS) + ", prev_hash, hash, id"
 
@@ -110,10 +109,6 @@ def chain_existing(conn: Any) -> None:
         )
         previous = digest
     conn.execute("INSERT INTO audit_chain (id, seq, hash) VALUES (1, ?, ?)", (seq, previous))
-
-
-def _entry(row: Sequence[Any]) -> Entry:
-    return Entry(*row)
 
 
 class Journal:
@@ -305,13 +300,12 @@ class Journal:
 
     @staticmethod
     def entries(conn: Any) -> Iterator[Entry]:
-        """Every entry in seq order (those without a seq last), streamed."""
+        """Every chained entry in seq order, streamed (the lines waiting: :meth:`_waiting`)."""
         cursor = conn.execute(
-            f"SELECT {_COLUMNS} FROM audit "  # noqa: S608
-            "ORDER BY CASE WHEN seq IS NULL THEN 1 ELSE 0 END, seq, id"
+            f"SELECT {_COLUMNS} FROM audit WHERE seq IS NOT NULL ORDER BY seq"  # noqa: S608
         )
         for row in cursor:
-            yield _entry(row)
+            yield Entry(*row)
 
     @staticmethod
     def heads(conn: Any) -> list[Head]:
@@ -342,7 +336,7 @@ class Journal:
             # beyond the last entry read, and call it a cut).
             chain_seq, chain_hash = self.chain_head(conn)
             heads = self.heads(conn)
-            entries = [entry for entry in self.entries(conn) if entry.seq is not None]
+            entries = list(self.entries(conn))
             waiting = self._waiting(conn)
             # …and read again after them: every seal moves the head row to its last seq, so
             # a line beyond it was not chained by the service.
@@ -442,8 +436,6 @@ class Journal:
         with db.read() as conn:
             heads = self.heads(conn)  # first: see verify()
             for entry in self.entries(conn):
-                if entry.seq is None:
-                    break  # they come last
                 lines.append(json.dumps(entry.to_json(), ensure_ascii=False, sort_keys=True))
                 count += 1
         write_private(directory / ENTRIES_FILE, "".join(line + "\n" for line in lines).encode())

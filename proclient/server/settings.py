@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Literal
 
 from proclient.core.capture import DEFAULT_MAX_AGE_DAYS
 from proclient.core.domain import MAJORITY_AGE
+from proclient.server.journal import DEFAULT_HEAD_INTERVAL, DEFAULT_HEAD_MAX_AGE
 
 if TYPE_CHECKING:
     from proclient.server.signing_key import DocumentSigner
@@ -117,8 +118,8 @@ class ServerSettings:
     # Signs the statement of each creation, reactivation and password reissue (and the audit
     # journal's heads): server/signing_key.py. None: nothing is signed (throw-away apps).
     document_signer: DocumentSigner | None = None
-    audit_head_interval: int = 100  # a signed head of the audit journal every N entries…
-    audit_head_max_age: timedelta = timedelta(minutes=10)  # …or after this much time
+    audit_head_interval: int = DEFAULT_HEAD_INTERVAL  # a signed head every N entries…
+    audit_head_max_age: timedelta = timedelta(seconds=DEFAULT_HEAD_MAX_AGE)  # …or this long
 
     def __post_init__(self) -> None:
         if self.mode not in ("test", "production"):

@@ -26,7 +26,6 @@ and ``signing.pem`` in the folder before the first start (docs/service.md).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from datetime import UTC, datetime, timedelta
@@ -40,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from proclient.core.domain import DomainError
 from proclient.core.fileutil import file_lock, write_private
 from proclient.core.i18n import _
+from proclient.core.proof.ecdsa import key_id
 from proclient.server.pki import CertifiedKey, create_ca, issue_document_signing
 
 log = logging.getLogger("proclient.server")
@@ -53,14 +53,6 @@ KEY_NAME, CERT_NAME, OLD_KEYS, BUNDLE_NAME = (
 )
 CERTIFICATE_DAYS = 825
 RENEW_BEFORE = timedelta(days=30)
-
-
-def key_id(certificate: x509.Certificate) -> str:
-    """The first 16 hex digits of SHA-256(SubjectPublicKeyInfo DER)."""
-    spki = certificate.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(spki).hexdigest()[:16]
 
 
 class DocumentSigner:

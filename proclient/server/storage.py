@@ -401,10 +401,10 @@ class Storage:
     ) -> None:
         """One line of the audit trail: who, when, what, about whom (the pseudonymous
         reference), which DMP, and the answer given (``outcome``: an INSi answer code;
-        ``offline`` for a creation or reactivation captured offline). Chained to the line
-        before it (server/journal.py), in this transaction."""
-        entry = dict(at=at, id_nat=id_nat, action=action, patient_ref=patient_ref)
-        self.journal.append(conn, {**entry, "dmp_id": dmp_id, "outcome": outcome})
+        ``offline`` for a creation or reactivation captured offline). Written with its MAC in
+        this transaction; the journal's sealer chains it a moment later (server/journal.py)."""
+        fields = dict(at=at, id_nat=id_nat, action=action, patient_ref=patient_ref)
+        self.journal.append(conn, {**fields, "dmp_id": dmp_id, "outcome": outcome})
 
     # --- idempotency ------------------------------------------------------------------------
 

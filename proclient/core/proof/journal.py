@@ -28,15 +28,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from proclient.core.i18n import _
+from proclient.core.proof.ecdsa import check_signature, key_id
 from proclient.core.proof.verdict import Verdict
 
 GENESIS = "0" * 64
+# An export's files (server/journal.py writes them, commands/verify_journal.py reads them).
+ENTRIES_FILE = "entries.jsonl"
+HEADS_FILE = "heads.jsonl"
+CERTIFICATES_FILE = "certificates.pem"
 HEAD_KIND = "proclient-audit-head-v1"
 
 # The fields an entry's hash covers, besides its seq (the audit table's columns).
@@ -141,27 +142,6 @@ def head_payload(seq: int, hash_: str, at: str, key_id: str) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
 
 
-def key_id_of(certificate: x509.Certificate) -> str:
-    """SHA-256 of the certificate's SubjectPublicKeyInfo, hex, first 16 characters."""
-    spki = certificate.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(spki).hexdigest()[:16]
-
-
-def check_signature(certificate: x509.Certificate, data: bytes, signature: bytes) -> bool:
-    """A raw r||s ECDSA P-256 SHA-256 signature of ``data`` by ``certificate``'s key."""
-    key = certificate.public_key()
-    if not isinstance(key, ec.EllipticCurvePublicKey) or len(signature) != 64:
-        return False
-    r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
-    try:
-        key.verify(encode_dss_signature(r, s), data, ec.ECDSA(hashes.SHA256()))
-    except InvalidSignature:
-        return False
-    return True
-
-
 def _altered(sentence: str, problem: str, seq: int | None, **details: object) -> Verdict:
     return Verdict("altered", sentence, {"problem": problem, "entry": seq, **details})
 
@@ -251,7 +231,7 @@ def _at(text: str) -> datetime | None:
 def _check_heads(
     ordered: Sequence[Entry], heads: Sequence[Head], certificates: Sequence[x509.Certificate]
 ) -> Verdict | None:
-    by_key = {key_id_of(certificate): certificate for certificate in certificates}
+    by_key = {key_id(certificate): certificate for certificate in certificates}
     by_seq = {entry.seq: entry for entry in ordered}
     last = ordered[-1].seq if ordered else 0
     previous_head = 0

@@ -40,12 +40,9 @@ from typing import Literal, Protocol
 import base45
 import cbor2
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from proclient.core.i18n import _
+from proclient.core.proof.ecdsa import check_signature, key_id
 from proclient.core.proof.verdict import Verdict
 
 PREFIX = "DMP1:"
@@ -164,15 +161,6 @@ class _Unreadable(Exception):
     pass
 
 
-def _key_id(certificate: x509.Certificate) -> str:
-    import hashlib
-
-    spki = certificate.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(spki).hexdigest()[:16]
-
-
 def _decode_sign1(text: str) -> tuple[bytes, bytes, bytes, str]:
     """(protected, payload, signature, kid hex) of the code, or _Unreadable."""
     if not isinstance(text, str) or not text.startswith(PREFIX):
@@ -227,20 +215,6 @@ def _statement(payload: bytes, kid: str) -> Statement:
         raise _Unreadable("fields") from None
 
 
-def _signature_holds(certificate: x509.Certificate, data: bytes, signature: bytes) -> bool:
-    key = certificate.public_key()
-    if not isinstance(key, ec.EllipticCurvePublicKey) or len(signature) != 64:
-        return False
-    der = encode_dss_signature(
-        int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
-    )
-    try:
-        key.verify(der, data, ec.ECDSA(hashes.SHA256()))
-    except InvalidSignature:
-        return False
-    return True
-
-
 def unreadable() -> Verdict:
     return Verdict(
         "unreadable",
@@ -269,7 +243,7 @@ def verify_code(
         protected, payload, signature, kid = _decode_sign1(text)
     except _Unreadable:
         return unreadable()
-    certificate = next((c for c in certificates if _key_id(c) == kid), None)
+    certificate = next((c for c in certificates if key_id(c) == kid), None)
     if certificate is None:
         return Verdict(
             "unknown_key",
@@ -279,7 +253,7 @@ def verify_code(
             ),
             {"key_id": kid},
         )
-    if not _signature_holds(certificate, _to_be_signed(protected, payload), signature):
+    if not check_signature(certificate, _to_be_signed(protected, payload), signature):
         return Verdict(
             "altered",
             _("Code modifié : sa signature ne correspond plus à son contenu. Accusé refusé."),
