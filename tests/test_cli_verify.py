@@ -3,6 +3,7 @@ never a traceback; trust from `[verify] cps_ca` or the demo's CA with `--demo`."
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -60,6 +61,14 @@ def test_a_signed_accuse_is_valid_with_the_demo_ca_and_names_the_signer(home, si
     done = run(str(signed), "--demo", home=home)
     assert done.returncode == 0
     assert _one_sentence(done).startswith("Accusé intact, signé par Claire MARTIN")
+
+
+def test_a_pdf_verdict_in_json_when_asked(home, signed):
+    done = run(str(signed), "--demo", "--json", home=home)
+    assert done.returncode == 0
+    record = json.loads(_one_sentence(done))
+    assert record["outcome"] == "valid"
+    assert record["sentence"].startswith("Accusé intact, signé par Claire MARTIN")
 
 
 def test_the_cps_ca_of_the_settings_is_the_trust_anchor(home, signed, tmp_path):

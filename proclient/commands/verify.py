@@ -144,7 +144,9 @@ def run(args, settings) -> int:
         from proclient.commands.verify_pdf import verify_pdf_file
 
         check = _statement_check(settings, args.demo)
-        return verify_pdf_file(Path(args.file), settings, demo=args.demo, check_statement=check)
+        return verify_pdf_file(
+            Path(args.file), settings, demo=args.demo, check_statement=check, as_json=args.json
+        )
     if args.code is None:
         print(
             _(

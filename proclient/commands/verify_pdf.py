@@ -4,7 +4,7 @@ Trust: the CPS CA the settings name (``[verify] cps_ca``), or the demo's CA with
 One sentence on standard output, and the exit code of the verdict (core/proof/verdict.py):
 0 valid, 20 altered, 21 unknown or revoked key, 22 unreadable, 23 unsigned.
 
-Helper S's ``--code`` and helper J's ``--journal`` share the ``verify`` sub-command: this
+``--code`` and ``--journal`` share the ``verify`` sub-command (commands/verify.py): this
 module keeps the PDF's part in :func:`verify_pdf_file`.
 """
 
@@ -72,15 +72,22 @@ def read_file(path: Path) -> bytes | str:
 
 
 def verify_pdf_file(
-    path: Path, settings, demo: bool = False, check_statement: Callable | None = None
+    path: Path,
+    settings,
+    demo: bool = False,
+    check_statement: Callable | None = None,
+    as_json: bool = False,
 ) -> int:
-    """Check ``path``'s signature; print the verdict's sentence; return its exit code.
+    """Check ``path``'s signature; print the verdict (its sentence, or one JSON line with
+    ``as_json``); return its exit code.
 
     ``check_statement(text) -> Verdict``: the service's signed statement read back from the
-    PDF's /ProclientStatement entry (helper S's ``verify_code`` with the service's
-    certificates), checked too when the PDF carries one; the worse verdict is the one said."""
+    PDF's /ProclientStatement entry (core/proof/statement.py's ``verify_code`` with the
+    service's certificates), checked too when the PDF carries one; the worse verdict is the
+    one said."""
     from proclient.commands import EXIT_NOT_CONFIGURED
-    from proclient.core.proof.verdict import EXIT_CODES, Verdict, worst
+    from proclient.commands.verify import report
+    from proclient.core.proof.verdict import Verdict, worst
     from proclient.receipts.verification import verify_pdf
 
     # pyHanko logs a failed path building with its traceback: the verdict says it in a line.
@@ -99,5 +106,4 @@ def verify_pdf_file(
         statement = verdict.details.get("statement")
         if statement and check_statement is not None and verdict.outcome != "unreadable":
             verdict = worst([verdict, check_statement(statement)])
-    print(verdict.sentence)
-    return EXIT_CODES[verdict.outcome]
+    return report(verdict, as_json=as_json)
