@@ -35,6 +35,9 @@ import tempfile
 import time
 from pathlib import Path
 
+# This tree's proclient and serve_kit first, also when run from a git worktree.
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
+
 from serve_kit import (  # noqa: E402
     demo_ca,
     free_port,

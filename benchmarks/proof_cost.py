@@ -8,7 +8,9 @@ run and their means, and the cost in percent.
         [--backend sqlite|postgresql|both] [--before 6e65bf6]
 
 PostgreSQL: PROCLIENT_TEST_POSTGRES_URL (scripts/services/postgres.sh sets it). Needs the
-repository's history (a clone, not an archive).
+repository's history (a clone, not an archive). At most 14 clients: the release before has no
+[server] challenges_per_minute, and its 30 challenges a minute per address refuse more
+clients logging in twice within a minute.
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--before", default=BEFORE)
     args = parser.parse_args()
+    if args.clients > 14:
+        parser.error("--clients: at most 14 (the release before refuses more logins a minute)")
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     if "postgresql" in backends and not os.environ.get("PROCLIENT_TEST_POSTGRES_URL"):
         print("postgresql: skipped (PROCLIENT_TEST_POSTGRES_URL is not set)")
