@@ -48,9 +48,9 @@ from serve_kit import (  # noqa: E402
     write_register,
 )
 
-from proclient.server.demo import DEMO_PROFESSIONALS
-from proclient.service.client import DmpServiceClient
-from proclient.service.ecps import EcpsClient, EcpsPending
+from proclient.server.demo import DEMO_PROFESSIONALS  # noqa: E402
+from proclient.service.client import DmpServiceClient  # noqa: E402
+from proclient.service.ecps import EcpsClient, EcpsPending  # noqa: E402
 
 PSC_PORT = 9443
 INTERVAL = 5.0
