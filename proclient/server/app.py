@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 
 from proclient.core.domain import Action, Professional
 from proclient.core.logsafe import log_unexpected
-from proclient.server.auth import Authenticator
+from proclient.server.auth import Authenticator, client_address
 from proclient.server.ecps import EcpsSignIn
 from proclient.server.ecps_routes import install_ecps_routes
 from proclient.server.ecps_sessions import Sessions
@@ -113,11 +113,6 @@ def _document_idempotency_key(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _client_address(request: Request) -> str:
-    """The TCP peer's address, which the rate limits count by (server/auth.py)."""
-    return request.client.host if request.client else "unknown"
 
 
 def _answer(outcome: Outcome) -> JSONResponse:
@@ -221,7 +216,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     )
     def challenge(request: Request) -> dict:
         """A random nonce for the professional's card to sign."""
-        return auth.new_challenge(_client_address(request))
+        return auth.new_challenge(client_address(request))
 
     @app.post(
         "/v1/auth/session",
@@ -232,7 +227,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     def session(body: SessionIn, request: Request) -> dict:
         """A session token for the certificate's professional, once the signature checks."""
         return auth.open_session(
-            body.challenge_id, body.certificate, body.signature, _client_address(request)
+            body.challenge_id, body.certificate, body.signature, client_address(request)
         )
 
     install_ecps_routes(app, signin, sessions)

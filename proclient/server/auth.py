@@ -58,9 +58,11 @@ from typing import NoReturn
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from fastapi import Request
 from fastapi.security import HTTPBearer
 
 from proclient.core.i18n import _
+from proclient.server.auth_store import sha256
 from proclient.server.pki import (
     CertificateRejected,
     check_professional_signature,
@@ -74,10 +76,6 @@ log = logging.getLogger("proclient.server")
 bearer = HTTPBearer(auto_error=False, description="Jeton de session de /v1/auth/session")
 
 UNPARSABLE = ""  # the fingerprint recorded for a certificate that could not be parsed
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _iso(moment: datetime) -> str:
@@ -97,7 +95,14 @@ def certificate_fingerprint(certificate: x509.Certificate) -> str:
     return hashlib.sha256(certificate.tbs_certificate_bytes).hexdigest()
 
 
-def _rate_limited(wait: float, detail: str | None = None) -> Problem:
+def client_address(request: Request) -> str:
+    """The TCP peer's address, which the rate limits count by (CPS and e-CPS)."""
+    return request.client.host if request.client else "unknown"
+
+
+def rate_limited(wait: float, detail: str | None = None) -> Problem:
+    """429 AUTH_RATE_LIMITED with ``detail`` and a Retry-After of ``wait`` seconds (at least
+    one), for the CPS and e-CPS limits alike."""
     log.info("authentication refused: AUTH_RATE_LIMITED")
     seconds = max(1, math.ceil(wait))
     return Problem("AUTH_RATE_LIMITED", detail=detail, headers={"Retry-After": str(seconds)})
@@ -129,7 +134,7 @@ class Authenticator:
             self._settings.challenge_limit,
         )
         if blocking is not None:
-            raise _rate_limited(
+            raise rate_limited(
                 blocking + window - now.timestamp(),
                 _(
                     "Trop de demandes de connexion depuis cette adresse : attendez une minute "
@@ -173,7 +178,7 @@ class Authenticator:
             address, None, at - window, self._settings.auth_address_failure_limit
         )
         if blocking is not None:
-            raise _rate_limited(
+            raise rate_limited(
                 blocking + window - at,
                 _(
                     "Trop de connexions refusées depuis cette adresse : attendez une minute "
@@ -195,7 +200,7 @@ class Authenticator:
                 raise
         # Over the limit for this certificate from this address, and refused again.
         oldest = self._storage.auth.nth_recent_failure(address, fingerprint, at - window, limit)
-        raise _rate_limited(oldest + window - at if oldest is not None else 1) from None
+        raise rate_limited(oldest + window - at if oldest is not None else 1) from None
 
     def _open_session(
         self,
@@ -227,7 +232,7 @@ class Authenticator:
         session_expires = now + self._settings.session_ttl
         card = asdict(professional)
         self._storage.auth.add_session(
-            _token_hash(token), professional.id_nat, card, session_expires.timestamp()
+            sha256(token), professional.id_nat, card, session_expires.timestamp()
         )
         with self._storage.transaction() as conn:
             self._storage.audit(conn, _iso(now), professional.id_nat, "session")

@@ -3,12 +3,19 @@ use each), the sessions opened, the refused attempts (for the rate limits), and 
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from proclient.server import register
 from proclient.server.database import Database
 
 ECPS_REQUEST_KEPT = 3600.0  # seconds; at least the e-CPS start window (PscSettings)
+
+
+def sha256(text: str) -> str:
+    """How a secret is kept (session tokens, CPS and e-CPS alike, request ids, workstation
+    secrets): the hex SHA-256 of its UTF-8 text."""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class AuthStore:
@@ -130,11 +137,3 @@ class AuthStore:
                 "VALUES (?, ?, ?, ?)",
                 (token_hash, id_nat, json.dumps(professional), expires_at),
             )
-
-    def find_session(self, token_hash: str) -> tuple[dict, float] | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                "SELECT professional, expires_at FROM sessions WHERE token_hash = ?",
-                (token_hash,),
-            ).fetchone()
-        return (json.loads(row[0]), row[1]) if row else None

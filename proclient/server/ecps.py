@@ -34,14 +34,15 @@ from __future__ import annotations
 import hmac
 import logging
 import math
-import re
 import secrets
 from collections.abc import Callable
 from typing import NoReturn
 
 from proclient.core.i18n import _
+from proclient.server.auth import rate_limited
+from proclient.server.auth_store import sha256
 from proclient.server.ecps_sessions import Sessions
-from proclient.server.ecps_store import APPROVED, PENDING, STARTING, EcpsStore, sha256
+from proclient.server.ecps_store import APPROVED, PENDING, STARTING, EcpsStore
 from proclient.server.problems import Problem
 from proclient.server.psc import PscClient, PscRefusal, PscUnavailable
 from proclient.server.psc_tokens import TokenInvalid, professional_from_userinfo
@@ -50,8 +51,6 @@ from proclient.server.storage import Storage
 
 log = logging.getLogger("proclient.server")
 
-NATIONAL_ID = re.compile(r"8[0-9]{11}|0[0-9]{9}|02[AB][0-9]{7}")
-WORKSTATION = re.compile(r"[A-Za-z0-9_-]{43}")
 REF_PURPOSE = "ecps-national-id"
 
 
@@ -106,14 +105,12 @@ class EcpsSignIn:
             (config.start_limit_per_id, config.start_limit_per_address),
         )
         if blocking is not None:
-            log.info("e-CPS sign-in refused: AUTH_RATE_LIMITED")
-            raise Problem(
-                "AUTH_RATE_LIMITED",
-                detail=_(
+            raise rate_limited(
+                blocking + window - now,
+                _(
                     "Trop de demandes de connexion e-CPS pour ce professionnel ou depuis ce "
                     "poste : attendez quelques minutes avant de réessayer."
                 ),
-                headers={"Retry-After": str(max(1, math.ceil(blocking + window - now)))},
             )
         try:
             answer = psc.backchannel(national_id)

@@ -9,11 +9,17 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, Request, Response
 
-from proclient.server.auth import bearer
+from proclient.server.auth import bearer, client_address
+from proclient.server.auth_store import sha256
 from proclient.server.ecps import EcpsSignIn
-from proclient.server.ecps_schemas import EcpsPollOut, EcpsRequestIn, EcpsStartIn, EcpsStartOut
+from proclient.server.ecps_schemas import (
+    REQUEST_ID_PATTERN,
+    EcpsPollOut,
+    EcpsRequestIn,
+    EcpsStartIn,
+    EcpsStartOut,
+)
 from proclient.server.ecps_sessions import Sessions
-from proclient.server.ecps_store import sha256
 from proclient.server.schemas import Problem as ProblemOut
 
 _ECPS_TAG = "authentification e-CPS"
@@ -31,17 +37,13 @@ async def _workstation(
         str,
         Header(
             alias="Proclient-Workstation",
-            pattern=r"^[A-Za-z0-9_-]{43}$",
+            pattern=REQUEST_ID_PATTERN,
             description="le secret propre au poste (43 caractères), qui lie la demande puis "
             "la session à ce poste",
         ),
     ],
 ) -> str:
     return sha256(secret)
-
-
-def _client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def install_ecps_routes(app: FastAPI, signin: EcpsSignIn, sessions: Sessions) -> None:
@@ -59,7 +61,7 @@ def install_ecps_routes(app: FastAPI, signin: EcpsSignIn, sessions: Sessions) ->
         e-CPS app of their phone (OpenID CIBA). 404 ECPS_UNKNOWN_PROFESSIONAL, 429
         AUTH_RATE_LIMITED (per national id and per address), 501 ECPS_NOT_CONFIGURED, 503
         ECPS_UNAVAILABLE."""
-        return signin.start(body.national_id, workstation, _client_address(request))
+        return signin.start(body.national_id, workstation, client_address(request))
 
     @app.post(
         "/v1/auth/ecps/poll",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
+from proclient.core.domain import DomainError
+from proclient.core.national_id import national_id as workstation_national_id
 from proclient.server.schemas import ProfessionalOut, _Strict
 
 NATIONAL_ID_PATTERN = r"^(8[0-9]{11}|0[0-9]{9}|02[AB][0-9]{7})$"
@@ -18,6 +20,18 @@ class EcpsStartIn(_Strict):
         description="identifiant national du professionnel : RPPS préfixé de 8 (8 puis 11 "
         "chiffres) ou ADELI préfixé de 0 (0 puis 9 caractères)",
     )
+
+    @field_validator("national_id", mode="after")
+    @classmethod
+    def _rpps_key(cls, value: str) -> str:
+        # The RPPS number's last digit is a Luhn key: checked as the workstation does
+        # (core/national_id.py), since the service trusts no client. ADELI: the shape only.
+        if value.startswith("8"):
+            try:
+                workstation_national_id(value)
+            except DomainError:
+                raise ValueError("RPPS key") from None
+        return value
 
 
 class EcpsStartOut(BaseModel):

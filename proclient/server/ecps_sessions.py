@@ -28,7 +28,8 @@ from fastapi.security import HTTPAuthorizationCredentials
 from proclient.core.domain import Professional
 from proclient.core.i18n import _
 from proclient.server.auth import bearer
-from proclient.server.ecps_store import EcpsStore, SessionRow, sha256
+from proclient.server.auth_store import sha256
+from proclient.server.ecps_store import EcpsStore, SessionRow
 from proclient.server.problems import Problem
 from proclient.server.psc import PscClient, PscRefusal, PscUnavailable, Tokens
 from proclient.server.settings import PscSettings, ServerSettings

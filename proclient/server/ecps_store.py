@@ -11,22 +11,18 @@ row, it does not open.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from proclient.server.auth_store import sha256
 from proclient.server.database import Database
 
 PENDING, STARTING, APPROVED = "pending", "starting", "approved"
 SEAL_PURPOSE = "proclient e-CPS tokens at rest v1"
-
-
-def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class Sealer:
@@ -54,9 +50,8 @@ class EcpsRequest:
     id_nat_ref: str
     expires_at: float
     interval: float
-    next_poll_at: float
     state: str
-    auth_req_id: str | None
+    auth_req_id: str | None = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -71,7 +66,6 @@ class EcpsSessionRow:
     workstation: str
     started_at: float
     last_seen: float
-    access_expires_at: float
 
 
 class EcpsStore:
@@ -150,16 +144,14 @@ class EcpsStore:
     def find_request(self, request_hash: str) -> EcpsRequest | None:
         with self.db.read() as conn:
             row = conn.execute(
-                "SELECT workstation, id_nat_ref, expires_at, poll_interval, next_poll_at, "
-                "state, auth_req_id FROM ecps_requests WHERE request_hash = ?",
+                "SELECT workstation, id_nat_ref, expires_at, poll_interval, state, auth_req_id "
+                "FROM ecps_requests WHERE request_hash = ?",
                 (request_hash,),
             ).fetchone()
         if row is None:
             return None
-        auth_req_id = self._sealer.open(row[6], request_hash) if row[6] is not None else None
-        return EcpsRequest(
-            request_hash, row[0], row[1], row[2], row[3], row[4], row[5], auth_req_id
-        )
+        auth_req_id = self._sealer.open(row[5], request_hash) if row[5] is not None else None
+        return EcpsRequest(request_hash, row[0], row[1], row[2], row[3], row[4], auth_req_id)
 
     def claim_poll(self, request_hash: str, now: float) -> bool:
         """True for the one caller allowed to ask PSC now (its interval has passed since the
@@ -225,14 +217,14 @@ class EcpsStore:
         """A session (CPS or e-CPS) by its token's hash."""
         with self.db.read() as conn:
             row = conn.execute(
-                "SELECT s.professional, s.expires_at, e.workstation, e.started_at, e.last_seen, "
-                "e.access_expires_at FROM sessions s LEFT JOIN ecps_sessions e "
+                "SELECT s.professional, s.expires_at, e.workstation, e.started_at, e.last_seen "
+                "FROM sessions s LEFT JOIN ecps_sessions e "
                 "ON e.token_hash = s.token_hash WHERE s.token_hash = ?",
                 (token_hash,),
             ).fetchone()
         if row is None:
             return None
-        ecps = EcpsSessionRow(row[2], row[3], row[4], row[5]) if row[2] is not None else None
+        ecps = EcpsSessionRow(row[2], row[3], row[4]) if row[2] is not None else None
         return SessionRow(json.loads(row[0]), row[1], ecps)
 
     def seen(self, token_hash: str, now: float) -> None:

@@ -22,7 +22,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -55,18 +55,17 @@ class PscRefusal(Exception):
 
 @dataclass(frozen=True)
 class BackchannelAnswer:
-    auth_req_id: str
+    auth_req_id: str = field(repr=False)
     expires_in: int
     interval: int
 
 
 @dataclass(frozen=True)
 class Tokens:
-    access_token: str
+    access_token: str = field(repr=False)
     expires_in: int
-    refresh_token: str | None
-    refresh_expires_in: int | None
-    id_token: str | None
+    refresh_token: str | None = field(repr=False)
+    id_token: str | None = field(repr=False)
 
 
 class PscClient:
@@ -258,7 +257,12 @@ class PscClient:
             error = response.json().get("error")
         except (ValueError, AttributeError):
             error = None
-        if not isinstance(error, str) or not error.isascii() or len(error) > 64:
+        if (
+            not isinstance(error, str)
+            or not error.isascii()
+            or not error.isprintable()
+            or len(error) > 64
+        ):
             log.warning("PSC %s answered %s without an OAuth error", what, response.status_code)
             raise PscUnavailable(what)
         if error in ("invalid_client", "unauthorized_client"):
@@ -296,13 +300,11 @@ def _json_object(response: httpx.Response, what: str) -> dict:
 def _tokens(body: dict) -> Tokens:
     try:
         refresh = body.get("refresh_token")
-        refresh_in = body.get("refresh_expires_in")
         id_token = body.get("id_token")
         return Tokens(
             access_token=str(body["access_token"]),
             expires_in=int(body.get("expires_in", 60)),
             refresh_token=str(refresh) if refresh else None,
-            refresh_expires_in=int(refresh_in) if refresh_in is not None else None,
             id_token=str(id_token) if id_token else None,
         )
     except (KeyError, TypeError, ValueError):

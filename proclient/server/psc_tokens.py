@@ -52,7 +52,7 @@ class IdTokenChecks:
     acr: str
     national_id_ref: str  # the keyed reference of the national id asked for
     ref: Callable[[str], str]  # how that reference is made from a national id
-    now: float = 0.0  # the service's clock (seconds since the epoch)
+    now: float  # the service's clock (seconds since the epoch)
 
 
 def _b64json(part: str) -> dict:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from proclient.core.domain import Professional
 from proclient.core.problems import SERVICE_ERROR
-from proclient.service.client import DmpServiceClient, session_of
+from proclient.service.client import DmpServiceClient, _error, session_of
 from proclient.service.errors import ServiceError
 
 CANCEL_SECONDS = 2.0  # a cancel is best effort: the request expires by itself anyway
@@ -57,7 +57,7 @@ class EcpsClient:
         data = await self._post("/v1/auth/ecps", {"national_id": national_id}, 201, deadline)
         request_id = data.get("request_id")
         if not isinstance(request_id, str) or not request_id:
-            raise ServiceError(SERVICE_ERROR, "", 201)
+            raise _error(SERVICE_ERROR, 201)
         return EcpsRequest(
             request_id, _seconds(data.get("expires_in"), 120), _seconds(data.get("interval"), 5)
         )
@@ -74,7 +74,7 @@ class EcpsClient:
             self.client.adopt_session(token, professional)
             return professional
         if data.get("status") != "pending":
-            raise ServiceError(SERVICE_ERROR, "", 200)
+            raise _error(SERVICE_ERROR, 200)
         return EcpsPending(
             _seconds(data.get("interval"), request.interval),
             _seconds(data.get("expires_in"), 0),

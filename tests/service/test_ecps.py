@@ -137,6 +137,17 @@ def test_unknown_professional(ecps_server, station):
     problem(station.start(UNKNOWN), 404, "ECPS_UNKNOWN_PROFESSIONAL")
 
 
+def test_an_rpps_id_with_a_wrong_luhn_key_is_refused_before_psc_is_asked(ecps_server, station):
+    wrong_key = CLAIRE[:-1] + str((int(CLAIRE[-1]) + 1) % 10)  # the right shape, a wrong key
+    refused = station.start(wrong_key)
+    body = problem(refused, 422, "VALIDATION")
+    assert "national_id" in body["detail"] and wrong_key not in refused.text
+    assert ecps_server.standin.backchannel_requests == 0
+    with ecps_server.storage.read() as conn:  # not even counted against the start limits
+        assert conn.execute("SELECT COUNT(*) FROM ecps_requests").fetchone()[0] == 0
+    assert station.start(CLAIRE).status_code == 201  # the same professional, the right key
+
+
 def test_unknown_request_and_another_workstation(ecps_server, station, tls):
     problem(station.poll("A" * 43), 404, "ECPS_REQUEST_UNKNOWN")
     request_id = station.started()

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from stdnum import luhn
 
 from .ecps_helpers import CLAIRE, HEADER, Workstation, problem, sign_in
 
@@ -43,7 +44,10 @@ def test_a_flood_of_starts_for_one_national_id_reaches_psc_three_times(ecps_serv
 
 
 def test_starts_are_limited_per_address_whatever_the_national_ids(ecps_server, station):
-    national_ids = [f"8997000{n:05d}" for n in range(100, 125)]  # unknown to PSC: 404 each
+    # Well-formed RPPS ids (their Luhn key right) unknown to PSC: 404 each.
+    national_ids = [
+        f"8{base}{luhn.calc_check_digit(base)}" for base in map(str, range(9970000100, 9970000125))
+    ]
     answers = [station.start(national_id) for national_id in national_ids]
     assert [a.status_code for a in answers[:20]] == [404] * 20
     for answer in answers[20:]:
