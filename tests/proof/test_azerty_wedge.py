@@ -25,9 +25,10 @@ from pathlib import Path
 
 import pytest
 
-from proclient.core.proof.statement import PREFIX, Statement, encode, mask_ins, verify_code
+from proclient.core.proof.statement import PREFIX, encode, verify_code
 from proclient.server.pki import create_ca
 from proclient.server.signing_key import BUNDLE_NAME, load_or_create_signer
+from tests.proof import statements
 
 XKB = Path(os.environ.get("XKB_SYMBOLS", "/usr/share/X11/xkb/symbols"))
 BASE45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
@@ -119,21 +120,7 @@ def test_every_character_a_code_can_hold_round_trips_through_azerty(azerty):
 def signed(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ds")
     signer = load_or_create_signer(folder, create_ca("wedge CA"))
-    statement = Statement(
-        kind="creation",
-        reference="DMP-4F7Q2K9X",
-        at=datetime.now(UTC).replace(microsecond=0),
-        ins_masked=mask_ins("152033523804587"),
-        ins_oid="1.2.250.1.213.1.4.10",
-        professional_id="899700024450",
-        profession_code="21",
-        initials="GL",
-        birth_year=1952,
-        consent_by="patient",
-        samu_access=True,
-        break_glass_access=True,
-        online_access=False,
-    )
+    statement = statements.statement(at=datetime.now(UTC).replace(microsecond=0))
     return signer, encode(statement, signer), folder / BUNDLE_NAME
 
 

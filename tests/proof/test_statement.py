@@ -7,35 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from proclient.core.proof.statement import (
-    PREFIX,
-    Statement,
-    encode,
-    initials,
-    mask_ins,
-    verify_code,
-)
+from proclient.core.proof.statement import PREFIX, encode, verify_code
 from proclient.server.pki import create_ca
 from proclient.server.signing_key import load_or_create_signer, rotate
-
-AT = datetime(2026, 12, 7, 9, 30, 12, tzinfo=UTC)
-NIR = "255081416802538"
-
-STATEMENT = Statement(
-    kind="creation",
-    reference="DMP-4F7Q2K9X",
-    at=AT,
-    ins_masked=mask_ins(NIR),
-    ins_oid="1.2.250.1.213.1.4.10",
-    professional_id="899700024450",
-    profession_code="21",
-    initials=initials("Gérard", "LE GOFF"),
-    birth_year=1955,
-    consent_by="patient",
-    samu_access=True,
-    break_glass_access=False,
-    online_access=True,
-)
+from tests.proof.statements import AT, NIR, STATEMENT, statement
 
 
 @pytest.fixture(scope="module")
@@ -120,8 +95,7 @@ def test_another_key_is_unknown(tmp_path, signer, ca):
 def test_a_rotated_out_key_verifies_until_its_certificate_expires(tmp_path, ca):
     start = datetime.now(UTC) - timedelta(days=5)
     old = load_or_create_signer(tmp_path, ca, now=start, days=10)
-    statement = Statement(**{**STATEMENT.__dict__, "at": start + timedelta(days=1)})
-    code = encode(statement, old)
+    code = encode(statement(at=start + timedelta(days=1)), old)
     new = rotate(tmp_path, ca)
     assert new.key_id != old.key_id
     still = verify_code(code, new.all_certificates(), datetime.now(UTC))
@@ -130,12 +104,12 @@ def test_a_rotated_out_key_verifies_until_its_certificate_expires(tmp_path, ca):
     assert (later.outcome, later.exit_code) == ("revoked", 21)
     assert "n'est plus valable" in later.sentence
     # a code of the new key is not affected
-    fresh = Statement(**{**STATEMENT.__dict__, "at": datetime.now(UTC).replace(microsecond=0)})
+    fresh = statement(at=datetime.now(UTC).replace(microsecond=0))
     assert verify_code(encode(fresh, new), new.all_certificates()).outcome == "valid"
 
 
 def test_a_code_dated_before_its_certificate_is_revoked(signer):
-    early = Statement(**{**STATEMENT.__dict__, "at": datetime(2001, 1, 1, tzinfo=UTC)})
+    early = statement(at=datetime(2001, 1, 1, tzinfo=UTC))
     verdict = verify_code(encode(early, signer), signer.certificates(), AT)
     assert verdict.outcome == "revoked"
 
@@ -178,14 +152,14 @@ def test_a_code_cut_short_is_unreadable(signer):
 
 
 def test_a_password_reissue_asserts_no_consent(signer):
-    reissue = Statement(
+    reissue = statement(  # the consent fields left out
         kind="password_reissue",
-        reference="DMP-4F7Q2K9X",
-        at=AT,
-        ins_masked=mask_ins(NIR),
-        ins_oid="1.2.250.1.213.1.4.10",
-        professional_id="899700024450",
-        profession_code="21",
+        initials=None,
+        birth_year=None,
+        consent_by=None,
+        samu_access=None,
+        break_glass_access=None,
+        online_access=None,
     )
     verdict = verify_code(encode(reissue, signer), signer.certificates(), AT)
     assert verdict.outcome == "valid"

@@ -12,24 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from proclient.core.proof.statement import Statement, encode, mask_ins
+from proclient.core.proof.statement import encode
 from proclient.server.pki import create_ca
 from proclient.server.signing_key import BUNDLE_NAME, load_or_create_signer
+from tests.proof.statements import statement
 
-STATEMENT = Statement(
+# A reactivation a representative consented to, with the break-glass access authorised and
+# the SAMU's refused, signed today (the test service's certificate is valid from now).
+STATEMENT = statement(
     kind="reactivation",
-    reference="DMP-7HX2P0QA",
     at=datetime.now(UTC).replace(microsecond=0),
-    ins_masked=mask_ins("291092A00401281"),
-    ins_oid="1.2.250.1.213.1.4.10",
-    professional_id="899700031216",
-    profession_code="60",
-    initials="MC",
-    birth_year=1991,
     consent_by="representative",
     samu_access=False,
     break_glass_access=True,
-    online_access=False,
 )
 
 
@@ -62,7 +57,7 @@ def test_a_valid_code_on_the_command_line_says_what_it_asserts(service):
     signer, home = service
     done = run(home, "--code", encode(STATEMENT, signer))
     assert done.returncode == 0, done.stderr
-    assert "Code valide" in done.stdout and "DMP-7HX2P0QA" in done.stdout
+    assert "Code valide" in done.stdout and "DMP-4F7Q2K9X" in done.stdout
     assert "représentant légal" in done.stdout and "bris de glace autorisé" in done.stdout
     assert done.stderr == ""
 
@@ -73,7 +68,7 @@ def test_a_code_typed_by_a_scanner_on_stdin_and_json(service):
     assert done.returncode == 0, done.stderr
     record = json.loads(done.stdout)
     assert record["outcome"] == "valid"
-    assert record["details"]["ins_masked"] == "2**********1281"
+    assert record["details"]["ins_masked"] == "2**********2538"
     assert record["details"]["key_id"] == signer.key_id
 
 

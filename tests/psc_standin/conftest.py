@@ -1,5 +1,6 @@
-"""One PSC stand-in for this folder's tests (a trustme certificate for 127.0.0.1, a clock the
-tests move), reset before each test, and an httpx client trusting only the test CA."""
+"""The PSC stand-in for this folder's tests: the service tests' session fixtures (their
+trustme CA, ``tls``, and their stand-in, ``psc_standin``), reset before each test with a
+clock of its own the test moves, and an httpx client trusting only the test CA."""
 
 from __future__ import annotations
 
@@ -9,43 +10,33 @@ from pathlib import Path
 
 import httpx
 import pytest
-import trustme
 
-from tests.psc_support import EpochClock, RunningPsc, running_standin
+from tests.psc_support import EpochClock, RunningPsc
+from tests.service import conftest as service
 
-
-@pytest.fixture(scope="session")
-def psc_tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, ssl.SSLContext]:
-    ca = trustme.CA()
-    leaf = ca.issue_cert("127.0.0.1")
-    directory = tmp_path_factory.mktemp("psc-tls")
-    cert, key = directory / "server.pem", directory / "server.key"
-    leaf.private_key_pem.write_to_path(str(key))
-    with cert.open("wb") as handle:
-        for blob in leaf.cert_chain_pems:
-            handle.write(blob.bytes())
-    context = ssl.create_default_context()
-    ca.configure_trust(context)
-    return cert, key, context
+tls, psc_standin = service.tls, service.psc_standin
 
 
 @pytest.fixture(scope="session")
+def psc_tls(tls: service.Tls) -> tuple[Path, Path, ssl.SSLContext]:
+    """The stand-in's certificate and key, and a client context trusting only the test CA."""
+    return tls.cert, tls.key, tls.context
+
+
+@pytest.fixture
 def psc_clock() -> EpochClock:
     return EpochClock(1_800_000_000.0)
 
 
-@pytest.fixture(scope="session")
-def _shared_psc(psc_tls, psc_clock, tmp_path_factory) -> Iterator[RunningPsc]:
-    cert, key, _ = psc_tls
-    material_dir = tmp_path_factory.mktemp("psc-material")
-    with running_standin(cert, key, clock=psc_clock, material_dir=material_dir) as psc:
-        yield psc
-
-
 @pytest.fixture
-def psc(_shared_psc: RunningPsc) -> RunningPsc:
-    _shared_psc.standin.reset()
-    return _shared_psc
+def psc(psc_standin: service.RunningPscStandIn, psc_clock: EpochClock) -> Iterator[RunningPsc]:
+    running = psc_standin.psc
+    running.standin.reset()
+    running.standin.clock = psc_clock  # tests/psc_standin/helpers.py's psc_clock_advance
+    try:
+        yield running
+    finally:
+        running.standin.clock = psc_standin.clock
 
 
 @pytest.fixture

@@ -210,12 +210,20 @@ def test_token_rejects_a_bad_client_and_an_unknown_grant(psc, http):
     assert poll(psc, http, auth_req_id).status_code == 200
 
 
-def test_the_demo_users_are_the_demo_professionals():
-    from proclient.server.demo import DEMO_PROFESSIONALS
+def test_the_demo_users_are_the_demo_professionals(demo_pki_cache, tmp_path):
+    """The tests' stand-in knows the professionals the demo's own stand-in knows (the one
+    ``proclient demo`` starts, built from the demo PKI's cards): same people, same order."""
+    import shutil
 
-    assert [user.national_id for user in DEFAULT_USERS] == [
-        professional.id_nat for professional in DEMO_PROFESSIONALS
-    ]
+    from proclient.embedded_service import embedded_psc
+
+    shutil.copytree(demo_pki_cache, tmp_path / "demo-pki")
+    _settings, phone, running = embedded_psc(tmp_path)
+    try:
+        demo_users = list(phone._standin.users.values())
+    finally:
+        running.stop()
+    assert list(DEFAULT_USERS) == demo_users
     assert DEFAULT_USERS[0].family_name == "MARTIN"
     assert DEFAULT_USERS[0].profession_code == "21"
     assert DEFAULT_USERS[0].organisation == "Pharmacie de la Gare"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import ssl
 
 import pytest
 
@@ -112,21 +113,40 @@ def test_a_secret_file_readable_by_others_is_refused(tmp_path):
     assert "s3cr3t" not in refused.value.message
 
 
-def test_a_client_certificate_is_presented_by_the_psc_client(tmp_path, tls, pki):
-    """mTLS: the PSC client loads the certificate and key it will present (the stand-in
-    does not ask for one: its TLS handshake with a certificate is not tested here)."""
+def _client_certificate_config(tmp_path, tls, pki, cert, key):
     paths = _paths(
         tmp_path,
         f'psc_discovery_url = "{DISCOVERY}"\npsc_client_id = "c"\n'
-        f'psc_client_certificate = "{tls.cert}"\npsc_client_key = "{tls.key}"\n'
+        f'psc_client_certificate = "{cert}"\npsc_client_key = "{key}"\n'
         f'psc_ca = "{tls.ca_bundle}"\n',
     )
-    config = serving.load_serve_config(
+    return serving.load_serve_config(
         paths, trusted_ca=pki.ca_cert_path, plain_http=True, database=str(tmp_path / "d.db")
     )
-    app = serving.build_app(config)
+
+
+def test_a_client_certificate_is_presented_by_the_psc_client(tmp_path, tls, pki, monkeypatch):
+    """mTLS: the PSC client loads the certificate and key it will present (the stand-in
+    does not ask for one: its TLS handshake with a certificate is not tested here)."""
+    loaded = []
+    load_cert_chain = ssl.SSLContext.load_cert_chain
+
+    def spy(context, certfile, keyfile=None, password=None):
+        loaded.append((certfile, keyfile))
+        return load_cert_chain(context, certfile, keyfile, password)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_cert_chain", spy)
+    app = serving.build_app(_client_certificate_config(tmp_path, tls, pki, tls.cert, tls.key))
     try:
         assert app.state.psc is not None
+        assert loaded == [(str(tls.cert), str(tls.key))]
     finally:
         app.state.storage.close()
         app.state.psc.close()
+
+
+def test_a_client_key_not_of_the_certificate_fails_when_the_client_is_built(tmp_path, tls, pki):
+    _other_cert, other_key = tls.issue(tmp_path, "127.0.0.1")
+    config = _client_certificate_config(tmp_path, tls, pki, tls.cert, other_key)
+    with pytest.raises(ssl.SSLError, match="KEY_VALUES_MISMATCH|key values mismatch"):
+        serving.build_app(config)

@@ -97,19 +97,6 @@ async def test_reactivation_and_password_reissue_are_signed_too(connected, serve
     assert first.json()["initial_password"] not in first.json()["statement"]
 
 
-@pytest.mark.own_server
-async def test_a_service_without_a_signing_key_answers_no_statement(serve, pki, tls):
-    from proclient.credentials.software import unlock_demo
-    from proclient.service.client import DmpServiceClient
-
-    server = serve(document_signer=None)
-    async with DmpServiceClient(server.base_url, verify=tls.context) as client:
-        await client.login(unlock_demo(pki.default))
-        await insi_ready(server.storage, client, LE_GOFF)
-        result = await client.submit(creation(), key())
-    assert result.dmp_id and result.statement is None
-
-
 def test_the_statement_field_is_in_the_openapi_schemas():
     import json
 
@@ -150,12 +137,20 @@ def _garbling_statements(app):
     return middleware
 
 
-@pytest.mark.own_server
-async def test_a_statement_that_is_not_a_code_is_dropped_not_the_creation(serve, pki, tls):
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({"document_signer": None}, id="no-signing-key"),
+        pytest.param({"wrap": _garbling_statements}, id="statement-not-a-code"),
+    ],
+)
+async def test_a_creation_without_a_statement_is_still_a_creation(serve, pki, tls, overrides):
+    """A service without a signing key answers no statement; a statement that is not a code
+    is dropped by the client, not the creation."""
     from proclient.credentials.software import unlock_demo
     from proclient.service.client import DmpServiceClient
 
-    server = serve(wrap=_garbling_statements)
+    server = serve(**overrides)
     async with DmpServiceClient(server.base_url, verify=tls.context) as client:
         await client.login(unlock_demo(pki.default))
         await insi_ready(server.storage, client, LE_GOFF)
