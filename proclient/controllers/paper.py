@@ -70,8 +70,10 @@ class PaperController:
         self.secrets = _secrets_sheet(receipt.request, result)
         self.secrets_handed = False
         preview = receipt_text(receipt, self.page)
+        self._pdf, self.signed = None, False
         try:
-            self.receipt_path = self._save(receipt, credential)
+            self._pdf, self.signed = self.render_signed(receipt, credential)
+            self.receipt_path = self._save(self._pdf, receipt)
         except OSError:
             log_unexpected(log, "receipt not saved")
             return preview, _(
@@ -86,45 +88,44 @@ class PaperController:
             )
         return preview, ""
 
-    def _save(self, receipt: CreationReceipt, credential=None) -> Path:
+    def _save(self, pdf: bytes, receipt: CreationReceipt) -> Path:
         from proclient.receipts.store import save_receipt
 
-        pdf = self._pdf = self.render_signed(receipt, credential)
         return save_receipt(pdf, receipt, self.receipts_dir, self.page)
 
-    def render_signed(self, receipt: CreationReceipt, credential=None) -> bytes:
-        """The accusé's PDF signed by ``credential``'s card or key (``self.signed`` says
-        whether it could be); unsigned with the line saying why otherwise."""
+    def render_signed(self, receipt: CreationReceipt, credential=None) -> tuple[bytes, bool]:
+        """The accusé's PDF signed by ``credential``'s card or key, and whether it could be;
+        unsigned with the line saying why otherwise. Nothing here is kept: ``issue`` and
+        ``file_receipt`` run in threads of their own, each for its own patient."""
         from proclient.receipts.content import signed_note, unsigned_note
         from proclient.receipts.pdf import render_receipt
 
-        self.signed = False
         document_signer = getattr(credential, "document_signer", None)
         if credential is None or document_signer is None:
             reason = "ecps" if credential is None else "card"
-            return render_receipt(receipt, self.page, unsigned_note(reason))
+            return render_receipt(receipt, self.page, unsigned_note(reason)), False
         if credential.professional.id_nat != receipt.professional.id_nat:
-            return render_receipt(receipt, self.page, unsigned_note("other_card"))
+            return render_receipt(receipt, self.page, unsigned_note("other_card")), False
         from proclient.receipts.signing import sign_pdf
 
         pdf = render_receipt(receipt, self.page, signed_note(receipt.professional))
         try:
             with document_signer() as signer:
-                signed = sign_pdf(pdf, signer)
+                return sign_pdf(pdf, signer), True
         except Exception:  # a card that cannot sign: the accusé goes unsigned, and says so
             log_unexpected(log, "accusé not signed")
-            return render_receipt(receipt, self.page, unsigned_note("card"))
-        self.signed = True
-        return signed
+            return render_receipt(receipt, self.page, unsigned_note("card")), False
 
     def file_receipt(self, receipt: CreationReceipt, credential=None) -> tuple[Path, str]:
         """An accusé made away from the screen (a creation recorded offline, sent later):
         saved (the same accusé saved again replaces the same file), then printed when the
         workstation prints by itself. Returns the path and the print job ("" when not
         printed, or when printing failed: the file stays and the failure is logged).
-        Raises DomainError when it cannot be saved. ``credential`` signs it (see issue)."""
+        Raises DomainError when it cannot be saved. ``credential`` signs it (see issue).
+        The accusé on screen (``print_receipt``, ``signed``) stays the one ``issue`` made."""
         try:
-            path = self._save(receipt, credential)
+            pdf, _signed = self.render_signed(receipt, credential)
+            path = self._save(pdf, receipt)
         except OSError:
             log_unexpected(log, "receipt not saved")
             raise DomainError(
