@@ -165,11 +165,6 @@ class EcpsStartRequested(Intent):
 
 
 @dataclass
-class EcpsCancelRequested(Intent):
-    """Esc while the phone is asked: the service stops asking Pro Santé Connect."""
-
-
-@dataclass
 class DemoPhoneAnswered(Intent):
     """The demo's phone key: the professional approves (or refuses) on the e-CPS app."""
 
@@ -348,11 +343,6 @@ class EcpsWaiting(Result):
     """The phone was asked: seconds left before the request expires."""
 
     seconds_left: int
-
-
-@dataclass
-class EcpsSignedIn(Result):
-    """The e-CPS sign-in succeeded (its screen closes)."""
 
 
 @dataclass

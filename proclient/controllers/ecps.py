@@ -23,7 +23,7 @@ from pathlib import Path
 from proclient.controllers.session import SessionController
 from proclient.core.domain import DomainError, Professional
 from proclient.core.fileutil import write_private
-from proclient.core.i18n import _
+from proclient.core.problems import problem_message
 
 log = logging.getLogger(__name__)
 
@@ -61,19 +61,13 @@ class EcpsController:
                     return answer
                 waiting(answer.expires_in)
                 if loop.time() > deadline:
-                    raise DomainError("ECPS_EXPIRED", _ecps_expired())
+                    raise DomainError("ECPS_EXPIRED", problem_message("ECPS_EXPIRED") or "")
         except asyncio.CancelledError:
             task = loop.create_task(ecps.cancel(request))
             self._cancels.add(task)
             task.add_done_callback(self._cancels.discard)
             log.info("e-CPS sign-in cancelled")
             raise
-
-
-def _ecps_expired() -> str:
-    return _(
-        "La demande de connexion e-CPS a expiré sans réponse du téléphone : recommencez (Entrée)."
-    )
 
 
 class NationalIdMemory:

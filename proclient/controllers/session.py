@@ -38,7 +38,6 @@ class SessionController:
         self.authenticated = False
         self.offline = False  # the card unlocked, the service unreachable: captures only
         self.professional: Professional | None = None  # whom the open session is for
-        self.method = "cps"  # how the open session was signed in: "cps" or "e-cps"
         self.locked = False
         self.locked_for: str | None = None  # idNat of the professional whose patient it was
         self.last_activity = clock()
@@ -77,7 +76,7 @@ class SessionController:
         except BaseException:
             self.retire()
             raise
-        self.authenticated, self.offline, self.method = True, False, "cps"
+        self.authenticated, self.offline = True, False
         self.professional = professional
         self.touch()
         return professional
@@ -86,14 +85,15 @@ class SessionController:
         """Signed in with e-CPS (proclient/controllers/ecps.py): a service session and no
         card. Offline capture is not possible (nothing here can sign a consent record)."""
         self.retire()
-        self.authenticated, self.offline, self.method = True, False, "e-cps"
+        self.authenticated, self.offline = True, False
         self.professional = professional
         self.touch()
 
     @property
     def card_less(self) -> bool:
-        """The open session is an e-CPS one: pulling a CPS card does not end it."""
-        return self.authenticated and self.method == "e-cps"
+        """The open session is an e-CPS one (signed in without a card unlocked here):
+        pulling a CPS card does not end it."""
+        return self.authenticated and self.credential is None
 
     def fall_offline(self) -> bool:
         """The service stopped answering during a session: keep the card unlocked for
@@ -142,7 +142,7 @@ class SessionController:
     def end(self, client=None) -> None:
         """The professional is gone: card logged out, service session forgotten."""
         self.authenticated = self.offline = False
-        self.professional, self.method = None, "cps"
+        self.professional = None
         self.retire()
         if client is not None:
             client.forget_session()

@@ -34,8 +34,3 @@ def national_id(text: str) -> str:
             "CPS) ou votre identifiant national (8 suivi du RPPS, ou 0 suivi du numéro ADELI)."
         ),
     )
-
-
-def masked(national_id: str) -> str:
-    """For a screen that must not spell it out: the last four digits only."""
-    return "…" + national_id[-4:] if len(national_id) > 4 else "…"

@@ -11,9 +11,7 @@ from proclient.controllers.ecps import EcpsController, NationalIdMemory
 from proclient.core.i18n import _
 from proclient.messages import (
     DemoPhoneAnswered,
-    EcpsCancelRequested,
     EcpsRequested,
-    EcpsSignedIn,
     EcpsStartRequested,
     EcpsWaiting,
 )
@@ -25,7 +23,6 @@ class EcpsRoute(Route):
     HANDLES = {
         EcpsRequested: "open",
         EcpsStartRequested: "start",
-        EcpsCancelRequested: "cancel",
         DemoPhoneAnswered: "phone",
     }
 
@@ -37,18 +34,27 @@ class EcpsRoute(Route):
         self.asking: str | None = None  # the national id whose phone is asked
 
     def open(self, message: EcpsRequested) -> None:
+        """The e-CPS screen over the one that asked, the national id remembered in it (read
+        from its file in a thread, never on the event loop)."""
         from proclient.screens.ecps import EcpsScreen
 
         if self.stage.shown(EcpsScreen):
             return
-        self.stage.push(EcpsScreen(message.purpose, self.memory.recall(), self.desk.wiring.demo))
+        origin = self.stage.top
+
+        def show(remembered: str) -> None:
+            if self.stage.is_top(origin) and not self.stage.shown(EcpsScreen):
+                self.stage.push(EcpsScreen(message.purpose, remembered, self.desk.wiring.demo))
+
+        # The App's job, not the asking screen's: nothing to tell that screen if it fails.
+        self.jobs.run("ecps-open", self.memory.recall, thread=True, done=show)
 
     def start(self, message: EcpsStartRequested) -> None:
         screen = self.stage.top
-        self.memory.remember(message.national_id)
         self.asking = message.national_id
 
         async def sign_in():
+            await asyncio.to_thread(self.memory.remember, message.national_id)
             binding = await self.desk.creation.service()
             return await self.controller.sign_in(
                 binding.client,
@@ -60,20 +66,13 @@ class EcpsRoute(Route):
             from proclient.screens.ecps import EcpsScreen
 
             self.asking = None
-            if not self.stage.close(EcpsScreen):  # closed now: what follows sees the screen below
-                screen.post_message(EcpsSignedIn())
+            self.stage.close(EcpsScreen)  # closed now: what follows sees the screen below
             self.session_route.signed_in(message.purpose, professional)
 
         def failed(_failure) -> None:
             self.asking = None
 
         self.jobs.run("ecps", sign_in, owner=screen, done=done, failed=failed)
-
-    def cancel(self, message: EcpsCancelRequested) -> None:
-        from proclient.screens.ecps import EcpsScreen
-
-        for screen in self.stage.shown(EcpsScreen):
-            self.jobs.cancel(screen)
 
     def phone(self, message: DemoPhoneAnswered) -> None:
         """The demo's phone: approve or refuse the request on the e-CPS app."""

@@ -136,8 +136,6 @@ class SessionRoute(Route):
         if purpose is PinPurpose.UNLOCK:
             if self.stage.shown(LockScreen):
                 self._unlocked(professional)
-        elif purpose is PinPurpose.OUTBOX:
-            self._outbox_signed_in(professional)
         elif (shown := self.stage.shown(ConnectScreen)) and self.flow.step is Step.CONNECT:
             self._identify(shown[-1], already)
 

@@ -19,8 +19,6 @@ from proclient.core.i18n import _
 from proclient.core.national_id import national_id
 from proclient.messages import (
     DemoPhoneAnswered,
-    EcpsCancelRequested,
-    EcpsSignedIn,
     EcpsStartRequested,
     EcpsWaiting,
     JobFailed,
@@ -39,7 +37,7 @@ def time_left(seconds: int) -> str:
 
 
 class EcpsScreen(Modal):
-    """Answers the professional signed in (True) or None (Esc)."""
+    """Closed by the e-CPS route once signed in; Esc dismisses it (None)."""
 
     AUTO_FOCUS = "#national-id"
     BINDINGS = [
@@ -69,8 +67,8 @@ class EcpsScreen(Modal):
             yield Static(_("Connexion avec e-CPS (Pro Santé Connect)"), id="ecps-title")
             yield Static(
                 _(
-                    "Sans carte CPS : votre téléphone valide la connexion dans l'application "
-                    "e-CPS. Votre numéro RPPS (ou identifiant national) puis Entrée :"
+                    "Sans carte CPS, votre téléphone valide la connexion dans l'application "
+                    "e-CPS : saisissez votre numéro RPPS (ou identifiant national) puis Entrée."
                 )
             )
             yield Input(
@@ -107,16 +105,12 @@ class EcpsScreen(Modal):
             return
         self._say(
             _(
-                "Validez la connexion dans l'application e-CPS de votre téléphone. "
-                "Temps restant : {left}. Échap annule.",
+                "Validez la connexion dans l'application e-CPS de votre téléphone "
+                "(Temps restant : {left}) ; Échap annule.",
                 left=time_left(message.seconds_left),
             ),
             "",
         )
-
-    def on_ecps_signed_in(self, _message: EcpsSignedIn) -> None:
-        self.waiting = False
-        self.dismiss(True)
 
     def on_job_failed(self, failure: JobFailed) -> None:
         if failure.code == "CANCELLED":
@@ -137,8 +131,8 @@ class EcpsScreen(Modal):
         self.query_one("#ecps-error", Static).update(error)
 
     def action_leave(self) -> None:
-        if self.waiting:
-            self.post_message(EcpsCancelRequested())
+        """Esc: the screen goes, and with it the sign-in job it owns (its cancellation tells
+        the service to stop asking PSC: controllers/ecps.py)."""
         self.dismiss(None)
 
     def action_phone(self, approve: bool) -> None:

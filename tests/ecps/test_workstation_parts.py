@@ -9,7 +9,7 @@ import pytest
 
 from proclient.controllers.ecps import NationalIdMemory
 from proclient.core.domain import DomainError
-from proclient.core.national_id import masked, national_id
+from proclient.core.national_id import national_id
 from proclient.screens.ecps import time_left
 from proclient.service.workstation import FILE_NAME, workstation_secret
 
@@ -36,11 +36,6 @@ def test_national_id_refused_with_a_sentence(typed: str) -> None:
         national_id(typed)
     assert refused.value.code == "NATIONAL_ID"
     assert "RPPS" in refused.value.message
-
-
-def test_masked_shows_the_last_four_digits_only() -> None:
-    assert masked("899700024450") == "…4450"
-    assert "8997" not in masked("899700024450")
 
 
 def test_workstation_secret_made_once_private_and_reused(tmp_path) -> None:

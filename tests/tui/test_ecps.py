@@ -15,6 +15,7 @@ from proclient.screens.connect import ConnectScreen
 from proclient.screens.done import DoneScreen
 from proclient.screens.ecps import EcpsScreen
 from proclient.screens.lock import LockScreen
+from tests.conftest import TEST_BUDGETS
 from tests.tui_support import (
     SIZE,
     choose_document,
@@ -44,12 +45,16 @@ async def at_step2(pilot, app) -> None:
     await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="step 2")
 
 
-async def ecps_to_phone(pilot, app, typed: str = NURSE_RPPS) -> None:
-    """F2 at step 2, the national id typed, Enter: the phone is asked."""
+async def open_ecps(pilot, app) -> None:
+    """F2 at step 2: the e-CPS screen, its national id field emptied."""
     await pilot.press("f2")
     await wait_until(pilot, lambda: isinstance(app.screen, EcpsScreen), what="e-CPS screen")
-    field = app.screen.query_one("#national-id")
-    field.value = ""
+    app.screen.query_one("#national-id").value = ""
+
+
+async def ecps_to_phone(pilot, app, typed: str = NURSE_RPPS) -> None:
+    """F2 at step 2, the national id typed, Enter: the phone is asked."""
+    await open_ecps(pilot, app)
     await pilot.press(*typed, "enter")
     await wait_until(
         pilot,
@@ -66,7 +71,7 @@ async def test_a_nurse_signs_in_by_phone_and_creates_a_dmp(app_factory, tmp_path
         assert "Validez la connexion dans l'application e-CPS" in screen_text(app)
         await pilot.press("f6")  # the demo's phone: approve
         await wait_until(pilot, lambda: app.flow.dmp_state is not None, what="status")
-        assert app.session.method == "e-cps" and app.session.credential is None
+        assert app.session.card_less and app.session.credential is None
         assert app.flow.professional.id_nat == NURSE
         await choose_document(pilot, app, 0)
         await through_consent_and_online(pilot, app)
@@ -99,7 +104,7 @@ async def test_refused_on_the_phone_says_so_and_enter_asks_again(app_factory):
         await wait_until(pilot, lambda: standin(app).pending(NURSE), what="asked again")
         await pilot.press("f6")
         await wait_until(pilot, lambda: app.flow.dmp_state is not None, what="status")
-        assert app.session.method == "e-cps"
+        assert app.session.card_less
 
 
 async def test_esc_cancels_and_the_service_stops_asking_psc(app_factory):
@@ -113,7 +118,8 @@ async def test_esc_cancels_and_the_service_stops_asking_psc(app_factory):
         await pilot.pause(0.3)
         polls = standin(app).token_polls[auth_req_id]
         standin(app).approve(NURSE)  # too late: nobody asks for the token any more
-        await pilot.pause(0.5)
+        # the service asks PSC once an interval: wait two, long enough for a poll to come
+        await pilot.pause(2 * TEST_BUDGETS["psc_interval"] + 0.2)
         assert standin(app).token_polls[auth_req_id] == polls
         assert not app.session.authenticated
         assert app.flow.step is Step.CONNECT
@@ -123,9 +129,7 @@ async def test_unknown_number_and_malformed_number_each_have_their_sentence(app_
     app = app_factory(fast_polls)
     async with app.run_test(size=SIZE) as pilot:
         await at_step2(pilot, app)
-        await pilot.press("f2")
-        await wait_until(pilot, lambda: isinstance(app.screen, EcpsScreen), what="e-CPS")
-        app.screen.query_one("#national-id").value = ""
+        await open_ecps(pilot, app)
         await pilot.press(*"12345", "enter")
         await wait_until(pilot, lambda: "Numéro non reconnu" in screen_text(app), what="shape")
         app.screen.query_one("#national-id").value = ""
@@ -158,7 +162,7 @@ async def test_an_ended_e_cps_session_locks_and_the_phone_unlocks(app_factory):
         await wait_until(pilot, lambda: standin(app).pending(NURSE), what="asked")
         await pilot.press("f6")
         await wait_until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="unlocked")
-        assert app.session.method == "e-cps" and app.flow.step is Step.CONNECT
+        assert app.session.card_less and app.flow.step is Step.CONNECT
 
 
 @pytest.mark.parametrize("language", ["en"])
@@ -170,9 +174,7 @@ async def test_the_e_cps_screen_in_english(app_factory, language):
         app = app_factory(fast_polls)
         async with app.run_test(size=SIZE) as pilot:
             await at_step2(pilot, app)
-            await pilot.press("f2")
-            await wait_until(pilot, lambda: isinstance(app.screen, EcpsScreen), what="e-CPS")
-            app.screen.query_one("#national-id").value = ""
+            await open_ecps(pilot, app)
             await pilot.press(*NURSE_RPPS, "enter")
             await wait_until(pilot, lambda: standin(app).pending(NURSE), what="asked")
             text = screen_text(app)
