@@ -224,8 +224,9 @@ class SummaryScreen(StepScreen):
             text = _("Entrée ou F8 pour réessayer ; Échap pour corriger.")
         elif self.station.card_less and failure.code in self.UNREACHABLE:
             text = _(
-                "Service injoignable : connecté avec e-CPS, la création ne peut pas être "
-                "enregistrée sur ce poste (il faut la carte CPS pour la signer). Entrée réessaie."
+                "Service injoignable : vous êtes connecté avec e-CPS et la création ne peut "
+                "pas être enregistrée sur ce poste sans la carte CPS qui la signe ; Entrée "
+                "réessaie."
             )
         else:
             text = _("Entrée ou F8 pour réessayer (sans risque de doublon) ; Échap pour corriger.")

@@ -125,6 +125,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
     trusted = load_certificates(settings.trusted_ca_pem)
     if not trusted:
         raise ValueError("no trusted CA certificate")
+    # Before the database is opened: a client certificate that does not load leaves nothing.
+    psc = PscClient(settings.psc) if settings.psc is not None else None
     storage = Storage(settings.database, settings.pseudonym_secret)
     storage.journal = Journal(
         settings.document_signer,
@@ -139,7 +141,6 @@ def create_app(settings: ServerSettings) -> FastAPI:
     storage.journal.mac_key = storage.derived_key(JOURNAL_MAC_PURPOSE)
     auth = Authenticator(settings, storage, trusted)
     operations = DmpOperations(settings, storage, trusted)
-    psc = PscClient(settings.psc) if settings.psc is not None else None
     ecps_store = EcpsStore(storage.db, storage.derived_key(SEAL_PURPOSE))
     sessions = Sessions(settings, storage, ecps_store, psc)
     signin = EcpsSignIn(settings, storage, ecps_store, psc, sessions, auth.purge_if_due)

@@ -27,6 +27,7 @@ same host terminating TLS).
 from __future__ import annotations
 
 import socket
+import ssl
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -338,6 +339,14 @@ def build_app(config: ServeConfig):
             document_signer=signer,
         )
         return create_app(settings)
+    except ssl.SSLError:  # the only TLS material loaded here: PSC's client certificate
+        raise _config_error(
+            _(
+                "Le certificat client pour Pro Santé Connect (server.psc_client_certificate) et "
+                "sa clé (server.psc_client_key) ne vont pas ensemble ou sont illisibles : "
+                "corrigez le réglage."
+            )
+        ) from None
     except ValueError:
         raise _config_error(
             _(

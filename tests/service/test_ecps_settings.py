@@ -145,8 +145,12 @@ def test_a_client_certificate_is_presented_by_the_psc_client(tmp_path, tls, pki,
         app.state.psc.close()
 
 
-def test_a_client_key_not_of_the_certificate_fails_when_the_client_is_built(tmp_path, tls, pki):
+def test_a_client_key_not_of_the_certificate_is_one_sentence(tmp_path, tls, pki):
+    from proclient.core.domain import DomainError
+
     _other_cert, other_key = tls.issue(tmp_path, "127.0.0.1")
     config = _client_certificate_config(tmp_path, tls, pki, tls.cert, other_key)
-    with pytest.raises(ssl.SSLError, match="KEY_VALUES_MISMATCH|key values mismatch"):
+    with pytest.raises(DomainError) as refused:
         serving.build_app(config)
+    assert refused.value.code == "SERVER_CONFIG"
+    assert "server.psc_client_key" in refused.value.message

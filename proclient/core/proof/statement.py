@@ -219,8 +219,8 @@ def unreadable() -> Verdict:
     return Verdict(
         "unreadable",
         _(
-            "Code illisible : ce n'est pas un code d'accusé proclient complet (DMP1:…). "
-            "Scannez-le à nouveau."
+            "Code illisible : ce n'est pas un code d'accusé proclient complet (DMP1:…), "
+            "scannez-le à nouveau."
         ),
     )
 
@@ -256,7 +256,7 @@ def verify_code(
     if not check_signature(certificate, _to_be_signed(protected, payload), signature):
         return Verdict(
             "altered",
-            _("Code modifié : sa signature ne correspond plus à son contenu. Accusé refusé."),
+            _("Code modifié : sa signature ne correspond plus à son contenu, l'accusé est refusé."),
             {"key_id": kid},
         )
     try:
