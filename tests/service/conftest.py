@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import httpx
 import pytest
 import trustme
 import uvicorn
@@ -38,6 +39,7 @@ from proclient.server.signing_key import DocumentSigner, load_or_create_signer
 from proclient.server.storage import Storage
 from proclient.service.client import DmpServiceClient
 
+from .ecps_helpers import Workstation
 from .helpers import FakeClock
 
 
@@ -460,3 +462,10 @@ def ecps_server(
         psc_standin.clock.service = None
         app.state.storage.close()
         app.state.psc.close()
+
+
+@pytest.fixture
+def station(ecps_server: EcpsServer, tls: Tls) -> Iterator[Workstation]:
+    """A workstation speaking to ``ecps_server`` (tests/service/ecps_helpers.py)."""
+    with httpx.Client(base_url=ecps_server.base_url, verify=tls.context) as http:
+        yield Workstation(http)

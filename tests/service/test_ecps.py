@@ -5,21 +5,13 @@ polling rhythm, cancel, PSC unreachable, and the session that follows."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from proclient.core.problems import problem_message
 
 from .conftest import psc_settings_for
 from .ecps_helpers import CLAIRE, UNKNOWN, Workstation, problem, sign_in
-
-
-@pytest.fixture
-def station(ecps_server, tls) -> Iterator[Workstation]:
-    with httpx.Client(base_url=ecps_server.base_url, verify=tls.context) as http:
-        yield Workstation(http)
 
 
 def test_approved_sign_in_opens_a_session_for_the_professional_of_the_userinfo(

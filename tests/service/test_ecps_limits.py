@@ -7,20 +7,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
 from stdnum import luhn
 
 from .ecps_helpers import CLAIRE, HEADER, Workstation, problem, sign_in
-
-
-@pytest.fixture
-def station(ecps_server, tls) -> Iterator[Workstation]:
-    with httpx.Client(base_url=ecps_server.base_url, verify=tls.context) as http:
-        yield Workstation(http)
 
 
 def test_a_flood_of_starts_for_one_national_id_reaches_psc_three_times(ecps_server, tls):

@@ -6,18 +6,10 @@ sealed at rest."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
-import httpx
 import pytest
 
-from .ecps_helpers import CLAIRE, Workstation, problem, sign_in
-
-
-@pytest.fixture
-def station(ecps_server, tls) -> Iterator[Workstation]:
-    with httpx.Client(base_url=ecps_server.base_url, verify=tls.context) as http:
-        yield Workstation(http)
+from .ecps_helpers import CLAIRE, problem, sign_in
 
 
 def _ecps_row(server) -> tuple:

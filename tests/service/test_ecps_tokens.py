@@ -6,18 +6,10 @@ with the same request."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
-import httpx
 import pytest
 
-from .ecps_helpers import CLAIRE, JULIEN, Workstation, problem
-
-
-@pytest.fixture
-def station(ecps_server, tls) -> Iterator[Workstation]:
-    with httpx.Client(base_url=ecps_server.base_url, verify=tls.context) as http:
-        yield Workstation(http)
+from .ecps_helpers import CLAIRE, JULIEN, problem
 
 
 def _now(server) -> int:
