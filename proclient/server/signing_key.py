@@ -148,7 +148,22 @@ def _write_new(directory: Path, ca: CertifiedKey, now: datetime, days: int) -> N
 
 
 def _write_bundle(directory: Path, signer: DocumentSigner) -> None:
-    write_private(directory / BUNDLE_NAME, signer.bundle_pem(), mode=0o644)
+    """The certificates' bundle verifiers read, written when it changed (not every start)."""
+    pem, path = signer.bundle_pem(), directory / BUNDLE_NAME
+    try:
+        if path.read_bytes() == pem:
+            return
+    except OSError:
+        pass  # absent or unreadable: written below
+    write_private(path, pem, mode=0o644)
+
+
+def _reread(directory: Path) -> DocumentSigner:
+    """The signer just written or rotated in ``directory``, its bundle brought up to date."""
+    signer = _read(directory)
+    assert signer is not None
+    _write_bundle(directory, signer)
+    return signer
 
 
 def _rotate_unlocked(directory: Path, ca: CertifiedKey, now: datetime, days: int) -> None:
@@ -185,10 +200,7 @@ def load_or_create_signer(
         else:
             _write_bundle(directory, signer)
             return signer
-        signer = _read(directory)
-        assert signer is not None
-        _write_bundle(directory, signer)
-        return signer
+        return _reread(directory)
 
 
 def rotate(
@@ -204,10 +216,7 @@ def rotate(
     now = now or datetime.now(UTC)
     with file_lock(directory / ".lock"):
         _rotate_unlocked(directory, ca or own_ca(directory), now, days)
-        signer = _read(directory)
-        assert signer is not None
-        _write_bundle(directory, signer)
-        return signer
+        return _reread(directory)
 
 
 def read_certificates(path: Path | str) -> list[x509.Certificate]:
