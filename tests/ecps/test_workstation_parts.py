@@ -22,6 +22,8 @@ from proclient.service.workstation import FILE_NAME, workstation_secret
         (" 997 000 244 50 ", "899700024450"),
         ("0123456789", "0123456789"),  # ADELI-based idNat
         ("123456789", "0123456789"),  # the ADELI number alone gets its 0
+        ("02A1234567", "02A1234567"),  # Corsica's ADELI numbers start with 2A or 2B
+        ("2b1234567", "02B1234567"),
     ],
 )
 def test_national_id_accepted(typed: str, expected: str) -> None:
@@ -29,7 +31,8 @@ def test_national_id_accepted(typed: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "typed", ["", "899700024451", "99700024451", "12345", "8997000244500", "abc", "８９９７"]
+    "typed",
+    ["", "2C1234567", "899700024451", "99700024451", "12345", "8997000244500", "abc", "８９９７"],
 )
 def test_national_id_refused_with_a_sentence(typed: str) -> None:
     with pytest.raises(DomainError) as refused:
