@@ -56,16 +56,11 @@ def trust_roots(settings, demo: bool) -> list:
 def read_file(path: Path) -> bytes | str:
     """The file's bytes, or the sentence saying why it is not read (missing, a folder, too
     large to be an accusé: its size is looked at first, a huge file is never read)."""
-    from proclient.receipts.verification import MAX_BYTES
+    from proclient.receipts.verification import MAX_BYTES, too_large
 
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            return _(
-                "Le fichier est trop volumineux pour être un accusé (plus de {size} Mo) : "
-                "il n'a pas été lu.",
-                size=MAX_BYTES // (1024 * 1024),
-            )
+        if path.stat().st_size > MAX_BYTES:
+            return too_large()
         return path.read_bytes()
     except OSError:
         return _("Le fichier {path} ne peut pas être lu.", path=path)

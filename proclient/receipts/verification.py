@@ -39,19 +39,22 @@ def _unreadable(sentence: str, **details) -> Verdict:
     return Verdict("unreadable", sentence, details)
 
 
+def too_large() -> str:
+    """The sentence for a file above :data:`MAX_BYTES`."""
+    return _(
+        "Le fichier est trop volumineux pour être un accusé (plus de {size} Mo) : "
+        "il n'a pas été lu.",
+        size=MAX_BYTES // (1024 * 1024),
+    )
+
+
 def verify_pdf(data: bytes, trust_roots: Sequence[x509.Certificate]) -> Verdict:
     """The verdict on ``data`` (a file's bytes), trusting ``trust_roots`` only. Blocks, and
     runs pyHanko's own event loop: call it from a thread without one (a worker thread)."""
     if not data:
         return _unreadable(_("Le fichier est vide : ce n'est pas un accusé."))
     if len(data) > MAX_BYTES:
-        return _unreadable(
-            _(
-                "Le fichier est trop volumineux pour être un accusé (plus de {size} Mo) : "
-                "il n'a pas été lu.",
-                size=MAX_BYTES // (1024 * 1024),
-            )
-        )
+        return _unreadable(too_large())
     if b"%PDF-" not in data[:1024]:
         return _unreadable(_("Ce fichier n'est pas un PDF : ce n'est pas un accusé."))
     from proclient.credentials.pdf_signing import quiet_pyhanko
