@@ -141,12 +141,15 @@ def run(args, settings) -> int:
     if args.file is not None:
         from pathlib import Path
 
-        from proclient.commands.verify_pdf import verify_pdf_file
+        from proclient.commands.verify_pdf import TrustMissing, pdf_verdict
 
         check = _statement_check(settings, args.demo)
-        return verify_pdf_file(
-            Path(args.file), settings, demo=args.demo, check_statement=check, as_json=args.json
-        )
+        try:
+            verdict = pdf_verdict(Path(args.file), settings, demo=args.demo, check_statement=check)
+        except TrustMissing as missing:
+            print(missing, flush=True)
+            return EXIT_NOT_CONFIGURED
+        return report(verdict, as_json=args.json)
     if args.code is None:
         print(
             _(

@@ -5,7 +5,7 @@ One sentence on standard output, and the exit code of the verdict (core/proof/ve
 0 valid, 20 altered, 21 unknown or revoked key, 22 unreadable, 23 unsigned.
 
 ``--code`` and ``--journal`` share the ``verify`` sub-command (commands/verify.py): this
-module keeps the PDF's part in :func:`verify_pdf_file`.
+module keeps the PDF's part in :func:`pdf_verdict`.
 """
 
 from __future__ import annotations
@@ -66,33 +66,21 @@ def read_file(path: Path) -> bytes | str:
         return _("Le fichier {path} ne peut pas être lu.", path=path)
 
 
-def verify_pdf_file(
-    path: Path,
-    settings,
-    demo: bool = False,
-    check_statement: Callable | None = None,
-    as_json: bool = False,
-) -> int:
-    """Check ``path``'s signature; print the verdict (its sentence, or one JSON line with
-    ``as_json``); return its exit code.
+def pdf_verdict(path: Path, settings, demo: bool = False, check_statement: Callable | None = None):
+    """The verdict on ``path``'s signature (commands/verify.py prints it). Raises
+    TrustMissing, with its sentence, when no CA is set to trust.
 
     ``check_statement(text) -> Verdict``: the service's signed statement read back from the
     PDF's /ProclientStatement entry (core/proof/statement.py's ``verify_code`` with the
     service's certificates), checked too when the PDF carries one; the worse verdict is the
     one said."""
-    from proclient.commands import EXIT_NOT_CONFIGURED
-    from proclient.commands.verify import report
     from proclient.core.proof.verdict import Verdict, worst
     from proclient.receipts.verification import verify_pdf
 
     # pyHanko logs a failed path building with its traceback: the verdict says it in a line.
     for name in ("pyhanko", "pyhanko_certvalidator"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    try:
-        roots = trust_roots(settings, demo)
-    except TrustMissing as missing:
-        print(missing, flush=True)
-        return EXIT_NOT_CONFIGURED
+    roots = trust_roots(settings, demo)
     data = read_file(Path(path))
     if isinstance(data, str):
         verdict = Verdict("unreadable", data)
@@ -101,4 +89,4 @@ def verify_pdf_file(
         statement = verdict.details.get("statement")
         if statement and check_statement is not None and verdict.outcome != "unreadable":
             verdict = worst([verdict, check_statement(statement)])
-    return report(verdict, as_json=as_json)
+    return verdict
