@@ -33,6 +33,7 @@ def record_at_home(term: Terminal, key: str, first: bool) -> None:
     term.wait_for("Quelle carte Vitale")
     term.keys(*(["Down"] * PICKER[key]), "Enter")
     term.wait_for("Étape 1/4")
+    term.wait_for(PATIENTS[key][0])  # the card asked for, not the one next to it
     term.keys("Enter")  # the beneficiary (Sophie is first on the DURAND card)
     term.wait_for("Étape 2/4")
     if first:

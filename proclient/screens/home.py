@@ -127,11 +127,16 @@ class DemoCardPicker(Modal):
     """Choose which virtual Carte Vitale to insert in the demo reader.
 
     Enter and Esc are the screen's own bindings (Enter before the list's): in a burst of
-    keys the first one closes it and the others, meant for it, are dropped by the App."""
+    keys the first one closes it and the others, meant for it, are dropped by the App. Up and
+    Down are the screen's too, on a highlight that starts on the first card: typed as soon as
+    the picker shows, before its list has taken the focus, they still move it (a Down lost
+    there inserted the first card instead of the second)."""
 
     BINDINGS = [
         Binding("enter", "choose", _("Insérer"), id="choose_card", priority=True),
         Binding("escape", "dismiss(None)", _("Annuler"), id="cancel_picker"),
+        Binding("down", "move(1)", show=False, priority=True),
+        Binding("up", "move(-1)", show=False, priority=True),
     ]
     DEFAULT_CSS = """
     DemoCardPicker { align: center middle; }
@@ -147,7 +152,16 @@ class DemoCardPicker(Modal):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(_("Quelle carte Vitale de démonstration insérer ?"))
-            yield OptionList(*(Option(Content(card.label), id=card.key) for card in self._cards))
+            options = OptionList(
+                *(Option(Content(card.label), id=card.key) for card in self._cards)
+            )
+            options.highlighted = 0
+            yield options
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one(OptionList)
+        current = options.highlighted or 0
+        options.highlighted = max(0, min(current + step, options.option_count - 1))
 
     def action_choose(self) -> None:
         options = self.query_one(OptionList)

@@ -45,6 +45,29 @@ async def test_a_burst_of_enter_after_f2_inserts_one_card_and_goes_on(app_factor
     assert not app.return_code
 
 
+async def test_down_typed_before_the_picker_list_has_the_focus_still_moves_the_highlight(
+    app_factory,
+):
+    """The CI's tmux flake: F2, then Down and Enter as soon as the picker shows, before its
+    list took the focus: the Down was lost and the first card inserted instead of the
+    second. The picker's own Up and Down move the highlight whoever has the focus."""
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.creation.binding is not None, what="service")
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "DemoCardPicker")
+        picker = app.screen
+        second = picker._cards[1]
+        chosen: list[str | None] = []
+        dismiss = picker.dismiss
+        picker.dismiss = lambda result=None: (chosen.append(result), dismiss(result))[1]
+        picker.set_focus(None)  # as before the list is focused
+        for key in ("down", "down", "up", "enter"):
+            app.post_message(key_event(key))
+        await wait_until(pilot, lambda: app.flow.card is not None, what="card read")
+        assert chosen == [second.key]
+
+
 async def test_an_unexpected_error_is_one_french_sentence_and_a_failing_status(app_factory, capfd):
     """What nothing caught ends the app with status 1 and the unexpected-error sentence, not
     a traceback."""
