@@ -199,7 +199,9 @@ class CreationController:
 
     # --- the creation ----------------------------------------------------------------------------
 
-    async def create(self, request: CreationRequest) -> CreationResult:
+    async def create(
+        self, request: CreationRequest, on_retry: Callable[[str], None] | None = None
+    ) -> CreationResult:
         """The creation at Enter on the summary. With the service known gone and still gone
         at one health check (3 s at most), SERVICE_UNAVAILABLE at once, nothing sent, rather
         than after the write's 20 s of retries; otherwise :meth:`submit`."""
@@ -207,16 +209,21 @@ class CreationController:
             await self.check() is Reachability.UNREACHABLE
         ):
             raise refusal("SERVICE_UNAVAILABLE")
-        return await self.submit(request)
+        return await self.submit(request, on_retry)
 
-    async def submit(self, request: CreationRequest) -> CreationResult:
+    async def submit(
+        self, request: CreationRequest, on_retry: Callable[[str], None] | None = None
+    ) -> CreationResult:
         """Create or reactivate; with online access, the result carries the patient's initial
         password, reissued when the answer was a replay (see the module's docstring). When
-        the reissue fails, the result has none and :attr:`password_error` says why."""
+        the reissue fails, the result has none and :attr:`password_error` says why.
+        ``on_retry``: told each time the request goes again (a host gone, a failover)."""
         self.submitting = True
         self.password_error = None
+        binding = None
         try:
             binding = await self.service()
+            binding.client.on_retry = on_retry
             key = await asyncio.to_thread(self.key_for, request)
             try:
                 result = await binding.client.submit(request, key)
@@ -235,6 +242,8 @@ class CreationController:
             return result
         finally:
             self.submitting = False
+            if binding is not None:
+                binding.client.on_retry = None
 
     async def reissue_password(
         self, request: CreationRequest, result: CreationResult

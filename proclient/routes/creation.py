@@ -46,7 +46,7 @@ class CreationRoute(Route):
         paper, demo, session = self.desk.paper, self.desk.wiring.demo, self.desk.session
 
         async def create():
-            result = await self.creation.create(request)
+            result = await self.creation.create(request, on_retry=lambda _path: screen.retrying())
             flow.completed(result)
             receipt = CreationReceipt(
                 request,

@@ -139,7 +139,13 @@ class OutboxRoute(Route):
         )
 
         async def send():
-            return await self.outbox.send(binding.client, professional, on_created, only=entry_id)
+            binding.client.on_retry = self._retrying
+            try:
+                return await self.outbox.send(
+                    binding.client, professional, on_created, only=entry_id
+                )
+            finally:
+                binding.client.on_retry = None
 
         def sent(report) -> None:
             self.refreshed()
@@ -170,6 +176,12 @@ class OutboxRoute(Route):
 
     def load(self, message: OutboxLoadRequested) -> None:
         self.refresh()
+
+    def _retrying(self, _path: str) -> None:
+        """A request of the run goes again: the screen waiting for it says so."""
+        retrying = getattr(self.stage.top, "retrying", None)
+        if retrying is not None:
+            retrying()
 
     def send_requested(self, message: OutboxSendRequested) -> None:
         if not self.send(message.entry_id, quiet=False):

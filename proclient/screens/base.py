@@ -148,6 +148,7 @@ class BaseScreen(GuardedScreen):
     _wait_text = ""
     _wait_timer = None
     _wait_began = 0.0
+    _wait_retrying = False
 
     @property
     def waiting(self) -> bool:
@@ -159,10 +160,19 @@ class BaseScreen(GuardedScreen):
         import time
 
         self._wait_text, self._wait_began = text, time.monotonic()
+        self._wait_retrying = False
         if self._wait_timer is None:
             self._wait_timer = self.set_interval(1.0, self._show_wait)
         self._wait_timer.resume()
         self._show_wait()
+
+    def retrying(self) -> None:
+        """The service did not answer and the request goes again (with its Idempotency-Key:
+        never twice): said on the wait line, the seconds still counted from the first try."""
+        if self._wait_text and not self._wait_retrying:
+            self._wait_retrying = True
+            self._wait_text = _("{what} nouvelle tentative…", what=self._wait_text)
+            self._show_wait()
 
     def _show_wait(self) -> None:
         import time

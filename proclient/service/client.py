@@ -21,6 +21,7 @@ import email.utils
 import logging
 import ssl
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -267,6 +268,9 @@ class DmpServiceClient:
         self._credential: Credential | None = None
         self._prepared: tuple[float, str, bytes] | None = None  # (when, id, nonce)
         self.professional: Professional | None = None
+        # Told before each retry (the path), so that the professional reads « nouvelle
+        # tentative… » rather than a silent wait; never lets an error out of it.
+        self.on_retry: Callable[[str], None] | None = None
 
     @classmethod
     def from_settings(cls, settings, **kwargs) -> DmpServiceClient:
@@ -383,8 +387,17 @@ class DmpServiceClient:
                     return failure
                 raise failure
             log.info("DMP service busy or unreachable on %s: retry in %.2f s", path, wait)
+            self._tell_retry(path)
             await asyncio.sleep(wait)
             delay = min(delay * 2, 4.0)
+
+    def _tell_retry(self, path: str) -> None:
+        if self.on_retry is None:
+            return
+        try:
+            self.on_retry(path)
+        except Exception:  # the screen may have gone: the retry goes on all the same
+            log.debug("on_retry failed", exc_info=True)
 
     @staticmethod
     def _problem(response: httpx.Response) -> ServiceError:

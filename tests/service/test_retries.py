@@ -73,6 +73,25 @@ async def test_503_and_429_are_retried_after_retry_after(serve, tls, credential)
         assert waited >= 2.0  # two Retry-After: 1 honoured, not hammered
 
 
+async def test_each_retry_is_told_and_the_creation_made_once(serve, tls, credential):
+    """A host gone or a failover answers 503: the client tells its screen before each new
+    try (« nouvelle tentative… »), and the same Idempotency-Key makes one DMP."""
+    front = Overloaded(busy=2, status=503, retry_after="0")
+    running = serve(wrap=front.wrap)
+    told: list[str] = []
+    async with DmpServiceClient(running.base_url, verify=tls.context) as client:
+        await client.login(credential)
+        await insi_ready(running.storage, client, LE_GOFF)
+        client.on_retry = told.append
+        result = await client.submit(creation(), key())
+    assert result.dmp_id
+    assert front.writes == 3
+    assert told == ["/v1/dmp", "/v1/dmp"]
+    with running.storage.read() as conn:
+        (count,) = conn.execute("SELECT COUNT(*) FROM dmps").fetchone()
+    assert count == 1
+
+
 async def test_a_refusal_is_never_retried(serve, tls, credential):
     front = Overloaded(busy=0)
     running = serve(wrap=front.wrap)

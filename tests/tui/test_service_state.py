@@ -155,3 +155,38 @@ async def test_esc_stops_a_wait_for_the_service_and_f5_asks_again(app_factory):
         await wait_until(pilot, lambda: _state(app) is Reachability.REACHABLE, what="back")
         await pilot.press("f5")
         await wait_until(pilot, lambda: "création possible" in screen_text(app), what="asked")
+
+
+@pytest.mark.real_budgets
+async def test_a_network_lost_during_the_creation_says_so_and_makes_one_dmp(app_factory, settings):
+    """The network dies after the last look at the service (a host killed, a failover): the
+    creation goes again with its Idempotency-Key, the wait line says « nouvelle
+    tentative… », and once the service answers again one DMP is created."""
+    import sqlite3
+
+    from proclient.screens.done import DoneScreen
+    from tests.tui_support import connect, insert, through_consent_and_online
+
+    wirings = []
+    app = app_factory(adjust=wirings.append)
+    database = settings.paths.demo_dir / "dmp-service.sqlite3"
+
+    def dmps() -> int:
+        with sqlite3.connect(database) as conn:
+            return conn.execute("SELECT COUNT(*) FROM dmps").fetchone()[0]
+
+    async with app.run_test(size=SIZE) as pilot:
+        await insert(pilot, app, "legoff")
+        await pilot.press("enter")
+        await connect(pilot, app)
+        await through_consent_and_online(pilot, app)
+        before = dmps()
+        wirings[0].network.cut = True  # not F12: the workstation has not seen it go
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: "nouvelle tentative" in screen_text(app), what="the retry said"
+        )
+        assert _state(app) is Reachability.REACHABLE  # told by the retry, not by a probe
+        wirings[0].network.cut = False
+        await wait_until(pilot, lambda: isinstance(app.screen, DoneScreen), what="created")
+    assert dmps() == before + 1
