@@ -29,7 +29,7 @@ from proclient.core.i18n import _
 from proclient.server import register
 from proclient.server.auth_store import AuthStore
 from proclient.server.database import Conn, Database, open_database
-from proclient.server.journal import Journal
+from proclient.server.journal import JOURNAL_MAC_PURPOSE, Journal
 
 # Unambiguous characters for ids read aloud or typed (no O/0, I/1/l).
 ID_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -96,6 +96,12 @@ class Storage:
     # --- connections ------------------------------------------------------------------------
 
     def initialize(self) -> int:
+        """:meth:`_initialize`, then the journal's MAC key: every store's lines chain."""
+        found = self._initialize()
+        self.journal.mac_key = self.journal.mac_key or self.derived_key(JOURNAL_MAC_PURPOSE)
+        return found
+
+    def _initialize(self) -> int:
         """Create or upgrade the schema and check the pseudonymisation key; return the schema
         version found before (0 for a new database).
 

@@ -16,7 +16,7 @@ import pytest
 
 from proclient.core.proof.journal import entry_hash
 from proclient.server.database import open_database
-from proclient.server.journal import IDLE_SEAL, RECENT_APPEND, Journal
+from proclient.server.journal import IDLE_SEAL, JOURNAL_MAC_PURPOSE, RECENT_APPEND, Journal
 from proclient.server.signing_key import DocumentSigner, load_or_create_signer, own_ca
 from proclient.server.storage import Storage
 
@@ -463,3 +463,26 @@ def test_lines_appended_by_someone_else_than_the_service_are_found(journal):
             (26, AT, "forger", "status", previous, entry_hash(previous, fields)),
         )
     assert_found(verdict_of(journal), "inserted", 26)
+
+
+def test_the_demo_seeding_writes_lines_the_service_chains(tmp_path):
+    """The demo's seeding runs on its own store before the service starts: its audit lines
+    carry the MAC of the service's key, so the service's seal chains them (they were left
+    waiting, warned about every 0.2 s and named as inserted by ``audit verify``)."""
+    from proclient.server.demo import seed_demo_dmps
+
+    secret = bytes(range(32))
+    database = tmp_path / "seeded.sqlite3"
+    seed_demo_dmps(database, pseudonym_secret=secret)
+    storage = Storage(database, secret)
+    try:
+        storage.initialize()
+        # the service's journal checks each line against its key's MAC
+        storage.journal.mac_key = storage.derived_key(JOURNAL_MAC_PURPOSE)
+        storage.journal.seal(storage.db)
+        with storage.read() as conn:
+            rows = conn.execute("SELECT action, seq FROM audit ORDER BY id").fetchall()
+    finally:
+        storage.close()
+    assert [action for action, _ in rows] == ["seed-active", "seed-closed"]
+    assert all(seq is not None for _, seq in rows)
