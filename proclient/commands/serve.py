@@ -10,6 +10,8 @@ service a new document-signing key (server/signing_key.py) and stops (restart th
 ``--workers N`` (N > 1) serves with N processes on one socket under a supervisor: this
 process checks the settings, migrates the schema and makes the demo material (with
 ``--init-demo``) once, then spawns the workers (serving.serve_workers).
+``[server] metrics_port``: Prometheus metrics on a port of their own (server/metrics.py);
+``log_format = "json"``: the console log as one JSON object per line (server/logformat.py).
 """
 
 from __future__ import annotations
@@ -131,7 +133,7 @@ def run(args, settings) -> int:
         print(serving.describe_signer(config, signer), flush=True)
         return EXIT_OK
     serving.check(config)
-    serving.console_logging(with_pid=config.workers > 1)
+    serving.console_logging(with_pid=config.workers > 1, log_format=config.log_format)
     app = serving.build_app(config)
     print(serving.describe_signer(config, app.state.settings.document_signer), flush=True)
     if args.init_demo:
@@ -171,5 +173,11 @@ def run(args, settings) -> int:
         )
         return EXIT_ERROR
     server = serving.uvicorn_server(config, app)
-    server.run()
+    try:
+        metrics = serving.start_metrics(config)  # metrics_port: on their own port
+    except BaseException:
+        app.state.storage.close()
+        raise
+    with metrics:
+        server.run()
     return EXIT_OK if server.started else EXIT_ERROR

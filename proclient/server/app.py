@@ -24,11 +24,13 @@ from fastapi.responses import JSONResponse
 from proclient.core.domain import Action, Professional
 from proclient.core.logsafe import log_unexpected
 from proclient.server.auth import Authenticator, client_address
+from proclient.server.draining import Drain, DrainGate, take_over_sigterm
 from proclient.server.ecps import EcpsSignIn
 from proclient.server.ecps_routes import install_ecps_routes
 from proclient.server.ecps_sessions import Sessions
 from proclient.server.ecps_store import SEAL_PURPOSE, EcpsStore
-from proclient.server.journal import JOURNAL_MAC_PURPOSE, Journal, keep_sealed
+from proclient.server.journal import Journal, keep_sealed
+from proclient.server.metrics import RequestMetrics, dmp_written, insi_answered
 from proclient.server.operations import DmpOperations, Outcome
 from proclient.server.pki import load_certificates
 from proclient.server.problems import Problem, install_problem_handlers
@@ -138,17 +140,20 @@ def create_app(settings: ServerSettings) -> FastAPI:
     except BaseException:
         storage.close()
         raise
-    storage.journal.mac_key = storage.derived_key(JOURNAL_MAC_PURPOSE)
     auth = Authenticator(settings, storage, trusted)
     operations = DmpOperations(settings, storage, trusted)
     ecps_store = EcpsStore(storage.db, storage.derived_key(SEAL_PURPOSE))
     sessions = Sessions(settings, storage, ecps_store, psc)
     signin = EcpsSignIn(settings, storage, ecps_store, psc, sessions, auth.purge_if_due)
 
+    drain = Drain(settings.drain_seconds)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         sealer = asyncio.create_task(keep_sealed(storage.journal, storage.db))
+        give_back_sigterm = take_over_sigterm(drain)
         yield
+        give_back_sigterm()
         sealer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sealer
@@ -176,8 +181,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
     )
     install_problem_handlers(app)
     app.add_middleware(RequestLimits, limits=settings.limits)  # body size, JSON shape
+    app.add_middleware(DrainGate, drain=drain)  # SIGTERM turns new requests away (draining.py)
+    app.add_middleware(RequestMetrics)  # outermost, the drain's 503s counted (metrics.py)
     _document_idempotency_key(app)
     app.state.settings = settings
+    app.state.drain = drain
     app.state.storage = storage
     app.state.psc = psc
     app.state.ecps_store = ecps_store
@@ -239,7 +247,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
     def insi_card(body: InsiCardIn, pro: Pro) -> dict:
         """INSi look-up by the Carte Vitale's beneficiary: 00 one identity (active INS, its
         history, INSi's reference traits), 01 none, 02 several."""
-        return operations.insi.by_card(pro, body)
+        answer = operations.insi.by_card(pro, body)
+        insi_answered("card", answer["code"])
+        return answer
 
     @app.post(
         "/v1/insi/traits", response_model=InsiAnswerOut, responses=_INSI_PROBLEMS, tags=["INSi"]
@@ -247,7 +257,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
     def insi_traits(body: InsiTraitsIn, pro: Pro) -> dict:
         """INSi look-up by traits (birth name, first given name, sex, birth date, optionally
         the birthplace's INSEE code): 00, 01 or 02."""
-        return operations.insi.by_traits(pro, body)
+        answer = operations.insi.by_traits(pro, body)
+        insi_answered("traits", answer["code"])
+        return answer
 
     @app.post(
         "/v1/insi/verification",
@@ -257,7 +269,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
     )
     def insi_verification(body: InsiVerificationIn, pro: Pro) -> dict:
         """INSi verification: is this INS, with these traits, the person's valid INS?"""
-        return operations.insi.verify(pro, body)
+        answer = operations.insi.verify(pro, body)
+        insi_answered("verification", answer["valid"])
+        return answer
 
     @app.post("/v1/dmp/status", response_model=StatusOut, responses=_PROBLEMS, tags=["DMP"])
     def status(body: StatusIn, pro: Pro) -> dict:
@@ -278,13 +292,19 @@ def create_app(settings: ServerSettings) -> FastAPI:
         the consent record signed at the patient's by the session's professional, checked
         (422 CAPTURE_INVALID, CONSENT_STALE, CAPTURE_MISMATCH; CAPTURE_WEB_ACCESS with
         web_access) and stored with the time the consent was given."""
-        return _answer(operations.write_dmp(pro, key, body, Action.CREATION))
+        outcome = operations.write_dmp(pro, key, body, Action.CREATION)
+        dmp_written("creation", outcome.status_code, outcome.replayed, offline=bool(body.capture))
+        return _answer(outcome)
 
     @app.post("/v1/dmp/reactivation", response_model=CreationOut, responses=_PROBLEMS, tags=["DMP"])
     def reactivate(body: CreationIn, pro: Pro, key: Key) -> JSONResponse:
         """TD1.2: reactivate a closed DMP, with the consent given again; the same INSi rule
         as the creation."""
-        return _answer(operations.write_dmp(pro, key, body, Action.REACTIVATION))
+        outcome = operations.write_dmp(pro, key, body, Action.REACTIVATION)
+        dmp_written(
+            "reactivation", outcome.status_code, outcome.replayed, offline=bool(body.capture)
+        )
+        return _answer(outcome)
 
     @app.post(
         "/v1/dmp/web-access",
@@ -296,7 +316,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
     def web_access(body: WebAccessRequestIn, pro: Pro, key: Key) -> JSONResponse:
         """TD1.5: open the patient's web access on an active DMP (a professional authorised
         on the DMP only: 403 DMP_NOT_AUTHORIZED otherwise)."""
-        return _answer(operations.open_web_access(pro, key, body))
+        outcome = operations.open_web_access(pro, key, body)
+        dmp_written("web_access", outcome.status_code, outcome.replayed)
+        return _answer(outcome)
 
     @app.post(
         "/v1/dmp/web-access/password",
@@ -313,7 +335,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
         (403 DMP_NOT_AUTHORIZED), on an active DMP with a web account (404
         DMPPatientAccessNotFound). The answer carries the service's signed statement of the
         reissue, as the creation's does."""
-        return _answer(operations.reissue_password(pro, key, body))
+        outcome = operations.reissue_password(pro, key, body)
+        dmp_written("password_reissue", outcome.status_code, outcome.replayed)
+        return _answer(outcome)
 
     return app
 

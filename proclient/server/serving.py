@@ -14,6 +14,9 @@ Settings come from the ``[server]`` table of the same config.toml as the worksta
     pseudonym_key = "/etc/proclient/dmp-pseudonym.key"  # default: next to the TLS key
     document_signing = "/etc/proclient/document-signing"  # default: next to the pseudonym key
     workers = 4                 # service processes on one socket (default 1)
+    metrics_port = 9464         # Prometheus metrics on their own loopback port (server/metrics.py)
+    log_format = "json"         # one JSON object per line (default "text")
+    drain_seconds = 10          # SIGTERM: requests in flight finish (server/draining.py)
     insi_answer_ttl = 3600      # seconds an INSi answer allows a creation (default 1 hour)
     challenges_per_minute = 30  # login challenges per client address and minute (default 30)
     offline_consent_days = 7    # days a consent captured offline stays good (1 to 90)
@@ -69,6 +72,10 @@ class ServeConfig:
     psc: PscSettings | None = None  # e-CPS through Pro Santé Connect (server/psc_config.py)
     document_signing: Path | None = None  # the signing key's folder (document_signing_path)
     signing_ca: Path | None = None  # a PKI folder (ca.pem, ca.key) issuing it: the demo's
+    metrics_port: int | None = None  # Prometheus text format on its own port (server/metrics.py)
+    metrics_host: str = "127.0.0.1"
+    log_format: str = "text"  # or "json" (one object per line)
+    drain_seconds: float = 10.0  # SIGTERM: budget for the requests in flight (server/draining.py)
 
     @property
     def scheme(self) -> str:
@@ -122,6 +129,10 @@ def load_serve_config(paths, **overrides) -> ServeConfig:
         offline_consent_days=table.offline_consent_days,
         psc=psc_settings(table),
         document_signing=path(table.document_signing),
+        metrics_port=table.metrics_port,
+        metrics_host=table.metrics_host,
+        log_format=table.log_format,
+        drain_seconds=table.drain_seconds,
     )
 
 
@@ -337,6 +348,7 @@ def build_app(config: ServeConfig):
             offline_consent_max_age=timedelta(days=config.offline_consent_days),
             psc=config.psc,
             document_signer=signer,
+            drain_seconds=config.drain_seconds,
         )
         return create_app(settings)
     except ssl.SSLError:  # the only TLS material loaded here: PSC's client certificate
@@ -385,7 +397,8 @@ def uvicorn_server(config: ServeConfig, app):
         access_log=True,
         server_header=False,
         lifespan="on",
-        timeout_graceful_shutdown=10,
+        # After SIGTERM's drain (server/draining.py), what is left gets the same budget again.
+        timeout_graceful_shutdown=max(1, round(config.drain_seconds)),
         http=limits.protocol_class(),
         ws="none",
         timeout_keep_alive=config.limits.keep_alive_timeout,
@@ -408,18 +421,36 @@ def uvicorn_server(config: ServeConfig, app):
 # --- several worker processes (server.workers, --workers N) ----------------------------------
 
 
-def console_logging(*, with_pid: bool = False) -> None:
+CONSOLE_HANDLER = "proclient-console"
+
+
+def console_logging(*, with_pid: bool = False, log_format: str | None = None) -> None:
     """Log records to stderr at INFO. With several processes each line names its process,
-    so that an access line can be traced to the worker that answered."""
+    so that an access line can be traced to the worker that answered. ``log_format`` "json":
+    one JSON object per line (server/logformat.py), Python's warnings included; None: the
+    format this process chose before, else text. Called again, it replaces its handler."""
     import logging
     import sys
 
-    process = " [%(process)d]" if with_pid else ""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        logging.Formatter(f"%(asctime)s %(levelname)s %(name)s{process} %(message)s")
-    )
     root = logging.getLogger()
+    earlier = next((h for h in root.handlers if h.get_name() == CONSOLE_HANDLER), None)
+    if log_format is None:
+        log_format = getattr(earlier, "log_format", "text")
+    if earlier is not None:
+        root.removeHandler(earlier)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(CONSOLE_HANDLER)
+    handler.log_format = log_format  # type: ignore[attr-defined]
+    if log_format == "json":
+        from proclient.server.logformat import JsonFormatter
+
+        handler.setFormatter(JsonFormatter())
+        logging.captureWarnings(True)  # a warning on stderr would not be JSON
+    else:
+        process = " [%(process)d]" if with_pid else ""
+        handler.setFormatter(
+            logging.Formatter(f"%(asctime)s %(levelname)s %(name)s{process} %(message)s")
+        )
     root.addHandler(handler)
     root.setLevel(logging.INFO)
 
@@ -462,7 +493,11 @@ class WorkerApp:
 
         from proclient.core.logsafe import log_unexpected
 
-        console_logging(with_pid=True)
+        console_logging(with_pid=True, log_format=self.config.log_format)
+        if self.config.metrics_port is not None:
+            from proclient.server import metrics
+
+            metrics.enable()  # counts into the supervisor's PROMETHEUS_MULTIPROC_DIR
         _end_with_supervisor(self.supervisor)
         log = logging.getLogger("proclient.server")
         try:
@@ -475,6 +510,39 @@ class WorkerApp:
         sys.exit(STARTUP_FAILURE)
 
 
+def start_metrics(config: ServeConfig, multiprocess_dir: str | None = None):
+    """``config.metrics_port``: Prometheus' text format served on ``metrics_host`` (a thread
+    of this process) until the returned ExitStack closes; with ``multiprocess_dir``, the sum
+    of the workers' counts. Nothing to close when unset. SERVER_CONFIG when the port cannot
+    be bound. Said on stdout with the service's banner."""
+    from contextlib import ExitStack
+
+    stack = ExitStack()
+    if config.metrics_port is None:
+        return stack
+    from proclient.server import metrics
+
+    try:
+        host, port = stack.enter_context(
+            metrics.serve_metrics(
+                config.metrics_host, config.metrics_port, multiprocess_dir=multiprocess_dir
+            )
+        )
+    except OSError:
+        raise _config_error(
+            _(
+                "Les métriques ne peuvent pas écouter sur {host}:{port} : le port est déjà pris "
+                "ou l'adresse n'est pas de cette machine. Changez server.metrics_port ou "
+                "server.metrics_host.",
+                host=config.metrics_host,
+                port=config.metrics_port,
+            )
+        ) from None
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    print(_("Métriques Prometheus sur http://{address}/metrics", address=address), flush=True)
+    return stack
+
+
 def serve_workers(config: ServeConfig) -> bool:
     """Serve with ``config.workers`` processes on one listening socket, under uvicorn's
     supervisor (this process): it binds the socket, spawns the workers, replaces one that
@@ -484,23 +552,31 @@ def serve_workers(config: ServeConfig) -> bool:
     Each worker builds its own app (its own database pool) from :class:`WorkerApp`; the
     database is what they share: idempotency records, the per-patient and per-key locks, the
     failed-authentication counts and the sessions. The caller has already built the app once
-    (schema migrated, settings checked). False when the socket could not be bound or a
-    worker could not start."""
+    (schema migrated, settings checked). With ``metrics_port`` the supervisor makes a private
+    folder for the workers' counts before spawning them, serves their sum and removes the
+    folder at the end (server/metrics.py). False when the socket could not be bound or a
+    worker could not start; SERVER_CONFIG when the metrics port could not be bound."""
     import os
+    from contextlib import ExitStack
 
     from uvicorn.config import STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess
 
+    from proclient.server import metrics
+
     options = uvicorn_server(config, WorkerApp(config, os.getpid())).config
     options.workers = config.workers
     options.factory = True
-    try:
-        sock = options.bind_socket()
-    except SystemExit:  # uvicorn logged why (address in use, no permission)
-        return False
-    supervisor = Multiprocess(options, sockets=[sock])
-    try:
+    with ExitStack() as stack:
+        folder = None
+        if config.metrics_port is not None:
+            folder = stack.enter_context(metrics.multiprocess_folder())
+        stack.enter_context(start_metrics(config, folder))
+        try:
+            sock = options.bind_socket()
+        except SystemExit:  # uvicorn logged why (address in use, no permission)
+            return False
+        stack.callback(sock.close)
+        supervisor = Multiprocess(options, sockets=[sock])
         supervisor.run()
-    finally:
-        sock.close()
     return all(process.exitcode != STARTUP_FAILURE for process in supervisor.processes)

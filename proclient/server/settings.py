@@ -120,6 +120,7 @@ class ServerSettings:
     document_signer: DocumentSigner | None = None
     audit_head_interval: int = DEFAULT_HEAD_INTERVAL  # a signed head every N entries…
     audit_head_max_age: timedelta = timedelta(seconds=DEFAULT_HEAD_MAX_AGE)  # …or this long
+    drain_seconds: float = 10.0  # SIGTERM: budget for the requests in flight (draining.py)
 
     def __post_init__(self) -> None:
         if self.mode not in ("test", "production"):

@@ -151,6 +151,13 @@ class ServerTable(_Table):
     psc_client_key: str | None = None
     psc_ca: str | None = None  # unset: the system's CAs
     psc_timeout: float = Field(default=10.0, gt=0, le=120)
+    # Operator tools (docs/service.md "Operating several hosts"). Prometheus metrics on their
+    # own loopback port (server/metrics.py); unset: no metrics.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"  # loopback only unless the operator says otherwise
+    log_format: Literal["text", "json"] = "text"  # json: one object per line (log collectors)
+    # SIGTERM: seconds the requests in flight get to finish (new ones get 503 + Retry-After).
+    drain_seconds: float = Field(default=10.0, ge=0, le=600)
 
 
 @dataclass(frozen=True)
