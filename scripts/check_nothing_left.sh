@@ -6,13 +6,13 @@
 #   PROCLIENT_TEST_RUN="$run" bash scripts/test.sh …
 #   bash scripts/check_nothing_left.sh check STATE_DIR
 #
-# record: notes the pcscd, postgres and cupsd processes and the listening TCP sockets that exist
+# record: notes the pcscd, postgres, cupsd and haproxy processes and the listening TCP sockets that exist
 # before the run, and prints a fresh run id: every process the run starts inherits it in its
 # environment (PROCLIENT_TEST_RUN).
 # check: once the run's watchdogs have had time to stop what it started (up to
 # PROCLIENT_LEFT_TIMEOUT seconds, 60 by default), fails if any of these remain:
 # - a process carrying the run id (pcscd, cupsd, a server or a tmux a test left running…);
-# - a pcscd, postgres or cupsd that was not there before (PostgreSQL rewrites its environment
+# - a pcscd, postgres, cupsd or haproxy that was not there before (PostgreSQL rewrites its environment
 #   for its process titles: the id cannot be read there);
 # - a listening TCP socket that was not there before.
 # Meant for a machine where the run is alone (CI): anything started meanwhile by someone else
@@ -30,8 +30,8 @@ command="$1"
 state="$2"
 
 services() {
-  # pid and name of each pcscd, postgres and cupsd process, one a line
-  ps -eo pid=,comm= | awk '$2 == "pcscd" || $2 == "postgres" || $2 == "cupsd" { print $1, $2 }' \
+  # pid and name of each pcscd, postgres, cupsd and haproxy process, one a line
+  ps -eo pid=,comm= | awk '$2 == "pcscd" || $2 == "postgres" || $2 == "cupsd" || $2 == "haproxy" { print $1, $2 }' \
     | sort
 }
 
