@@ -2,7 +2,9 @@
 killed with SIGKILL at a random moment while it records creations offline and sends them,
 then replayed to the end: 0 duplicate DMPs, 0 lost captures, 0 entries left.
 
-One `proclient serve` (HTTPS with the demo test CA, a temporary home, a SQLite file) on
+One `proclient serve` (HTTPS with the demo test CA, a temporary home, a SQLite file; or with
+``--database postgresql`` a schema of its own, made for the run and dropped after it, in the
+PostgreSQL of PROCLIENT_TEST_POSTGRES_URL: scripts/services/postgres.sh sets it) on
 127.0.0.1, with an INSi register of generated bench patients (serve_kit.py). Per iteration,
 1 to 3 new patients (never one of another iteration) and a forked child process, as the
 workstation would do it:
@@ -25,7 +27,7 @@ a phase chosen uniformly, uniform within its median length after the step that o
 was heard (short phases get kills too). Then it replays in a new child, unkilled, until the
 outbox is empty (a run stopped by the service, e.g. IDEMPOTENCY_IN_PROGRESS, is run again).
 
-Checked per iteration and in total, reading the service's SQLite file and the folders:
+Checked per iteration and in total, reading the service's database and the folders:
 every confirmed capture has exactly one DMP (by the patient's INS); no entry left in the
 outbox, none held (a DMPFound hold would be a second creation attempt); exactly one accusé
 file per DMP; a capture whose ``record`` never returned has no DMP, or went through (counted
@@ -33,9 +35,10 @@ apart). Stray temporary files left by a killed atomic write are counted too. Exi
 duplicate, a loss or a leftover.
 
     .venv/bin/python benchmarks/outbox_kill.py [--iterations 200] [--seed 13]
+        [--database sqlite|postgresql]
 
-Every process started (the service, the children) is stopped and the temporary folder
-removed in a ``finally``.
+Every process started (the service, the children) is stopped, the temporary folder removed
+and the PostgreSQL schema dropped in a ``finally``.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -376,8 +380,18 @@ class Totals:
 class KillRun:
     """The service, the folders, and the iterations (see the module's docstring)."""
 
-    def __init__(self, workdir: Path, iterations: int, seed: int, quiet: bool = False) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        iterations: int,
+        seed: int,
+        quiet: bool = False,
+        backend: str = "sqlite",
+    ) -> None:
         self.workdir = workdir
+        self.backend = backend
+        self.schema: str | None = None  # PostgreSQL: the run's own schema
+        self.admin_url = ""
         self.iterations = iterations
         self.rng = random.Random(seed)
         self.quiet = quiet
@@ -404,10 +418,14 @@ class KillRun:
         register = write_register(self.home / "register.json", range(needed))
         self.port = free_port(HOST)
         self.url = f"https://{HOST}:{self.port}"
-        self.process = spawn_service(self.home, serve_command(self.home, HOST, self.port, register))
+        command = serve_command(self.home, HOST, self.port, register)
+        self.database: Path | str = self.home / "service.sqlite"
+        if self.backend == "postgresql":
+            self.database = self.postgres_schema()
+            command[command.index("--database") + 1] = self.database
+        self.process = spawn_service(self.home, command)
         self.ca = demo_ca(self.home)
         wait_healthy(self.url, self.ca, self.process)
-        self.database = self.home / "service.sqlite"
         self.professional = ensure_demo_pki(self.ca.parent).default
         OutboxKey(self.config, use_keyring=False).load_or_create()  # before any fork
         # The child's work imports these: import them once here, before forking.
@@ -418,10 +436,48 @@ class KillRun:
         import proclient.receipts.store  # noqa: F401
         import proclient.service.client  # noqa: F401
 
+    def postgres_schema(self) -> str:
+        """A schema of its own in PROCLIENT_TEST_POSTGRES_URL's database (dropped by
+        :meth:`stop`), and the service's URL reaching it through search_path."""
+        import psycopg
+
+        self.admin_url = os.environ.get("PROCLIENT_TEST_POSTGRES_URL", "")
+        if not self.admin_url:
+            raise SystemExit(
+                "--database postgresql: PROCLIENT_TEST_POSTGRES_URL is not set "
+                "(source scripts/services/postgres.sh)"
+            )
+        schema = f"outbox_kill_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+        self.schema = schema
+        separator = "&" if "?" in self.admin_url else "?"
+        return f"{self.admin_url}{separator}options=-csearch_path%3D{schema}"
+
     def stop(self) -> None:
         if self.process is not None:
             stop_service(self.process)
             self.process = None
+        if self.schema is not None:
+            import psycopg
+
+            with psycopg.connect(self.admin_url, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA {self.schema} CASCADE")
+            self.schema = None
+
+    def rows(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """``sql`` (``?`` placeholders) on the service's database, read-only, in a connection
+        opened and closed here: none is left open across a fork."""
+        if self.backend == "postgresql":
+            import psycopg
+
+            with psycopg.connect(str(self.database), autocommit=True) as conn:
+                return conn.execute(sql.replace("?", "%s"), params).fetchall()
+        connection = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)
+        try:
+            return connection.execute(sql, params).fetchall()
+        finally:
+            connection.close()
 
     # --- jobs -------------------------------------------------------------------------------
 
@@ -523,19 +579,17 @@ class KillRun:
     # --- checks -----------------------------------------------------------------------------
 
     def dmps_of(self, serials: list[int]) -> dict[int, list[str]]:
-        connection = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)
-        try:
-            return {
-                serial: [
-                    row[0]
-                    for row in connection.execute(
-                        "SELECT dmp_id FROM dmps WHERE ins_value = ?", (nir(serial),)
-                    )
-                ]
-                for serial in serials
-            }
-        finally:
-            connection.close()
+        if not serials:
+            return {}
+        values = {nir(serial): serial for serial in serials}
+        marks = ", ".join("?" for _ in values)
+        found: dict[int, list[str]] = {serial: [] for serial in serials}
+        for dmp_id, value in self.rows(
+            f"SELECT dmp_id, ins_value FROM dmps WHERE ins_value IN ({marks})",  # noqa: S608
+            tuple(values),
+        ):
+            found[values[value]].append(dmp_id)
+        return found
 
     def accuse_files(self) -> Counter:
         found: Counter = Counter()
@@ -605,16 +659,10 @@ class KillRun:
         totals = self.totals
         totals.stray_tmp_receipts = sum(1 for p in self.receipts.glob(".accuse-*.tmp"))
         made = set(self.accuse_files())
-        connection = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)
-        try:
-            ours = {
-                row[0]
-                for row in connection.execute(
-                    "SELECT dmp_id FROM dmps WHERE first_name LIKE 'BENCH%'"
-                )
-            }
-        finally:
-            connection.close()
+        ours = {
+            row[0]
+            for row in self.rows("SELECT dmp_id FROM dmps WHERE first_name LIKE ?", ("BENCH%",))
+        }
         strangers = made - ours
         if strangers:
             totals.failures.append(f"accusé files for DMPs the service does not hold: {strangers}")
@@ -631,6 +679,7 @@ class KillRun:
 def report(run: KillRun, seconds: float) -> str:
     t = run.totals
     lines = [
+        f"database                        : {run.backend}",
         f"iterations                      : {t.iterations} (seed {run.seed}), "
         f"T_k (unkilled child, median of {CALIBRATION_RUNS}) = "
         + ", ".join(f"{k}: {v * 1000:.0f} ms" for k, v in sorted(run.durations.items())),
@@ -681,17 +730,20 @@ def totals_json(run: KillRun, seconds: float) -> dict:
         replay_stops=dict(t.replay_stops),
         failures=t.failures,
         ok=t.ok,
+        database=run.backend,
         seconds=round(seconds, 1),
         durations_ms={k: round(v * 1000) for k, v in run.durations.items()},
     )
     return value
 
 
-def execute(iterations: int, seed: int, quiet: bool = False) -> tuple[KillRun, float]:
-    """The whole run in a temporary folder, removed with the service stopped whatever
-    happens."""
+def execute(
+    iterations: int, seed: int, quiet: bool = False, backend: str = "sqlite"
+) -> tuple[KillRun, float]:
+    """The whole run in a temporary folder, removed with the service stopped (and its
+    PostgreSQL schema dropped) whatever happens."""
     workdir = Path(tempfile.mkdtemp(prefix="proclient-outbox-kill-"))
-    run = KillRun(workdir, iterations, seed, quiet)
+    run = KillRun(workdir, iterations, seed, quiet, backend)
     start = time.monotonic()
     try:
         run.start()
@@ -707,8 +759,15 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--json", action="store_true", help="the totals as one JSON document")
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the service's database: a SQLite file, or a schema of its own in the "
+        "PostgreSQL of PROCLIENT_TEST_POSTGRES_URL",
+    )
     args = parser.parse_args()
-    run, seconds = execute(args.iterations, args.seed, quiet=args.json)
+    run, seconds = execute(args.iterations, args.seed, quiet=args.json, backend=args.database)
     if args.json:
         print(json.dumps(totals_json(run, seconds)))
     else:

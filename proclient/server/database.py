@@ -8,7 +8,10 @@ once translated; the differences (column types, how writers are serialised) stay
   transactions start with ``BEGIN IMMEDIATE``, so SQLite serialises every writer.
 - PostgreSQL (psycopg 3, a small connection pool): READ COMMITTED transactions; writers that
   must not interleave (two creations for one patient) take a transaction-scoped advisory
-  lock on a name (:meth:`Conn.lock`), and unique constraints stand behind them.
+  lock on a name (:meth:`Conn.lock`), and unique constraints stand behind them. The URL may
+  list several hosts (libpq multi-host, ``target_session_attrs=read-write``): after a
+  failover the pool reconnects to whichever accepts writes, without a restart (see
+  :class:`PostgresDatabase`).
 
 Migrations are plain SQL, numbered, recorded in ``schema_version``; an upgrade applies the
 missing ones in order inside a transaction, and keeps the data.
@@ -19,6 +22,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -236,6 +240,21 @@ CREATE INDEX audit_waiting ON audit (id) WHERE seq IS NULL;
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 PROBE_TIMEOUT = 3.0  # seconds /v1/ready waits for a PostgreSQL connection
+CHECKOUT_TIMEOUT = 5.0  # seconds a unit of work waits for one, then 503 SERVICE_BUSY
+RECONNECT_TIMEOUT = 3.0  # seconds of the pool's reconnection attempts before it waits for demand
+RECHECK_INTERVAL = 1.0  # seconds: the idle connections checked at most this often, on errors
+RETRY_AFTER = "1"  # seconds, the Retry-After of a 503 for a database out of reach
+# libpq settings the service adds unless the URL (or PGCONNECT_TIMEOUT) sets them: a host that
+# went silent (powered off, cable cut: no TCP reset) is given up within seconds, on connecting
+# (each host of a multi-host URL) and on a connection in use, instead of the system's minutes.
+LIBPQ_DEFAULTS = {
+    "connect_timeout": "5",
+    "keepalives": "1",
+    "keepalives_idle": "10",
+    "keepalives_interval": "3",
+    "keepalives_count": "3",
+    "tcp_user_timeout": "15000",  # milliseconds
+}
 
 
 def _statements(script: str, dialect: str) -> list[str]:
@@ -409,6 +428,21 @@ class SqliteDatabase(Database):
 
 
 class PostgresDatabase(Database):
+    """PostgreSQL through a psycopg pool, surviving the loss of its server.
+
+    No check on checkout (a round trip per unit of work, on the hot path): a connection is
+    known dead when it is used. Then (:meth:`_unit`) a unit of work that meets a connection
+    lost (the server killed, a failover), a server that no longer takes writes (an old
+    primary come back as a standby: SQLSTATE 25006) or no connection within
+    :data:`CHECKOUT_TIMEOUT` raises a 503 SERVICE_BUSY problem with Retry-After, never a
+    500: the client sends again with the same Idempotency-Key. The connection is dropped
+    (closed: the pool replaces it) and the idle ones are checked in the background, at most
+    every :data:`RECHECK_INTERVAL` seconds, so that the dead ones go at once and not one
+    request each. The pool's reconnection gives up after :data:`RECONNECT_TIMEOUT` seconds
+    (its backoff then never grows to minutes) and starts again at the next request that
+    finds no connection: a promoted standby is found within about a second of taking writes.
+    """
+
     dialect: Dialect = "postgresql"
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
@@ -416,27 +450,71 @@ class PostgresDatabase(Database):
         from psycopg_pool import ConnectionPool
 
         self.integrity_errors = (psycopg.errors.IntegrityError,)
+        # Out of reach, or not the primary: retried by the client (503), the connection
+        # dropped. (psycopg_pool's PoolTimeout is an OperationalError.)
+        self._lost: tuple[type[Exception], ...] = (
+            psycopg.OperationalError,
+            psycopg.errors.ReadOnlySqlTransaction,
+        )
+        self._read_only = psycopg.errors.ReadOnlySqlTransaction
         self._url = url
+        try:
+            settings = libpq_defaults(url)
+        except psycopg.ProgrammingError:  # libpq's message quotes the URL, password and all
+            raise ValueError("invalid PostgreSQL URL") from None
+        self._recheck_lock = threading.Lock()
+        self._rechecked_at = 0.0
         self._pool = ConnectionPool(
             url,
             min_size=1,
             max_size=pool_size,
             open=True,
-            timeout=30,
+            timeout=CHECKOUT_TIMEOUT,
+            reconnect_timeout=RECONNECT_TIMEOUT,
             name="proclient-dmp",
-            kwargs={"autocommit": False},
+            kwargs={"autocommit": False, **settings},
         )
 
     def describe(self) -> str:
-        parts = urlsplit(self._url)
-        # Never the password: this line is printed at start-up.
-        return f"PostgreSQL {parts.hostname or 'local'}:{parts.port or 5432}{parts.path}"
+        return describe_postgres(self._url)
 
     @contextmanager
     def _unit(self, timeout: float | None = None) -> Iterator[Conn]:
         # The pool commits when the block ends normally and rolls back on an exception.
-        with self._pool.connection(timeout=timeout) as raw:
-            yield Conn(raw, "postgresql")
+        try:
+            with self._pool.connection(timeout=timeout) as raw:
+                try:
+                    yield Conn(raw, "postgresql")
+                except self._lost as error:
+                    self._drop(raw, error)
+                    raise
+        except self._lost as error:  # in the block, on checkout or at the commit
+            self._recheck()
+            raise unavailable(error) from error
+
+    def _drop(self, raw: Any, error: Exception) -> None:
+        """Close a connection to a server that no longer takes writes (the pool drops a
+        closed connection when it comes back, and opens another, to the primary)."""
+        if isinstance(error, self._read_only) and not raw.closed:
+            raw.close()
+
+    def _recheck(self) -> None:
+        """Check the idle connections in the background (the dead ones are replaced), at most
+        every :data:`RECHECK_INTERVAL` seconds, one check at a time."""
+        now = time.monotonic()
+        if now - self._rechecked_at < RECHECK_INTERVAL or not self._recheck_lock.acquire(False):
+            return
+        self._rechecked_at = now
+
+        def check() -> None:
+            try:
+                self._pool.check()
+            except Exception:  # noqa: BLE001 - a closed pool (shutdown): nothing to check
+                pass
+            finally:
+                self._recheck_lock.release()
+
+        threading.Thread(target=check, name="proclient-db-recheck", daemon=True).start()
 
     def probe(self):
         return self._unit(timeout=PROBE_TIMEOUT)
@@ -449,6 +527,54 @@ class PostgresDatabase(Database):
 
     def close(self) -> None:
         self._pool.close()
+
+
+def libpq_defaults(url: str) -> dict[str, str]:
+    """:data:`LIBPQ_DEFAULTS` less what ``url`` (or the environment) already sets."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    given = conninfo_to_dict(url)
+    if os.environ.get("PGCONNECT_TIMEOUT"):
+        given["connect_timeout"] = os.environ["PGCONNECT_TIMEOUT"]
+    return {name: value for name, value in LIBPQ_DEFAULTS.items() if name not in given}
+
+
+def describe_postgres(url: str) -> str:
+    """Hosts, ports and database of a PostgreSQL URL, multi-host included; never the password
+    (this line is printed at start-up)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        info = conninfo_to_dict(url)
+    except Exception:  # noqa: BLE001 - psycopg says what is wrong when it connects
+        return "PostgreSQL"
+    hosts = str(info.get("host") or "local").split(",")
+    ports = str(info.get("port") or "5432").split(",")
+    if len(ports) == 1:
+        ports *= len(hosts)
+    where = ",".join(f"{host}:{port or 5432}" for host, port in zip(hosts, ports, strict=False))
+    text = f"PostgreSQL {where}/{info.get('dbname') or info.get('user') or ''}"
+    attrs = info.get("target_session_attrs")
+    return f"{text} ({attrs})" if attrs and attrs != "any" else text
+
+
+def unavailable(error: BaseException) -> Exception:
+    """503 SERVICE_BUSY with Retry-After for the driver's ``error`` (counted in the metrics'
+    database errors): the database is out of reach for now. (The HTTP problem and the metrics
+    are imported here only: the command line's audit tools open databases too.)"""
+    from proclient.core.i18n import _
+    from proclient.server.metrics import database_error
+    from proclient.server.problems import Problem
+
+    database_error(error)
+    return Problem(
+        "SERVICE_BUSY",
+        detail=_(
+            "La base de données du service DMP ne répond pas pour l'instant : réessayez dans "
+            "quelques secondes."
+        ),
+        headers={"Retry-After": RETRY_AFTER},
+    )
 
 
 def open_database(url: str | Path) -> Database:

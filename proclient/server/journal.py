@@ -75,6 +75,7 @@ SEAL_INTERVAL = 0.2  # seconds between an append and the seal that chains it (ap
 SEAL_BATCH = 1000  # lines chained per sealing transaction
 RECENT_APPEND = 5.0  # seconds after an append during which the sealer keeps sealing
 IDLE_SEAL = 30.0  # seconds: a seal at least this often, appended or not
+SEAL_BACKOFF_MAX = 5.0  # seconds between seals while they fail (the database out of reach)
 JOURNAL_MAC_PURPOSE = "audit-journal-mac"  # the MAC key's HKDF purpose (Storage.derived_key)
 
 
@@ -451,16 +452,32 @@ class Journal:
 
 async def keep_sealed(journal: Journal, db: Any, interval: float = SEAL_INTERVAL) -> None:
     """Seal the lines this process appended, ``interval`` seconds after, until cancelled (a
-    task of the service's lifespan, app.py); a failed seal is logged and tried again."""
+    task of the service's lifespan, app.py). A failed seal (the database out of reach, a
+    failover) never ends the task: the lines wait, the next seals come further apart (up to
+    :data:`SEAL_BACKOFF_MAX` seconds) until one passes; the first failure is logged with
+    where it happened, the next ones by type only, never with their text (it may quote data),
+    and the seal that passes again says how many failed."""
     import anyio
 
     from proclient.core.logsafe import log_unexpected
 
+    failed = 0
     while True:
-        await anyio.sleep(interval)
-        if journal.due():
-            try:
-                await anyio.to_thread.run_sync(journal.seal, db)
-            except Exception:
-                journal.waiting = True
-                log_unexpected(log, "audit journal: seal failed")
+        backoff = min(interval * 2 ** min(failed, 16), max(interval, SEAL_BACKOFF_MAX))
+        await anyio.sleep(backoff if failed else interval)
+        if not journal.due():
+            continue
+        try:
+            await anyio.to_thread.run_sync(journal.seal, db)
+        except Exception as error:
+            journal.waiting = True
+            failed += 1
+            cause = error.__cause__ if isinstance(error.__cause__, Exception) else error
+            if failed == 1:  # the driver's error under the service's 503, where it came from
+                log_unexpected(log, "audit journal: seal failed, tried again", cause)
+            else:
+                log.warning("audit journal: seal failed again (%s)", type(cause).__name__)
+        else:
+            if failed:
+                log.warning("audit journal: sealed again after %d failed seal(s)", failed)
+            failed = 0
