@@ -9,7 +9,7 @@ service a new document-signing key (server/signing_key.py) and stops (restart th
 ``proclient serve audit verify|export``: the audit journal (commands/serve_audit.py).
 ``--workers N`` (N > 1) serves with N processes on one socket under a supervisor: this
 process checks the settings, migrates the schema and makes the demo material (with
-``--init-demo``) once, then spawns the workers (serving.serve_workers).
+``--init-demo``) once, then spawns the workers (processes.serve_workers).
 ``[server] metrics_port``: Prometheus metrics on a port of their own (server/metrics.py);
 ``log_format = "json"``: the console log as one JSON object per line (server/logformat.py).
 """
@@ -96,7 +96,7 @@ def run(args, settings) -> int:
     from pathlib import Path
 
     from proclient.commands import EXIT_ERROR, EXIT_OK
-    from proclient.server import serving
+    from proclient.server import processes, serving
 
     if getattr(args, "serve_command", None) == "audit":
         from proclient.commands import serve_audit
@@ -162,7 +162,7 @@ def run(args, settings) -> int:
     if config.workers > 1:
         # Each worker builds its own app: this one only checked the settings and the schema.
         app.state.storage.close()
-        if serving.serve_workers(config):
+        if processes.serve_workers(config):
             return EXIT_OK
         print(
             _(
@@ -174,7 +174,7 @@ def run(args, settings) -> int:
         return EXIT_ERROR
     server = serving.uvicorn_server(config, app)
     try:
-        metrics = serving.start_metrics(config)  # metrics_port: on their own port
+        metrics = processes.start_metrics(config)  # metrics_port: on their own port
     except BaseException:
         app.state.storage.close()
         raise

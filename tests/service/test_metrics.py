@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import time
 import uuid
 from pathlib import Path
 
@@ -199,7 +200,13 @@ def test_a_served_run_is_counted_and_no_health_data_reaches_the_scrape(tmp_path,
                     limited = answer
                     break
             assert limited is not None and limited.json()["code"] == "AUTH_RATE_LIMITED"
+        # A request is counted once its answer is sent: the client may read the last answer
+        # before its count is written. Scrape until the last one (the 429) is in.
+        deadline = time.monotonic() + 10
         text = serve.scrape()
+        while 'status="429"' not in text and time.monotonic() < deadline:
+            time.sleep(0.05)
+            text = serve.scrape()
     finally:
         assert serve.stop() in (0, -signal.SIGTERM), serve.text()
     found = samples(text)
@@ -251,7 +258,11 @@ def test_two_workers_are_summed_by_the_supervisor(tmp_path, demo_pki_cache):
                     assert http.get(f"{serve.url}/v1/health").status_code == 200
                 for _ in range(count - 1):
                     assert http.get(f"{serve.url}/v1/health").status_code == 200
+        deadline = time.monotonic() + 10  # the last answer may be read before it is counted
         after = value(samples(serve.scrape()), "proclient_http_requests_total", **health)
+        while after - before < 8 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            after = value(samples(serve.scrape()), "proclient_http_requests_total", **health)
         assert after - before == 8
         assert "process_cpu_seconds_total" not in serve.scrape()  # a sum has no process
         serve_workers = set(serve.workers())

@@ -501,13 +501,13 @@ def test_workers_that_cannot_start_stop_the_supervisor(tmp_path):
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from proclient.server import serving\n"
+        "from proclient.server import processes, serving\n"
         "serving.console_logging(with_pid=True)\n"
         "config = serving.ServeConfig(\n"
         f"    database={str(tmp_path / 'dmp.sqlite3')!r}, port={free_port()},\n"
         f"    trusted_ca=Path({str(trusted)!r}), plain_http=True, workers=2,\n"
         ")\n"
-        "sys.exit(0 if serving.serve_workers(config) else 1)\n"
+        "sys.exit(0 if processes.serve_workers(config) else 1)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
