@@ -1,5 +1,5 @@
 """Several `proclient serve` hosts behind HAProxy, on one PostgreSQL (a primary with its
-synchronous standby when scripts/services/pg_pair.sh can make one), on this machine: brought
+synchronous standby when scripts/pg_pair.sh can make one), on this machine: brought
 up, put through host deaths, a failover of the database, a rolling update and a throughput
 run, and taken down, nothing left running. Each scenario prints its figures.
 
@@ -387,7 +387,7 @@ async def scenarios(topo: Topology, args, serials: Serials) -> list[dict]:
         results.append(await rolling(topo, args, serials))
     if "primary-kill" in wanted:
         if not Pair.available():
-            say("primary-kill: skipped (scripts/services/pg_pair.sh or pg_basebackup absent)")
+            say("primary-kill: skipped (scripts/pg_pair.sh or pg_basebackup absent)")
         else:
             for host in topo.hosts[: args.hosts]:
                 await asyncio.to_thread(topo.terminate_host, host, 30)

@@ -29,7 +29,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 HAPROXY_CFG = ROOT / "deploy" / "haproxy.cfg"
 UNIT = ROOT / "deploy" / "proclient.service"
-PG_PAIR = ROOT / "scripts" / "services" / "pg_pair.sh"
+PG_PAIR = ROOT / "scripts" / "pg_pair.sh"
 SERVERS = 3  # server lines in deploy/haproxy.cfg (h1, h2, h3)
 BACKEND = "hosts"  # its backend
 LB_SOURCE = "127.0.0.1"  # HAProxy's address towards the hosts: [server] trusted_proxies
@@ -381,7 +381,7 @@ def drop_schema(url: str, schema: str) -> None:
 
 
 class Pair:
-    """scripts/services/pg_pair.sh: a primary and its synchronous standby on loopback."""
+    """scripts/pg_pair.sh: a primary and its synchronous standby on loopback."""
 
     def __init__(self, parent: Path, sync: bool = True) -> None:
         # As root the pair runs as "postgres", which must go through the folders above it.

@@ -1,6 +1,6 @@
 """The service rides over a PostgreSQL failover without a restart (issue 24).
 
-Real parts: a primary and its synchronous standby (scripts/services/pg_pair.sh), a real
+Real parts: a primary and its synchronous standby (scripts/pg_pair.sh), a real
 ``proclient serve --workers 2`` over HTTPS whose database URL lists both hosts (libpq
 multi-host, ``target_session_attrs=read-write``). The primary is killed (kill -9 of every
 process, as a host dying) while a creation waits inside its transaction, then the standby is
@@ -35,7 +35,7 @@ from .helpers import creation, make_nir, patient
 from .test_workers import insi_ready, login, start_service, stop_service, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-PAIR = ROOT / "scripts" / "services" / "pg_pair.sh"
+PAIR = ROOT / "scripts" / "pg_pair.sh"
 
 
 def require_pg_binaries() -> None:

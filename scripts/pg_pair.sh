@@ -2,11 +2,11 @@
 # A PostgreSQL primary and its synchronous streaming standby on loopback: an operator's trial
 # of the service's failover, and the tests' tool (tests/service/test_failover.py).
 #
-#   bash scripts/services/pg_pair.sh up DIR            # primary + synchronous standby
-#   bash scripts/services/pg_pair.sh kill-primary DIR  # kill -9, as a host dying
-#   bash scripts/services/pg_pair.sh promote DIR       # the standby becomes the primary
-#   bash scripts/services/pg_pair.sh status DIR
-#   bash scripts/services/pg_pair.sh down DIR          # stop both, remove DIR (never fails)
+#   bash scripts/pg_pair.sh up DIR            # primary + synchronous standby
+#   bash scripts/pg_pair.sh kill-primary DIR  # kill -9, as a host dying
+#   bash scripts/pg_pair.sh promote DIR       # the standby becomes the primary
+#   bash scripts/pg_pair.sh status DIR
+#   bash scripts/pg_pair.sh down DIR          # stop both, remove DIR (never fails)
 #
 # up: initdb a primary in DIR/primary on 127.0.0.1 (a free port), pg_basebackup -R a streaming
 # standby in DIR/standby (another free port) with its own replication slot; the primary names
