@@ -8,8 +8,14 @@ initial password, is only paid when the patient asks for online access). The pat
 an INSi register file given to `proclient serve --insi-register`. p50/p99 are per creation
 (both requests).
 
+CPU: the service process's (user + system, not PostgreSQL's) per creation, next to the floor
+of benchmarks/cpu_floor.py measured in the same run: a minimal FastAPI app on the service's
+uvicorn settings answering fixed JSON to the same pairs of POSTs from as many clients (bare:
+async routes returning fixed bytes, the target's floor; routes: plain def routes as the
+service's, run in the thread pool, the body parsed); the target is at most twice the floor.
+
     .venv/bin/python benchmarks/server_throughput.py [--clients 16] [--creations 2000]
-        [--backend sqlite|postgresql|both]
+        [--backend sqlite|postgresql|both] [--no-floor]
 
 PostgreSQL: PROCLIENT_TEST_POSTGRES_URL (scripts/services/postgres.sh sets it).
 """
@@ -40,6 +46,11 @@ from proclient.server.demo import ensure_demo_pki
 from proclient.service.client import DmpServiceClient
 
 TARGET = 100_300 / 600  # creations per second
+CPU_TARGET = 2.0  # service CPU per creation, at most this many times the floor's per pair
+FLOOR_STYLES = {
+    "bare": "async routes, fixed bytes",
+    "routes": "def routes in the thread pool, JSON body, JSONResponse",
+}
 CHALLENGES = 1000  # the benchmark's [server] challenges_per_minute (the service's default: 30)
 
 
@@ -161,13 +172,19 @@ async def run(url: str, ca: Path, clients: int, creations: int, offset: int) -> 
     return len(latencies) / elapsed, p50, p99
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc), to say who is busy."""
+def cpu_times(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process (Linux /proc), to say who is busy."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return float("nan"), float("nan")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc)."""
+    return sum(cpu_times(pid))
 
 
 def postgres_schema() -> str | None:
@@ -187,6 +204,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--creations", type=int, default=2000)
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--no-floor", action="store_true", help="skip the floor's run")
     args = parser.parse_args()
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     warm_up = min(200, args.creations)
@@ -195,6 +213,16 @@ def main() -> None:
         f"{args.creations} creations (each an INSi look-up then TD1.1), {os.cpu_count()} CPUs; "
         f"challenges_per_minute = {CHALLENGES} (all clients log in from one address)"
     )
+    floors: dict[str, float] = {}
+    if not args.no_floor:
+        from cpu_floor import STYLES, measure_floor
+
+        for style in STYLES:
+            floors[style], floor_rate = measure_floor(args.clients, args.creations, style)
+            print(
+                f"{'floor':>10}: {floor_rate:7.1f} pairs/s, server CPU {floors[style]:.2f} ms "
+                f"per pair ({style}: {FLOOR_STYLES[style]}; benchmarks/cpu_floor.py)"
+            )
     for backend in backends:
         with tempfile.TemporaryDirectory() as tmp:
             home = Path(tmp)
@@ -210,9 +238,11 @@ def main() -> None:
             process, url, ca = start_server(home, database, register)
             try:
                 asyncio.run(run(url, ca, args.clients, warm_up, 9_000_000))
-                server_cpu, client_cpu = cpu_seconds(process.pid), time.process_time()
+                (user, system), client_cpu = cpu_times(process.pid), time.process_time()
                 rate, p50, p99 = asyncio.run(run(url, ca, args.clients, args.creations, 0))
-                server_cpu = cpu_seconds(process.pid) - server_cpu
+                user_after, system_after = cpu_times(process.pid)
+                user, system = user_after - user, system_after - system
+                server_cpu = user + system
                 client_cpu = time.process_time() - client_cpu
             finally:
                 process.send_signal(signal.SIGTERM)
@@ -222,10 +252,21 @@ def main() -> None:
             f"{backend:>10}: {rate:7.1f} creations/s  p50 {p50 * 1000:6.1f} ms  "
             f"p99 {p99 * 1000:6.1f} ms  (target {TARGET:.0f}/s: {verdict})"
         )
+        service = server_cpu / args.creations * 1000
         print(
-            f"{'':>10}  CPU per creation: service {server_cpu / args.creations * 1000:.2f} ms, "
+            f"{'':>10}  CPU per creation: service {service:.2f} ms "
+            f"(user {user / args.creations * 1000:.2f}, system "
+            f"{system / args.creations * 1000:.2f}), "
             f"these clients {client_cpu / args.creations * 1000:.2f} ms"
         )
+        if floors:
+            floor = floors["bare"]
+            verdict = "OK" if service <= CPU_TARGET * floor else "ABOVE TARGET"
+            print(
+                f"{'':>10}  service CPU / floor: {service / floor:.1f}x "
+                f"({service:.2f} / {floor:.2f} ms; target <= {CPU_TARGET:.0f}x: {verdict}); "
+                f"{service / floors['routes']:.1f}x the routes' floor"
+            )
 
 
 if __name__ == "__main__":

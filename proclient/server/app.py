@@ -244,22 +244,22 @@ def create_app(settings: ServerSettings) -> FastAPI:
     @app.post(
         "/v1/insi/card", response_model=InsiAnswerOut, responses=_INSI_PROBLEMS, tags=["INSi"]
     )
-    def insi_card(body: InsiCardIn, pro: Pro) -> dict:
+    def insi_card(body: InsiCardIn, pro: Pro) -> JSONResponse:
         """INSi look-up by the Carte Vitale's beneficiary: 00 one identity (active INS, its
         history, INSi's reference traits), 01 none, 02 several."""
         answer = operations.insi.by_card(pro, body)
         insi_answered("card", answer["code"])
-        return answer
+        return JSONResponse(answer)  # the response model's shape: not validated again
 
     @app.post(
         "/v1/insi/traits", response_model=InsiAnswerOut, responses=_INSI_PROBLEMS, tags=["INSi"]
     )
-    def insi_traits(body: InsiTraitsIn, pro: Pro) -> dict:
+    def insi_traits(body: InsiTraitsIn, pro: Pro) -> JSONResponse:
         """INSi look-up by traits (birth name, first given name, sex, birth date, optionally
         the birthplace's INSEE code): 00, 01 or 02."""
         answer = operations.insi.by_traits(pro, body)
         insi_answered("traits", answer["code"])
-        return answer
+        return JSONResponse(answer)  # the response model's shape: not validated again
 
     @app.post(
         "/v1/insi/verification",
@@ -267,16 +267,16 @@ def create_app(settings: ServerSettings) -> FastAPI:
         responses=_INSI_PROBLEMS,
         tags=["INSi"],
     )
-    def insi_verification(body: InsiVerificationIn, pro: Pro) -> dict:
+    def insi_verification(body: InsiVerificationIn, pro: Pro) -> JSONResponse:
         """INSi verification: is this INS, with these traits, the person's valid INS?"""
         answer = operations.insi.verify(pro, body)
         insi_answered("verification", answer["valid"])
-        return answer
+        return JSONResponse(answer)  # the response model's shape: not validated again
 
     @app.post("/v1/dmp/status", response_model=StatusOut, responses=_PROBLEMS, tags=["DMP"])
-    def status(body: StatusIn, pro: Pro) -> dict:
+    def status(body: StatusIn, pro: Pro) -> JSONResponse:
         """TD0.2: existence of the DMP, web access, this professional's authorisation."""
-        return operations.status(pro, body)
+        return JSONResponse(operations.status(pro, body))
 
     @app.post(
         "/v1/dmp",

@@ -479,15 +479,22 @@ class PostgresDatabase(Database):
         return describe_postgres(self._url)
 
     @contextmanager
-    def _unit(self, timeout: float | None = None) -> Iterator[Conn]:
-        # The pool commits when the block ends normally and rolls back on an exception.
+    def _unit(self, timeout: float | None = None, *, reading: bool = False) -> Iterator[Conn]:
+        # The pool commits when the block ends normally and rolls back on an exception. A
+        # read runs in autocommit: no BEGIN nor COMMIT round trip around its statements
+        # (READ COMMITTED gives each statement its own snapshot inside a transaction too).
         try:
             with self._pool.connection(timeout=timeout) as raw:
+                if reading:
+                    raw.autocommit = True
                 try:
                     yield Conn(raw, "postgresql")
                 except self._lost as error:
                     self._drop(raw, error)
                     raise
+                finally:
+                    if reading and not raw.closed:
+                        raw.autocommit = False
         except self._lost as error:  # in the block, on checkout or at the commit
             self._recheck()
             raise unavailable(error) from error
@@ -520,7 +527,7 @@ class PostgresDatabase(Database):
         return self._unit(timeout=PROBE_TIMEOUT)
 
     def read(self):
-        return self._unit()
+        return self._unit(reading=True)
 
     def transaction(self):
         return self._unit()

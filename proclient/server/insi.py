@@ -38,7 +38,7 @@ from proclient.core.domain import (
     validate_nir,
 )
 from proclient.core.identity import Document, IdentityStatus, normalize_birthplace, trait_key
-from proclient.server import register
+from proclient.server import register, register_reads
 from proclient.server.database import Conn
 from proclient.server.problems import Problem
 from proclient.server.register import RegisterIdentity, accepted_oid
@@ -50,7 +50,7 @@ from proclient.server.schemas import (
     InsiVerificationIn,
 )
 from proclient.server.settings import ServerSettings
-from proclient.server.storage import Storage
+from proclient.server.storage import Storage, pipelined
 
 log = logging.getLogger("proclient.server")
 
@@ -121,10 +121,10 @@ class InsiOperations:
         normalize_name(body.last_name)  # NAME_CHARSET: checked, not compared
         first = normalize_name(body.first_name, required=False)
         first_word = trait_key(first.split(" ")[0]) if first else ""
-        with self._storage.transaction() as conn:
+        with self._storage.transaction() as conn, pipelined(conn):
             found = [
                 identity
-                for identity in register.by_value(conn, nir)
+                for identity in register_reads.by_value(conn, nir)
                 if self._suits_mode(identity)
                 and (
                     identity.birth_date == body.birth_date
@@ -140,10 +140,12 @@ class InsiOperations:
         birth_name = normalize_name(body.birth_name)
         first_key = trait_key(normalize_name(body.first_given_name))
         birthplace = normalize_birthplace(body.birthplace)  # BIRTHPLACE
-        with self._storage.transaction() as conn:
+        with self._storage.transaction() as conn, pipelined(conn):
             found = [
                 identity
-                for identity in register.by_traits(conn, birth_name, body.birth_date, body.sex)
+                for identity in register_reads.by_traits(
+                    conn, birth_name, body.birth_date, body.sex
+                )
                 if self._suits_mode(identity)
                 and first_key in _keys(identity.given_names)
                 and (birthplace is None or identity.birthplace == birthplace)
@@ -157,8 +159,8 @@ class InsiOperations:
         ins = check_ins(self._settings.mode, body.ins)
         birth_name = trait_key(normalize_name(body.birth_name))
         given = trait_key(" ".join(normalize_name(name) for name in body.given_names))
-        with self._storage.transaction() as conn:
-            identity = register.by_active(conn, ins)
+        with self._storage.transaction() as conn, pipelined(conn):
+            identity = register_reads.by_active(conn, ins)
             valid = (
                 identity is not None
                 and birth_name == trait_key(identity.birth_name)

@@ -54,7 +54,7 @@ from proclient.server.schemas import (
 )
 from proclient.server.settings import ServerSettings
 from proclient.server.statements import signed_statement
-from proclient.server.storage import DmpRow, Storage, new_dmp_id
+from proclient.server.storage import DmpRow, Storage, new_dmp_id, pipelined
 
 log = logging.getLogger("proclient.server")
 
@@ -242,7 +242,7 @@ class DmpOperations:
         also: str | None = None,
     ) -> Outcome:
         at = self._now_iso()
-        with self._storage.transaction() as conn:
+        with self._storage.transaction() as conn, pipelined(conn):
             self._storage.lock_key(conn, pro.id_nat, key)
             record = self._storage.find_idempotent(conn, pro.id_nat, key)
             if record is not None:

@@ -39,6 +39,8 @@ def json_too_complex(body: bytes, max_depth: int, max_items: int) -> bool:
     """True when ``body`` is JSON nested deeper than ``max_depth`` containers or holding more
     than ``max_items`` keys and array items in all. Not JSON at all: False (the route's
     own validation answers that)."""
+    if _surely_simple(body, max_depth, max_items):
+        return False
     try:
         document = json.loads(body, object_pairs_hook=_JsonObject)
     except RecursionError:  # nesting deeper than the parser's own bound
@@ -60,6 +62,20 @@ def json_too_complex(body: bytes, max_depth: int, max_items: int) -> bool:
             return True
         pending.extend((child, depth + 1) for child in children)
     return False
+
+
+def _surely_simple(body: bytes, max_depth: int, max_items: int) -> bool:
+    """True when ``body``'s bytes alone show that, as JSON, it stays within both bounds, so
+    that it need not be parsed here (the route parses it). Upper bounds, counted in C: a
+    container opens with ``[`` or ``{``, so the depth is at most their number; every key is
+    followed by ``:``, and every array item but the first follows a ``,``, the first an
+    ``[``, so the keys and items are at most the ``:``, ``,`` and ``[``. These bytes inside
+    strings only raise the counts (JSON has no escaped form of them outside strings)."""
+    arrays = body.count(b"[")
+    return (
+        arrays + body.count(b"{") <= max_depth
+        and arrays + body.count(b":") + body.count(b",") <= max_items
+    )
 
 
 def _declared_length(headers: list[tuple[bytes, bytes]]) -> tuple[int | None, bool]:

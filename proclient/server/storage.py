@@ -20,16 +20,19 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from proclient.core.domain import DomainError, Ins, person_key
 from proclient.core.i18n import _
-from proclient.server import register
+from proclient.server import register_reads
 from proclient.server.auth_store import AuthStore
 from proclient.server.database import Conn, Database, open_database
 from proclient.server.journal import JOURNAL_MAC_PURPOSE, Journal
+from proclient.server.register import RegisterIdentity
 
 # Unambiguous characters for ids read aloud or typed (no O/0, I/1/l).
 ID_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -87,6 +90,7 @@ class Storage:
         self.auth = AuthStore(self.db)
         """Challenges, sessions and refused authentications (server/auth_store.py)."""
         self.journal = Journal()  # the audit trail's chain and signed heads (server/journal.py)
+        self._people = register_reads.PersonKeys()  # those of the transaction under way
 
     @property
     def path(self) -> Path:
@@ -175,9 +179,9 @@ class Storage:
     def read(self):
         return self.db.read()
 
-    def transaction(self):
+    def transaction(self) -> AbstractContextManager[Conn]:
         """A write transaction: committed on success, rolled back on any exception."""
-        return self.db.transaction()
+        return self._people.transaction(self.db.transaction())
 
     def close(self) -> None:
         self.db.close()
@@ -213,8 +217,8 @@ class Storage:
         """Every person key of the person ``ins`` names, the canonical one first: across OIDs
         (domain.person_key: NIR and NIA are one person, TEST and DEMO one test person) and,
         for a person in the INSi register, across their INS history (active INS and earlier
-        matricules are one person: server/register.py)."""
-        return register.person_keys(conn, ins)
+        matricules are one person: server/register.py). Read once per write transaction."""
+        return self._people.of(conn, ins)
 
     def find_dmp(self, conn: Conn, ins: Ins, id_nat: str) -> DmpRow | None:
         """The person's DMP whichever of their INS ``ins`` is (:meth:`person_keys`): a DMP
@@ -242,10 +246,10 @@ class Storage:
 
     def recent_insi_identity(
         self, conn: Conn, id_nat: str, ins: Ins, since: float
-    ) -> register.RegisterIdentity | None:
+    ) -> RegisterIdentity | None:
         """The identity INSi gave the professional ``id_nat`` for ``ins`` at ``since`` or
-        later (server/register.py), or None."""
-        return register.recent_answer(conn, id_nat, ins, since)
+        later (register_reads.recent_answer), or None; its person keys are then known."""
+        return self._people.remember(conn, register_reads.recent_answer(conn, id_nat, ins, since))
 
     def lock_key(self, conn: Conn, id_nat: str, key: str) -> None:
         """Serialise requests under one idempotency key until the transaction ends."""
@@ -475,6 +479,21 @@ class Storage:
                 self.patient_ref(ins),
                 row.dmp_id,
             )
+
+
+@contextmanager
+def pipelined(conn: Conn) -> Iterator[None]:
+    """PostgreSQL: inside the block, a statement whose rows are not read goes to the server
+    without waiting for the answer of the one before (psycopg's pipeline mode); reading rows,
+    and the block's end, wait for every answer before. The server runs them in order (a lock
+    is still taken before what follows it) and an error surfaces at that wait, inside the
+    transaction, which rolls back. A creation's writes then cost one round trip, not one
+    each. SQLite: nothing to do."""
+    if conn.dialect != "postgresql":
+        yield
+        return
+    with conn.raw.pipeline():
+        yield
 
 
 def new_dmp_id() -> str:

@@ -687,3 +687,33 @@ def test_answer_shapes_agree_with_the_client(register, server):
         assert isinstance(read, InsiAnswer) and read.identity.ins.value == item.ins
         assert read.identity.traits.given_names == item.given_names
         assert [h.value for h in read.identity.history] == [v for v, _oid in item.history]
+
+
+async def test_insi_and_status_answers_hold_exactly_their_models_fields(register, connected):
+    """The INSi and status routes answer their JSON without a second validation through the
+    response model (CPU per creation, issue 24): what they send must still be exactly the
+    model's shape, no field more (a field the model would have filtered out)."""
+    from proclient.server.schemas import InsiAnswerOut, InsiVerificationOut, StatusOut
+    from proclient.service.client import card_query_body
+
+    person = card_person("legoff", "Gérard")
+    found = await connected._call("/v1/insi/card", card_query_body(card_query(person)))
+    assert found["code"] == "00"
+    stranger = CardQuery("PERSONNE", "NUL", BirthDate("19700101"), "170017500099911")
+    nobody = await connected._call("/v1/insi/card", card_query_body(stranger))
+    assert nobody["code"] == "01"
+    status = await connected._call("/v1/dmp/status", {"ins": found["identity"]["ins"]})
+    identity = found["identity"]
+    held = identity["traits"]
+    fields = ("birth_name", "given_names", "sex", "birth_date")
+    verified = await connected._call(
+        "/v1/insi/verification", {"ins": identity["ins"], **{n: held[n] for n in fields}}
+    )
+    assert verified == {"valid": True}
+    for answer, model in (
+        (found, InsiAnswerOut),
+        (nobody, InsiAnswerOut),
+        (status, StatusOut),
+        (verified, InsiVerificationOut),
+    ):
+        assert model.model_validate(answer).model_dump(mode="json") == answer
