@@ -39,6 +39,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.utils import get_remote_addr
 from uvicorn.server import ServerState
 
+from proclient.server.metrics import connection_refused
 from proclient.server.problems import Problem, problem_response
 from proclient.server.request_limits import CLOSE
 from proclient.server.settings import ServerLimits
@@ -166,6 +167,7 @@ class _Guard:
         address = peer[0] if peer else ""
         if not self.census.admit(address, self.limits):
             self.census.refused(address, self.loop.time())
+            connection_refused()  # server/metrics.py (nothing without metrics_port)
             busy = Problem("SERVICE_BUSY", headers={"Retry-After": "1"})
             transport.write(raw_problem(busy))
             self._close_transport(transport, REFUSED_GOODBYE)

@@ -283,3 +283,32 @@ def _multiproc_dir(pid: int) -> str | None:
         if entry.startswith(b"PROMETHEUS_MULTIPROC_DIR="):
             return entry.split(b"=", 1)[1].decode()
     return None
+
+
+@pytest.mark.slow
+def test_a_connection_refused_by_the_per_address_cap_is_counted(tmp_path, demo_pki_cache):
+    """max_connections_per_address = 1: a second connection from 127.0.0.1 while the first
+    is open is refused at once (503 SERVICE_BUSY) and counted, without any label."""
+    serve = start_serve(
+        tmp_path / "home",
+        server={"metrics_port": free_port(), "max_connections_per_address": 1},
+        pki_cache=demo_pki_cache,
+    )
+    try:
+        with (
+            httpx.Client(verify=serve.context) as first,
+            httpx.Client(verify=serve.context) as second,
+        ):
+            assert first.get(f"{serve.url}/v1/health").status_code == 200  # kept open
+            refused = second.get(f"{serve.url}/v1/health")
+            assert refused.status_code == 503 and refused.json()["code"] == "SERVICE_BUSY"
+        deadline = time.monotonic() + 10
+        found = samples(serve.scrape())
+        while not value(found, "proclient_connections_refused_total") and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.05)
+            found = samples(serve.scrape())
+    finally:
+        assert serve.stop() in (0, -signal.SIGTERM), serve.text()
+    assert value(found, "proclient_connections_refused_total") == 1
