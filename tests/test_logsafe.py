@@ -40,3 +40,25 @@ def test_the_log_file_is_private_and_rotated(tmp_path):
     for name in files:
         mode = stat.S_IMODE((path.parent / name).stat().st_mode)
         assert mode == 0o600, (name, oct(mode))
+
+
+def test_a_log_file_already_full_rotates_at_the_first_record(tmp_path):
+    """The size is checked before each record, the file's kind only once (when opened): a
+    file left at its limit by the last run rotates before its first new line."""
+    import logging
+
+    from proclient.core.logsafe import private_log_handler
+
+    path = tmp_path / "proclient.log"
+    path.write_text("x" * 300 + "\n")
+    handler = private_log_handler(path, max_bytes=200, backups=2)
+    logger = logging.getLogger("proclient.test.full")
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        logger.warning("the first line of this run")
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    assert path.read_text() == "the first line of this run\n"
+    assert (tmp_path / "proclient.log.1").read_text().startswith("x" * 300)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
+import stat
 import sys
 import traceback
 from pathlib import Path
@@ -39,10 +40,23 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     when the workstation worked: nobody else on the machine reads it. A file left 0644 by an
     earlier version is tightened when opened."""
 
+    _regular = True
+
     def _open(self):  # type: ignore[override]
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         os.fchmod(fd, 0o600)
+        self._regular = stat.S_ISREG(os.fstat(fd).st_mode)
         return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+    def shouldRollover(self, record: logging.LogRecord) -> bool:
+        """Python's own checks that the file is a regular one at every record (two ``stat``
+        calls, ~5 % of the service's CPU per creation); here once, when it is opened."""
+        if self.stream is None:
+            self.stream = self._open()
+        if self.maxBytes <= 0 or not self._regular:
+            return False
+        self.stream.seek(0, 2)  # the size at the end, as Python reads it (another writer)
+        return self.stream.tell() + len(self.format(record)) + 1 >= self.maxBytes
 
 
 def private_log_handler(
