@@ -182,7 +182,10 @@ def measure_floor(clients: int, pairs: int, style: str = "bare") -> tuple[float,
         )
         try:
             url = f"https://127.0.0.1:{port}"
-            _wait(url, home / "pki" / "ca.pem", process)
+            sys.path.insert(0, str(HERE))
+            from serve_kit import wait_healthy
+
+            wait_healthy(url, home / "pki" / "ca.pem", process, what="the floor server")
             ca = home / "pki" / "ca.pem"
             asyncio.run(_run(url, ca, clients, min(200, pairs), bodies))
             before = cpu_seconds(process.pid)
@@ -191,22 +194,6 @@ def measure_floor(clients: int, pairs: int, style: str = "bare") -> tuple[float,
         finally:
             stop_service(process)
     return cpu / pairs * 1000, pairs / elapsed
-
-
-def _wait(url: str, ca: Path, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the floor server stopped")
-        if ca.exists():
-            try:
-                context = ssl.create_default_context(cafile=str(ca))
-                if httpx.get(f"{url}/v1/health", verify=context, timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-        time.sleep(0.2)
-    raise RuntimeError("the floor server never answered")
 
 
 def main() -> None:

@@ -78,11 +78,17 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-def wait_healthy(url: str, ca: Path, process: subprocess.Popen, timeout: float = 60) -> None:
+def wait_healthy(
+    url: str,
+    ca: Path,
+    process: subprocess.Popen,
+    timeout: float = 60,
+    what: str = "proclient serve",
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("proclient serve stopped (see its log)")
+            raise RuntimeError(f"{what} stopped (see its log)")
         if ca.exists():
             try:
                 context = ssl.create_default_context(cafile=str(ca))
@@ -91,7 +97,7 @@ def wait_healthy(url: str, ca: Path, process: subprocess.Popen, timeout: float =
             except httpx.TransportError:
                 pass
         time.sleep(0.2)
-    raise RuntimeError("proclient serve never answered")
+    raise RuntimeError(f"{what} never answered")
 
 
 def stop_service(process: subprocess.Popen) -> None:

@@ -19,7 +19,6 @@ import socket
 import ssl
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,17 +37,12 @@ from proclient.service.client import creation_body
 
 from .conftest import require_postgres
 from .helpers import creation, look_up_http, make_nir, patient, put_in_register
+from .serve_process import children, free_port, stat, wait_until
 
 ACCESS = re.compile(
     r"uvicorn\.access \[(?P<pid>\d+)\] [\d.]+:\d+ - "
     r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3})'
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def port_is_free(port: int) -> bool:
@@ -61,41 +55,9 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def stat(pid: int) -> list[str] | None:
-    """/proc/<pid>/stat after the command name (state first), or None when it is gone."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-
-
 def alive(pid: int) -> bool:
     fields = stat(pid)
     return fields is not None and fields[0] not in ("Z", "X")  # a zombie no longer runs
-
-
-def children(parent: int) -> dict[int, bytes]:
-    """The processes whose parent is ``parent``, with their command line."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        fields = stat(int(entry.name))
-        if fields is None or int(fields[1]) != parent:
-            continue
-        try:
-            found[int(entry.name)] = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-    return found
-
-
-def wait_until(condition, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 @dataclass
