@@ -96,19 +96,21 @@ def _load(conn: Conn, ids: Iterable[int]) -> list[RegisterIdentity]:
         wanted,
     ).fetchall():
         history.setdefault(identity_id, []).append(Ins(value, oid))
-    return [
-        RegisterIdentity(
-            ins=Ins(row[1], row[2]),
-            birth_name=row[3],
-            given_names=tuple(json.loads(row[4])),
-            sex=row[5],
-            birth_date=row[6],
-            birthplace=row[7],
-            history=tuple(history.get(row[0], ())),
-            id=row[0],
-        )
-        for row in rows
-    ]
+    return [from_row(row, history.get(row[0], ())) for row in rows]
+
+
+def from_row(row, history: Iterable[Ins]) -> RegisterIdentity:
+    """An identity from a row of ``_COLUMNS`` (id first) and its earlier matricules."""
+    return RegisterIdentity(
+        ins=Ins(row[1], row[2]),
+        birth_name=row[3],
+        given_names=tuple(json.loads(row[4])),
+        sex=row[5],
+        birth_date=row[6],
+        birthplace=row[7],
+        history=tuple(history),
+        id=row[0],
+    )
 
 
 def load(conn: Conn, identity_id: int) -> RegisterIdentity | None:

@@ -14,7 +14,6 @@ one transaction a second read would see the same identity.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -22,7 +21,7 @@ from contextlib import AbstractContextManager, contextmanager
 from proclient.core.domain import Ins, compact_nir, person_key
 from proclient.core.identity import trait_key
 from proclient.server.database import Conn
-from proclient.server.register import RegisterIdentity
+from proclient.server.register import RegisterIdentity, from_row
 
 _SELECT = (
     "SELECT i.id, i.ins_value, i.ins_oid, i.birth_name, i.given_names, i.sex, i.birth_date, "
@@ -40,19 +39,7 @@ def identities(conn: Conn, where: str, params: tuple) -> list[RegisterIdentity]:
         _first, history = found.setdefault(row[0], (row, []))
         if row[8] is not None:
             history.append(Ins(row[8], row[9]))
-    return [
-        RegisterIdentity(
-            ins=Ins(row[1], row[2]),
-            birth_name=row[3],
-            given_names=tuple(json.loads(row[4])),
-            sex=row[5],
-            birth_date=row[6],
-            birthplace=row[7],
-            history=tuple(history),
-            id=row[0],
-        )
-        for row, history in found.values()
-    ]
+    return [from_row(row, history) for row, history in found.values()]
 
 
 def by_value(conn: Conn, value: str) -> list[RegisterIdentity]:

@@ -63,6 +63,23 @@ def children(parent: int) -> dict[int, bytes]:
     return found
 
 
+def login_at(url: str, context: ssl.SSLContext, credential: SoftwareCredential) -> str:
+    """A session token for ``credential`` from the service at ``url`` (one challenge spent)."""
+    with httpx.Client(base_url=url, verify=context) as http:
+        challenge = http.post("/v1/auth/challenge").json()
+        signature = credential.sign(base64.b64decode(challenge["nonce"]))
+        answer = http.post(
+            "/v1/auth/session",
+            json={
+                "challenge_id": challenge["challenge_id"],
+                "certificate": credential.certificate_pem.decode(),
+                "signature": base64.b64encode(signature).decode(),
+            },
+        )
+    assert answer.status_code == 200, answer.text
+    return answer.json()["token"]
+
+
 def toml_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -115,19 +132,7 @@ class Serve:
 
     def login(self, credential: SoftwareCredential) -> str:
         """A session token for ``credential`` (one challenge spent)."""
-        with httpx.Client(base_url=self.url, verify=self.context) as http:
-            challenge = http.post("/v1/auth/challenge").json()
-            signature = credential.sign(base64.b64decode(challenge["nonce"]))
-            answer = http.post(
-                "/v1/auth/session",
-                json={
-                    "challenge_id": challenge["challenge_id"],
-                    "certificate": credential.certificate_pem.decode(),
-                    "signature": base64.b64encode(signature).decode(),
-                },
-            )
-        assert answer.status_code == 200, answer.text
-        return answer.json()["token"]
+        return login_at(self.url, self.context, credential)
 
     def stop(self) -> int:
         """SIGTERM, then SIGKILL after 60 s; the exit status (a single process ends by the

@@ -37,7 +37,7 @@ from proclient.service.client import creation_body
 
 from .conftest import require_postgres
 from .helpers import creation, look_up_http, make_nir, patient, put_in_register
-from .serve_process import children, free_port, stat, wait_until
+from .serve_process import children, free_port, login_at, stat, wait_until
 
 ACCESS = re.compile(
     r"uvicorn\.access \[(?P<pid>\d+)\] [\d.]+:\d+ - "
@@ -176,19 +176,7 @@ def stop_service(service: Service) -> None:
 
 
 def login(service: Service, credential: SoftwareCredential) -> str:
-    with httpx.Client(base_url=service.url, verify=service.context) as http:
-        challenge = http.post("/v1/auth/challenge").json()
-        signature = credential.sign(base64.b64decode(challenge["nonce"]))
-        answer = http.post(
-            "/v1/auth/session",
-            json={
-                "challenge_id": challenge["challenge_id"],
-                "certificate": credential.certificate_pem.decode(),
-                "signature": base64.b64encode(signature).decode(),
-            },
-        )
-    assert answer.status_code == 200, answer.text
-    return answer.json()["token"]
+    return login_at(service.url, service.context, credential)
 
 
 async def pinned(service: Service, worker: int, count: int) -> list[httpx.AsyncClient]:
