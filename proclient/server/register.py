@@ -170,6 +170,11 @@ def person_keys(conn: Conn, ins: Ins) -> tuple[str, ...]:
     identity = holding(conn, ins)
     if identity is None:
         return (person_key(ins),)
+    return keys_of(identity)
+
+
+def keys_of(identity: RegisterIdentity) -> tuple[str, ...]:
+    """The person keys of an identity, its active INS's first, then its earlier matricules'."""
     keys: list[str] = []
     for own in (identity.ins, *identity.history):
         key = person_key(own)

@@ -21,7 +21,7 @@ from contextlib import AbstractContextManager, contextmanager
 from proclient.core.domain import Ins, compact_nir, person_key
 from proclient.core.identity import trait_key
 from proclient.server.database import Conn
-from proclient.server.register import RegisterIdentity, from_row
+from proclient.server.register import RegisterIdentity, from_row, keys_of
 
 _SELECT = (
     "SELECT i.id, i.ins_value, i.ins_oid, i.birth_name, i.given_names, i.sex, i.birth_date, "
@@ -78,16 +78,6 @@ def recent_answer(conn: Conn, id_nat: str, ins: Ins, since: float) -> RegisterId
         (id_nat, compact_nir(ins.value), ins.oid, since),
     )
     return found[0] if found else None
-
-
-def keys_of(identity: RegisterIdentity) -> tuple[str, ...]:
-    """The person keys of an identity, its active INS's first, then its earlier matricules'."""
-    keys: list[str] = []
-    for own in (identity.ins, *identity.history):
-        key = person_key(own)
-        if key not in keys:
-            keys.append(key)
-    return tuple(keys)
 
 
 def person_keys(conn: Conn, ins: Ins) -> tuple[str, ...]:

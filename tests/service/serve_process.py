@@ -63,6 +63,23 @@ def children(parent: int) -> dict[int, bytes]:
     return found
 
 
+@contextmanager
+def only_worker(workers: list[int], worker: int) -> Iterator[None]:
+    """Only ``worker`` of ``workers`` accepts new connections in this block: the others are
+    stopped (briefly: the supervisor replaces a worker that does not answer its ping for 5 s)."""
+    others = [pid for pid in workers if pid != worker]
+    assert worker in workers and others
+    try:
+        for pid in others:
+            os.kill(pid, signal.SIGSTOP)
+        for pid in others:
+            wait_until(lambda pid=pid: (stat(pid) or ["T"])[0] == "T", f"{pid} stopped", 5)
+        yield
+    finally:
+        for pid in others:
+            os.kill(pid, signal.SIGCONT)
+
+
 def login_at(url: str, context: ssl.SSLContext, credential: SoftwareCredential) -> str:
     """A session token for ``credential`` from the service at ``url`` (one challenge spent)."""
     with httpx.Client(base_url=url, verify=context) as http:
@@ -107,21 +124,9 @@ class Serve:
         found = children(self.process.pid)
         return sorted(pid for pid, cmdline in found.items() if b"spawn_main" in cmdline)
 
-    @contextmanager
-    def only(self, worker: int) -> Iterator[None]:
-        """Only ``worker`` accepts new connections in this block: the others are stopped
-        (briefly: the supervisor replaces a worker that does not answer its ping for 5 s)."""
-        others = [pid for pid in self.workers() if pid != worker]
-        assert worker in self.workers() and others
-        try:
-            for pid in others:
-                os.kill(pid, signal.SIGSTOP)
-            for pid in others:
-                wait_until(lambda pid=pid: (stat(pid) or ["T"])[0] == "T", f"{pid} stopped", 5)
-            yield
-        finally:
-            for pid in others:
-                os.kill(pid, signal.SIGCONT)
+    def only(self, worker: int):
+        """Only ``worker`` accepts new connections in this block (:func:`only_worker`)."""
+        return only_worker(self.workers(), worker)
 
     def scrape(self) -> str:
         """The metrics port's answer (Prometheus' text format)."""

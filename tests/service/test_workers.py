@@ -21,7 +21,6 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +36,7 @@ from proclient.service.client import creation_body
 
 from .conftest import require_postgres
 from .helpers import creation, look_up_http, make_nir, patient, put_in_register
-from .serve_process import children, free_port, login_at, stat, wait_until
+from .serve_process import children, free_port, login_at, only_worker, stat, wait_until
 
 ACCESS = re.compile(
     r"uvicorn\.access \[(?P<pid>\d+)\] [\d.]+:\d+ - "
@@ -98,21 +97,9 @@ class Service:
         wait_until(lambda: len(lines()) >= count, f"{count} access lines for {path}", 10)
         return lines()
 
-    @contextmanager
-    def only(self, worker: int) -> Iterator[None]:
-        """Only ``worker`` accepts connections in this block: the others are stopped (briefly:
-        the supervisor replaces a worker that does not answer its ping for 5 s)."""
-        others = [pid for pid in self.workers() if pid != worker]
-        assert worker in self.workers() and others
-        try:
-            for pid in others:
-                os.kill(pid, signal.SIGSTOP)
-            for pid in others:
-                wait_until(lambda pid=pid: stat(pid)[0] == "T", f"worker {pid} stopped", 5)
-            yield
-        finally:
-            for pid in others:
-                os.kill(pid, signal.SIGCONT)
+    def only(self, worker: int):
+        """Only ``worker`` accepts connections in this block (serve_process.only_worker)."""
+        return only_worker(self.workers(), worker)
 
 
 def start_service(home: Path, database: str, *options: str) -> Service:
