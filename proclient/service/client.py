@@ -47,6 +47,7 @@ from proclient.core.identity import (
     InsiTraits,
     TraitsQuery,
 )
+from proclient.core.logsafe import log_unexpected
 from proclient.core.netutil import is_loopback
 from proclient.core.problems import (
     SERVICE_ERROR,
@@ -397,7 +398,7 @@ class DmpServiceClient:
         try:
             self.on_retry(path)
         except Exception:  # the screen may have gone: the retry goes on all the same
-            log.debug("on_retry failed", exc_info=True)
+            log_unexpected(log, "on_retry failed")  # its type and frames, never its text
 
     @staticmethod
     def _problem(response: httpx.Response) -> ServiceError:
