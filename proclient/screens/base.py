@@ -232,9 +232,12 @@ class StepScreen(BaseScreen):
 
     step_number: int = 0
 
+    # F8 is not a priority binding: it goes through the focused widget like the keys typed
+    # before it, so a Space ticking a box just before F8 is applied first (as priority, F8
+    # acted at once and step 3 refused the consent shown ticked).
     BINDINGS = [
         Binding("escape", "back", _("Retour"), id="back"),
-        Binding("f8", "next", _("Continuer"), id="next", priority=True),
+        Binding("f8", "next", _("Continuer"), id="next"),
     ]
 
     def __init__(self, flow: CreationFlow, context: ScreenContext) -> None:

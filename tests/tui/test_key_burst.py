@@ -129,3 +129,27 @@ async def test_a_burst_of_enter_in_the_command_palette_closes_it_once(app_factor
         await pilot.pause(0.5)
         assert app.is_running
     assert not app.return_code
+
+
+async def test_space_then_f8_at_once_on_the_consent_step_gives_the_consent_first(app_factory):
+    """The CI's second tmux flake: Space (tick the consent) and F8 typed together. F8 was a
+    priority binding, acted on at once, while Space still went through the checkbox and back
+    up to the App: step 3 refused « Sans le consentement… » with the box shown ticked. F8
+    now waits its turn behind the keys typed before it."""
+    from proclient.screens.consent import ConsentScreen
+    from proclient.screens.online_access import OnlineAccessScreen
+    from tests.tui_support import connect, insert
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await insert(pilot, app, "legoff")
+        await pilot.press("enter")
+        await connect(pilot, app)
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConsentScreen), what="consent")
+        for key in ("space", "f8"):
+            app.post_message(key_event(key))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, OnlineAccessScreen), what="step 4 reached"
+        )
+        assert app.flow.consent.creation
