@@ -53,8 +53,8 @@ def start(tmp_path: Path, workers: int, settings: str) -> Service:
         if process.poll() is not None:
             raise AssertionError(log.read_text())
         text = log.read_text(encoding="utf-8", errors="replace")
-        if workers == 1:
-            return "Application startup complete" in text and ca.exists()
+        if workers == 1:  # one process starts its app, then listens
+            return "Uvicorn running on" in text and ca.exists()
         up = [pid for pid in service.workers() if f"[{pid}] Application startup complete" in text]
         return len(up) == workers and ca.exists()
 
