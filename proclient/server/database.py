@@ -358,8 +358,13 @@ class Database:
 
 
 class SqliteDatabase(Database):
+    """SQLite in WAL mode. A write that waits ``busy_timeout`` seconds for another process's
+    lock, or a statement that meets it, answers 503 SERVICE_BUSY with Retry-After (the client
+    sends again with its Idempotency-Key), not a 500."""
+
     dialect: Dialect = "sqlite"
     integrity_errors = (sqlite3.IntegrityError,)
+    busy_timeout = 30.0  # seconds SQLite's busy handler waits for another process's lock
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -388,7 +393,10 @@ class SqliteDatabase(Database):
             # check_same_thread=False only so that close() may run from any thread: each
             # connection is used by the thread that made it.
             raw = sqlite3.connect(
-                self.path, timeout=30, isolation_level=None, check_same_thread=False
+                self.path,
+                timeout=self.busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
             )
             raw.execute("PRAGMA synchronous=FULL")
             raw.execute("PRAGMA foreign_keys=ON")
@@ -412,14 +420,20 @@ class SqliteDatabase(Database):
     @contextmanager
     def transaction(self) -> Iterator[Conn]:
         """A write transaction: committed on success, rolled back on any exception."""
-        with self._write_lock_held(), self._connect() as conn:
-            conn.raw.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.raw.execute("ROLLBACK")
-                raise
-            conn.raw.execute("COMMIT")
+        try:
+            with self._write_lock_held(), self._connect() as conn:
+                conn.raw.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                    conn.raw.execute("COMMIT")
+                except BaseException:
+                    if conn.raw.in_transaction:  # the connection is kept: never left open
+                        conn.raw.execute("ROLLBACK")
+                    raise
+        except sqlite3.OperationalError as error:
+            if _locked(error):
+                raise unavailable(error) from error
+            raise
 
     @contextmanager
     def _write_lock_held(self) -> Iterator[None]:
@@ -563,6 +577,13 @@ def describe_postgres(url: str) -> str:
     text = f"PostgreSQL {where}/{info.get('dbname') or info.get('user') or ''}"
     attrs = info.get("target_session_attrs")
     return f"{text} ({attrs})" if attrs and attrs != "any" else text
+
+
+def _locked(error: sqlite3.OperationalError) -> bool:
+    """SQLite's "database is locked" / "database is busy": another process held the lock
+    longer than the busy timeout."""
+    text = str(error)
+    return text.startswith("database is locked") or text.startswith("database is busy")
 
 
 def unavailable(error: BaseException) -> Exception:
