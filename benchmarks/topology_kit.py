@@ -88,6 +88,20 @@ def haproxy_available() -> bool:
     return shutil.which("haproxy") is not None
 
 
+def spawn_logged(command: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """``command`` in its own session (its group is killed as one), output appended to
+    ``log_path``."""
+    with log_path.open("a") as log:
+        return subprocess.Popen(
+            command,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+
 @dataclass
 class Host:
     number: int  # 1, 2, 3…
@@ -203,18 +217,7 @@ class Topology:
         env["PROCLIENT_HOME"] = str(host.home)
         env["PROCLIENT_SERVER_DATABASE"] = self.database
         env["PYTHONPATH"] = str(ROOT)
-        log = (host.home / "serve.log").open("a")
-        try:
-            host.process = subprocess.Popen(
-                [*local_argv(argv), *extra],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        finally:
-            log.close()
+        host.process = spawn_logged([*local_argv(argv), *extra], env, host.home / "serve.log")
         host.starts += 1
 
     def wait_ready(self, host: Host, timeout: float = 120) -> None:
@@ -276,18 +279,8 @@ class Topology:
         }
         for host in self.hosts:
             env[f"PROCLIENT_HOST{host.number}"] = f"{host.address}:{host.port}"
-        log = (self.root / "haproxy.log").open("a")
-        try:
-            self.haproxy = subprocess.Popen(
-                ["haproxy", "-db", "-f", str(HAPROXY_CFG)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        finally:
-            log.close()
+        command = ["haproxy", "-db", "-f", str(HAPROXY_CFG)]
+        self.haproxy = spawn_logged(command, env, self.root / "haproxy.log")
         deadline = time.monotonic() + 20
         while not self.socket_path.exists():
             if self.haproxy.poll() is not None or time.monotonic() > deadline:
