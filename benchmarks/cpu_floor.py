@@ -6,10 +6,13 @@ protocol class with the connection limits, access log on, logging as ``proclient
 sets it), answering a fixed JSON to the two POSTs a creation makes: the INSi look-up by card
 then the TD1.1, each with the body, headers (bearer token, Idempotency-Key) and answer size
 of the real ones. The routes read the body and return fixed bytes: no validation, no
-database, no thread pool. N clients over HTTPS keep-alive, as server_throughput.py's
+database, no thread pool (``bare``), or the service's route shape (``routes``), or that shape
+with one durable write transaction per request on the service's Database (``durable``: the
+work no creation may skip). N clients over HTTPS keep-alive, as server_throughput.py's
 workstations; the server's CPU (user + system, /proc) per pair of requests.
 
     .venv/bin/python benchmarks/cpu_floor.py [--clients 8] [--pairs 1500]
+        [--style bare|routes|durable] [--database URL]
 
 server_throughput.py imports :func:`measure_floor` and prints the ratio in the same run.
 """
@@ -59,14 +62,21 @@ CREATION_ANSWER = {
 
 
 STYLES = ("bare", "routes")
+# Not a floor of the stack but of the work no creation can skip: the routes' shape with one
+# durable write transaction each (BEGIN, one INSERT of the body, COMMIT flushed to disk) on
+# the service's own Database class, so SQLite's WAL with synchronous=FULL and its write lock,
+# or the PostgreSQL pool with synchronous_commit, exactly as the service commits.
+DURABLE = "durable"
 
 
-def floor_app(style: str = "bare") -> FastAPI:
+def floor_app(style: str = "bare", database: str | None = None) -> FastAPI:
     """Two POST routes answering fixed JSON. ``bare``: ``async`` routes that read the body
     and return fixed bytes (the stack's floor). ``routes``: plain ``def`` routes, as the
     service's, which FastAPI runs in its thread pool, taking the body as a JSON object and
     answering a JSONResponse of a fixed dict (the floor of the service's route shape)."""
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    if style == DURABLE:
+        return _durable_routes(app, database)
 
     @app.get("/v1/health")
     async def health() -> Response:
@@ -100,7 +110,35 @@ def floor_app(style: str = "bare") -> FastAPI:
     return app
 
 
-def serve(home: Path, port: int, style: str) -> None:
+def _durable_routes(app: FastAPI, database: str | None) -> FastAPI:
+    from proclient.server.database import open_database
+
+    db = open_database(database)
+    with db.transaction() as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS floor_writes (body TEXT NOT NULL)")
+
+    def write(body: dict) -> None:
+        with db.transaction() as conn:
+            conn.execute("INSERT INTO floor_writes (body) VALUES (?)", (json.dumps(body),))
+
+    @app.get("/v1/health")
+    async def health() -> Response:
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    @app.post("/v1/insi/card")
+    def insi_card_durable(body: dict) -> JSONResponse:
+        write(body)
+        return JSONResponse(INSI_ANSWER)
+
+    @app.post("/v1/dmp", status_code=201)
+    def create_durable(body: dict) -> JSONResponse:
+        write(body)
+        return JSONResponse(CREATION_ANSWER, status_code=201)
+
+    return app
+
+
+def serve(home: Path, port: int, style: str, database: str | None = None) -> None:
     """The floor server (this process): the demo TLS certificate, the service's settings."""
     from proclient.server import serving
     from proclient.server.demo import ensure_demo_pki, ensure_demo_tls
@@ -108,8 +146,9 @@ def serve(home: Path, port: int, style: str) -> None:
     pki = ensure_demo_pki(home / "pki")
     certificate, key = home / "server.pem", home / "server.key"
     ensure_demo_tls(pki, certificate, key, ["localhost", "127.0.0.1"])
+    database = database or f"sqlite:///{home / 'floor.sqlite3'}"
     config = serving.ServeConfig(
-        database=f"sqlite:///{home / 'unused.sqlite3'}",
+        database=database,
         host="127.0.0.1",
         port=port,
         certificate=certificate,
@@ -117,7 +156,7 @@ def serve(home: Path, port: int, style: str) -> None:
         trusted_ca=pki.ca_cert_path,
     )
     serving.console_logging()
-    serving.uvicorn_server(config, floor_app(style)).run()
+    serving.uvicorn_server(config, floor_app(style, database)).run()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -159,8 +198,11 @@ async def _run(url: str, ca: Path, clients: int, pairs: int, bodies) -> float:
     return time.perf_counter() - started
 
 
-def measure_floor(clients: int, pairs: int, style: str = "bare") -> tuple[float, float]:
-    """(server CPU ms per pair, pairs per second) of the floor app, after a warm-up."""
+def measure_floor(
+    clients: int, pairs: int, style: str = "bare", database: str | None = None
+) -> tuple[float, float]:
+    """(server CPU ms per pair, pairs per second) of the floor app, after a warm-up.
+    ``database``: the durable floor's URL (default a SQLite file in a temporary folder)."""
     from serve_kit import free_port, stop_service
 
     bodies = _bodies()
@@ -173,6 +215,8 @@ def measure_floor(clients: int, pairs: int, style: str = "bare") -> tuple[float,
         env = {**os.environ, "PYTHONPATH": os.pathsep.join((root, str(HERE)))}
         command = [sys.executable, str(HERE / "cpu_floor.py"), "--serve", str(port), str(home)]
         command += ["--style", style]
+        if database:
+            command += ["--database", database]
         process = subprocess.Popen(
             command,
             env=env,
@@ -200,15 +244,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--pairs", type=int, default=1500)
-    parser.add_argument("--style", choices=STYLES, default=None, help="one floor (default both)")
+    parser.add_argument(
+        "--style", choices=(*STYLES, DURABLE), default=None, help="one floor (default all)"
+    )
+    parser.add_argument("--database", help="the durable floor's database URL (default SQLite)")
     parser.add_argument("--serve", nargs=2, metavar=("PORT", "HOME"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(Path(args.serve[1]), int(args.serve[0]), args.style or "bare")
+        serve(Path(args.serve[1]), int(args.serve[0]), args.style or "bare", args.database)
         return
     sys.path.insert(0, str(HERE))
-    for style in (args.style,) if args.style else STYLES:
-        cpu, rate = measure_floor(args.clients, args.pairs, style)
+    for style in (args.style,) if args.style else (*STYLES, DURABLE):
+        cpu, rate = measure_floor(args.clients, args.pairs, style, args.database)
         print(
             f"floor ({style}): {rate:6.1f} pairs/s, server CPU {cpu:.2f} ms per pair "
             f"({args.clients} clients, {args.pairs} pairs, HTTPS keep-alive)"

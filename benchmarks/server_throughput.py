@@ -13,6 +13,10 @@ of benchmarks/cpu_floor.py measured in the same run: a minimal FastAPI app on th
 uvicorn settings answering fixed JSON to the same pairs of POSTs from as many clients (bare:
 async routes returning fixed bytes, the target's floor; routes: plain def routes as the
 service's, run in the thread pool, the body parsed); the target is at most twice the floor.
+Next to them, on each backend, the durable floor: the routes' shape with one durable write
+transaction each on the service's own Database class (SQLite WAL synchronous=FULL, or the
+PostgreSQL pool), the work no creation may skip, so the ratio to it says what the service's
+own logic costs on top.
 
     .venv/bin/python benchmarks/server_throughput.py [--clients 16] [--creations 2000]
         [--backend sqlite|postgresql|both] [--no-floor]
@@ -215,7 +219,7 @@ def main() -> None:
     )
     floors: dict[str, float] = {}
     if not args.no_floor:
-        from cpu_floor import STYLES, measure_floor
+        from cpu_floor import DURABLE, STYLES, measure_floor
 
         for style in STYLES:
             floors[style], floor_rate = measure_floor(args.clients, args.creations, style)
@@ -233,6 +237,16 @@ def main() -> None:
                 if database is None:
                     print("postgresql: skipped (PROCLIENT_TEST_POSTGRES_URL is not set)")
                     continue
+            if floors:
+                durable_url = database if backend == "postgresql" else None
+                durable, durable_rate = measure_floor(
+                    args.clients, args.creations, DURABLE, durable_url
+                )
+                print(
+                    f"{'floor':>10}: {durable_rate:7.1f} pairs/s, server CPU {durable:.2f} ms "
+                    f"per pair (durable on {backend}: def routes, one durable write "
+                    "transaction each through the service's Database; benchmarks/cpu_floor.py)"
+                )
             serials = [*range(args.creations), *range(9_000_000, 9_000_000 + warm_up)]
             register = write_register(home / "insi-register.json", serials)
             process, url, ca = start_server(home, database, register)
@@ -265,7 +279,8 @@ def main() -> None:
             print(
                 f"{'':>10}  service CPU / floor: {service / floor:.1f}x "
                 f"({service:.2f} / {floor:.2f} ms; target <= {CPU_TARGET:.0f}x: {verdict}); "
-                f"{service / floors['routes']:.1f}x the routes' floor"
+                f"{service / floors['routes']:.1f}x the routes' floor, "
+                f"{service / durable:.1f}x the durable floor"
             )
 
 
