@@ -21,13 +21,13 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
-from proclient.core.domain import Action, Professional
+from proclient.core.domain import Action
 from proclient.core.logsafe import log_unexpected
 from proclient.server.auth import Authenticator, client_address
 from proclient.server.draining import Drain, DrainGate, take_over_sigterm
 from proclient.server.ecps import EcpsSignIn
 from proclient.server.ecps_routes import install_ecps_routes
-from proclient.server.ecps_sessions import Sessions
+from proclient.server.ecps_sessions import Caller, Sessions
 from proclient.server.ecps_store import SEAL_PURPOSE, EcpsStore
 from proclient.server.journal import Journal, keep_sealed
 from proclient.server.metrics import RequestMetrics, dmp_written, insi_answered
@@ -190,7 +190,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.psc = psc
     app.state.ecps_store = ecps_store
 
-    Pro = Annotated[Professional, Depends(sessions.current_professional)]
+    # Checked for shape only; each route looks the session up first, in its own thread
+    # (server/ecps_sessions.py: one thread-pool hop per request, not two).
+    Authenticated = Annotated[Caller, Depends(sessions.caller)]
     Key = Annotated[str, Depends(_idempotency_key)]
 
     @app.get("/v1/health", response_model=HealthOut, tags=["service"])
@@ -244,9 +246,10 @@ def create_app(settings: ServerSettings) -> FastAPI:
     @app.post(
         "/v1/insi/card", response_model=InsiAnswerOut, responses=_INSI_PROBLEMS, tags=["INSi"]
     )
-    def insi_card(body: InsiCardIn, pro: Pro) -> JSONResponse:
+    def insi_card(body: InsiCardIn, caller: Authenticated) -> JSONResponse:
         """INSi look-up by the Carte Vitale's beneficiary: 00 one identity (active INS, its
         history, INSi's reference traits), 01 none, 02 several."""
+        pro = sessions.professional(caller)
         answer = operations.insi.by_card(pro, body)
         insi_answered("card", answer["code"])
         return JSONResponse(answer)  # the response model's shape: not validated again
@@ -254,9 +257,10 @@ def create_app(settings: ServerSettings) -> FastAPI:
     @app.post(
         "/v1/insi/traits", response_model=InsiAnswerOut, responses=_INSI_PROBLEMS, tags=["INSi"]
     )
-    def insi_traits(body: InsiTraitsIn, pro: Pro) -> JSONResponse:
+    def insi_traits(body: InsiTraitsIn, caller: Authenticated) -> JSONResponse:
         """INSi look-up by traits (birth name, first given name, sex, birth date, optionally
         the birthplace's INSEE code): 00, 01 or 02."""
+        pro = sessions.professional(caller)
         answer = operations.insi.by_traits(pro, body)
         insi_answered("traits", answer["code"])
         return JSONResponse(answer)  # the response model's shape: not validated again
@@ -267,15 +271,17 @@ def create_app(settings: ServerSettings) -> FastAPI:
         responses=_INSI_PROBLEMS,
         tags=["INSi"],
     )
-    def insi_verification(body: InsiVerificationIn, pro: Pro) -> JSONResponse:
+    def insi_verification(body: InsiVerificationIn, caller: Authenticated) -> JSONResponse:
         """INSi verification: is this INS, with these traits, the person's valid INS?"""
+        pro = sessions.professional(caller)
         answer = operations.insi.verify(pro, body)
         insi_answered("verification", answer["valid"])
         return JSONResponse(answer)  # the response model's shape: not validated again
 
     @app.post("/v1/dmp/status", response_model=StatusOut, responses=_PROBLEMS, tags=["DMP"])
-    def status(body: StatusIn, pro: Pro) -> JSONResponse:
+    def status(body: StatusIn, caller: Authenticated) -> JSONResponse:
         """TD0.2: existence of the DMP, web access, this professional's authorisation."""
+        pro = sessions.professional(caller)
         return JSONResponse(operations.status(pro, body))
 
     @app.post(
@@ -285,21 +291,23 @@ def create_app(settings: ServerSettings) -> FastAPI:
         responses=_PROBLEMS,
         tags=["DMP"],
     )
-    def create(body: CreationIn, pro: Pro, key: Key) -> JSONResponse:
+    def create(body: CreationIn, caller: Authenticated, key: Key) -> JSONResponse:
         """TD1.1: create the DMP (and the web account when asked), for an INS that INSi gave
         this professional within the hour (422 INSI_REQUIRED otherwise), with INSi's traits
         (422 INSI_TRAITS_MISMATCH otherwise). With ``capture``, a creation recorded offline:
         the consent record signed at the patient's by the session's professional, checked
         (422 CAPTURE_INVALID, CONSENT_STALE, CAPTURE_MISMATCH; CAPTURE_WEB_ACCESS with
         web_access) and stored with the time the consent was given."""
+        pro = sessions.professional(caller)
         outcome = operations.write_dmp(pro, key, body, Action.CREATION)
         dmp_written("creation", outcome.status_code, outcome.replayed, offline=bool(body.capture))
         return _answer(outcome)
 
     @app.post("/v1/dmp/reactivation", response_model=CreationOut, responses=_PROBLEMS, tags=["DMP"])
-    def reactivate(body: CreationIn, pro: Pro, key: Key) -> JSONResponse:
+    def reactivate(body: CreationIn, caller: Authenticated, key: Key) -> JSONResponse:
         """TD1.2: reactivate a closed DMP, with the consent given again; the same INSi rule
         as the creation."""
+        pro = sessions.professional(caller)
         outcome = operations.write_dmp(pro, key, body, Action.REACTIVATION)
         dmp_written(
             "reactivation", outcome.status_code, outcome.replayed, offline=bool(body.capture)
@@ -313,9 +321,10 @@ def create_app(settings: ServerSettings) -> FastAPI:
         responses=_AUTHORIZED_PROBLEMS,
         tags=["DMP"],
     )
-    def web_access(body: WebAccessRequestIn, pro: Pro, key: Key) -> JSONResponse:
+    def web_access(body: WebAccessRequestIn, caller: Authenticated, key: Key) -> JSONResponse:
         """TD1.5: open the patient's web access on an active DMP (a professional authorised
         on the DMP only: 403 DMP_NOT_AUTHORIZED otherwise)."""
+        pro = sessions.professional(caller)
         outcome = operations.open_web_access(pro, key, body)
         dmp_written("web_access", outcome.status_code, outcome.replayed)
         return _answer(outcome)
@@ -327,7 +336,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         responses=_AUTHORIZED_PROBLEMS,
         tags=["DMP"],
     )
-    def reissue_password(body: WebAccessReissueIn, pro: Pro, key: Key) -> JSONResponse:
+    def reissue_password(body: WebAccessReissueIn, caller: Authenticated, key: Key) -> JSONResponse:
         """A new initial password for the patient's web account (same login) when the first
         one never reached the patient, e.g. its answer was lost and the replay carries none.
         The old password is void from then on; the new one is handed out once (a replay of
@@ -335,6 +344,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         (403 DMP_NOT_AUTHORIZED), on an active DMP with a web account (404
         DMPPatientAccessNotFound). The answer carries the service's signed statement of the
         reissue, as the creation's does."""
+        pro = sessions.professional(caller)
         outcome = operations.reissue_password(pro, key, body)
         dmp_written("password_reissue", outcome.status_code, outcome.replayed)
         return _answer(outcome)
