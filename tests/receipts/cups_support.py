@@ -84,10 +84,12 @@ def ascii_fold(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[^\x00-\x7f]", " ", text)).strip()
 
 
-def files_holding(secret: str, roots: list[Path]) -> list[Path]:
+def files_holding(secret: str, roots: list[Path], since: float) -> list[Path]:
     """Files under ``roots`` holding ``secret`` as bytes, or in their text when they are PDFs
     (a PDF's text sits in compressed streams with subset font codes: raw bytes would miss it).
-    """
+    Only files written or created since ``since`` (a ``time.time()`` taken before the secret
+    existed) are read: no older file can hold it, and the temporary folder may hold a whole
+    clone of the project with its venv (CI clones into it), which took 30 to 50 s to read."""
     needle = secret.encode()
     found = []
     for root in roots:
@@ -97,7 +99,11 @@ def files_holding(secret: str, roots: list[Path]) -> list[Path]:
             for name in files:
                 path = Path(folder, name)
                 try:
-                    if not path.is_file() or path.stat().st_size > 50_000_000:
+                    info = path.stat()
+                    if not path.is_file() or info.st_size > 50_000_000:
+                        continue
+                    # ctime too: a copy that kept an old mtime still got a new ctime.
+                    if max(info.st_mtime, info.st_ctime) < since - 2:
                         continue
                     data = path.read_bytes()
                 except OSError:

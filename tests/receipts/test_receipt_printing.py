@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -121,6 +122,7 @@ def test_cups_not_installed_is_said_so(monkeypatch, tmp_path):
 @pytest.mark.slow
 def test_secrets_sheet_printed_then_taken_leaves_no_copy(cups):
     printer, out = cups
+    started = time.time()
     sheet = replace(SECRETS, initial_password=new_password())  # found nowhere before this test
     password = sheet.initial_password
     job = print_pdf(render_secrets(sheet, "80mm"), printer)
@@ -132,4 +134,4 @@ def test_secrets_sheet_printed_then_taken_leaves_no_copy(cups):
     roots = [out, Path(tempfile.gettempdir())]
     if os.access(SPOOL, os.R_OK):
         roots.append(SPOOL)
-    assert files_holding(password, roots) == []
+    assert files_holding(password, roots, started) == []

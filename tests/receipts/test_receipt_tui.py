@@ -4,6 +4,7 @@ secrets sheet to the real CUPS queue; the journal screen reprints a past accusé
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,7 @@ async def test_done_screen_prints_accuse_and_secrets_sheet_and_leaves_no_passwor
     app_factory, settings, printer
 ):
     _queue, out = printer
+    started = time.time()
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
         await insert(pilot, app, "legoff")
@@ -75,7 +77,7 @@ async def test_done_screen_prints_accuse_and_secrets_sheet_and_leaves_no_passwor
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
     roots = [settings.paths.data_dir, Path(tempfile.gettempdir()), out, Path("/var/spool/cups")]
-    assert files_holding(password, roots) == []
+    assert files_holding(password, roots, started) == []
 
 
 async def test_journal_screen_reprints_a_past_accuse(app_factory, printer):
