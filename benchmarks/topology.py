@@ -127,9 +127,28 @@ async def load_run(topo: Topology, stations, serials: Serials, event, *, settle:
         _done, pending = await asyncio.wait(tasks, timeout=RECOVERY_CAP)
         for task in pending:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        ended = await asyncio.gather(*tasks, return_exceptions=True)
+    _raise_a_workstations_error(ended)
     tally.client_retries = RETRIES.count - retries
     return tally, fault_at
+
+
+def _raise_a_workstations_error(ended: list) -> None:
+    """A workstation's loop that ended on an error of the benchmark's own (no patient left,
+    a bug), not on the run's stop: the figures would be wrong, so the run fails."""
+    for outcome in ended:
+        if isinstance(outcome, Exception) and not isinstance(outcome, asyncio.CancelledError):
+            raise RuntimeError("a workstation stopped on an error") from outcome
+
+
+async def _until_done(tally: Tally, wanted: int, tasks: list[asyncio.Task]) -> None:
+    """Until ``wanted`` creations are done; a workstation that stopped on an error ends the
+    wait with that error (it used to leave the run waiting for ever)."""
+    while len(tally.done()) < wanted:
+        if any(task.done() for task in tasks):
+            _raise_a_workstations_error(await asyncio.gather(*tasks, return_exceptions=True))
+            raise RuntimeError("a workstation stopped before the run's end")
+        await asyncio.sleep(0.02)
 
 
 def run_figures(tally: Tally, fault_at: float | None, stations: int, database: str) -> dict:
@@ -284,9 +303,10 @@ async def throughput(topo: Topology, args, serials: Serials) -> dict:
                 lb_cpu = cpu_seconds(topo.haproxy.pid) if topo.haproxy else 0.0
                 started = time.monotonic()
                 tasks = [asyncio.create_task(s.loop(serials, tally, stop, 0)) for s in stations]
-                while len(tally.done()) < wanted:
-                    await asyncio.sleep(0.02)
-                stop.set()
+                try:
+                    await _until_done(tally, wanted, tasks)
+                finally:
+                    stop.set()
                 await asyncio.gather(*tasks)
                 elapsed = time.monotonic() - started
                 done = len(tally.done())
@@ -405,7 +425,9 @@ def patients_needed(args) -> int:
     if "rolling" in wanted:
         count += args.clients * 20 * (args.hosts + 2) * 4
     if "throughput" in wanted:
-        count += args.hosts * (args.creations + args.throughput_clients * 8)
+        # Each host count: the warm-up (6 per workstation) and the run, plus what the
+        # workstations take after the count is reached and what a resend takes again.
+        count += args.hosts * (args.creations * 5 // 4 + args.throughput_clients * 16)
     return max(count, 1000)
 
 
