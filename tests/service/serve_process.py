@@ -163,15 +163,35 @@ def start_serve(
 ) -> Serve:
     """``proclient serve --init-demo`` on a free loopback port, ``server`` written as the
     config file's ``[server]`` table (the demo PKI copied from ``pki_cache``: RSA keys are
-    slow to make); returns once every worker has started and the service answers its health
-    check."""
-    port = free_port()
+    slow to make); returns once this process has bound its port (uvicorn's "running on" line
+    for that port: a health check alone could be answered by another test's service on the
+    same port, with the same demo CA), every worker has started and the service answers its
+    health check. A port taken between :func:`free_port` and the bind is tried again."""
     if pki_cache is not None:
         shutil.copytree(pki_cache, home / "data" / "server" / "demo" / "pki", dirs_exist_ok=True)
     (home / "config").mkdir(parents=True, exist_ok=True)
     table = "".join(f"{name} = {toml_value(value)}\n" for name, value in (server or {}).items())
     (home / "config" / "config.toml").write_text(f"[server]\n{table}", encoding="utf-8")
+    for attempt in range(3):
+        serve = _start_once(home, server, workers, register, database, last=attempt == 2)
+        if serve is not None:
+            return serve
+    raise AssertionError("unreachable")
+
+
+def _start_once(
+    home: Path,
+    server: dict[str, object] | None,
+    workers: int,
+    register: Path | None,
+    database: str | None,
+    last: bool,
+) -> Serve | None:
+    """One start on a fresh port; None when the port was taken meanwhile (unless ``last``)."""
+    port = free_port()
     stderr, stdout = home / "serve.err", home / "serve.out"
+    for log in (stderr, stdout):
+        log.unlink(missing_ok=True)
     env = {**os.environ, "PROCLIENT_HOME": str(home)}
     env.pop("PROCLIENT_SERVER_DATABASE", None)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
@@ -183,15 +203,18 @@ def start_serve(
     with stderr.open("ab") as err, stdout.open("ab") as out:  # O_APPEND: workers share it
         process = subprocess.Popen(command, env=env, stdout=out, stderr=err)
     ca = home / "data" / "server" / "demo" / "pki" / "ca.pem"
+    bound = f"Uvicorn running on https://127.0.0.1:{port} "
     try:
 
         def started() -> bool:
+            log = stderr.read_text(encoding="utf-8", errors="replace")
             if process.poll() is not None:
-                raise AssertionError(stderr.read_text() + stdout.read_text())
-            text = stderr.read_text(encoding="utf-8", errors="replace")
-            return text.count("Application startup complete") >= workers and ca.exists()
+                if "address already in use" in log.lower():
+                    raise PortTaken
+                raise AssertionError(log + stdout.read_text())
+            return bound in log and log.count("Application startup complete") >= workers
 
-        wait_until(started, f"{workers} service process(es) started")
+        wait_until(started, f"{workers} service process(es) started on port {port}")
         context = ssl.create_default_context(cafile=str(ca))
         metrics_port = server.get("metrics_port") if server else None
         serve = Serve(
@@ -206,7 +229,16 @@ def start_serve(
         )
         assert httpx.get(f"{serve.url}/v1/health", verify=context).status_code == 200
         return serve
+    except PortTaken:
+        process.wait(30)
+        if last:
+            raise AssertionError(f"port {port} taken, three times over") from None
+        return None
     except BaseException:
         process.kill()
         process.wait(30)
         raise
+
+
+class PortTaken(Exception):
+    """The service could not bind the port :func:`free_port` gave (another process took it)."""
