@@ -20,7 +20,10 @@ def ca():
 
 @pytest.fixture
 def signer(tmp_path, ca):
-    return load_or_create_signer(tmp_path / "ds", ca)
+    """A key whose certificate starts the day before :data:`AT`: the example statement's
+    fixed date stays inside it whatever the day the suite runs (made "now", it left the
+    certificate's validity behind as soon as the clock passed AT)."""
+    return load_or_create_signer(tmp_path / "ds", ca, now=AT - timedelta(days=1))
 
 
 def test_a_code_round_trips_and_says_what_the_accuse_asserts(signer):
