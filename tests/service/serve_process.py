@@ -212,7 +212,8 @@ def _start_once(
                 if "address already in use" in log.lower():
                     raise PortTaken
                 raise AssertionError(log + stdout.read_text())
-            return bound in log and log.count("Application startup complete") >= workers
+            started_all = log.count("Application startup complete") >= workers
+            return bound in log and started_all and ca.exists()
 
         wait_until(started, f"{workers} service process(es) started on port {port}")
         context = ssl.create_default_context(cafile=str(ca))
