@@ -173,10 +173,11 @@ def start_serve(
     table = "".join(f"{name} = {toml_value(value)}\n" for name, value in (server or {}).items())
     (home / "config" / "config.toml").write_text(f"[server]\n{table}", encoding="utf-8")
     for attempt in range(3):
-        serve = _start_once(home, server, workers, register, database, last=attempt == 2)
-        if serve is not None:
-            return serve
-    raise AssertionError("unreachable")
+        try:
+            return _start_once(home, server, workers, register, database)
+        except PortTaken as taken:
+            if attempt == 2:
+                raise AssertionError(f"{taken}, three times over") from None
 
 
 def _start_once(
@@ -185,9 +186,8 @@ def _start_once(
     workers: int,
     register: Path | None,
     database: str | None,
-    last: bool,
-) -> Serve | None:
-    """One start on a fresh port; None when the port was taken meanwhile (unless ``last``)."""
+) -> Serve:
+    """One start on a fresh port; :class:`PortTaken` when another process took it meanwhile."""
     port = free_port()
     stderr, stdout = home / "serve.err", home / "serve.out"
     for log in (stderr, stdout):
@@ -210,7 +210,7 @@ def _start_once(
             log = stderr.read_text(encoding="utf-8", errors="replace")
             if process.poll() is not None:
                 if "address already in use" in log.lower():
-                    raise PortTaken
+                    raise PortTaken(f"port {port} taken")
                 raise AssertionError(log + stdout.read_text())
             started_all = log.count("Application startup complete") >= workers
             return bound in log and started_all and ca.exists()
@@ -231,10 +231,8 @@ def _start_once(
         assert httpx.get(f"{serve.url}/v1/health", verify=context).status_code == 200
         return serve
     except PortTaken:
-        process.wait(30)
-        if last:
-            raise AssertionError(f"port {port} taken, three times over") from None
-        return None
+        process.wait(30)  # it has exited: reaped, then tried again on another port
+        raise
     except BaseException:
         process.kill()
         process.wait(30)
